@@ -1,0 +1,285 @@
+#include "inventory/pg_store.h"
+
+#include <limits>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/pg/migrations.h"
+
+namespace agora::inventory {
+namespace {
+
+using runtime::pg::Tx;
+
+#define PRODUCT_COLUMNS \
+  "id::text, sku, name, description, price_cents, stock, " \
+  "(extract(epoch FROM created_at) * 1000000)::bigint"
+
+Product ToProduct(const pqxx::row& r) {
+  Product p;
+  p.id = r[0].as<std::string>();
+  p.sku = r[1].as<std::string>();
+  p.name = r[2].as<std::string>();
+  p.description = r[3].as<std::string>();
+  p.price_cents = r[4].as<int64_t>();
+  p.stock = r[5].as<int64_t>();
+  p.created_at = absl::FromUnixMicros(r[6].as<int64_t>());
+  return p;
+}
+
+std::string UuidArray(const std::vector<std::string>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("product ", id, " not found"));
+}
+
+// Ids that are not UUIDs name no product: answered NOT_FOUND without a query.
+bool Unknowable(const std::string& id) { return !runtime::ids::IsUuid(id); }
+
+// ---- listing
+
+constexpr char kListFirst[] =
+    "SELECT " PRODUCT_COLUMNS " FROM products "
+    "WHERE deleted_at IS NULL AND ($1 = '' OR strpos(lower(name), lower($1)) > 0) "
+    "ORDER BY created_at, id LIMIT $2";
+constexpr char kListAfter[] =
+    "SELECT " PRODUCT_COLUMNS " FROM products "
+    "WHERE deleted_at IS NULL AND ($1 = '' OR strpos(lower(name), lower($1)) > 0) "
+    "AND (created_at, id) > ('epoch'::timestamptz + $3 * interval '1 microsecond', $4::uuid) "
+    "ORDER BY created_at, id LIMIT $2";
+
+}  // namespace
+
+absl::StatusOr<Page> PgStore::ListProducts(const ListQuery& query) {
+  return pool_.Transact<Page>([&](Tx& tx) -> absl::StatusOr<Page> {
+    // One row more than the page tells whether another page follows.
+    const int limit = query.page_size + 1;
+    pqxx::result rows =
+        query.after.has_value()
+            ? tx.exec_params(kListAfter, query.query, limit,
+                             absl::ToUnixMicros(query.after->created_at), query.after->id)
+            : tx.exec_params(kListFirst, query.query, limit);
+    Page page;
+    for (const auto& row : rows) {
+      if (static_cast<int>(page.products.size()) == query.page_size) break;
+      page.products.push_back(ToProduct(row));
+    }
+    if (static_cast<int>(rows.size()) > query.page_size) {
+      const Product& last = page.products.back();
+      page.next = PageCursor{last.created_at, last.id};
+    }
+    return page;
+  });
+}
+
+namespace {
+constexpr char kGet[] = "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1 AND deleted_at IS NULL";
+constexpr char kBatchGet[] = "SELECT " PRODUCT_COLUMNS
+                             " FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
+                             "ORDER BY id";
+}  // namespace
+
+absl::StatusOr<Product> PgStore::GetProduct(const std::string& id) {
+  if (Unknowable(id)) return NotFound(id);
+  return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    pqxx::result r = tx.exec_params(kGet, id);
+    if (r.empty()) return NotFound(id);
+    return ToProduct(r[0]);
+  });
+}
+
+absl::StatusOr<std::vector<Product>> PgStore::BatchGetProducts(const std::vector<std::string>& ids) {
+  std::vector<std::string> valid;
+  for (const std::string& id : ids) {
+    if (!Unknowable(id)) valid.push_back(id);
+  }
+  if (valid.empty()) return std::vector<Product>{};
+  return pool_.Transact<std::vector<Product>>(
+      [&](Tx& tx) -> absl::StatusOr<std::vector<Product>> {
+        std::vector<Product> out;
+        for (const auto& row : tx.exec_params(kBatchGet, UuidArray(valid))) {
+          out.push_back(ToProduct(row));
+        }
+        return out;
+      });
+}
+
+// ---- admin writes
+
+namespace {
+constexpr char kInsert[] =
+    "INSERT INTO products (id, sku, name, description, price_cents, stock) "
+    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " PRODUCT_COLUMNS;
+// COALESCE keeps the fields the patch leaves out.
+constexpr char kUpdate[] =
+    "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), "
+    "price_cents = COALESCE($4, price_cents), updated_at = now() "
+    "WHERE id = $1 AND deleted_at IS NULL RETURNING " PRODUCT_COLUMNS;
+constexpr char kRestock[] =
+    "UPDATE products SET stock = stock + $2, updated_at = now() "
+    "WHERE id = $1 AND deleted_at IS NULL AND stock <= 9223372036854775807 - $2::bigint "
+    "RETURNING " PRODUCT_COLUMNS;
+constexpr char kExists[] = "SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL";
+constexpr char kDelete[] =
+    "UPDATE products SET deleted_at = now(), updated_at = now() "
+    "WHERE id = $1 AND deleted_at IS NULL";
+}  // namespace
+
+absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p) {
+  const std::string id = runtime::ids::NewUuid();
+  absl::StatusOr<Product> created = pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    return ToProduct(
+        tx.exec_params(kInsert, id, p.sku, p.name, p.description, p.price_cents, p.stock)[0]);
+  });
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(absl::StrCat("a product with sku '", p.sku, "' exists"));
+  }
+  return created;
+}
+
+absl::StatusOr<Product> PgStore::UpdateProduct(const std::string& id, const ProductPatch& patch) {
+  if (Unknowable(id)) return NotFound(id);
+  return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    pqxx::result r = tx.exec_params(kUpdate, id, patch.name, patch.description, patch.price_cents);
+    if (r.empty()) return NotFound(id);
+    return ToProduct(r[0]);
+  });
+}
+
+absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity) {
+  if (Unknowable(id)) return NotFound(id);
+  return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    pqxx::result r = tx.exec_params(kRestock, id, quantity);
+    if (!r.empty()) return ToProduct(r[0]);
+    if (tx.exec_params(kExists, id).empty()) return NotFound(id);
+    return absl::OutOfRangeError("stock would exceed the largest representable quantity");
+  });
+}
+
+absl::Status PgStore::DeleteProduct(const std::string& id) {
+  if (Unknowable(id)) return NotFound(id);
+  return pool_.Transact([&](Tx& tx) -> absl::Status {
+    if (tx.exec_params(kDelete, id).affected_rows() == 0) return NotFound(id);
+    return absl::OkStatus();
+  });
+}
+
+// ---- reservations (the saga's stock step)
+
+namespace {
+constexpr char kClaim[] =
+    "INSERT INTO reservations (order_id, state, outcome) VALUES ($1, 'FAILED', 'PENDING') "
+    "ON CONFLICT (order_id) DO NOTHING";
+constexpr char kExisting[] =
+    "SELECT state, outcome, COALESCE(failed_product_id::text, '') FROM reservations "
+    "WHERE order_id = $1 FOR UPDATE";
+// Locks the lines' products in id order: concurrent reservations of
+// overlapping products queue instead of deadlocking.
+constexpr char kLockProducts[] =
+    "SELECT id::text, stock FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
+    "ORDER BY id FOR UPDATE";
+constexpr char kTake[] = "UPDATE products SET stock = stock - $2, updated_at = now() WHERE id = $1";
+constexpr char kLine[] =
+    "INSERT INTO reservation_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)";
+constexpr char kSetOutcome[] =
+    "UPDATE reservations SET state = $2, outcome = $3, failed_product_id = $4, updated_at = now() "
+    "WHERE order_id = $1";
+
+const char* OutcomeName(ReserveOutcome o) {
+  switch (o) {
+    case ReserveOutcome::kReserved: return "RESERVED";
+    case ReserveOutcome::kOutOfStock: return "OUT_OF_STOCK";
+    case ReserveOutcome::kProductUnavailable: return "PRODUCT_UNAVAILABLE";
+    case ReserveOutcome::kReleased: return "RELEASED";
+  }
+  return "RELEASED";
+}
+
+ReserveResult StoredOutcome(const pqxx::row& r) {
+  const std::string state = r[0].as<std::string>();
+  const std::string outcome = r[1].as<std::string>();
+  ReserveResult result{ReserveOutcome::kReleased, r[2].as<std::string>(), /*repeat=*/true};
+  if (state == "RELEASED") return result;
+  if (outcome == "RESERVED") result.outcome = ReserveOutcome::kReserved;
+  if (outcome == "OUT_OF_STOCK") result.outcome = ReserveOutcome::kOutOfStock;
+  if (outcome == "PRODUCT_UNAVAILABLE") result.outcome = ReserveOutcome::kProductUnavailable;
+  return result;
+}
+
+// Checks every line against the locked stock; the first failing line.
+ReserveResult Check(const std::vector<StockLine>& lines, const pqxx::result& locked) {
+  std::map<std::string, int64_t> stock;
+  for (const auto& row : locked) stock[row[0].as<std::string>()] = row[1].as<int64_t>();
+  for (const StockLine& line : lines) {
+    auto it = stock.find(line.product_id);
+    if (it == stock.end()) return {ReserveOutcome::kProductUnavailable, line.product_id, false};
+    if (it->second < line.quantity) return {ReserveOutcome::kOutOfStock, line.product_id, false};
+  }
+  return {ReserveOutcome::kReserved, "", false};
+}
+
+}  // namespace
+
+absl::StatusOr<ReserveResult> PgStore::Reserve(const std::string& order_id,
+                                               const std::vector<StockLine>& lines) {
+  return pool_.Transact<ReserveResult>([&](Tx& tx) -> absl::StatusOr<ReserveResult> {
+    // A concurrent call for the same order waits here until this one commits.
+    if (tx.exec_params(kClaim, order_id).affected_rows() == 0) {
+      return StoredOutcome(tx.exec_params(kExisting, order_id)[0]);
+    }
+    std::vector<std::string> ids;
+    for (const StockLine& line : lines) ids.push_back(line.product_id);
+    const ReserveResult result = Check(lines, tx.exec_params(kLockProducts, UuidArray(ids)));
+    if (result.outcome != ReserveOutcome::kReserved) {
+      tx.exec_params(kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
+                     result.product_id);
+      return result;
+    }
+    for (const StockLine& line : lines) {
+      tx.exec_params(kTake, line.product_id, line.quantity);
+      tx.exec_params(kLine, order_id, line.product_id, line.quantity);
+    }
+    tx.exec_params(kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
+    return result;
+  });
+}
+
+namespace {
+constexpr char kTombstone[] =
+    "INSERT INTO reservations (order_id, state, outcome) VALUES ($1, 'RELEASED', 'RELEASED') "
+    "ON CONFLICT (order_id) DO NOTHING";
+constexpr char kLockLines[] =
+    "SELECT p.id::text, l.quantity FROM reservation_lines l JOIN products p ON p.id = l.product_id "
+    "WHERE l.order_id = $1 ORDER BY p.id FOR UPDATE OF p";
+constexpr char kGive[] = "UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1";
+constexpr char kReleased[] =
+    "UPDATE reservations SET state = 'RELEASED', updated_at = now() WHERE order_id = $1";
+}  // namespace
+
+absl::StatusOr<int64_t> PgStore::Release(const std::string& order_id) {
+  if (!runtime::ids::IsUuid(order_id)) return absl::InvalidArgumentError("order_id must be a UUID");
+  return pool_.Transact<int64_t>([&](Tx& tx) -> absl::StatusOr<int64_t> {
+    // Never reserved: leave a tombstone so that a late reservation is refused.
+    if (tx.exec_params(kTombstone, order_id).affected_rows() == 1) return int64_t{0};
+    const std::string state = tx.exec_params(kExisting, order_id)[0][0].as<std::string>();
+    if (state != "RESERVED") {
+      tx.exec_params(kReleased, order_id);
+      return int64_t{0};
+    }
+    int64_t units = 0;
+    for (const auto& row : tx.exec_params(kLockLines, order_id)) {
+      tx.exec_params(kGive, row[0].as<std::string>(), row[1].as<int64_t>());
+      units += row[1].as<int64_t>();
+    }
+    tx.exec_params(kReleased, order_id);
+    return units;
+  });
+}
+
+}  // namespace agora::inventory

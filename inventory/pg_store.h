@@ -1,0 +1,34 @@
+#pragma once
+
+// The PostgreSQL Store: the only SQL of the inventory service.
+
+#include "inventory/store.h"
+#include "runtime/pg/migrations.h"
+#include "runtime/pg/pool.h"
+
+namespace agora::inventory {
+
+class PgStore final : public Store {
+ public:
+  // `pool` is borrowed; its connections use the inventory schema.
+  explicit PgStore(runtime::pg::Pool& pool) : pool_(pool) {}
+
+  absl::StatusOr<Page> ListProducts(const ListQuery& query) override;
+  absl::StatusOr<Product> GetProduct(const std::string& id) override;
+  absl::StatusOr<std::vector<Product>> BatchGetProducts(const std::vector<std::string>& ids) override;
+  absl::StatusOr<Product> CreateProduct(const NewProduct& product) override;
+  absl::StatusOr<Product> UpdateProduct(const std::string& id, const ProductPatch& patch) override;
+  absl::StatusOr<Product> Restock(const std::string& id, int64_t quantity) override;
+  absl::Status DeleteProduct(const std::string& id) override;
+  absl::StatusOr<ReserveResult> Reserve(const std::string& order_id,
+                                        const std::vector<StockLine>& lines) override;
+  absl::StatusOr<int64_t> Release(const std::string& order_id) override;
+
+ private:
+  runtime::pg::Pool& pool_;
+};
+
+// The migrations of the inventory schema (inventory/migrations/).
+const std::vector<runtime::pg::Migration>& InventoryMigrations();
+
+}  // namespace agora::inventory

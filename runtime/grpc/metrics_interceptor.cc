@@ -1,0 +1,121 @@
+#include "runtime/grpc/metrics_interceptor.h"
+
+#include <string>
+#include <string_view>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "runtime/metrics/metrics.h"
+
+namespace agora::runtime::grpc_server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+struct Families {
+  prometheus::Family<prometheus::Counter>& started;
+  prometheus::Family<prometheus::Counter>& handled;
+  prometheus::Family<prometheus::Histogram>& seconds;
+};
+
+Families& GetFamilies() {
+  static auto* const f = new Families{
+      prometheus::BuildCounter()
+          .Name("grpc_server_started_total")
+          .Help("RPCs started on the server.")
+          .Register(metrics::Registry()),
+      prometheus::BuildCounter()
+          .Name("grpc_server_handled_total")
+          .Help("RPCs completed on the server, by status code.")
+          .Register(metrics::Registry()),
+      prometheus::BuildHistogram()
+          .Name("grpc_server_handling_seconds")
+          .Help("Time from the start of an RPC to its status being sent.")
+          .Register(metrics::Registry()),
+  };
+  return *f;
+}
+
+const char* TypeName(grpc::experimental::ServerRpcInfo::Type type) {
+  using T = grpc::experimental::ServerRpcInfo::Type;
+  switch (type) {
+    case T::UNARY: return "unary";
+    case T::CLIENT_STREAMING: return "client_stream";
+    case T::SERVER_STREAMING: return "server_stream";
+    case T::BIDI_STREAMING: return "bidi_stream";
+  }
+  return "unary";
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {
+      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+      "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+      "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "Unknown";
+}
+
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit MetricsInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : start_(absl::Now()), type_(TypeName(info->type())) {
+    // "/agora.inventory.v1.Inventory/GetProduct"
+    std::string_view full = info->method();
+    if (!full.empty() && full.front() == '/') full.remove_prefix(1);
+    const auto slash = full.find('/');
+    service_ = std::string(full.substr(0, slash));
+    method_ = slash == std::string_view::npos ? "" : std::string(full.substr(slash + 1));
+    GetFamilies()
+        .started.Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}})
+        .Increment();
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      Families& f = GetFamilies();
+      f.handled
+          .Add({{"grpc_service", service_},
+                {"grpc_method", method_},
+                {"grpc_type", type_},
+                {"grpc_code", CodeName(status.error_code())}})
+          .Increment();
+      static const prometheus::Histogram::BucketBoundaries kBuckets = {
+          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+      f.seconds
+          .Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}},
+               kBuckets)
+          .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  absl::Time start_;
+  std::string service_;
+  std::string method_;
+  const char* type_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(info);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+NewMetricsInterceptorFactory() {
+  return std::make_unique<MetricsInterceptorFactory>();
+}
+
+}  // namespace agora::runtime::grpc_server

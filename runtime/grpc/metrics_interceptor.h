@@ -1,0 +1,19 @@
+#pragma once
+
+// Server interceptor recording, for every RPC,
+//   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
+// with the names and labels of go-grpc-prometheus, so that its dashboards
+// and alerts apply as they are.
+
+#include <memory>
+
+#include "grpcpp/support/server_interceptor.h"
+
+namespace agora::runtime::grpc_server {
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+NewMetricsInterceptorFactory();
+
+}  // namespace agora::runtime::grpc_server

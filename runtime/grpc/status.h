@@ -1,0 +1,17 @@
+#pragma once
+
+// The one translation from absl::Status to grpc::Status. Codes map one to one;
+// the message of INTERNAL, UNKNOWN and DATA_LOSS is replaced by a generic text
+// (the original is logged) so that no SQL or internal detail reaches a caller.
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace agora::runtime::grpc_server {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The reverse, for clients: keeps code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace agora::runtime::grpc_server

@@ -1,0 +1,29 @@
+#pragma once
+
+// Settings shared by Agora's producers and consumers. Defaults serve a local
+// run against the dev broker (librdkafka's mock cluster): short fetch waits
+// and consumer timeouts (see DESIGN.md, "Local run"). Production raises them
+// through AGORA_KAFKA_* variables.
+
+#include <map>
+#include <string>
+
+namespace agora::runtime::kafka {
+
+struct KafkaOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string client_id = "agora";
+  int linger_ms = 1;
+  int fetch_wait_max_ms = 5;
+  int session_timeout_ms = 6000;
+  int heartbeat_interval_ms = 1000;
+  int socket_timeout_ms = 5000;
+  int message_timeout_ms = 30000;
+  // Any further librdkafka property, passed as is.
+  std::map<std::string, std::string> extra;
+};
+
+// Message header carrying the id of the message (envelope message_id).
+inline constexpr char kMessageIdHeader[] = "agora-message-id";
+
+}  // namespace agora::runtime::kafka

@@ -1,0 +1,42 @@
+#pragma once
+
+// An idempotent Kafka producer (enable.idempotence, acks=all): per partition,
+// no duplicates and no reordering from its own retries.
+//
+// Thread-safe: several threads may call SendAndWait at once. A background
+// thread serves delivery reports.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/kafka/options.h"
+
+namespace agora::runtime::kafka {
+
+struct OutgoingMessage {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class Producer {
+ public:
+  virtual ~Producer() = default;
+  // Sends every message and waits (at most `timeout`) for each delivery
+  // report. Returns one status per message, in order: OK once the broker has
+  // acknowledged it (all in-sync replicas), UNAVAILABLE or DEADLINE_EXCEEDED
+  // otherwise (the message may or may not have been written).
+  virtual std::vector<absl::Status> SendAndWait(const std::vector<OutgoingMessage>& messages,
+                                                absl::Duration timeout) = 0;
+};
+
+// INVALID_ARGUMENT on a bad option.
+absl::StatusOr<std::unique_ptr<Producer>> NewProducer(const KafkaOptions& options);
+
+}  // namespace agora::runtime::kafka

@@ -1,0 +1,26 @@
+#pragma once
+
+// The process-wide Prometheus registry (the one singleton STYLE.md allows)
+// and its HTTP exposer.
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
+
+namespace agora::runtime::metrics {
+
+// Every metric of the process is registered here. Thread-safe.
+prometheus::Registry& Registry();
+
+// Serves Registry() at http://<bind>:<port>/metrics until the returned
+// exposer is destroyed. Port 0 picks a free port (see ExposerPort).
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::string& bind,
+                                                                  int port);
+int ExposerPort(const prometheus::Exposer& exposer);
+
+}  // namespace agora::runtime::metrics

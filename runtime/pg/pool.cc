@@ -1,0 +1,156 @@
+#include "runtime/pg/pool.h"
+
+#include <exception>
+#include <pqxx/pqxx>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/log/log.h"
+#include "runtime/pg/errors.h"
+
+namespace agora::runtime::pg {
+namespace {
+
+constexpr int kMaxConflictRetries = 8;
+constexpr absl::Duration kAcquireTimeout = absl::Seconds(10);
+
+// libpq connection-string value: single-quoted, with \ and ' escaped.
+std::string Quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+std::string ConnectionOptions::ToConnectionString() const {
+  std::string s = absl::StrCat("host=", Quote(host), " port=", port, " dbname=", Quote(dbname),
+                               " application_name=", Quote(application_name),
+                               " connect_timeout=", connect_timeout_seconds);
+  if (!user.empty()) absl::StrAppend(&s, " user=", Quote(user));
+  if (!password.empty()) absl::StrAppend(&s, " password=", Quote(password));
+  std::string opts;
+  if (!schema.empty()) absl::StrAppend(&opts, "-c search_path=", schema);
+  if (statement_timeout_ms > 0) {
+    absl::StrAppend(&opts, opts.empty() ? "" : " ", "-c statement_timeout=", statement_timeout_ms);
+  }
+  if (!opts.empty()) absl::StrAppend(&s, " options=", Quote(opts));
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOptions& options) {
+  try {
+    return std::make_unique<pqxx::connection>(options.ToConnectionString());
+  } catch (const std::exception& e) {
+    // The libpq text may hold the host; keep it in the log, not the status.
+    log::Warn("pg_connect_failed", {{"host", options.host}, {"port", options.port},
+                                    {"user", options.user}, {"error", e.what()}});
+    return absl::UnavailableError("database unavailable");
+  }
+}
+
+Pool::Pool(ConnectionOptions options, int size)
+    : options_(std::move(options)),
+      connection_string_(options_.ToConnectionString()),
+      size_(size) {}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
+  {
+    absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < size_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available), kAcquireTimeout)) {
+      return absl::UnavailableError("no database connection available");
+    }
+    if (!idle_.empty()) {
+      std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_;  // reserve the slot, connect outside the lock
+  }
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Connect(options_);
+  if (!conn.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+  }
+  return conn;
+}
+
+void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+  std::vector<std::unique_ptr<pqxx::connection>> discarded;
+  absl::MutexLock lock(&mu_);
+  if (broken || conn == nullptr || !conn->is_open()) {
+    // One broken connection usually means the server restarted or failed
+    // over: the idle ones are as dead. Dropping them all spares every caller
+    // a failed first use; they reopen on demand.
+    --open_;
+    open_ -= static_cast<int>(idle_.size());
+    discarded.swap(idle_);
+    return;  // connections close as they go out of scope
+  }
+  idle_.push_back(std::move(conn));
+}
+
+absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connection_broke) {
+  *connection_broke = false;
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  absl::Status status;
+  bool broken = false;
+  bool committing = false;
+  try {
+    pqxx::work tx(**conn);
+    status = fn(tx);
+    if (status.ok()) {
+      committing = true;
+      tx.commit();
+    } else {
+      tx.abort();
+    }
+  } catch (const pqxx::in_doubt_error& e) {
+    broken = true;
+    status = ExceptionToStatus(e);
+  } catch (const pqxx::broken_connection& e) {
+    broken = true;
+    // Safe to re-run only when the commit was never sent.
+    *connection_broke = !committing;
+    status = ExceptionToStatus(e);
+  } catch (const std::exception& e) {
+    status = ExceptionToStatus(e);
+    broken = !(*conn)->is_open();
+    *connection_broke = broken && !committing;
+  }
+  Release(std::move(*conn), broken);
+  return status;
+}
+
+absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  bool reconnected = false;
+  absl::Status status;
+  for (int attempt = 0; attempt <= kMaxConflictRetries; ++attempt) {
+    bool connection_broke = false;
+    status = RunOnce(fn, &connection_broke);
+    if (connection_broke && !reconnected) {
+      // A connection that died while idle (a server restart) fails at its
+      // first use; one more try on a fresh connection hides that.
+      reconnected = true;
+      continue;
+    }
+    if (!IsRetryable(status)) return status;
+    // Jittered exponential backoff: 1, 2, 4 ... ms, at most 64 ms.
+    const int64_t cap_us = int64_t{1000} << std::min(attempt, 6);
+    absl::SleepFor(absl::Microseconds(std::uniform_int_distribution<int64_t>(cap_us / 2, cap_us)(rng)));
+  }
+  return status;
+}
+
+}  // namespace agora::runtime::pg

@@ -1,0 +1,94 @@
+#pragma once
+
+// A fixed-size pool of libpqxx connections and the transaction runner every
+// store uses.
+//
+//   absl::StatusOr<Product> p = pool.Transact<Product>([&](pqxx::work& tx)
+//       -> absl::StatusOr<Product> { ... tx.exec_params(kSql, id) ... });
+//
+// Thread-safe. Connections are opened lazily and replaced when they break, so
+// a pool survives a PostgreSQL restart: calls fail UNAVAILABLE while the
+// server is down and succeed again once it is back.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+
+namespace agora::runtime::pg {
+
+using Tx = pqxx::transaction_base;
+
+struct ConnectionOptions {
+  std::string host = "127.0.0.1";
+  int port = 5432;
+  std::string dbname = "agora";
+  std::string user;
+  std::string password;
+  // search_path of every session; the service's own schema.
+  std::string schema;
+  std::string application_name = "agora";
+  int connect_timeout_seconds = 5;
+  // 0: no limit.
+  int statement_timeout_ms = 0;
+
+  // A libpq connection string with every value quoted.
+  std::string ToConnectionString() const;
+};
+
+class Pool final {
+ public:
+  Pool(ConnectionOptions options, int size);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs `fn` in a READ COMMITTED transaction and commits if it returns OK
+  // (rolls back otherwise). libpqxx exceptions thrown inside `fn` become a
+  // Status (pg/errors.h). A serialization failure or deadlock re-runs `fn`
+  // (up to 8 times, with jittered backoff); a connection that broke before
+  // the commit is replaced and `fn` re-run once. `fn` may therefore run
+  // more than once and must have no side effects outside the transaction.
+  absl::Status Transact(absl::FunctionRef<absl::Status(Tx&)> fn);
+
+  template <typename T>
+  absl::StatusOr<T> Transact(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
+    absl::StatusOr<T> result = absl::UnknownError("transaction did not run");
+    absl::Status s = Transact([&](Tx& tx) -> absl::Status {
+      result = fn(tx);
+      return result.status();
+    });
+    if (!s.ok()) return s;
+    return result;
+  }
+
+  const ConnectionOptions& options() const { return options_; }
+  int size() const { return size_; }
+
+ private:
+  // A connection, opened if needed; UNAVAILABLE after `acquire_timeout`.
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connection_broke);
+
+  const ConnectionOptions options_;
+  const std::string connection_string_;
+  const int size_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + leased
+};
+
+// Opens one connection outside any pool (LISTEN, migrations, tests).
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOptions& options);
+
+}  // namespace agora::runtime::pg

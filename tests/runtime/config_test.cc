@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include "runtime/config/config.h"
+
+namespace agora::runtime::config {
+namespace {
+
+TEST_CASE("a flag overrides the environment and both spellings of a flag work", "[unit]") {
+  Reader r({{"AGORA_PG_HOST", "env-host"}, {"AGORA_PG_PORT", "6000"}},
+           {"--pg-host=flag-host", "--AGORA_GRPC_ADDRESS=127.0.0.1:1"});
+  std::string host, address;
+  int port = 0;
+  r.String("AGORA_PG_HOST", "default", &host, "");
+  r.Int("AGORA_PG_PORT", 5432, 1, 65535, &port, "");
+  r.String("AGORA_GRPC_ADDRESS", "0.0.0.0:50061", &address, "");
+  REQUIRE(r.Finish().ok());
+  CHECK(host == "flag-host");
+  CHECK(port == 6000);
+  CHECK(address == "127.0.0.1:1");
+}
+
+TEST_CASE("defaults apply when nothing is set", "[unit]") {
+  Reader r({}, {});
+  std::string host;
+  absl::Duration d;
+  bool b = true;
+  r.String("AGORA_PG_HOST", "127.0.0.1", &host, "");
+  r.Duration("AGORA_DRAIN_TIMEOUT", absl::Seconds(10), absl::ZeroDuration(), absl::Minutes(5), &d, "");
+  r.Bool("AGORA_X", false, &b, "");
+  REQUIRE(r.Finish().ok());
+  CHECK(host == "127.0.0.1");
+  CHECK(d == absl::Seconds(10));
+  CHECK_FALSE(b);
+}
+
+TEST_CASE("every bad value and unknown flag is reported at once, by name", "[unit]") {
+  Reader r({{"AGORA_PG_PORT", "70000"}, {"AGORA_DRAIN_TIMEOUT", "soon"}},
+           {"--no-such-flag=1", "--log-level=loud"});
+  int port = 0;
+  absl::Duration d;
+  std::string level;
+  r.Int("AGORA_PG_PORT", 5432, 1, 65535, &port, "PostgreSQL port");
+  r.Duration("AGORA_DRAIN_TIMEOUT", absl::Seconds(10), absl::ZeroDuration(), absl::Minutes(5), &d, "");
+  r.Choice("AGORA_LOG_LEVEL", "info", {"debug", "info"}, &level, "");
+  const absl::Status s = r.Finish();
+  REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
+  const std::string m(s.message());
+  CHECK(m.find("AGORA_PG_PORT='70000'") != std::string::npos);
+  CHECK(m.find("AGORA_DRAIN_TIMEOUT='soon'") != std::string::npos);
+  CHECK(m.find("AGORA_NO_SUCH_FLAG") != std::string::npos);
+  CHECK(m.find("AGORA_LOG_LEVEL='loud'") != std::string::npos);
+  CHECK(port == 5432);  // a bad value leaves the default
+}
+
+TEST_CASE("a required value that is missing is an error", "[unit]") {
+  Reader r({}, {});
+  std::string key;
+  r.RequiredString("AGORA_JWT_KEY_FILE", "", &key, "signing key");
+  CHECK(r.Finish().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("--help answers the usage text as CANCELLED", "[unit]") {
+  Reader r({}, {"--help"});
+  std::string host;
+  r.String("AGORA_PG_HOST", "127.0.0.1", &host, "PostgreSQL host");
+  const absl::Status s = r.Finish();
+  REQUIRE(s.code() == absl::StatusCode::kCancelled);
+  CHECK(std::string(s.message()).find("--pg-host / AGORA_PG_HOST") != std::string::npos);
+}
+
+TEST_CASE("flags without a value or not starting with -- are refused", "[unit]") {
+  Reader r({}, {"--pg-host", "stray"});
+  std::string host;
+  r.String("AGORA_PG_HOST", "x", &host, "");
+  CHECK(r.Finish().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace agora::runtime::config

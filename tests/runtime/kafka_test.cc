@@ -1,0 +1,176 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/kafka/producer.h"
+#include "tests/support/infra.h"
+
+namespace agora::runtime::kafka {
+namespace {
+
+using agora::testing::Eventually;
+using agora::testing::TestKafkaOptions;
+using agora::testing::UniqueName;
+
+std::vector<OutgoingMessage> Messages(const std::string& topic, int n) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back({topic, absl::StrCat("key-", i % 7), absl::StrCat("value-", i), {{"h", "v"}}});
+  }
+  return out;
+}
+
+class Collected {
+ public:
+  void Add(const IncomingMessage& m) {
+    absl::MutexLock lock(&mu_);
+    values_.push_back(m.value);
+  }
+  std::vector<std::string> values() {
+    absl::MutexLock lock(&mu_);
+    return values_;
+  }
+  size_t size() { return values().size(); }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> values_;
+};
+
+TEST_CASE("produced messages are acknowledged and consumed with key, value and headers",
+          "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  const auto sent = (*producer)->SendAndWait(Messages(topic, 50), absl::Seconds(20));
+  for (const auto& s : sent) REQUIRE(s.ok());
+
+  Collected got;
+  std::vector<IncomingMessage> first;
+  absl::Mutex mu;
+  auto consumer = StartConsumer({TestKafkaOptions(), UniqueName("g"), {topic}},
+                                [&](const IncomingMessage& m) {
+                                  {
+                                    absl::MutexLock lock(&mu);
+                                    if (first.empty()) first.push_back(m);
+                                  }
+                                  got.Add(m);
+                                  return absl::OkStatus();
+                                },
+                                nullptr);
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return got.size() >= 50; }));
+  const auto values = got.values();
+  CHECK(std::set<std::string>(values.begin(), values.end()).size() == 50);
+  absl::MutexLock lock(&mu);
+  CHECK(first[0].key.rfind("key-", 0) == 0);
+  REQUIRE(first[0].headers.size() == 1);
+  CHECK(first[0].headers[0] == std::make_pair(std::string("h"), std::string("v")));
+}
+
+TEST_CASE("an offset is committed only after its handler succeeded", "[kafka]") {
+  const std::string topic = UniqueName("t");
+  const std::string group = UniqueName("g");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  for (const auto& s : (*producer)->SendAndWait(Messages(topic, 20), absl::Seconds(20))) {
+    REQUIRE(s.ok());
+  }
+  // First member: succeeds for the first 10 messages it sees, then its
+  // "database" is down (UNAVAILABLE) and it is stopped.
+  std::atomic<int> ok_count{0};
+  Collected first_run;
+  {
+    auto consumer = StartConsumer(
+        {TestKafkaOptions(), group, {topic}},
+        [&](const IncomingMessage& m) {
+          if (ok_count.load() >= 10) return absl::UnavailableError("database down");
+          ok_count.fetch_add(1);
+          first_run.Add(m);
+          return absl::OkStatus();
+        },
+        nullptr);
+    REQUIRE(consumer.ok());
+    REQUIRE(Eventually([&] { return ok_count.load() == 10; }));
+    (*consumer)->Stop();
+  }
+  // Second member of the same group: gets exactly the 10 never handled.
+  Collected second_run;
+  auto consumer = StartConsumer({TestKafkaOptions(), group, {topic}},
+                                [&](const IncomingMessage& m) {
+                                  second_run.Add(m);
+                                  return absl::OkStatus();
+                                },
+                                nullptr);
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return second_run.size() >= 10; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // would-be extra deliveries
+  std::set<std::string> all;
+  for (const auto& v : first_run.values()) all.insert(v);
+  for (const auto& v : second_run.values()) all.insert(v);
+  CHECK(second_run.size() == 10);
+  CHECK(all.size() == 20);
+}
+
+TEST_CASE("a message that keeps failing goes to the dead-letter topic and is skipped",
+          "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs = {{topic, "k", "poison", {}}, {topic, "k", "good", {}}};
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+
+  std::atomic<int> poison_attempts{0};
+  Collected handled;
+  ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.max_attempts = 3;
+  options.initial_backoff = absl::Milliseconds(1);
+  auto consumer = StartConsumer(options,
+                                [&](const IncomingMessage& m) {
+                                  if (m.value == "poison") {
+                                    poison_attempts.fetch_add(1);
+                                    return absl::InvalidArgumentError("cannot parse");
+                                  }
+                                  handled.Add(m);
+                                  return absl::OkStatus();
+                                },
+                                producer->get());
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return handled.size() == 1; }));
+  CHECK(poison_attempts.load() == 3);
+  CHECK((*consumer)->dead_lettered() == 1);
+
+  Collected dead;
+  std::vector<std::pair<std::string, std::string>> dead_headers;
+  absl::Mutex mu;
+  auto dlq = StartConsumer({TestKafkaOptions(), UniqueName("g"), {topic + ".dlq"}},
+                           [&](const IncomingMessage& m) {
+                             absl::MutexLock lock(&mu);
+                             dead_headers = m.headers;
+                             dead.Add(m);
+                             return absl::OkStatus();
+                           },
+                           nullptr);
+  REQUIRE(dlq.ok());
+  REQUIRE(Eventually([&] { return dead.size() == 1; }));
+  CHECK(dead.values()[0] == "poison");
+  absl::MutexLock lock(&mu);
+  bool has_error = false;
+  for (const auto& [k, v] : dead_headers) has_error |= (k == "agora-dlq-error" && v == "cannot parse");
+  CHECK(has_error);
+}
+
+TEST_CASE("a bad broker option is refused with the property named", "[kafka]") {
+  KafkaOptions o = TestKafkaOptions();
+  o.extra["no.such.property"] = "1";
+  auto producer = NewProducer(o);
+  REQUIRE_FALSE(producer.ok());
+  CHECK(std::string(producer.status().message()).find("no.such.property") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace agora::runtime::kafka

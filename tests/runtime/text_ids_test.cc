@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "runtime/ids/uuid.h"
+#include "runtime/text/utf8.h"
+
+namespace agora::runtime {
+namespace {
+
+TEST_CASE("code points are counted, not bytes", "[unit]") {
+  CHECK(text::CodePointCount("") == 0u);
+  CHECK(text::CodePointCount("abc") == 3u);
+  CHECK(text::CodePointCount("h\xc3\xa9llo") == 5u);               // é
+  CHECK(text::CodePointCount("\xe2\x82\xac") == 1u);               // €
+  CHECK(text::CodePointCount("\xf0\x9f\x98\x80\xf0\x9f\x98\x80") == 2u);  // two emoji
+}
+
+TEST_CASE("invalid UTF-8 is refused", "[unit]") {
+  CHECK_FALSE(text::CodePointCount("\xc3").has_value());          // truncated
+  CHECK_FALSE(text::CodePointCount("\xc0\xaf").has_value());      // overlong '/'
+  CHECK_FALSE(text::CodePointCount("\xed\xa0\x80").has_value());  // surrogate
+  CHECK_FALSE(text::CodePointCount("\xf4\x90\x80\x80").has_value());  // > U+10FFFF
+  CHECK_FALSE(text::CodePointCount("\xff").has_value());
+}
+
+TEST_CASE("new UUIDs are version 4, well formed and distinct", "[unit]") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = ids::NewUuid();
+    REQUIRE(ids::IsUuid(id));
+    REQUIRE(id[14] == '4');
+    REQUIRE(std::string("89ab").find(id[19]) != std::string::npos);
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("only the canonical UUID form is accepted", "[unit]") {
+  CHECK(ids::IsUuid("123e4567-e89b-12d3-a456-426614174000"));
+  CHECK(ids::IsUuid("123E4567-E89B-12D3-A456-426614174000"));
+  CHECK_FALSE(ids::IsUuid("123e4567e89b12d3a456426614174000"));
+  CHECK_FALSE(ids::IsUuid("123e4567-e89b-12d3-a456-42661417400g"));
+  CHECK_FALSE(ids::IsUuid("'; DROP TABLE products; --"));
+  CHECK_FALSE(ids::IsUuid(""));
+}
+
+}  // namespace
+}  // namespace agora::runtime
