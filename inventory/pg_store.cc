@@ -5,9 +5,11 @@
 #include <optional>
 #include <pqxx/pqxx>
 
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/pg/exec.h"
 #include "runtime/pg/migrations.h"
 
 namespace agora::inventory {
@@ -57,14 +59,14 @@ constexpr char kListAfter[] =
 }  // namespace
 
 absl::StatusOr<Page> PgStore::ListProducts(const ListQuery& query) {
-  return pool_.Transact<Page>([&](Tx& tx) -> absl::StatusOr<Page> {
+  return pool_.Read<Page>([&](Tx& tx) -> absl::StatusOr<Page> {
     // One row more than the page tells whether another page follows.
     const int limit = query.page_size + 1;
     pqxx::result rows =
         query.after.has_value()
-            ? tx.exec_params(kListAfter, query.query, limit,
+            ? runtime::pg::Exec(tx, kListAfter, query.query, limit,
                              absl::ToUnixMicros(query.after->created_at), query.after->id)
-            : tx.exec_params(kListFirst, query.query, limit);
+            : runtime::pg::Exec(tx, kListFirst, query.query, limit);
     Page page;
     for (const auto& row : rows) {
       if (static_cast<int>(page.products.size()) == query.page_size) break;
@@ -87,8 +89,8 @@ constexpr char kBatchGet[] = "SELECT " PRODUCT_COLUMNS
 
 absl::StatusOr<Product> PgStore::GetProduct(const std::string& id) {
   if (Unknowable(id)) return NotFound(id);
-  return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
-    pqxx::result r = tx.exec_params(kGet, id);
+  return pool_.Read<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    pqxx::result r = runtime::pg::Exec(tx, kGet, id);
     if (r.empty()) return NotFound(id);
     return ToProduct(r[0]);
   });
@@ -100,10 +102,10 @@ absl::StatusOr<std::vector<Product>> PgStore::BatchGetProducts(const std::vector
     if (!Unknowable(id)) valid.push_back(id);
   }
   if (valid.empty()) return std::vector<Product>{};
-  return pool_.Transact<std::vector<Product>>(
+  return pool_.Read<std::vector<Product>>(
       [&](Tx& tx) -> absl::StatusOr<std::vector<Product>> {
         std::vector<Product> out;
-        for (const auto& row : tx.exec_params(kBatchGet, UuidArray(valid))) {
+        for (const auto& row : runtime::pg::Exec(tx, kBatchGet, UuidArray(valid))) {
           out.push_back(ToProduct(row));
         }
         return out;
@@ -135,7 +137,7 @@ absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p) {
   const std::string id = runtime::ids::NewUuid();
   absl::StatusOr<Product> created = pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
     return ToProduct(
-        tx.exec_params(kInsert, id, p.sku, p.name, p.description, p.price_cents, p.stock)[0]);
+        runtime::pg::Exec(tx, kInsert, id, p.sku, p.name, p.description, p.price_cents, p.stock)[0]);
   });
   if (created.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError(absl::StrCat("a product with sku '", p.sku, "' exists"));
@@ -146,7 +148,7 @@ absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p) {
 absl::StatusOr<Product> PgStore::UpdateProduct(const std::string& id, const ProductPatch& patch) {
   if (Unknowable(id)) return NotFound(id);
   return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
-    pqxx::result r = tx.exec_params(kUpdate, id, patch.name, patch.description, patch.price_cents);
+    pqxx::result r = runtime::pg::Exec(tx, kUpdate, id, patch.name, patch.description, patch.price_cents);
     if (r.empty()) return NotFound(id);
     return ToProduct(r[0]);
   });
@@ -155,9 +157,9 @@ absl::StatusOr<Product> PgStore::UpdateProduct(const std::string& id, const Prod
 absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity) {
   if (Unknowable(id)) return NotFound(id);
   return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
-    pqxx::result r = tx.exec_params(kRestock, id, quantity);
+    pqxx::result r = runtime::pg::Exec(tx, kRestock, id, quantity);
     if (!r.empty()) return ToProduct(r[0]);
-    if (tx.exec_params(kExists, id).empty()) return NotFound(id);
+    if (runtime::pg::Exec(tx, kExists, id).empty()) return NotFound(id);
     return absl::OutOfRangeError("stock would exceed the largest representable quantity");
   });
 }
@@ -165,7 +167,7 @@ absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity
 absl::Status PgStore::DeleteProduct(const std::string& id) {
   if (Unknowable(id)) return NotFound(id);
   return pool_.Transact([&](Tx& tx) -> absl::Status {
-    if (tx.exec_params(kDelete, id).affected_rows() == 0) return NotFound(id);
+    if (runtime::pg::Exec(tx, kDelete, id).affected_rows() == 0) return NotFound(id);
     return absl::OkStatus();
   });
 }
@@ -230,22 +232,22 @@ absl::StatusOr<ReserveResult> PgStore::Reserve(const std::string& order_id,
                                                const std::vector<StockLine>& lines) {
   return pool_.Transact<ReserveResult>([&](Tx& tx) -> absl::StatusOr<ReserveResult> {
     // A concurrent call for the same order waits here until this one commits.
-    if (tx.exec_params(kClaim, order_id).affected_rows() == 0) {
-      return StoredOutcome(tx.exec_params(kExisting, order_id)[0]);
+    if (runtime::pg::Exec(tx, kClaim, order_id).affected_rows() == 0) {
+      return StoredOutcome(runtime::pg::Exec(tx, kExisting, order_id)[0]);
     }
     std::vector<std::string> ids;
     for (const StockLine& line : lines) ids.push_back(line.product_id);
-    const ReserveResult result = Check(lines, tx.exec_params(kLockProducts, UuidArray(ids)));
+    const ReserveResult result = Check(lines, runtime::pg::Exec(tx, kLockProducts, UuidArray(ids)));
     if (result.outcome != ReserveOutcome::kReserved) {
-      tx.exec_params(kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
+      runtime::pg::Exec(tx, kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
                      result.product_id);
       return result;
     }
     for (const StockLine& line : lines) {
-      tx.exec_params(kTake, line.product_id, line.quantity);
-      tx.exec_params(kLine, order_id, line.product_id, line.quantity);
+      runtime::pg::Exec(tx, kTake, line.product_id, line.quantity);
+      runtime::pg::Exec(tx, kLine, order_id, line.product_id, line.quantity);
     }
-    tx.exec_params(kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
+    runtime::pg::Exec(tx, kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
     return result;
   });
 }
@@ -266,18 +268,18 @@ absl::StatusOr<int64_t> PgStore::Release(const std::string& order_id) {
   if (!runtime::ids::IsUuid(order_id)) return absl::InvalidArgumentError("order_id must be a UUID");
   return pool_.Transact<int64_t>([&](Tx& tx) -> absl::StatusOr<int64_t> {
     // Never reserved: leave a tombstone so that a late reservation is refused.
-    if (tx.exec_params(kTombstone, order_id).affected_rows() == 1) return int64_t{0};
-    const std::string state = tx.exec_params(kExisting, order_id)[0][0].as<std::string>();
+    if (runtime::pg::Exec(tx, kTombstone, order_id).affected_rows() == 1) return int64_t{0};
+    const std::string state = runtime::pg::Exec(tx, kExisting, order_id)[0][0].as<std::string>();
     if (state != "RESERVED") {
-      tx.exec_params(kReleased, order_id);
+      runtime::pg::Exec(tx, kReleased, order_id);
       return int64_t{0};
     }
     int64_t units = 0;
-    for (const auto& row : tx.exec_params(kLockLines, order_id)) {
-      tx.exec_params(kGive, row[0].as<std::string>(), row[1].as<int64_t>());
+    for (const auto& row : runtime::pg::Exec(tx, kLockLines, order_id)) {
+      runtime::pg::Exec(tx, kGive, row[0].as<std::string>(), row[1].as<int64_t>());
       units += row[1].as<int64_t>();
     }
-    tx.exec_params(kReleased, order_id);
+    runtime::pg::Exec(tx, kReleased, order_id);
     return units;
   });
 }

@@ -9,6 +9,8 @@
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "grpcpp/server_context.h"
+#include "runtime/log/log.h"
 #include "runtime/metrics/metrics.h"
 
 namespace agora::runtime::grpc_server {
@@ -73,6 +75,16 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     GetFamilies()
         .started.Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}})
         .Increment();
+    if (auto* ctx = info->server_context(); ctx != nullptr) {
+      const auto& md = ctx->client_metadata();
+      if (auto it = md.find("x-request-id"); it != md.end()) {
+        request_id_.assign(it->second.data(), std::min<size_t>(it->second.size(), 128));
+      }
+      // traceparent: version "-" trace-id (32 hex) "-" parent-id "-" flags
+      if (auto it = md.find("traceparent"); it != md.end() && it->second.size() >= 35) {
+        trace_id_.assign(it->second.data() + 3, 32);
+      }
+    }
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -91,6 +103,21 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
           .Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}},
                kBuckets)
           .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      const grpc::StatusCode code = status.error_code();
+      const bool server_error = code == grpc::StatusCode::INTERNAL ||
+                                code == grpc::StatusCode::UNKNOWN ||
+                                code == grpc::StatusCode::DATA_LOSS ||
+                                code == grpc::StatusCode::UNAVAILABLE;
+      log::Log(code == grpc::StatusCode::OK ? log::Level::kDebug
+               : server_error              ? log::Level::kWarn
+                                           : log::Level::kInfo,
+               "grpc_call",
+               {{"method", method_},
+                {"grpc_service", service_},
+                {"code", CodeName(code)},
+                {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start_)},
+                {"request_id", request_id_},
+                {"trace_id", trace_id_}});
     }
     methods->Proceed();
   }
@@ -100,6 +127,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   std::string service_;
   std::string method_;
   const char* type_;
+  std::string request_id_;
+  std::string trace_id_;
 };
 
 class MetricsInterceptorFactory final

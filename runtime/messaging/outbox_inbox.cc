@@ -1,7 +1,9 @@
 #include <pqxx/pqxx>
 
+
 #include "runtime/messaging/inbox.h"
 #include "runtime/messaging/outbox.h"
+#include "runtime/pg/exec.h"
 
 namespace agora::runtime::messaging {
 namespace {
@@ -18,21 +20,21 @@ constexpr char kLoadReply[] =
 
 void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message) {
   const std::string bytes = message.envelope.SerializeAsString();
-  tx.exec_params(kInsertOutbox, message.topic, message.key, message.envelope.message_id(),
+  pg::Exec(tx, kInsertOutbox, message.topic, message.key, message.envelope.message_id(),
                  pqxx::binarystring(bytes.data(), bytes.size()));
 }
 
 bool RecordInInbox(pg::Tx& tx, const std::string& message_id) {
-  return tx.exec_params(kInsertInbox, message_id).affected_rows() == 1;
+  return pg::Exec(tx, kInsertInbox, message_id).affected_rows() == 1;
 }
 
 void StoreInboxReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply) {
-  tx.exec_params(kStoreReply, message_id, reply.topic,
+  pg::Exec(tx, kStoreReply, message_id, reply.topic,
                  pqxx::binarystring(reply.payload.data(), reply.payload.size()));
 }
 
 std::optional<StoredReply> LoadInboxReply(pg::Tx& tx, const std::string& message_id) {
-  pqxx::result r = tx.exec_params(kLoadReply, message_id);
+  pqxx::result r = pg::Exec(tx, kLoadReply, message_id);
   if (r.empty()) return std::nullopt;
   pqxx::binarystring payload(r[0][1]);
   return StoredReply{r[0][0].as<std::string>(), payload.str()};

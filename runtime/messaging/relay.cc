@@ -3,11 +3,13 @@
 #include <exception>
 #include <pqxx/pqxx>
 
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/kafka/options.h"
 #include "runtime/log/log.h"
 #include "runtime/pg/errors.h"
+#include "runtime/pg/exec.h"
 
 namespace agora::runtime::messaging {
 namespace {
@@ -46,7 +48,7 @@ void OutboxRelay::Stop() {
 
 absl::StatusOr<int> OutboxRelay::RelayBatch() {
   return pool_.Transact<int>([&](pg::Tx& tx) -> absl::StatusOr<int> {
-    pqxx::result rows = tx.exec_params(kTakeBatch, options_.batch_size);
+    pqxx::result rows = pg::Exec(tx, kTakeBatch, options_.batch_size);
     if (rows.empty()) return 0;
     std::vector<kafka::OutgoingMessage> messages;
     messages.reserve(rows.size());
@@ -68,7 +70,7 @@ absl::StatusOr<int> OutboxRelay::RelayBatch() {
     }
     if (options_.after_send) options_.after_send(static_cast<int>(acked.size()));
     if (!acked.empty()) {
-      tx.exec_params(kDelete, absl::StrCat("{", absl::StrJoin(acked, ","), "}"));
+      pg::Exec(tx, kDelete, absl::StrCat("{", absl::StrJoin(acked, ","), "}"));
     }
     if (!first_error.ok()) {
       log::Warn("outbox_publish_failed", {{"failed", static_cast<int64_t>(sent.size() - acked.size())},

@@ -99,7 +99,8 @@ void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
   idle_.push_back(std::move(conn));
 }
 
-absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connection_broke) {
+absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only,
+                           bool* connection_broke) {
   *connection_broke = false;
   absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Acquire();
   if (!conn.ok()) return conn.status();
@@ -107,13 +108,18 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connec
   bool broken = false;
   bool committing = false;
   try {
-    pqxx::work tx(**conn);
-    status = fn(tx);
-    if (status.ok()) {
-      committing = true;
-      tx.commit();
+    if (read_only) {
+      pqxx::nontransaction tx(**conn);
+      status = fn(tx);
     } else {
-      tx.abort();
+      pqxx::work tx(**conn);
+      status = fn(tx);
+      if (status.ok()) {
+        committing = true;
+        tx.commit();
+      } else {
+        tx.abort();
+      }
     }
   } catch (const pqxx::in_doubt_error& e) {
     broken = true;
@@ -132,13 +138,17 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connec
   return status;
 }
 
-absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) {
+absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, false); }
+
+absl::Status Pool::Read(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, true); }
+
+absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only) {
   thread_local std::minstd_rand rng(std::random_device{}());
   bool reconnected = false;
   absl::Status status;
   for (int attempt = 0; attempt <= kMaxConflictRetries; ++attempt) {
     bool connection_broke = false;
-    status = RunOnce(fn, &connection_broke);
+    status = RunOnce(fn, read_only, &connection_broke);
     if (connection_broke && !reconnected) {
       // A connection that died while idle (a server restart) fails at its
       // first use; one more try on a fresh connection hides that.

@@ -71,6 +71,22 @@ class Pool final {
     return result;
   }
 
+  // For a read of ONE statement: runs `fn` without BEGIN/COMMIT (autocommit),
+  // saving two round trips. Several statements would each see their own
+  // snapshot: use Transact for those. Retries like Transact.
+  absl::Status Read(absl::FunctionRef<absl::Status(Tx&)> fn);
+
+  template <typename T>
+  absl::StatusOr<T> Read(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
+    absl::StatusOr<T> result = absl::UnknownError("read did not run");
+    absl::Status s = Read([&](Tx& tx) -> absl::Status {
+      result = fn(tx);
+      return result.status();
+    });
+    if (!s.ok()) return s;
+    return result;
+  }
+
   const ConnectionOptions& options() const { return options_; }
   int size() const { return size_; }
 
@@ -78,7 +94,9 @@ class Pool final {
   // A connection, opened if needed; UNAVAILABLE after `acquire_timeout`.
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
-  absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool* connection_broke);
+  absl::Status Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only);
+  absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only,
+                       bool* connection_broke);
 
   const ConnectionOptions options_;
   const std::string connection_string_;

@@ -5,8 +5,6 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -14,49 +12,24 @@
 #include "grpcpp/grpcpp.h"
 #include "tests/support/http.h"
 #include "tests/support/infra.h"
-#include "tests/support/process.h"
+#include "tests/support/service_process.h"
 
 namespace agora::inventory {
 namespace {
 
 namespace pb = agora::inventory::v1;
-
 using agora::testing::ChildProcess;
 using agora::testing::Eventually;
 using agora::testing::GetInfra;
+using agora::testing::ReadFile;
+using agora::testing::ServiceProcess;
 using agora::testing::TestDatabase;
 using agora::testing::UniqueName;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> Flags(const TestDatabase& db) {
-  const auto o = db.ServiceOptions();
-  return {"--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1", "--metrics-port=0",
-          absl::StrCat("--pg-port=", o.port), absl::StrCat("--pg-database=", o.dbname),
-          "--drain-timeout=2s"};
-}
-
 TEST_CASE("the inventory process starts, serves, reports metrics and stops on SIGTERM", "[e2e]") {
   TestDatabase db("inventory");
-  const std::string log = GetInfra().dir + "/" + UniqueName("inventory") + ".log";
-  ChildProcess proc(AGORA_INVENTORY_BINARY, Flags(db), log);
-  std::smatch m;
-  const std::regex ready("\"event\":\"inventory_ready\",\"grpc_port\":(\\d+),\"metrics_port\":(\\d+)");
-  std::string text;
-  REQUIRE(Eventually([&] {
-    text = ReadFile(log);
-    return std::regex_search(text, m, ready);
-  }));
-  const int grpc_port = std::stoi(m[1]);
-  const int metrics_port = std::stoi(m[2]);
-
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port), grpc::InsecureChannelCredentials());
-  auto stub = pb::Inventory::NewStub(channel);
+  ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db);
+  auto stub = pb::Inventory::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
   pb::CreateProductRequest create;
   create.set_sku("E2E-1");
   create.set_name("Kettle");
@@ -75,18 +48,31 @@ TEST_CASE("the inventory process starts, serves, reports metrics and stops on SI
   REQUIRE(list.products_size() == 1);
   CHECK(list.products(0).sku() == "E2E-1");
 
-  const std::string metrics = agora::testing::HttpGet(metrics_port, "/metrics");
+  {
+    // A failed call is logged with the caller's request id and trace id.
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-request-id", "req-e2e-42");
+    ctx.AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    pb::GetProductRequest get;
+    get.set_id("00000000-0000-4000-8000-000000000000");
+    CHECK(stub->GetProduct(&ctx, get, &product).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  const std::string metrics = agora::testing::HttpGet(proc.metrics_port(), "/metrics");
   CHECK(metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"ListProducts\","
                      "grpc_service=\"agora.inventory.v1.Inventory\",grpc_type=\"unary\"} 1") !=
         std::string::npos);
 
-  proc.Signal(SIGTERM);
-  const int status = proc.Wait();
+  proc.process().Signal(SIGTERM);
+  const int status = proc.process().Wait();
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  text = ReadFile(log);
+  const std::string text = proc.Log();
   CHECK(text.find("\"event\":\"grpc_server_draining\"") != std::string::npos);
   CHECK(text.find("\"event\":\"inventory_stopped\"") != std::string::npos);
+  CHECK(text.find("\"event\":\"grpc_call\",\"method\":\"GetProduct\",\"grpc_service\":"
+                  "\"agora.inventory.v1.Inventory\",\"code\":\"NotFound\"") != std::string::npos);
+  CHECK(text.find("\"request_id\":\"req-e2e-42\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"") !=
+        std::string::npos);
   // Every line of the log is one JSON object.
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
@@ -109,12 +95,10 @@ TEST_CASE("a bad configuration stops the process with a message naming the varia
 TEST_CASE("migrations are applied at start and a second start applies nothing", "[e2e]") {
   TestDatabase db("inventory");
   for (int run = 0; run < 2; ++run) {
-    const std::string log = GetInfra().dir + "/" + UniqueName("inventory-mig") + ".log";
-    ChildProcess proc(AGORA_INVENTORY_BINARY, Flags(db), log);
-    REQUIRE(Eventually([&] { return ReadFile(log).find("inventory_ready") != std::string::npos; }));
-    CHECK((ReadFile(log).find("migration_applied") != std::string::npos) == (run == 0));
-    proc.Signal(SIGTERM);
-    proc.Wait();
+    ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db);
+    CHECK((proc.Log().find("migration_applied") != std::string::npos) == (run == 0));
+    proc.process().Signal(SIGTERM);
+    proc.process().Wait();
   }
   CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.schema_migrations") == "2");
 }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/config/config.h"
+#include "runtime/kafka/options_from_config.h"
+#include "runtime/pg/options_from_config.h"
 
 namespace agora::runtime::config {
 namespace {
@@ -73,6 +75,30 @@ TEST_CASE("flags without a value or not starting with -- are refused", "[unit]")
   std::string host;
   r.String("AGORA_PG_HOST", "x", &host, "");
   CHECK(r.Finish().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("database settings default to the service's own role and schema", "[unit]") {
+  Reader r({{"AGORA_PG_PORT", "15432"}}, {"--pg-pool-size=4"});
+  pg::PgConfig pg;
+  pg::ReadPgConfig(r, "inventory", &pg);
+  REQUIRE(r.Finish().ok());
+  CHECK(pg.connection.port == 15432);
+  CHECK(pg.connection.user == "inventory");
+  CHECK(pg.connection.schema == "inventory");
+  CHECK(pg.pool_size == 4);
+  // The connection string quotes every value: a password cannot inject options.
+  pg.connection.password = "p' host='evil";
+  CHECK(pg.connection.ToConnectionString().find("password='p\\' host=\\'evil'") != std::string::npos);
+}
+
+TEST_CASE("Kafka settings are read from AGORA_KAFKA_* and checked", "[unit]") {
+  Reader r({{"AGORA_KAFKA_BROKERS", "k1:9092,k2:9092"}, {"AGORA_KAFKA_FETCH_WAIT_MAX_MS", "0"}}, {});
+  kafka::KafkaOptions o;
+  kafka::ReadKafkaOptions(r, "saga", &o);
+  const absl::Status s = r.Finish();
+  CHECK(o.brokers == "k1:9092,k2:9092");
+  CHECK(o.client_id == "saga");
+  CHECK(std::string(s.message()).find("AGORA_KAFKA_FETCH_WAIT_MAX_MS='0'") != std::string::npos);
 }
 
 }  // namespace

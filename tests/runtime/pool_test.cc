@@ -56,6 +56,24 @@ TEST_CASE("SQL errors map to precise codes without SQL text", "[pg]") {
   CHECK(*value == 1000);
 }
 
+TEST_CASE("a single-statement read runs outside a transaction block", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  Pool pool(db.ServiceOptions(), 1);
+  auto in_block = pool.Read<std::string>([](Tx& tx) -> absl::StatusOr<std::string> {
+    // now() and statement_timestamp() differ only inside a transaction block.
+    return tx.exec("SELECT now() = statement_timestamp()")[0][0].as<std::string>();
+  });
+  REQUIRE(in_block.ok());
+  CHECK(*in_block == "t");
+  auto in_tx = pool.Transact<std::string>([](Tx& tx) -> absl::StatusOr<std::string> {
+    tx.exec("SELECT pg_sleep(0.01)");
+    return tx.exec("SELECT now() = statement_timestamp()")[0][0].as<std::string>();
+  });
+  REQUIRE(in_tx.ok());
+  CHECK(*in_tx == "f");
+}
+
 TEST_CASE("deadlocked transfers are retried and money is conserved", "[pg]") {
   TestDatabase db("inventory");
   REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());

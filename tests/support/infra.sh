@@ -13,7 +13,7 @@ cluster=$here/../../tools/pg/cluster.sh
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768+)
     (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
   done
   echo "infra.sh: no free port" >&2; exit 1

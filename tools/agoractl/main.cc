@@ -5,6 +5,7 @@
 //   agoractl wait ADDRESS SECONDS          polls health until SERVING
 //   agoractl products ADDRESS [QUERY]      lists the catalog (every page)
 //   agoractl seed-demo ADDRESS             creates the demo catalog if empty
+//   agoractl create-product ADDRESS SKU NAME PRICE_CENTS STOCK   prints the new id
 
 #include <cstdio>
 #include <condition_variable>
@@ -125,10 +126,28 @@ int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
   return 0;
 }
 
+int CreateProduct(const std::shared_ptr<grpc::Channel>& channel, char** args) {
+  inv::CreateProductRequest req;
+  req.set_sku(args[0]);
+  req.set_name(args[1]);
+  req.set_price_cents(std::atoll(args[2]));
+  req.set_stock(std::atoll(args[3]));
+  inv::Product p;
+  auto ctx = Context();
+  grpc::Status s = inv::Inventory::NewStub(channel)->CreateProduct(ctx.get(), req, &p);
+  if (!s.ok()) {
+    std::fprintf(stderr, "agoractl: %s\n", s.error_message().c_str());
+    return 1;
+  }
+  std::printf("%s\n", p.id().c_str());
+  return 0;
+}
+
 int Usage() {
   std::fprintf(stderr,
                "usage: agoractl health ADDRESS [SERVICE] | wait ADDRESS SECONDS | "
-               "products ADDRESS [QUERY] | seed-demo ADDRESS\n");
+               "products ADDRESS [QUERY] | seed-demo ADDRESS | "
+               "create-product ADDRESS SKU NAME PRICE_CENTS STOCK\n");
   return 2;
 }
 
@@ -150,5 +169,6 @@ int main(int argc, char** argv) {
   }
   if (cmd == "products") return Products(channel, argc > 3 ? argv[3] : "");
   if (cmd == "seed-demo") return SeedDemo(channel);
+  if (cmd == "create-product" && argc == 7) return CreateProduct(channel, argv + 3);
   return Usage();
 }

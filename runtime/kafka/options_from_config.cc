@@ -1,0 +1,22 @@
+#include "runtime/kafka/options_from_config.h"
+
+namespace agora::runtime::kafka {
+
+void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOptions* out) {
+  r.String("AGORA_KAFKA_BROKERS", "127.0.0.1:9092", &out->brokers,
+           "bootstrap servers, host:port,host:port");
+  r.String("AGORA_KAFKA_CLIENT_ID", client_id, &out->client_id, "client.id sent to the brokers");
+  r.Int("AGORA_KAFKA_LINGER_MS", 1, 0, 1000, &out->linger_ms, "producer linger.ms");
+  r.Int("AGORA_KAFKA_FETCH_WAIT_MAX_MS", 5, 1, 10000, &out->fetch_wait_max_ms,
+        "consumer fetch.wait.max.ms (the dev broker answers an empty fetch only after it)");
+  r.Int("AGORA_KAFKA_SESSION_TIMEOUT_MS", 6000, 1000, 300000, &out->session_timeout_ms,
+        "consumer group session.timeout.ms");
+  r.Int("AGORA_KAFKA_HEARTBEAT_INTERVAL_MS", 1000, 100, 60000, &out->heartbeat_interval_ms,
+        "consumer group heartbeat.interval.ms");
+  r.Int("AGORA_KAFKA_SOCKET_TIMEOUT_MS", 5000, 100, 300000, &out->socket_timeout_ms,
+        "socket.timeout.ms");
+  r.Int("AGORA_KAFKA_MESSAGE_TIMEOUT_MS", 30000, 1000, 900000, &out->message_timeout_ms,
+        "producer message.timeout.ms: how long a message may wait for its acknowledgement");
+}
+
+}  // namespace agora::runtime::kafka
