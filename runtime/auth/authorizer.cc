@@ -1,0 +1,81 @@
+#include "runtime/auth/authorizer.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agora/api/v1/policy.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/server_context.h"
+
+namespace agora::runtime::auth {
+namespace {
+
+using agora::api::v1::Access;
+
+absl::StatusOr<Access> PolicyOf(std::string_view full_method) {
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(full_method));
+  if (method == nullptr || !method->options().HasExtension(agora::api::v1::policy)) {
+    return absl::InternalError(absl::StrCat("method ", std::string(full_method), " declares no access policy"));
+  }
+  const Access access = method->options().GetExtension(agora::api::v1::policy).access();
+  if (access == agora::api::v1::ACCESS_UNSPECIFIED) {
+    return absl::InternalError(absl::StrCat("method ", std::string(full_method), " declares no access policy"));
+  }
+  return access;
+}
+
+}  // namespace
+
+bool Caller::is_admin() const {
+  return std::find(roles.begin(), roles.end(), "admin") != roles.end();
+}
+
+Authorizer::Authorizer(const JwtVerifier& verifier) : verifier_(verifier) {}
+
+absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
+                                             std::string_view full_method) const {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("authorization");
+  const std::string_view header =
+      it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+  return AuthorizeHeader(header, full_method, absl::Now());
+}
+
+absl::StatusOr<Caller> Authorizer::AuthorizeHeader(std::string_view authorization,
+                                                   std::string_view full_method,
+                                                   absl::Time now) const {
+  absl::StatusOr<Access> access = PolicyOf(full_method);
+  if (!access.ok()) return access.status();
+  Caller caller;
+  if (!authorization.empty()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (authorization.size() <= kBearer.size() ||
+        !absl::StartsWithIgnoreCase(absl::string_view(authorization.data(), authorization.size()), "Bearer ")) {
+      return absl::UnauthenticatedError("authorization must be a Bearer token");
+    }
+    caller.bearer_token = std::string(authorization.substr(kBearer.size()));
+    absl::StatusOr<Claims> claims = verifier_.Verify(caller.bearer_token, now);
+    if (!claims.ok()) return claims.status();
+    caller.customer_id = claims->subject;
+    caller.roles = claims->roles;
+  }
+  switch (*access) {
+    case agora::api::v1::PUBLIC:
+    case agora::api::v1::INTERNAL:
+      return caller;
+    case agora::api::v1::CUSTOMER:
+      if (!caller.authenticated()) return absl::UnauthenticatedError("sign in first: a Bearer token is required");
+      return caller;
+    case agora::api::v1::ADMIN:
+      if (!caller.authenticated()) return absl::UnauthenticatedError("sign in first: a Bearer token is required");
+      if (!caller.is_admin()) return absl::PermissionDeniedError("administrators only");
+      return caller;
+    default:
+      return absl::InternalError(absl::StrCat("method ", std::string(full_method), " declares no access policy"));
+  }
+}
+
+}  // namespace agora::runtime::auth

@@ -1,0 +1,61 @@
+#pragma once
+
+// Who is calling, and may they call this method? Every service checks the
+// verified access token from the call's metadata against the method's
+// agora.api.v1.policy option (defence in depth: the gateway checked it too,
+// and a service never trusts a bare user-id header).
+//
+//   PUBLIC    anyone; a token, when present, must still be valid
+//   CUSTOMER  a valid access token
+//   ADMIN     a valid access token whose roles hold "admin"
+//   INTERNAL  service-to-service methods: reachable only inside the cluster
+//             (NetworkPolicies); no end-user token is required
+//
+// Thread-safe.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/auth/jwt.h"
+
+namespace grpc {
+class ServerContextBase;
+}  // namespace grpc
+
+namespace agora::runtime::auth {
+
+struct Caller {
+  std::string customer_id;  // empty when anonymous
+  std::vector<std::string> roles;
+  std::string bearer_token;  // the raw token, to forward on outbound calls
+
+  bool authenticated() const { return !customer_id.empty(); }
+  bool is_admin() const;
+  // The caller is `customer_id` or an admin.
+  bool CanAccess(std::string_view owner_id) const { return owner_id == customer_id || is_admin(); }
+};
+
+class Authorizer final {
+ public:
+  // `verifier` is borrowed; `clock` may be replaced in tests.
+  explicit Authorizer(const JwtVerifier& verifier);
+
+  // `full_method` is the method's full protobuf name,
+  // "agora.customers.v1.Customers.GetMe". UNAUTHENTICATED (missing, malformed
+  // or invalid token where one is needed or was sent), PERMISSION_DENIED (a
+  // customer calling an ADMIN method), INTERNAL for a method without a policy.
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& ctx,
+                                   std::string_view full_method) const;
+
+  // The same from an explicit "authorization" header value (for tests and
+  // the gateway).
+  absl::StatusOr<Caller> AuthorizeHeader(std::string_view authorization,
+                                         std::string_view full_method, absl::Time now) const;
+
+ private:
+  const JwtVerifier& verifier_;
+};
+
+}  // namespace agora::runtime::auth

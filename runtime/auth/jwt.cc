@@ -1,0 +1,302 @@
+#include "runtime/auth/jwt.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runtime/ids/uuid.h"
+
+namespace agora::runtime::auth {
+
+struct PublicKey {
+  EVP_PKEY* pkey = nullptr;
+  std::string n_b64;  // base64url of the modulus
+  std::string e_b64;  // base64url of the exponent
+  ~PublicKey() { EVP_PKEY_free(pkey); }
+};
+
+struct JwtSigner::Key {
+  EVP_PKEY* pkey = nullptr;
+  ~Key() { EVP_PKEY_free(pkey); }
+};
+
+namespace {
+
+using json = nlohmann::json;
+
+absl::Status Unauthenticated(const char* why) { return absl::UnauthenticatedError(why); }
+
+std::string B64Url(const std::string& bytes) { return absl::WebSafeBase64Escape(bytes); }
+
+std::string BigNumB64(EVP_PKEY* pkey, const char* name) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) return "";
+  std::string bytes(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
+  BN_free(bn);
+  return B64Url(bytes);
+}
+
+// RFC 7638 thumbprint of an RSA key: base64url(SHA-256 of {"e","kty","n"}).
+std::string Thumbprint(const std::string& n_b64, const std::string& e_b64) {
+  const std::string canonical =
+      absl::StrCat(R"({"e":")", e_b64, R"(","kty":"RSA","n":")", n_b64, R"("})");
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
+  return B64Url(std::string(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+std::shared_ptr<PublicKey> FromPkey(EVP_PKEY* pkey) {
+  auto key = std::make_shared<PublicKey>();
+  key->pkey = pkey;
+  key->n_b64 = BigNumB64(pkey, OSSL_PKEY_PARAM_RSA_N);
+  key->e_b64 = BigNumB64(pkey, OSSL_PKEY_PARAM_RSA_E);
+  return key;
+}
+
+bool IsRsa(EVP_PKEY* pkey) { return pkey != nullptr && EVP_PKEY_is_a(pkey, "RSA") == 1; }
+
+bool VerifySignature(EVP_PKEY* pkey, const std::string& data, const std::string& sig) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr &&
+            EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+bool ReadTime(const json& claims, const char* name, absl::Time* out) {
+  auto it = claims.find(name);
+  if (it == claims.end() || !it->is_number()) return false;
+  *out = absl::FromUnixSeconds(it->get<int64_t>());
+  return true;
+}
+
+}  // namespace
+
+KeySet::KeySet() = default;
+KeySet::~KeySet() = default;
+KeySet::KeySet(const KeySet&) = default;
+KeySet& KeySet::operator=(const KeySet&) = default;
+
+absl::StatusOr<std::string> KeySet::AddPem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  if (pkey == nullptr) {
+    BIO_reset(bio);
+    pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  }
+  BIO_free(bio);
+  if (!IsRsa(pkey)) {
+    EVP_PKEY_free(pkey);
+    return absl::InvalidArgumentError("not an RSA key in PEM form");
+  }
+  std::shared_ptr<PublicKey> key = FromPkey(pkey);
+  std::string kid = Thumbprint(key->n_b64, key->e_b64);
+  keys_[kid] = std::move(key);
+  return kid;
+}
+
+absl::Status KeySet::AddJwks(const std::string& text) {
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
+    return absl::InvalidArgumentError("not a JWKS document");
+  }
+  for (const json& k : doc["keys"]) {
+    if (!k.is_object() || k.value("kty", "") != "RSA") continue;
+    const std::string kid = k.value("kid", "");
+    std::string n, e;
+    if (kid.empty() || !absl::WebSafeBase64Unescape(k.value("n", ""), &n) ||
+        !absl::WebSafeBase64Unescape(k.value("e", ""), &e) || n.empty() || e.empty()) {
+      return absl::InvalidArgumentError("malformed RSA key in JWKS");
+    }
+    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
+    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
+    OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
+    OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
+    EVP_PKEY* pkey = nullptr;
+    const bool ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
+                    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    if (!ok) return absl::InvalidArgumentError("unusable RSA key in JWKS");
+    keys_[kid] = FromPkey(pkey);
+  }
+  return absl::OkStatus();
+}
+
+std::string KeySet::ToJwks() const {
+  json keys = json::array();
+  for (const auto& [kid, key] : keys_) {
+    keys.push_back({{"kty", "RSA"}, {"kid", kid}, {"use", "sig"}, {"alg", "RS256"},
+                    {"n", key->n_b64}, {"e", key->e_b64}});
+  }
+  return json{{"keys", keys}}.dump();
+}
+
+const PublicKey* KeySet::Find(const std::string& kid) const {
+  auto it = keys_.find(kid);
+  return it == keys_.end() ? nullptr : it->second.get();
+}
+
+JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options)
+    : keys_(std::move(keys)), options_(std::move(options)) {}
+
+absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time now) const {
+  const std::vector<std::string> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3) return Unauthenticated("malformed token");
+  std::string header_text, claims_text, signature;
+  if (!absl::WebSafeBase64Unescape(parts[0], &header_text) ||
+      !absl::WebSafeBase64Unescape(parts[1], &claims_text) ||
+      !absl::WebSafeBase64Unescape(parts[2], &signature)) {
+    return Unauthenticated("malformed token");
+  }
+  const json header = json::parse(header_text, nullptr, false);
+  if (!header.is_object()) return Unauthenticated("malformed token");
+  // Only RS256: "none", HS256 (algorithm confusion) and the rest are refused
+  // before any key is looked at.
+  if (!header.contains("alg") || header["alg"] != "RS256") {
+    return Unauthenticated("unsupported token algorithm");
+  }
+  const PublicKey* key = header.contains("kid") && header["kid"].is_string()
+                             ? keys_.Find(header["kid"].get<std::string>())
+                             : nullptr;
+  if (key == nullptr) return Unauthenticated("unknown signing key");
+  if (!VerifySignature(key->pkey, parts[0] + "." + parts[1], signature)) {
+    return Unauthenticated("bad token signature");
+  }
+  const json c = json::parse(claims_text, nullptr, false);
+  if (!c.is_object()) return Unauthenticated("malformed token");
+  Claims claims;
+  if (!ReadTime(c, "exp", &claims.expires_at)) return Unauthenticated("token has no expiry");
+  if (now > claims.expires_at + options_.leeway) return Unauthenticated("token expired");
+  claims.not_before = absl::InfinitePast();
+  if (c.contains("nbf") && !ReadTime(c, "nbf", &claims.not_before)) return Unauthenticated("malformed token");
+  if (claims.not_before > now + options_.leeway) return Unauthenticated("token not valid yet");
+  claims.issued_at = absl::InfinitePast();
+  if (c.contains("iat") && !ReadTime(c, "iat", &claims.issued_at)) return Unauthenticated("malformed token");
+  if (claims.issued_at > now + options_.leeway) return Unauthenticated("token not valid yet");
+  if (c.value("iss", "") != options_.issuer) return Unauthenticated("wrong token issuer");
+  bool audience_ok = false;
+  if (c.contains("aud") && c["aud"].is_string()) audience_ok = c["aud"] == options_.audience;
+  if (c.contains("aud") && c["aud"].is_array()) {
+    for (const json& a : c["aud"]) audience_ok |= (a.is_string() && a == options_.audience);
+  }
+  if (!audience_ok) return Unauthenticated("wrong token audience");
+  if (!c.contains("sub") || !c["sub"].is_string() || c["sub"].get<std::string>().empty()) {
+    return Unauthenticated("token has no subject");
+  }
+  claims.subject = c["sub"];
+  claims.issuer = options_.issuer;
+  claims.audience = options_.audience;
+  claims.token_id = c.value("jti", "");
+  if (c.contains("roles") && c["roles"].is_array()) {
+    for (const json& r : c["roles"]) {
+      if (r.is_string()) claims.roles.push_back(r);
+    }
+  }
+  return claims;
+}
+
+absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromPem(const std::string& private_pem,
+                                                             SignerOptions options) {
+  BIO* bio = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!IsRsa(pkey)) {
+    EVP_PKEY_free(pkey);
+    return absl::InvalidArgumentError("the JWT signing key is not an RSA private key in PEM form");
+  }
+  auto key = std::make_unique<Key>();
+  key->pkey = pkey;
+  KeySet public_keys;
+  absl::StatusOr<std::string> kid = public_keys.AddPem(private_pem);
+  if (!kid.ok()) return kid.status();
+  return std::unique_ptr<JwtSigner>(
+      new JwtSigner(std::move(key), *kid, std::move(public_keys), std::move(options)));
+}
+
+JwtSigner::JwtSigner(std::unique_ptr<Key> key, std::string kid, KeySet public_keys,
+                     SignerOptions options)
+    : key_(std::move(key)),
+      kid_(std::move(kid)),
+      public_keys_(std::move(public_keys)),
+      options_(std::move(options)) {}
+
+JwtSigner::~JwtSigner() = default;
+
+std::string JwtSigner::Sign(const std::string& subject, const std::vector<std::string>& roles,
+                            absl::Time now) const {
+  const int64_t iat = absl::ToUnixSeconds(now);
+  const json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", kid_}};
+  const json claims = {{"iss", options_.issuer},
+                       {"aud", options_.audience},
+                       {"sub", subject},
+                       {"iat", iat},
+                       {"nbf", iat},
+                       {"exp", iat + absl::ToInt64Seconds(options_.ttl)},
+                       {"jti", ids::NewUuid()},
+                       {"roles", roles}};
+  const std::string signing_input = B64Url(header.dump()) + "." + B64Url(claims.dump());
+  std::string sig(static_cast<size_t>(EVP_PKEY_get_size(key_->pkey)), '\0');
+  size_t sig_len = sig.size();
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok =
+      ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
+      EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                     signing_input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();  // a loaded RSA key that cannot sign: nothing sane to do
+  sig.resize(sig_len);
+  return signing_input + "." + B64Url(sig);
+}
+
+absl::StatusOr<std::string> GenerateRsaPrivateKeyPem() {
+  EVP_PKEY* pkey = EVP_RSA_gen(2048);
+  if (pkey == nullptr) return absl::InternalError("RSA key generation failed");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(pkey);
+  return pem;
+}
+
+absl::StatusOr<std::string> PublicKeyPem(const std::string& private_pem) {
+  BIO* in = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+  BIO_free(in);
+  if (!IsRsa(pkey)) {
+    EVP_PKEY_free(pkey);
+    return absl::InvalidArgumentError("not an RSA private key in PEM form");
+  }
+  BIO* out = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(out, pkey);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(out, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(out);
+  EVP_PKEY_free(pkey);
+  return pem;
+}
+
+}  // namespace agora::runtime::auth

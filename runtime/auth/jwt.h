@@ -1,0 +1,117 @@
+#pragma once
+
+// RS256 JSON Web Tokens: signing (customers issues access tokens) and
+// verification (every service and the gateway). OpenSSL does the RSA;
+// nlohmann::json reads and writes the JSON.
+//
+// Verification refuses, with UNAUTHENTICATED: any alg but RS256 ("none" and
+// HS256 algorithm confusion included), an unknown kid, a bad signature, an
+// expired or not-yet-valid token (leeway applies), a wrong iss or aud, and
+// anything malformed. Messages are short and safe to show a client.
+//
+// Thread-safe once built.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace agora::runtime::auth {
+
+struct Claims {
+  std::string subject;  // sub: the customer id
+  std::string issuer;   // iss
+  std::string audience; // aud
+  std::string token_id; // jti
+  std::vector<std::string> roles;
+  absl::Time issued_at;   // iat
+  absl::Time not_before;  // nbf (== iat when issued here)
+  absl::Time expires_at;  // exp
+};
+
+// One RSA public key of a key set.
+struct PublicKey;
+
+// Public keys by kid. Copyable (keys are shared).
+class KeySet final {
+ public:
+  KeySet();
+  ~KeySet();
+  KeySet(const KeySet&);
+  KeySet& operator=(const KeySet&);
+
+  // Adds a PEM public key (SubjectPublicKeyInfo) or private key (its public
+  // half); its kid is the RFC 7638 thumbprint. Returns the kid.
+  absl::StatusOr<std::string> AddPem(const std::string& pem);
+  // Adds every RSA key of a JWKS document ({"keys":[{"kty":"RSA","kid",..,"n","e"}]}).
+  absl::Status AddJwks(const std::string& json);
+  // The set as a JWKS document (kty, kid, use "sig", alg "RS256", n, e).
+  std::string ToJwks() const;
+  bool empty() const { return keys_.empty(); }
+
+  const PublicKey* Find(const std::string& kid) const;
+
+ private:
+  std::map<std::string, std::shared_ptr<PublicKey>> keys_;
+};
+
+struct VerifierOptions {
+  std::string issuer = "agora";
+  std::string audience = "agora-api";
+  absl::Duration leeway = absl::Seconds(30);
+};
+
+class JwtVerifier final {
+ public:
+  JwtVerifier(KeySet keys, VerifierOptions options);
+  absl::StatusOr<Claims> Verify(const std::string& token, absl::Time now) const;
+  const KeySet& keys() const { return keys_; }
+
+ private:
+  KeySet keys_;
+  VerifierOptions options_;
+};
+
+struct SignerOptions {
+  std::string issuer = "agora";
+  std::string audience = "agora-api";
+  absl::Duration ttl = absl::Minutes(15);
+};
+
+class JwtSigner final {
+ public:
+  // From a PEM RSA private key; INVALID_ARGUMENT if it is not one.
+  static absl::StatusOr<std::unique_ptr<JwtSigner>> FromPem(const std::string& private_pem,
+                                                            SignerOptions options);
+  ~JwtSigner();
+
+  // A signed token for `subject` with `roles`, valid from `now` for the TTL,
+  // with a fresh jti.
+  std::string Sign(const std::string& subject, const std::vector<std::string>& roles,
+                   absl::Time now) const;
+  const std::string& kid() const { return kid_; }
+  // The public half, for verifiers and the JWKS endpoint.
+  const KeySet& public_keys() const { return public_keys_; }
+  absl::Duration ttl() const { return options_.ttl; }
+
+ private:
+  struct Key;
+  JwtSigner(std::unique_ptr<Key> key, std::string kid, KeySet public_keys, SignerOptions options);
+
+  std::unique_ptr<Key> key_;
+  std::string kid_;
+  KeySet public_keys_;
+  SignerOptions options_;
+};
+
+// A new 2048-bit RSA private key as PEM (PKCS#8), for local runs and tests.
+absl::StatusOr<std::string> GenerateRsaPrivateKeyPem();
+
+// The public half (SubjectPublicKeyInfo PEM) of a PEM private key.
+absl::StatusOr<std::string> PublicKeyPem(const std::string& private_pem);
+
+}  // namespace agora::runtime::auth

@@ -1,0 +1,35 @@
+#include "runtime/grpc/client.h"
+
+#include <chrono>
+
+#include "grpcpp/grpcpp.h"
+
+namespace agora::runtime::grpc_client {
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
+                                                const grpc::ServerContextBase* incoming) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
+  if (incoming != nullptr) {
+    if (incoming->deadline() < deadline) deadline = incoming->deadline();
+    const auto& md = incoming->client_metadata();
+    for (const char* key : {"authorization", "x-request-id", "traceparent"}) {
+      if (auto it = md.find(key); it != md.end()) {
+        ctx->AddMetadata(key, std::string(it->second.data(), it->second.size()));
+      }
+    }
+  }
+  ctx->set_deadline(deadline);
+  return ctx;
+}
+
+}  // namespace agora::runtime::grpc_client

@@ -1,0 +1,26 @@
+#pragma once
+
+// Tokens for tests: one RSA key per test process (generated once), a signer
+// and a verifier that trust it, like customers and every other service do.
+
+#include <string>
+
+#include "runtime/auth/authorizer.h"
+#include "runtime/auth/jwt.h"
+
+namespace agora::testing {
+
+const runtime::auth::JwtSigner& TestSigner();
+const runtime::auth::JwtVerifier& TestVerifier();
+// A verifier-backed authorizer, as a service builds it.
+const runtime::auth::Authorizer& TestAuthorizer();
+// The PEM of the test key (private), for a service process under test.
+const std::string& TestPrivateKeyPem();
+
+// A valid access token for `customer_id` with roles ["customer"] (and
+// "admin" when `admin`).
+std::string TokenFor(const std::string& customer_id, bool admin = false);
+// "Bearer <token>", for the authorization metadata.
+std::string BearerFor(const std::string& customer_id, bool admin = false);
+
+}  // namespace agora::testing
