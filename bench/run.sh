@@ -73,13 +73,23 @@ pg_port=$(free_port)
 log "PostgreSQL on $pg_port (durable: fsync and synchronous_commit on)"
 "$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$pg_port" >"$WORK/pg.log" 2>&1
 
+# customers signs the administrator's token that creates the benchmark product.
+cust_port=$(free_port)
+AGORA_PG_PORT=$pg_port AGORA_GRPC_ADDRESS=127.0.0.1:$cust_port AGORA_METRICS_PORT=0 \
+  AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_LOG_LEVEL=warn \
+  "$BUILD/customers/customers" >"$WORK/customers.log" 2>&1 &
+PIDS+=($!)
+"$BUILD/tools/agoractl" wait "127.0.0.1:$cust_port" 60 >/dev/null
+
 inv_port=$(free_port)
 AGORA_PG_PORT=$pg_port AGORA_GRPC_ADDRESS=127.0.0.1:$inv_port AGORA_METRICS_PORT=0 \
+  AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem" \
   AGORA_LOG_LEVEL=warn "$BUILD/inventory/inventory" >"$WORK/inventory.log" 2>&1 &
 INV_PID=$!
 PIDS+=("$INV_PID")
 "$BUILD/tools/agoractl" wait "127.0.0.1:$inv_port" 60 >/dev/null
-product=$("$BUILD/tools/agoractl" create-product "127.0.0.1:$inv_port" BENCH-1 "Bench mug" 1800 1000000000)
+product=$(AGORA_CUSTOMERS_ADDRESS=127.0.0.1:$cust_port \
+  "$BUILD/tools/agoractl" create-product "127.0.0.1:$inv_port" BENCH-1 "Bench mug" 1800 1000000000)
 
 peer_port=$(free_port)
 "$BUILD/peers/catalog_server" --listen="127.0.0.1:$peer_port" >"$WORK/peer.log" 2>&1 &

@@ -8,6 +8,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::grpc_server::ReadServeConfig(r, /*default_grpc_port=*/50061,
                                         /*default_metrics_port=*/9161, &c.serve);
   runtime::pg::ReadPgConfig(r, "inventory", &c.pg);
+  runtime::auth::ReadVerifierConfig(r, &c.jwt);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;
 }

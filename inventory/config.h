@@ -1,6 +1,7 @@
 #pragma once
 
 #include "absl/status/statusor.h"
+#include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/pg/options_from_config.h"
 
@@ -9,6 +10,7 @@ namespace agora::inventory {
 struct Config {
   runtime::grpc_server::ServeConfig serve;
   runtime::pg::PgConfig pg;
+  runtime::auth::VerifierConfig jwt;
 };
 
 // From AGORA_* variables and flags; INVALID_ARGUMENT listing every bad value,

@@ -17,6 +17,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<agora::inventory::Config> config = agora::inventory::LoadConfig(argc, argv);
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("inventory", config.status());
   rt::grpc_server::InitLogging("inventory", config->serve);
+  auto verifier = rt::auth::LoadVerifier(config->jwt);
+  if (!verifier.ok()) {
+    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
+    return 1;
+  }
+  rt::auth::Authorizer authorizer(**verifier);
 
   if (absl::Status s = rt::pg::MigrateAtStart(
           config->pg.connection,
@@ -30,7 +36,7 @@ int main(int argc, char** argv) {
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   agora::inventory::PgStore store(pool);
-  agora::inventory::InventoryService service(store, executor);
+  agora::inventory::InventoryService service(store, executor, authorizer);
   return rt::grpc_server::ServeUntilSignal("inventory", config->serve, {&service},
                                            [&] { executor.Drain(); });
 }

@@ -1,10 +1,13 @@
 #pragma once
 
-// The gRPC adapter of inventory: proto <-> domain, validation through
-// catalog.h, blocking store calls on the executor. Thread-safe.
+// The gRPC adapter of inventory: the caller checked against each method's
+// policy (reads are public, catalog writes need an admin), proto <-> domain,
+// validation through catalog.h, blocking store calls on the executor.
+// Thread-safe.
 
 #include "agora/inventory/v1/inventory.grpc.pb.h"
 #include "inventory/store.h"
+#include "runtime/auth/authorizer.h"
 #include "runtime/grpc/executor.h"
 
 namespace agora::inventory {
@@ -13,9 +16,10 @@ namespace pb = agora::inventory::v1;
 
 class InventoryService final : public pb::Inventory::CallbackService {
  public:
-  // `store` and `executor` are borrowed and must outlive the service.
-  InventoryService(Store& store, runtime::grpc_server::Executor& executor)
-      : store_(store), executor_(executor) {}
+  // Every dependency is borrowed and must outlive the service.
+  InventoryService(Store& store, runtime::grpc_server::Executor& executor,
+                   const runtime::auth::Authorizer& authorizer)
+      : store_(store), executor_(executor), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* ctx,
                                          const pb::ListProductsRequest* req,
@@ -48,6 +52,7 @@ class InventoryService final : public pb::Inventory::CallbackService {
  private:
   Store& store_;
   runtime::grpc_server::Executor& executor_;
+  const runtime::auth::Authorizer& authorizer_;
 };
 
 }  // namespace agora::inventory

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "agora/inventory/v1/inventory.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tests/support/auth.h"
 #include "tests/support/http.h"
 #include "tests/support/infra.h"
 #include "tests/support/service_process.h"
@@ -28,7 +29,8 @@ using agora::testing::UniqueName;
 
 TEST_CASE("the inventory process starts, serves, reports metrics and stops on SIGTERM", "[e2e]") {
   TestDatabase db("inventory");
-  ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db);
+  ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db,
+                      {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile()});
   auto stub = pb::Inventory::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
   pb::CreateProductRequest create;
   create.set_sku("E2E-1");
@@ -38,6 +40,12 @@ TEST_CASE("the inventory process starts, serves, reports metrics and stops on SI
   pb::Product product;
   {
     grpc::ClientContext ctx;
+    // Without an administrator's token the catalog cannot be changed.
+    CHECK(stub->CreateProduct(&ctx, create, &product).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", agora::testing::BearerFor("admin-1", /*admin=*/true));
     REQUIRE(stub->CreateProduct(&ctx, create, &product).ok());
   }
   pb::ListProductsResponse list;
@@ -95,7 +103,8 @@ TEST_CASE("a bad configuration stops the process with a message naming the varia
 TEST_CASE("migrations are applied at start and a second start applies nothing", "[e2e]") {
   TestDatabase db("inventory");
   for (int run = 0; run < 2; ++run) {
-    ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db);
+    ServiceProcess proc(AGORA_INVENTORY_BINARY, "inventory", db,
+                        {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile()});
     CHECK((proc.Log().find("migration_applied") != std::string::npos) == (run == 0));
     proc.process().Signal(SIGTERM);
     proc.process().Wait();

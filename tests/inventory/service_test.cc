@@ -13,6 +13,7 @@
 #include "runtime/grpc/server.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/migrations.h"
+#include "tests/support/auth.h"
 #include "tests/support/infra.h"
 
 namespace agora::inventory {
@@ -32,7 +33,7 @@ class Harness {
         pool_(db_.ServiceOptions(), 8),
         executor_(8, 1024),
         store_(pool_),
-        service_(store_, executor_) {
+        service_(store_, executor_, agora::testing::TestAuthorizer()) {
     REQUIRE(migrated_);
     auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
     REQUIRE(server.ok());
@@ -42,6 +43,12 @@ class Harness {
   }
 
   pb::Inventory::Stub& stub() { return *stub_; }
+  // A context carrying an administrator's token (catalog writes need one).
+  static std::unique_ptr<grpc::ClientContext> Admin() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", agora::testing::BearerFor(NewUuid(), /*admin=*/true));
+    return ctx;
+  }
   const agora::testing::TestDatabase& db() const { return db_; }
 
   grpc::Status Create(const std::string& sku, int64_t stock, pb::Product* out,
@@ -52,8 +59,8 @@ class Harness {
     req.set_description("350 ml");
     req.set_price_cents(price);
     req.set_stock(stock);
-    grpc::ClientContext ctx;
-    return stub_->CreateProduct(&ctx, req, out);
+    auto ctx = Admin();
+    return stub_->CreateProduct(ctx.get(), req, out);
   }
   pb::Product MustCreate(const std::string& sku, int64_t stock, const std::string& name = "Mug") {
     pb::Product p;
@@ -142,6 +149,42 @@ TEST_CASE("a created product can be read back; a duplicate sku is ALREADY_EXISTS
   CHECK(s.error_message().find("MUG-1") != std::string::npos);
 }
 
+TEST_CASE("the catalog is read by anyone and changed only by administrators", "[pg]") {
+  Harness h;
+  const pb::Product p = h.MustCreate("AUTH-1", 1);
+  pb::Product out;
+  CHECK(h.Get(p.id(), &out).ok());  // no token needed
+  pb::CreateProductRequest req;
+  req.set_sku("AUTH-2");
+  req.set_name("Mug");
+  {
+    grpc::ClientContext ctx;
+    CHECK(h.stub().CreateProduct(&ctx, req, &out).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", agora::testing::BearerFor(NewUuid()));
+    CHECK(h.stub().CreateProduct(&ctx, req, &out).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  pb::DeleteProductRequest del;
+  del.set_id(p.id());
+  google::protobuf::Empty empty;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", agora::testing::BearerFor(NewUuid()));
+    CHECK(h.stub().DeleteProduct(&ctx, del, &empty).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  CHECK(h.Get(p.id(), &out).ok());
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer forged.token.here");
+    CHECK(h.stub().GetProduct(&ctx, pb::GetProductRequest(), &out).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+  }
+}
+
 TEST_CASE("invalid products are INVALID_ARGUMENT naming the field", "[pg]") {
   Harness h;
   pb::Product p;
@@ -168,13 +211,13 @@ TEST_CASE("unknown, malformed and deleted ids are NOT_FOUND", "[pg]") {
   del.set_id(created.id());
   google::protobuf::Empty empty;
   {
-    grpc::ClientContext ctx;
-    REQUIRE(h.stub().DeleteProduct(&ctx, del, &empty).ok());
+    auto ctx = Harness::Admin();
+    REQUIRE(h.stub().DeleteProduct(ctx.get(), del, &empty).ok());
   }
   CHECK(h.Get(created.id(), &p).error_code() == grpc::StatusCode::NOT_FOUND);
   {
-    grpc::ClientContext ctx;
-    CHECK(h.stub().DeleteProduct(&ctx, del, &empty).error_code() == grpc::StatusCode::NOT_FOUND);
+    auto ctx = Harness::Admin();
+    CHECK(h.stub().DeleteProduct(ctx.get(), del, &empty).error_code() == grpc::StatusCode::NOT_FOUND);
   }
   // Gone from listings; its sku may be used again.
   CHECK(h.List(100, "", "").products_size() == 0);
@@ -189,8 +232,8 @@ TEST_CASE("a patch changes only the fields it sets, an empty string included", "
   req.set_description("");
   pb::Product updated;
   {
-    grpc::ClientContext ctx;
-    REQUIRE(h.stub().UpdateProduct(&ctx, req, &updated).ok());
+    auto ctx = Harness::Admin();
+    REQUIRE(h.stub().UpdateProduct(ctx.get(), req, &updated).ok());
   }
   CHECK(updated.name() == "Original");
   CHECK(updated.description().empty());
@@ -199,23 +242,23 @@ TEST_CASE("a patch changes only the fields it sets, an empty string included", "
   req.set_price_cents(2500);
   req.set_name("Renamed");
   {
-    grpc::ClientContext ctx;
-    REQUIRE(h.stub().UpdateProduct(&ctx, req, &updated).ok());
+    auto ctx = Harness::Admin();
+    REQUIRE(h.stub().UpdateProduct(ctx.get(), req, &updated).ok());
   }
   CHECK(updated.name() == "Renamed");
   CHECK(updated.price_cents() == 2500);
   CHECK(updated.stock() == 3);
   req.set_price_cents(-1);
   {
-    grpc::ClientContext ctx;
-    CHECK(h.stub().UpdateProduct(&ctx, req, &updated).error_code() ==
+    auto ctx = Harness::Admin();
+    CHECK(h.stub().UpdateProduct(ctx.get(), req, &updated).error_code() ==
           grpc::StatusCode::INVALID_ARGUMENT);
   }
   req.set_price_cents(1);
   req.set_id(NewUuid());
   {
-    grpc::ClientContext ctx;
-    CHECK(h.stub().UpdateProduct(&ctx, req, &updated).error_code() == grpc::StatusCode::NOT_FOUND);
+    auto ctx = Harness::Admin();
+    CHECK(h.stub().UpdateProduct(ctx.get(), req, &updated).error_code() == grpc::StatusCode::NOT_FOUND);
   }
 }
 
@@ -227,19 +270,19 @@ TEST_CASE("restock adds units; zero is refused and an overflow is OUT_OF_RANGE",
   req.set_quantity(7);
   pb::Product out;
   {
-    grpc::ClientContext ctx;
-    REQUIRE(h.stub().RestockProduct(&ctx, req, &out).ok());
+    auto ctx = Harness::Admin();
+    REQUIRE(h.stub().RestockProduct(ctx.get(), req, &out).ok());
   }
   CHECK(out.stock() == 10);
   req.set_quantity(0);
   {
-    grpc::ClientContext ctx;
-    CHECK(h.stub().RestockProduct(&ctx, req, &out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    auto ctx = Harness::Admin();
+    CHECK(h.stub().RestockProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   }
   req.set_quantity(std::numeric_limits<int64_t>::max() - 5);
   {
-    grpc::ClientContext ctx;
-    CHECK(h.stub().RestockProduct(&ctx, req, &out).error_code() == grpc::StatusCode::OUT_OF_RANGE);
+    auto ctx = Harness::Admin();
+    CHECK(h.stub().RestockProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::OUT_OF_RANGE);
   }
   CHECK(h.Stock(created.id()) == 10);
 }

@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "absl/time/clock.h"
+#include "tests/support/infra.h"
 
 namespace agora::testing {
 namespace {
@@ -37,6 +40,28 @@ const runtime::auth::JwtSigner& TestSigner() { return *Keys().signer; }
 const runtime::auth::JwtVerifier& TestVerifier() { return *Keys().verifier; }
 const runtime::auth::Authorizer& TestAuthorizer() { return *Keys().authorizer; }
 const std::string& TestPrivateKeyPem() { return Keys().private_pem; }
+
+namespace {
+std::string WriteOnce(const std::string& suffix, const std::string& content) {
+  const std::string path = GetInfra().dir + "/" + UniqueName("jwt") + suffix;
+  std::ofstream(path) << content;
+  return path;
+}
+}  // namespace
+
+const std::string& TestPublicKeyFile() {
+  static const std::string* const path = [] {
+    absl::StatusOr<std::string> pub = runtime::auth::PublicKeyPem(TestPrivateKeyPem());
+    if (!pub.ok()) FAIL("cannot derive the test public key");
+    return new std::string(WriteOnce(".pub.pem", *pub));
+  }();
+  return *path;
+}
+
+const std::string& TestPrivateKeyFile() {
+  static const std::string* const path = new std::string(WriteOnce(".pem", TestPrivateKeyPem()));
+  return *path;
+}
 
 std::string TokenFor(const std::string& customer_id, bool admin) {
   std::vector<std::string> roles = {"customer"};

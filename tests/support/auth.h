@@ -17,6 +17,12 @@ const runtime::auth::Authorizer& TestAuthorizer();
 // The PEM of the test key (private), for a service process under test.
 const std::string& TestPrivateKeyPem();
 
+// A file (in the run's infrastructure folder) holding the public half of the
+// test key, for service processes under test (--jwt-public-key-file), and
+// one holding the private key (--jwt-private-key-file, for customers).
+const std::string& TestPublicKeyFile();
+const std::string& TestPrivateKeyFile();
+
 // A valid access token for `customer_id` with roles ["customer"] (and
 // "admin" when `admin`).
 std::string TokenFor(const std::string& customer_id, bool admin = false);

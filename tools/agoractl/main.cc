@@ -6,14 +6,20 @@
 //   agoractl products ADDRESS [QUERY]      lists the catalog (every page)
 //   agoractl seed-demo ADDRESS             creates the demo catalog if empty
 //   agoractl create-product ADDRESS SKU NAME PRICE_CENTS STOCK   prints the new id
+//
+// Catalog writes need an administrator: agoractl signs in at customers
+// (AGORA_CUSTOMERS_ADDRESS, default 127.0.0.1:50062) as AGORA_ADMIN_EMAIL /
+// AGORA_ADMIN_PASSWORD (the local-run defaults when unset).
 
 #include <cstdio>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "agora/customers/v1/customers.grpc.pb.h"
 #include "agora/inventory/v1/inventory.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -26,6 +32,33 @@ namespace inv = agora::inventory::v1;
 std::unique_ptr<grpc::ClientContext> Context() {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return ctx;
+}
+
+std::string Env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// A context carrying an administrator's access token, from a login at customers.
+std::unique_ptr<grpc::ClientContext> AdminContext() {
+  static const std::string* const token = [] {
+    auto stub = agora::customers::v1::Customers::NewStub(grpc::CreateChannel(
+        Env("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062"), grpc::InsecureChannelCredentials()));
+    agora::customers::v1::LoginRequest req;
+    req.set_email(Env("AGORA_ADMIN_EMAIL", "admin@agora.local"));
+    req.set_password(Env("AGORA_ADMIN_PASSWORD", "agora-admin"));
+    agora::customers::v1::TokenPair tokens;
+    auto ctx = Context();
+    grpc::Status s = stub->Login(ctx.get(), req, &tokens);
+    if (!s.ok()) {
+      std::fprintf(stderr, "agoractl: administrator login failed: %s\n", s.error_message().c_str());
+      std::exit(1);
+    }
+    return new std::string(tokens.access_token());
+  }();
+  auto ctx = Context();
+  ctx->AddMetadata("authorization", "Bearer " + *token);
   return ctx;
 }
 
@@ -114,7 +147,7 @@ int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
     req.set_price_cents(d.price_cents);
     req.set_stock(d.stock);
     inv::Product p;
-    auto c = Context();
+    auto c = AdminContext();
     grpc::Status s = stub->CreateProduct(c.get(), req, &p);
     if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
       std::fprintf(stderr, "agoractl: %s: %s\n", d.sku, s.error_message().c_str());
@@ -133,7 +166,7 @@ int CreateProduct(const std::shared_ptr<grpc::Channel>& channel, char** args) {
   req.set_price_cents(std::atoll(args[2]));
   req.set_stock(std::atoll(args[3]));
   inv::Product p;
-  auto ctx = Context();
+  auto ctx = AdminContext();
   grpc::Status s = inv::Inventory::NewStub(channel)->CreateProduct(ctx.get(), req, &p);
   if (!s.ok()) {
     std::fprintf(stderr, "agoractl: %s\n", s.error_message().c_str());

@@ -1,0 +1,96 @@
+#include "customers/account.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/text/utf8.h"
+
+namespace agora::customers {
+namespace {
+
+constexpr char kTokenPrefix[] = "l1:";
+
+}  // namespace
+
+absl::StatusOr<std::string> NormaliseEmail(const std::string& raw) {
+  const std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  const absl::Status bad = absl::InvalidArgumentError(
+      "email must look like name@domain (one @, no spaces)");
+  if (email.empty() || email.size() > kMaxEmail) return bad;
+  if (!runtime::text::CodePointCount(email).has_value()) return bad;
+  if (std::count(email.begin(), email.end(), '@') != 1) return bad;
+  const size_t at = email.find('@');
+  if (at == 0 || at + 1 == email.size()) return bad;
+  for (unsigned char c : email) {
+    if (c <= ' ' || c == 0x7f) return bad;
+  }
+  return email;
+}
+
+absl::Status ValidatePassword(const std::string& password) {
+  const std::optional<size_t> n = runtime::text::CodePointCount(password);
+  if (!n.has_value()) return absl::InvalidArgumentError("password is not valid UTF-8");
+  if (*n < kMinPassword || *n > kMaxPassword) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("password must be ", kMinPassword, " to ", kMaxPassword, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NormaliseDisplayName(const std::string& raw, const std::string& email) {
+  std::string name(absl::StripAsciiWhitespace(raw));
+  if (name.empty()) name = email.substr(0, email.find('@'));
+  const std::optional<size_t> n = runtime::text::CodePointCount(name);
+  if (!n.has_value()) return absl::InvalidArgumentError("display_name is not valid UTF-8");
+  if (*n > kMaxDisplayName) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("display_name must be at most ", kMaxDisplayName, " characters"));
+  }
+  return name;
+}
+
+absl::Status ValidateTopUp(int64_t amount_cents, const std::string& key) {
+  if (amount_cents < 1 || amount_cents > kMaxTopUpCents) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("amount_cents must be 1 to ", kMaxTopUpCents));
+  }
+  if (key.size() > kMaxIdempotencyKey) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency key must be at most ", kMaxIdempotencyKey, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCartQuantity(int quantity) {
+  if (quantity < 0 || quantity > kMaxCartQuantity) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("quantity must be 0 (remove) to ", kMaxCartQuantity));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> NormalisePageSize(int requested) {
+  if (requested < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+  if (requested == 0) return 20;
+  return std::min(requested, 100);
+}
+
+absl::StatusOr<std::optional<int64_t>> DecodeLedgerToken(const std::string& token) {
+  if (token.empty()) return std::optional<int64_t>();
+  std::string raw;
+  int64_t seq = 0;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.rfind(kTokenPrefix, 0) != 0 ||
+      !absl::SimpleAtoi(raw.substr(3), &seq) || seq <= 0) {
+    return absl::InvalidArgumentError("page_token is invalid");
+  }
+  return std::optional<int64_t>(seq);
+}
+
+std::string EncodeLedgerToken(int64_t seq) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kTokenPrefix, seq));
+}
+
+}  // namespace agora::customers

@@ -1,0 +1,67 @@
+#pragma once
+
+// The customers service's rules: what a valid email, password, name, top-up
+// and cart line are, and how ledger pages are cut. No gRPC, SQL or crypto.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace agora::customers {
+
+inline constexpr size_t kMinPassword = 8;
+inline constexpr size_t kMaxPassword = 128;
+inline constexpr size_t kMaxDisplayName = 100;
+inline constexpr size_t kMaxEmail = 254;
+inline constexpr int64_t kMaxTopUpCents = 100000000;
+inline constexpr int kMaxCartQuantity = 1000;
+inline constexpr int kMaxCartProducts = 50;
+inline constexpr size_t kMaxIdempotencyKey = 200;
+
+struct Customer {
+  std::string id;
+  std::string email;
+  std::string display_name;
+  int64_t balance_cents = 0;
+  std::vector<std::string> roles;
+  absl::Time created_at;
+};
+
+enum class LedgerKind { kTopUp, kOrderDebit, kOrderRefund };
+
+struct LedgerEntry {
+  int64_t seq = 0;
+  std::string id;
+  LedgerKind kind = LedgerKind::kTopUp;
+  int64_t amount_cents = 0;
+  std::string order_id;
+  absl::Time created_at;
+};
+
+struct CartLine {
+  std::string product_id;
+  int quantity = 0;
+};
+
+// Exactly one '@', non-empty local part and domain, no whitespace or control
+// characters; compared case-insensitively, so returned lowercase.
+absl::StatusOr<std::string> NormaliseEmail(const std::string& email);
+// 8..128 code points.
+absl::Status ValidatePassword(const std::string& password);
+// Up to 100 code points; empty means "the email's local part".
+absl::StatusOr<std::string> NormaliseDisplayName(const std::string& name, const std::string& email);
+absl::Status ValidateTopUp(int64_t amount_cents, const std::string& idempotency_key);
+// quantity 0 removes the line; 1..1000 sets it.
+absl::Status ValidateCartQuantity(int quantity);
+
+// Ledger pages: newest first; the token is the last entry's sequence number.
+absl::StatusOr<int> NormalisePageSize(int requested);
+absl::StatusOr<std::optional<int64_t>> DecodeLedgerToken(const std::string& token);
+std::string EncodeLedgerToken(int64_t seq);
+
+}  // namespace agora::customers

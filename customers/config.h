@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "customers/passwords.h"
+#include "runtime/auth/jwt.h"
+#include "runtime/grpc/serve.h"
+#include "runtime/pg/options_from_config.h"
+
+namespace agora::customers {
+
+struct Config {
+  runtime::grpc_server::ServeConfig serve;
+  runtime::pg::PgConfig pg;
+  std::string private_key_file;
+  bool generate_key = true;
+  runtime::auth::SignerOptions signer;
+  absl::Duration refresh_token_ttl;
+  Argon2Params argon2;
+  std::string admin_email;
+  std::string admin_password;
+};
+
+absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv);
+
+}  // namespace agora::customers

@@ -1,0 +1,388 @@
+#include "customers/pg_store.h"
+
+#include <limits>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/pg/exec.h"
+
+namespace agora::customers {
+namespace {
+
+using runtime::pg::Exec;
+using runtime::pg::Tx;
+
+#define CUSTOMER_COLUMNS                                                               \
+  "id::text, email, display_name, balance_cents, array_to_string(roles, ','), " \
+  "(extract(epoch FROM created_at) * 1000000)::bigint"
+
+Customer ToCustomer(const pqxx::row& r) {
+  Customer c;
+  c.id = r[0].as<std::string>();
+  c.email = r[1].as<std::string>();
+  c.display_name = r[2].as<std::string>();
+  c.balance_cents = r[3].as<int64_t>();
+  const std::string roles = r[4].as<std::string>();
+  c.roles = roles.empty() ? std::vector<std::string>{} : absl::StrSplit(roles, ',');
+  c.created_at = absl::FromUnixMicros(r[5].as<int64_t>());
+  return c;
+}
+
+pqxx::binarystring Bytes(const std::string& s) { return pqxx::binarystring(s.data(), s.size()); }
+
+std::string RolesArray(const std::vector<std::string>& roles) {
+  return absl::StrCat("{", absl::StrJoin(roles, ","), "}");
+}
+
+absl::Status NoSuchCustomer() { return absl::NotFoundError("customer not found"); }
+
+// ---- accounts
+
+constexpr char kInsertCustomer[] =
+    "INSERT INTO customers (id, email, display_name, password_hash, roles) "
+    "VALUES ($1, $2, $3, $4, $5::text[]) RETURNING " CUSTOMER_COLUMNS;
+constexpr char kInsertIfAbsent[] =
+    "INSERT INTO customers (id, email, display_name, password_hash, roles) "
+    "VALUES ($1, $2, $3, $4, $5::text[]) ON CONFLICT (email) DO NOTHING";
+constexpr char kById[] = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1";
+constexpr char kByEmail[] = "SELECT " CUSTOMER_COLUMNS ", password_hash FROM customers WHERE email = $1";
+
+}  // namespace
+
+absl::StatusOr<Customer> PgStore::CreateCustomer(const NewAccount& a) {
+  const std::string id = runtime::ids::NewUuid();
+  absl::StatusOr<Customer> c = pool_.Transact<Customer>([&](Tx& tx) -> absl::StatusOr<Customer> {
+    return ToCustomer(
+        Exec(tx, kInsertCustomer, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles))[0]);
+  });
+  if (c.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError("an account with this email exists");
+  }
+  return c;
+}
+
+absl::Status PgStore::EnsureAccount(const NewAccount& a) {
+  const std::string id = runtime::ids::NewUuid();
+  return pool_.Transact([&](Tx& tx) {
+    Exec(tx, kInsertIfAbsent, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Customer> PgStore::GetCustomer(const std::string& id) {
+  if (!runtime::ids::IsUuid(id)) return NoSuchCustomer();
+  return pool_.Read<Customer>([&](Tx& tx) -> absl::StatusOr<Customer> {
+    pqxx::result r = Exec(tx, kById, id);
+    if (r.empty()) return NoSuchCustomer();
+    return ToCustomer(r[0]);
+  });
+}
+
+absl::StatusOr<Credentials> PgStore::FindByEmail(const std::string& email) {
+  return pool_.Read<Credentials>([&](Tx& tx) -> absl::StatusOr<Credentials> {
+    pqxx::result r = Exec(tx, kByEmail, email);
+    if (r.empty()) return NoSuchCustomer();
+    return Credentials{ToCustomer(r[0]), r[0][6].as<std::string>()};
+  });
+}
+
+// ---- refresh-token families
+
+namespace {
+constexpr char kNewFamily[] = "INSERT INTO refresh_families (id, customer_id) VALUES ($1, $2)";
+constexpr char kNewToken[] =
+    "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) "
+    "VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond')";
+// Locks the family: concurrent refreshes of one family queue here.
+constexpr char kFindToken[] =
+    "SELECT t.family_id::text, t.spent_at IS NOT NULL, t.expires_at < now(), "
+    "f.revoked_at IS NOT NULL, f.customer_id::text "
+    "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+    "WHERE t.token_hash = $1 FOR UPDATE OF f";
+constexpr char kSpend[] = "UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1";
+constexpr char kRevoke[] =
+    "UPDATE refresh_families SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL";
+
+enum class Rotation { kRotated, kUnknown, kExpired, kRevoked, kReused };
+}  // namespace
+
+absl::Status PgStore::StartFamily(const std::string& customer_id, const std::string& token_hash,
+                                  absl::Time expires_at) {
+  const std::string family = runtime::ids::NewUuid();
+  return pool_.Transact([&](Tx& tx) {
+    Exec(tx, kNewFamily, family, customer_id);
+    Exec(tx, kNewToken, Bytes(token_hash), family, absl::ToUnixMicros(expires_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Customer> PgStore::RotateRefreshToken(const std::string& token_hash,
+                                                     const std::string& next_hash,
+                                                     absl::Time next_expires_at) {
+  std::string customer_id;
+  // The transaction commits in every case, so that a detected reuse keeps
+  // its revocation; the outcome becomes a status afterwards.
+  absl::StatusOr<Rotation> outcome = pool_.Transact<Rotation>([&](Tx& tx) -> absl::StatusOr<Rotation> {
+    pqxx::result r = Exec(tx, kFindToken, Bytes(token_hash));
+    if (r.empty()) return Rotation::kUnknown;
+    const std::string family = r[0][0].as<std::string>();
+    customer_id = r[0][4].as<std::string>();
+    if (r[0][3].as<bool>()) return Rotation::kRevoked;
+    if (r[0][1].as<bool>()) {
+      Exec(tx, kRevoke, family);
+      return Rotation::kReused;
+    }
+    if (r[0][2].as<bool>()) return Rotation::kExpired;
+    Exec(tx, kSpend, Bytes(token_hash));
+    Exec(tx, kNewToken, Bytes(next_hash), family, absl::ToUnixMicros(next_expires_at));
+    return Rotation::kRotated;
+  });
+  if (!outcome.ok()) return outcome.status();
+  switch (*outcome) {
+    case Rotation::kRotated: return GetCustomer(customer_id);
+    case Rotation::kReused:
+      return absl::UnauthenticatedError("refresh token already used; its session is revoked");
+    case Rotation::kExpired: return absl::UnauthenticatedError("refresh token expired");
+    case Rotation::kRevoked: return absl::UnauthenticatedError("refresh token revoked");
+    case Rotation::kUnknown: break;
+  }
+  return absl::UnauthenticatedError("invalid refresh token");
+}
+
+absl::Status PgStore::RevokeFamily(const std::string& token_hash) {
+  return pool_.Transact([&](Tx& tx) {
+    pqxx::result r = Exec(tx, kFindToken, Bytes(token_hash));
+    if (!r.empty()) Exec(tx, kRevoke, r[0][0].as<std::string>());
+    return absl::OkStatus();
+  });
+}
+
+// ---- balance and ledger
+
+namespace {
+constexpr char kClaimKey[] =
+    "INSERT INTO topup_keys (customer_id, key, amount_cents) VALUES ($1, $2, $3) "
+    "ON CONFLICT (customer_id, key) DO NOTHING";
+constexpr char kKeyAnswer[] =
+    "SELECT amount_cents, balance_cents FROM topup_keys WHERE customer_id = $1 AND key = $2";
+constexpr char kKeyDone[] =
+    "UPDATE topup_keys SET balance_cents = $3 WHERE customer_id = $1 AND key = $2";
+constexpr char kCredit[] =
+    "UPDATE customers SET balance_cents = balance_cents + $2 "
+    "WHERE id = $1 AND balance_cents <= 9223372036854775807 - $2::bigint RETURNING balance_cents";
+constexpr char kExists[] = "SELECT 1 FROM customers WHERE id = $1";
+constexpr char kLedger[] =
+    "INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) VALUES ($1, $2, $3, $4, $5)";
+constexpr char kListLedger[] =
+    "SELECT seq, id::text, kind, amount_cents, COALESCE(order_id::text, ''), "
+    "(extract(epoch FROM created_at) * 1000000)::bigint FROM ledger "
+    "WHERE customer_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3";
+
+// Adds `amount` (may be negative only through kDebit) and writes its ledger row.
+absl::StatusOr<int64_t> Credit(Tx& tx, const std::string& customer_id, int64_t amount,
+                               const char* kind, const std::optional<std::string>& order_id) {
+  pqxx::result r = Exec(tx, kCredit, customer_id, amount);
+  if (r.empty()) {
+    if (Exec(tx, kExists, customer_id).empty()) return NoSuchCustomer();
+    return absl::OutOfRangeError("the balance would exceed the largest representable amount");
+  }
+  Exec(tx, kLedger, runtime::ids::NewUuid(), customer_id, kind, amount, order_id);
+  return r[0][0].as<int64_t>();
+}
+
+LedgerKind KindOf(const std::string& kind) {
+  if (kind == "ORDER_DEBIT") return LedgerKind::kOrderDebit;
+  if (kind == "ORDER_REFUND") return LedgerKind::kOrderRefund;
+  return LedgerKind::kTopUp;
+}
+}  // namespace
+
+absl::StatusOr<int64_t> PgStore::TopUp(const std::string& customer_id, int64_t amount_cents,
+                                       const std::string& key) {
+  return pool_.Transact<int64_t>([&](Tx& tx) -> absl::StatusOr<int64_t> {
+    if (!key.empty() && Exec(tx, kClaimKey, customer_id, key, amount_cents).affected_rows() == 0) {
+      // A repeat: the first request (committed by now: the insert waited) answers.
+      pqxx::result first = Exec(tx, kKeyAnswer, customer_id, key);
+      if (first[0][0].as<int64_t>() != amount_cents) {
+        return absl::AlreadyExistsError("this idempotency key was used for another amount");
+      }
+      return first[0][1].as<int64_t>();
+    }
+    absl::StatusOr<int64_t> balance =
+        Credit(tx, customer_id, amount_cents, "TOP_UP", std::optional<std::string>());
+    if (balance.ok() && !key.empty()) Exec(tx, kKeyDone, customer_id, key, *balance);
+    return balance;
+  });
+}
+
+absl::StatusOr<LedgerPage> PgStore::ListLedger(const std::string& customer_id, int page_size,
+                                               std::optional<int64_t> after_seq) {
+  return pool_.Read<LedgerPage>([&](Tx& tx) -> absl::StatusOr<LedgerPage> {
+    pqxx::result rows = Exec(tx, kListLedger, customer_id,
+                             after_seq.value_or(std::numeric_limits<int64_t>::max()), page_size + 1);
+    LedgerPage page;
+    for (const auto& r : rows) {
+      if (static_cast<int>(page.entries.size()) == page_size) {
+        page.next_after_seq = page.entries.back().seq;
+        break;
+      }
+      page.entries.push_back(LedgerEntry{r[0].as<int64_t>(), r[1].as<std::string>(),
+                                         KindOf(r[2].as<std::string>()), r[3].as<int64_t>(),
+                                         r[4].as<std::string>(),
+                                         absl::FromUnixMicros(r[5].as<int64_t>())});
+    }
+    return page;
+  });
+}
+
+namespace {
+constexpr char kClaimPayment[] =
+    "INSERT INTO order_payments (order_id, customer_id, state) VALUES ($1, $2, $3) "
+    "ON CONFLICT (order_id) DO NOTHING";
+constexpr char kPayment[] =
+    "SELECT state, amount_cents FROM order_payments WHERE order_id = $1 FOR UPDATE";
+constexpr char kSetPayment[] =
+    "UPDATE order_payments SET state = $2, amount_cents = $3, updated_at = now() WHERE order_id = $1";
+// A conditional UPDATE: never below zero, whatever runs concurrently.
+constexpr char kDebit[] =
+    "UPDATE customers SET balance_cents = balance_cents - $2 "
+    "WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents";
+constexpr char kBalance[] = "SELECT balance_cents FROM customers WHERE id = $1";
+constexpr char kClearCart[] = "DELETE FROM cart_items WHERE customer_id = $1";
+
+DebitOutcome OutcomeOf(const std::string& state) {
+  if (state == "DEBITED") return DebitOutcome::kDebited;
+  if (state == "INSUFFICIENT_FUNDS") return DebitOutcome::kInsufficientFunds;
+  return DebitOutcome::kRefunded;
+}
+
+int64_t BalanceOf(Tx& tx, const std::string& customer_id) {
+  pqxx::result r = Exec(tx, kBalance, customer_id);
+  return r.empty() ? 0 : r[0][0].as<int64_t>();
+}
+}  // namespace
+
+absl::StatusOr<DebitResult> PgStore::Debit(const std::string& order_id,
+                                           const std::string& customer_id, int64_t amount_cents,
+                                           bool clear_cart) {
+  return pool_.Transact<DebitResult>([&](Tx& tx) -> absl::StatusOr<DebitResult> {
+    if (Exec(tx, kClaimPayment, order_id, customer_id, "PENDING").affected_rows() == 0) {
+      pqxx::result p = Exec(tx, kPayment, order_id);
+      return DebitResult{OutcomeOf(p[0][0].as<std::string>()), BalanceOf(tx, customer_id)};
+    }
+    if (Exec(tx, kExists, customer_id).empty()) return NoSuchCustomer();
+    pqxx::result r = Exec(tx, kDebit, customer_id, amount_cents);
+    if (r.empty()) {
+      Exec(tx, kSetPayment, order_id, "INSUFFICIENT_FUNDS", 0);
+      return DebitResult{DebitOutcome::kInsufficientFunds, BalanceOf(tx, customer_id)};
+    }
+    Exec(tx, kLedger, runtime::ids::NewUuid(), customer_id, "ORDER_DEBIT", -amount_cents, order_id);
+    Exec(tx, kSetPayment, order_id, "DEBITED", amount_cents);
+    if (clear_cart) Exec(tx, kClearCart, customer_id);
+    return DebitResult{DebitOutcome::kDebited, r[0][0].as<int64_t>()};
+  });
+}
+
+absl::StatusOr<RefundResult> PgStore::Refund(const std::string& order_id,
+                                             const std::string& customer_id) {
+  return pool_.Transact<RefundResult>([&](Tx& tx) -> absl::StatusOr<RefundResult> {
+    // Never debited: a tombstone refuses a debit that arrives later.
+    if (Exec(tx, kClaimPayment, order_id, customer_id, "REFUNDED").affected_rows() == 1) {
+      return RefundResult{0, BalanceOf(tx, customer_id)};
+    }
+    pqxx::result p = Exec(tx, kPayment, order_id);
+    const std::string state = p[0][0].as<std::string>();
+    const int64_t amount = p[0][1].as<int64_t>();
+    if (state != "DEBITED") {
+      Exec(tx, kSetPayment, order_id, "REFUNDED", 0);
+      return RefundResult{0, BalanceOf(tx, customer_id)};
+    }
+    absl::StatusOr<int64_t> balance =
+        Credit(tx, customer_id, amount, "ORDER_REFUND", std::optional<std::string>(order_id));
+    if (!balance.ok()) return balance.status();
+    Exec(tx, kSetPayment, order_id, "REFUNDED", amount);
+    return RefundResult{amount, *balance};
+  });
+}
+
+// ---- cart and favourites
+
+namespace {
+constexpr char kCart[] =
+    "SELECT product_id::text, quantity FROM cart_items WHERE customer_id = $1 ORDER BY added_at, product_id";
+constexpr char kUpsertCart[] =
+    "INSERT INTO cart_items (customer_id, product_id, quantity) VALUES ($1, $2, $3) "
+    "ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity";
+constexpr char kRemoveCart[] = "DELETE FROM cart_items WHERE customer_id = $1 AND product_id = $2";
+constexpr char kLockCustomer[] = "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE";
+constexpr char kFavorites[] =
+    "SELECT product_id::text FROM favorites WHERE customer_id = $1 ORDER BY added_at DESC, product_id";
+constexpr char kIsFavorite[] = "SELECT 1 FROM favorites WHERE customer_id = $1 AND product_id = $2";
+constexpr char kAddFavorite[] =
+    "INSERT INTO favorites (customer_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+constexpr char kRemoveFavorite[] = "DELETE FROM favorites WHERE customer_id = $1 AND product_id = $2";
+
+std::vector<CartLine> Lines(const pqxx::result& r) {
+  std::vector<CartLine> lines;
+  for (const auto& row : r) lines.push_back({row[0].as<std::string>(), row[1].as<int>()});
+  return lines;
+}
+}  // namespace
+
+absl::StatusOr<std::vector<CartLine>> PgStore::GetCart(const std::string& customer_id) {
+  return pool_.Read<std::vector<CartLine>>(
+      [&](Tx& tx) -> absl::StatusOr<std::vector<CartLine>> { return Lines(Exec(tx, kCart, customer_id)); });
+}
+
+absl::StatusOr<std::vector<CartLine>> PgStore::SetCartItem(const std::string& customer_id,
+                                                           const std::string& product_id,
+                                                           int quantity) {
+  return pool_.Transact<std::vector<CartLine>>([&](Tx& tx) -> absl::StatusOr<std::vector<CartLine>> {
+    // Serialises a customer's cart edits, so the size cap holds under races.
+    if (Exec(tx, kLockCustomer, customer_id).empty()) return NoSuchCustomer();
+    if (quantity == 0) {
+      Exec(tx, kRemoveCart, customer_id, product_id);
+    } else {
+      Exec(tx, kUpsertCart, customer_id, product_id, quantity);
+    }
+    std::vector<CartLine> lines = Lines(Exec(tx, kCart, customer_id));
+    if (static_cast<int>(lines.size()) > kMaxCartProducts) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a cart holds at most ", kMaxCartProducts, " products"));
+    }
+    return lines;
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> PgStore::ListFavorites(const std::string& customer_id) {
+  return pool_.Read<std::vector<std::string>>([&](Tx& tx) -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<std::string> ids;
+    for (const auto& row : Exec(tx, kFavorites, customer_id)) ids.push_back(row[0].as<std::string>());
+    return ids;
+  });
+}
+
+absl::StatusOr<bool> PgStore::IsFavorite(const std::string& customer_id,
+                                         const std::string& product_id) {
+  return pool_.Read<bool>([&](Tx& tx) -> absl::StatusOr<bool> {
+    return !Exec(tx, kIsFavorite, customer_id, product_id).empty();
+  });
+}
+
+absl::Status PgStore::SetFavorite(const std::string& customer_id, const std::string& product_id,
+                                  bool favorite) {
+  return pool_.Transact([&](Tx& tx) -> absl::Status {
+    if (favorite) {
+      if (Exec(tx, kExists, customer_id).empty()) return NoSuchCustomer();
+      Exec(tx, kAddFavorite, customer_id, product_id);
+    } else {
+      Exec(tx, kRemoveFavorite, customer_id, product_id);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace agora::customers

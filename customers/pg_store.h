@@ -1,0 +1,51 @@
+#pragma once
+
+// The PostgreSQL Store: the only SQL of the customers service.
+
+#include <vector>
+
+#include "customers/store.h"
+#include "runtime/pg/migrations.h"
+#include "runtime/pg/pool.h"
+
+namespace agora::customers {
+
+class PgStore final : public Store {
+ public:
+  explicit PgStore(runtime::pg::Pool& pool) : pool_(pool) {}
+
+  absl::StatusOr<Customer> CreateCustomer(const NewAccount& account) override;
+  absl::Status EnsureAccount(const NewAccount& account) override;
+  absl::StatusOr<Customer> GetCustomer(const std::string& id) override;
+  absl::StatusOr<Credentials> FindByEmail(const std::string& email) override;
+  absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
+                           absl::Time expires_at) override;
+  absl::StatusOr<Customer> RotateRefreshToken(const std::string& token_hash,
+                                              const std::string& next_hash,
+                                              absl::Time next_expires_at) override;
+  absl::Status RevokeFamily(const std::string& token_hash) override;
+  absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
+                                const std::string& idempotency_key) override;
+  absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
+                                        std::optional<int64_t> after_seq) override;
+  absl::StatusOr<DebitResult> Debit(const std::string& order_id, const std::string& customer_id,
+                                    int64_t amount_cents, bool clear_cart) override;
+  absl::StatusOr<RefundResult> Refund(const std::string& order_id,
+                                      const std::string& customer_id) override;
+  absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) override;
+  absl::StatusOr<std::vector<CartLine>> SetCartItem(const std::string& customer_id,
+                                                    const std::string& product_id,
+                                                    int quantity) override;
+  absl::StatusOr<std::vector<std::string>> ListFavorites(const std::string& customer_id) override;
+  absl::StatusOr<bool> IsFavorite(const std::string& customer_id,
+                                  const std::string& product_id) override;
+  absl::Status SetFavorite(const std::string& customer_id, const std::string& product_id,
+                           bool favorite) override;
+
+ private:
+  runtime::pg::Pool& pool_;
+};
+
+const std::vector<runtime::pg::Migration>& CustomersMigrations();
+
+}  // namespace agora::customers

@@ -1,0 +1,157 @@
+#include "customers/service.h"
+
+#include "absl/time/clock.h"
+#include "customers/account.h"
+#include "customers/metrics.h"
+#include "customers/refresh_tokens.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "runtime/auth/authorized_call.h"
+
+namespace agora::customers {
+namespace {
+
+using runtime::auth::Caller;
+using runtime::auth::OffloadAuthorized;
+
+constexpr char kRegister[] = "agora.customers.v1.Customers.Register";
+constexpr char kLogin[] = "agora.customers.v1.Customers.Login";
+constexpr char kRefresh[] = "agora.customers.v1.Customers.Refresh";
+constexpr char kLogout[] = "agora.customers.v1.Customers.Logout";
+constexpr char kGetJwks[] = "agora.customers.v1.Customers.GetJwks";
+constexpr char kGetMe[] = "agora.customers.v1.Customers.GetMe";
+
+// One message for every login failure: whether the email exists is not told.
+absl::Status BadCredentials() { return absl::UnauthenticatedError("wrong email or password"); }
+
+}  // namespace
+
+void ToProto(const Customer& c, pb::Customer* out) {
+  out->set_id(c.id);
+  out->set_email(c.email);
+  out->set_display_name(c.display_name);
+  out->set_balance_cents(c.balance_cents);
+  for (const std::string& r : c.roles) out->add_roles(r);
+  *out->mutable_created_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(c.created_at));
+}
+
+void ToProto(const std::vector<CartLine>& lines, pb::Cart* out) {
+  for (const CartLine& l : lines) {
+    pb::CartItem* item = out->add_items();
+    item->set_product_id(l.product_id);
+    item->set_quantity(l.quantity);
+  }
+}
+
+absl::Status CustomersService::IssueTokens(const Customer& customer,
+                                           const std::string& refresh_token,
+                                           pb::TokenPair* resp) const {
+  resp->set_access_token(signer_.Sign(customer.id, customer.roles, absl::Now()));
+  resp->set_refresh_token(refresh_token);
+  resp->set_token_type("Bearer");
+  resp->set_expires_in(static_cast<int32_t>(absl::ToInt64Seconds(signer_.ttl())));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext* ctx,
+                                                     const pb::RegisterRequest* req,
+                                                     pb::Customer* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kRegister,
+                           [this, req, resp](const Caller&) -> absl::Status {
+    absl::StatusOr<std::string> email = NormaliseEmail(req->email());
+    if (!email.ok()) return email.status();
+    if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return s;
+    absl::StatusOr<std::string> name = NormaliseDisplayName(req->display_name(), *email);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<std::string> hash = hasher_.Hash(req->password());
+    if (!hash.ok()) return hash.status();
+    absl::StatusOr<Customer> c = store_.CreateCustomer({*email, *name, *hash, {"customer"}});
+    if (!c.ok()) return c.status();
+    GetMetrics().registrations.Increment();
+    ToProto(*c, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::Login(grpc::CallbackServerContext* ctx,
+                                                  const pb::LoginRequest* req, pb::TokenPair* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kLogin,
+                           [this, req, resp](const Caller&) -> absl::Status {
+    absl::StatusOr<std::string> email = NormaliseEmail(req->email());
+    absl::StatusOr<Credentials> found =
+        email.ok() ? store_.FindByEmail(*email) : absl::NotFoundError("");
+    if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
+    if (!found.ok()) {
+      hasher_.VerifyDummy(req->password());  // the same time as a wrong password
+      GetMetrics().logins.Add({{"result", "failed"}}).Increment();
+      return BadCredentials();
+    }
+    if (!hasher_.Verify(found->password_hash, req->password())) {
+      GetMetrics().logins.Add({{"result", "failed"}}).Increment();
+      return BadCredentials();
+    }
+    const std::string refresh = NewRefreshToken();
+    if (absl::Status s = store_.StartFamily(found->customer.id, HashRefreshToken(refresh),
+                                            absl::Now() + options_.refresh_token_ttl);
+        !s.ok()) {
+      return s;
+    }
+    GetMetrics().logins.Add({{"result", "succeeded"}}).Increment();
+    return IssueTokens(found->customer, refresh, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::Refresh(grpc::CallbackServerContext* ctx,
+                                                    const pb::RefreshRequest* req,
+                                                    pb::TokenPair* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kRefresh,
+                           [this, req, resp](const Caller&) -> absl::Status {
+    if (req->refresh_token().empty()) return absl::UnauthenticatedError("refresh_token is required");
+    const std::string next = NewRefreshToken();
+    absl::StatusOr<Customer> c =
+        store_.RotateRefreshToken(HashRefreshToken(req->refresh_token()), HashRefreshToken(next),
+                                  absl::Now() + options_.refresh_token_ttl);
+    if (!c.ok()) {
+      GetMetrics().refreshes.Add({{"result", "refused"}}).Increment();
+      return c.status();
+    }
+    GetMetrics().refreshes.Add({{"result", "rotated"}}).Increment();
+    return IssueTokens(*c, next, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::Logout(grpc::CallbackServerContext* ctx,
+                                                   const pb::LogoutRequest* req,
+                                                   google::protobuf::Empty*) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kLogout,
+                           [this, req](const Caller&) -> absl::Status {
+    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refresh_token is required");
+    return store_.RevokeFamily(HashRefreshToken(req->refresh_token()));
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::GetJwks(grpc::CallbackServerContext* ctx,
+                                                    const pb::GetJwksRequest*, pb::Jwks* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kGetJwks,
+                           [this, resp](const Caller&) -> absl::Status {
+    // Protobuf's own JSON mapping reads the key set's JWKS document.
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(signer_.public_keys().ToJwks(), resp);
+    if (!parsed.ok()) return absl::InternalError("cannot render the key set");
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::GetMe(grpc::CallbackServerContext* ctx,
+                                                  const pb::GetMeRequest*, pb::Customer* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kGetMe,
+                           [this, resp](const Caller& caller) -> absl::Status {
+    absl::StatusOr<Customer> c = store_.GetCustomer(caller.customer_id);
+    if (!c.ok()) return c.status();
+    ToProto(*c, resp);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace agora::customers

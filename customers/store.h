@@ -1,0 +1,97 @@
+#pragma once
+
+// Persistence of accounts, refresh-token families, balances and ledger, cart
+// and favourites. pg_store.h is the PostgreSQL implementation; every method
+// is one transaction. Thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "customers/account.h"
+
+namespace agora::customers {
+
+struct NewAccount {
+  std::string email;  // normalised
+  std::string display_name;
+  std::string password_hash;
+  std::vector<std::string> roles;
+};
+
+struct Credentials {
+  Customer customer;
+  std::string password_hash;
+};
+
+struct LedgerPage {
+  std::vector<LedgerEntry> entries;
+  std::optional<int64_t> next_after_seq;
+};
+
+enum class DebitOutcome { kDebited, kInsufficientFunds, kRefunded };
+struct DebitResult {
+  DebitOutcome outcome = DebitOutcome::kDebited;
+  int64_t balance_cents = 0;
+};
+struct RefundResult {
+  int64_t refunded_cents = 0;
+  int64_t balance_cents = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ALREADY_EXISTS when the email is taken.
+  virtual absl::StatusOr<Customer> CreateCustomer(const NewAccount& account) = 0;
+  // Creates the account unless the email exists (then changes nothing).
+  virtual absl::Status EnsureAccount(const NewAccount& account) = 0;
+  virtual absl::StatusOr<Customer> GetCustomer(const std::string& id) = 0;
+  virtual absl::StatusOr<Credentials> FindByEmail(const std::string& email) = 0;
+
+  // Starts a refresh-token family for a login.
+  virtual absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
+                                   absl::Time expires_at) = 0;
+  // Spends `token_hash` and stores `next_hash` in its family; returns the
+  // customer. UNAUTHENTICATED for an unknown, expired or revoked token; a
+  // token already spent revokes its whole family (committed) and is
+  // UNAUTHENTICATED too.
+  virtual absl::StatusOr<Customer> RotateRefreshToken(const std::string& token_hash,
+                                                      const std::string& next_hash,
+                                                      absl::Time next_expires_at) = 0;
+  // Revokes the family of `token_hash`; unknown tokens change nothing.
+  virtual absl::Status RevokeFamily(const std::string& token_hash) = 0;
+
+  // Adds to the balance with a ledger row; with a key, a repeat answers the
+  // first balance and ALREADY_EXISTS when the amount differs. Returns the
+  // balance after the top-up.
+  virtual absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
+                                        const std::string& idempotency_key) = 0;
+  virtual absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
+                                                std::optional<int64_t> after_seq) = 0;
+  // The saga's balance step, idempotent by order id (see DESIGN.md).
+  virtual absl::StatusOr<DebitResult> Debit(const std::string& order_id,
+                                            const std::string& customer_id, int64_t amount_cents,
+                                            bool clear_cart) = 0;
+  virtual absl::StatusOr<RefundResult> Refund(const std::string& order_id,
+                                              const std::string& customer_id) = 0;
+
+  virtual absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) = 0;
+  // quantity 0 removes. FAILED_PRECONDITION past kMaxCartProducts lines.
+  virtual absl::StatusOr<std::vector<CartLine>> SetCartItem(const std::string& customer_id,
+                                                            const std::string& product_id,
+                                                            int quantity) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> ListFavorites(const std::string& customer_id) = 0;
+  virtual absl::StatusOr<bool> IsFavorite(const std::string& customer_id,
+                                          const std::string& product_id) = 0;
+  virtual absl::Status SetFavorite(const std::string& customer_id, const std::string& product_id,
+                                   bool favorite) = 0;
+};
+
+}  // namespace agora::customers

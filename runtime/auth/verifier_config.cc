@@ -1,0 +1,53 @@
+#include "runtime/auth/verifier_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace agora::runtime::auth {
+
+void ReadIssuerAudience(config::Reader& r, std::string* issuer, std::string* audience) {
+  r.String("AGORA_JWT_ISSUER", "agora", issuer, "iss of access tokens");
+  r.String("AGORA_JWT_AUDIENCE", "agora-api", audience, "aud of access tokens");
+}
+
+void ReadVerifierConfig(config::Reader& r, VerifierConfig* out) {
+  r.String("AGORA_JWT_PUBLIC_KEY_FILE", "jwt-signing-key.pub.pem", &out->public_key_file,
+           "PEM public key(s) that verify access tokens (customers' signing key)");
+  ReadIssuerAudience(r, &out->options.issuer, &out->options.audience);
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config) {
+  absl::StatusOr<std::string> text = ReadWholeFile(config.public_key_file);
+  if (!text.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: ", text.status().message()));
+  }
+  KeySet keys;
+  // One key per PEM block: a file may hold the current and the next key.
+  constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text->find(kEnd, start);
+    if (end == std::string::npos) break;
+    absl::StatusOr<std::string> kid = keys.AddPem(text->substr(start, end + kEnd.size() - start));
+    if (!kid.ok()) break;
+    start = end + kEnd.size();
+  }
+  if (keys.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: no RSA public key in ", config.public_key_file));
+  }
+  return std::make_unique<JwtVerifier>(std::move(keys), config.options);
+}
+
+}  // namespace agora::runtime::auth

@@ -1,0 +1,31 @@
+#pragma once
+
+// How a service that verifies access tokens (every one but customers, which
+// signs them) learns the keys: AGORA_JWT_PUBLIC_KEY_FILE (PEM public keys,
+// concatenated for a rotation), AGORA_JWT_ISSUER, AGORA_JWT_AUDIENCE.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runtime/auth/jwt.h"
+#include "runtime/config/config.h"
+
+namespace agora::runtime::auth {
+
+struct VerifierConfig {
+  std::string public_key_file;
+  VerifierOptions options;
+};
+
+void ReadVerifierConfig(config::Reader& reader, VerifierConfig* out);
+void ReadIssuerAudience(config::Reader& reader, std::string* issuer, std::string* audience);
+
+// Loads every PEM key of the file. FAILED_PRECONDITION naming the file when it
+// cannot be read or holds no RSA key.
+absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config);
+
+// Reads a whole file; NOT_FOUND naming it when it cannot be opened.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
+}  // namespace agora::runtime::auth

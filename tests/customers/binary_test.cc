@@ -1,0 +1,79 @@
+// The customers process: signing key generated at first start, the
+// administrator account created from configuration, tokens that the other
+// services verify with the published public key.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include "absl/time/clock.h"
+#include "agora/customers/v1/customers.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/auth/verifier_config.h"
+#include "tests/support/infra.h"
+#include "tests/support/service_process.h"
+
+namespace agora::customers {
+namespace {
+
+namespace pb = agora::customers::v1;
+using agora::testing::GetInfra;
+using agora::testing::ServiceProcess;
+using agora::testing::TestDatabase;
+using agora::testing::UniqueName;
+
+TEST_CASE("customers generates its key, creates the administrator and issues verifiable tokens",
+          "[e2e]") {
+  TestDatabase db("customers");
+  const std::string key = GetInfra().dir + "/" + UniqueName("signing") + ".pem";
+  const std::vector<std::string> flags = {"--jwt-private-key-file=" + key,
+                                          "--admin-email=Boss@Example.com",
+                                          "--admin-password=boss-password",
+                                          "--argon2-ops=1",
+                                          "--argon2-memory-kib=8192"};
+  for (int run = 0; run < 2; ++run) {
+    ServiceProcess proc(AGORA_CUSTOMERS_BINARY, "customers", db, flags);
+    // The key is made once; later starts load it.
+    CHECK((proc.Log().find("jwt_key_generated") != std::string::npos) == (run == 0));
+    auto stub = pb::Customers::NewStub(
+        grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
+    pb::LoginRequest login;
+    login.set_email("boss@example.com");
+    login.set_password("boss-password");
+    pb::TokenPair tokens;
+    grpc::ClientContext ctx;
+    REQUIRE(stub->Login(&ctx, login, &tokens).ok());
+
+    runtime::auth::VerifierConfig config;
+    config.public_key_file = key.substr(0, key.size() - 4) + ".pub.pem";
+    auto verifier = runtime::auth::LoadVerifier(config);
+    REQUIRE(verifier.ok());
+    auto claims = (*verifier)->Verify(tokens.access_token(), absl::Now());
+    REQUIRE(claims.ok());
+    CHECK(claims->roles == std::vector<std::string>{"customer", "admin"});
+
+    proc.process().Signal(SIGTERM);
+    const int status = proc.process().Wait();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM customers.customers") == "1");
+}
+
+TEST_CASE("customers refuses to start without a key when generation is off", "[e2e]") {
+  TestDatabase db("customers");
+  const std::string log = GetInfra().dir + "/" + UniqueName("customers-nokey") + ".log";
+  agora::testing::ChildProcess proc(
+      AGORA_CUSTOMERS_BINARY,
+      {"--jwt-private-key-file=/nonexistent/key.pem", "--jwt-generate-key=false",
+       "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
+      log);
+  const int status = proc.Wait();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(agora::testing::ReadFile(log).find("jwt_key_unavailable") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace agora::customers

@@ -1,0 +1,51 @@
+#pragma once
+
+// The customers service over real gRPC (in-process, port 0) and a real
+// PostgreSQL database of its own; tokens signed by the test key.
+
+#include <memory>
+#include <string>
+
+#include "agora/customers/v1/customers.grpc.pb.h"
+#include "customers/passwords.h"
+#include "customers/pg_store.h"
+#include "customers/service.h"
+#include "runtime/grpc/executor.h"
+#include "runtime/grpc/server.h"
+#include "runtime/pg/pool.h"
+#include "tests/support/infra.h"
+
+namespace agora::customers {
+
+class Harness {
+ public:
+  Harness();
+  ~Harness();
+
+  pb::Customers::Stub& stub() { return *stub_; }
+  const agora::testing::TestDatabase& db() const { return db_; }
+  PgStore& store() { return store_; }
+
+  // A new account; returns it (REQUIREs success).
+  pb::Customer Register(const std::string& email, const std::string& password = "password123");
+  pb::TokenPair Login(const std::string& email, const std::string& password = "password123");
+  // A context carrying `customer_id`'s access token (or none).
+  std::unique_ptr<grpc::ClientContext> As(const std::string& customer_id, bool admin = false);
+  std::unique_ptr<grpc::ClientContext> Anonymous();
+  // Balance as stored, and as the ledger sums it up.
+  int64_t Balance(const std::string& customer_id) const;
+  int64_t LedgerSum(const std::string& customer_id) const;
+
+ private:
+  agora::testing::TestDatabase db_;
+  bool migrated_;
+  runtime::pg::Pool pool_;
+  runtime::grpc_server::Executor executor_;
+  PgStore store_;
+  PasswordHasher hasher_;
+  CustomersService service_;
+  std::unique_ptr<runtime::grpc_server::GrpcServer> server_;
+  std::unique_ptr<pb::Customers::Stub> stub_;
+};
+
+}  // namespace agora::customers

@@ -1,0 +1,331 @@
+// Balance, ledger, cart and favourites over real gRPC and PostgreSQL, with
+// the concurrency invariants of the issue: money is never created or lost.
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/ids/uuid.h"
+#include "tests/customers/harness.h"
+
+namespace agora::customers {
+namespace {
+
+using runtime::ids::NewUuid;
+
+grpc::Status TopUp(Harness& h, const std::string& id, int64_t amount, const std::string& key,
+                   int64_t* balance = nullptr) {
+  pb::TopUpRequest req;
+  req.set_amount_cents(amount);
+  req.set_idempotency_key(key);
+  pb::TopUpResponse resp;
+  auto ctx = h.As(id);
+  grpc::Status s = h.stub().TopUp(ctx.get(), req, &resp);
+  if (balance != nullptr) *balance = resp.balance_cents();
+  return s;
+}
+
+pb::DebitBalanceResponse Debit(Harness& h, const std::string& order, const std::string& customer,
+                               int64_t amount, bool clear_cart = false) {
+  pb::DebitBalanceRequest req;
+  req.set_order_id(order);
+  req.set_customer_id(customer);
+  req.set_amount_cents(amount);
+  req.set_clear_cart(clear_cart);
+  pb::DebitBalanceResponse resp;
+  grpc::ClientContext ctx;
+  const grpc::Status s = h.stub().DebitBalance(&ctx, req, &resp);
+  REQUIRE(s.ok());
+  return resp;
+}
+
+int64_t Refund(Harness& h, const std::string& order, const std::string& customer) {
+  pb::RefundBalanceRequest req;
+  req.set_order_id(order);
+  req.set_customer_id(customer);
+  pb::RefundBalanceResponse resp;
+  grpc::ClientContext ctx;
+  const grpc::Status s = h.stub().RefundBalance(&ctx, req, &resp);
+  REQUIRE(s.ok());
+  return resp.amount_refunded_cents();
+}
+
+TEST_CASE("a top-up adds to the balance and writes a ledger row; bad amounts are refused", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("ann@example.com").id();
+  int64_t balance = 0;
+  REQUIRE(TopUp(h, id, 2500, "", &balance).ok());
+  CHECK(balance == 2500);
+  CHECK(TopUp(h, id, 0, "").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(TopUp(h, id, 100000001, "").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(h.Balance(id) == 2500);
+  CHECK(h.LedgerSum(id) == 2500);
+}
+
+TEST_CASE("the same top-up key answers the first result; another amount is ALREADY_EXISTS", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("ben@example.com").id();
+  int64_t first = 0, again = 0;
+  REQUIRE(TopUp(h, id, 700, "key-1", &first).ok());
+  REQUIRE(TopUp(h, id, 300, "", nullptr).ok());
+  REQUIRE(TopUp(h, id, 700, "key-1", &again).ok());
+  CHECK(first == 700);
+  CHECK(again == 700);  // the first answer, not the current balance
+  CHECK(TopUp(h, id, 701, "key-1").error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(h.Balance(id) == 1000);
+  // Keys are scoped to the customer: another customer may use the same key.
+  const std::string other = h.Register("ben2@example.com").id();
+  REQUIRE(TopUp(h, other, 50, "key-1", &again).ok());
+  CHECK(again == 50);
+}
+
+TEST_CASE("50 parallel top-ups with distinct keys all land", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("cat@example.com").id();
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      if (!TopUp(h, id, 100 + i, absl::StrCat("k", i)).ok()) failed.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failed.load() == 0);
+  CHECK(h.Balance(id) == 50 * 100 + 49 * 50 / 2);
+  CHECK(h.LedgerSum(id) == h.Balance(id));
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.ledger") == "50");
+}
+
+TEST_CASE("the same top-up key sent 10 times in parallel lands once", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("dan@example.com").id();
+  std::vector<std::thread> threads;
+  std::vector<int64_t> answers(10, -1);
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] { REQUIRE(TopUp(h, id, 999, "same", &answers[i]).ok()); });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(h.Balance(id) == 999);
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.ledger") == "1");
+  for (int64_t a : answers) CHECK(a == 999);
+}
+
+TEST_CASE("50 parallel debits against a balance covering 20 leave exactly 20 and a zero balance",
+          "[pg]") {
+  Harness h;
+  const std::string id = h.Register("eve@example.com").id();
+  REQUIRE(TopUp(h, id, 20 * 150, "").ok());
+  std::atomic<int> debited{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&] {
+      const auto r = Debit(h, NewUuid(), id, 150);
+      if (r.outcome() == pb::DebitBalanceResponse::DEBITED) debited.fetch_add(1);
+      if (r.outcome() == pb::DebitBalanceResponse::INSUFFICIENT_FUNDS) refused.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(debited.load() == 20);
+  CHECK(refused.load() == 30);
+  CHECK(h.Balance(id) == 0);
+  CHECK(h.LedgerSum(id) == 0);
+}
+
+TEST_CASE("debit and refund are idempotent by order; a refund first leaves a tombstone", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("fox@example.com").id();
+  REQUIRE(TopUp(h, id, 1000, "").ok());
+  const std::string order = NewUuid();
+  CHECK(Debit(h, order, id, 400).outcome() == pb::DebitBalanceResponse::DEBITED);
+  CHECK(Debit(h, order, id, 400).outcome() == pb::DebitBalanceResponse::DEBITED);
+  CHECK(h.Balance(id) == 600);
+  CHECK(Refund(h, order, id) == 400);
+  CHECK(Refund(h, order, id) == 0);
+  CHECK(h.Balance(id) == 1000);
+  CHECK(Debit(h, order, id, 400).outcome() == pb::DebitBalanceResponse::REFUNDED);
+  CHECK(h.Balance(id) == 1000);
+
+  const std::string late = NewUuid();
+  CHECK(Refund(h, late, id) == 0);  // the compensation overtook the debit
+  CHECK(Debit(h, late, id, 100).outcome() == pb::DebitBalanceResponse::REFUNDED);
+  CHECK(h.Balance(id) == 1000);
+
+  const std::string poor = NewUuid();
+  CHECK(Debit(h, poor, id, 5000).outcome() == pb::DebitBalanceResponse::INSUFFICIENT_FUNDS);
+  CHECK(Debit(h, poor, id, 5000).outcome() == pb::DebitBalanceResponse::INSUFFICIENT_FUNDS);
+  CHECK(Refund(h, poor, id) == 0);
+  CHECK(h.Balance(id) == 1000);
+  CHECK(h.LedgerSum(id) == 1000);
+}
+
+TEST_CASE("money is conserved under concurrent debits, duplicates and refunds", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("gil@example.com").id();
+  REQUIRE(TopUp(h, id, 10000, "").ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < 25; ++i) {
+        const std::string order = NewUuid();
+        const int64_t amount = 50 + static_cast<int64_t>(rng() % 500);
+        if (rng() % 5 == 0) Refund(h, order, id);  // a compensation that overtook its debit
+        Debit(h, order, id, amount);
+        if (rng() % 3 == 0) Debit(h, order, id, amount);
+        if (rng() % 2 == 0) Refund(h, order, id);
+        if (rng() % 4 == 0) Refund(h, order, id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Balance == sum of its ledger; debited orders not refunded account for the difference.
+  CHECK(h.Balance(id) == h.LedgerSum(id));
+  CHECK(h.Balance(id) >= 0);
+  const int64_t held = std::stoll(h.db().QueryAsSuper(
+      "SELECT COALESCE(sum(amount_cents), 0) FROM customers.order_payments WHERE state = 'DEBITED'"));
+  CHECK(h.Balance(id) + held == 10000);
+}
+
+TEST_CASE("the ledger lists newest first in exact pages", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("hil@example.com").id();
+  for (int i = 1; i <= 45; ++i) REQUIRE(TopUp(h, id, i, "").ok());
+  std::vector<int> sizes;
+  std::vector<int64_t> amounts;
+  std::string token;
+  do {
+    pb::ListLedgerRequest req;
+    req.set_page_size(20);
+    req.set_page_token(token);
+    pb::ListLedgerResponse resp;
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().ListLedger(ctx.get(), req, &resp).ok());
+    sizes.push_back(resp.entries_size());
+    for (const auto& e : resp.entries()) {
+      CHECK(e.kind() == pb::LedgerEntry::TOP_UP);
+      amounts.push_back(e.amount_cents());
+    }
+    token = resp.next_page_token();
+  } while (!token.empty());
+  CHECK(sizes == std::vector<int>{20, 20, 5});
+  REQUIRE(amounts.size() == 45);
+  CHECK(amounts.front() == 45);
+  CHECK(amounts.back() == 1);
+  pb::ListLedgerRequest bad;
+  bad.set_page_token("garbage");
+  pb::ListLedgerResponse resp;
+  auto ctx = h.As(id);
+  CHECK(h.stub().ListLedger(ctx.get(), bad, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("the cart sets, updates and removes lines; a successful debit empties it", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("ivy@example.com").id();
+  const std::string p1 = NewUuid(), p2 = NewUuid();
+  auto set = [&](const std::string& product, int qty, pb::Cart* cart) {
+    pb::SetCartItemRequest req;
+    req.set_product_id(product);
+    req.set_quantity(qty);
+    auto ctx = h.As(id);
+    return h.stub().SetCartItem(ctx.get(), req, cart);
+  };
+  pb::Cart cart;
+  REQUIRE(set(p1, 2, &cart).ok());
+  cart.Clear();
+  REQUIRE(set(p2, 1, &cart).ok());
+  cart.Clear();
+  REQUIRE(set(p1, 5, &cart).ok());
+  REQUIRE(cart.items_size() == 2);
+  CHECK(cart.items(0).product_id() == p1);
+  CHECK(cart.items(0).quantity() == 5);
+  cart.Clear();
+  REQUIRE(set(p2, 0, &cart).ok());
+  CHECK(cart.items_size() == 1);
+  CHECK(set(p1, 1001, &cart).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(set("not-a-uuid", 1, &cart).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    pb::RemoveCartItemRequest rm;
+    rm.set_product_id(p1);
+    pb::Cart after;
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().RemoveCartItem(ctx.get(), rm, &after).ok());
+    CHECK(after.items_size() == 0);
+  }
+  cart.Clear();
+  REQUIRE(set(p1, 3, &cart).ok());
+  // A refused debit leaves the cart; a successful one empties it.
+  CHECK(Debit(h, NewUuid(), id, 1, true).outcome() == pb::DebitBalanceResponse::INSUFFICIENT_FUNDS);
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.cart_items") == "1");
+  REQUIRE(TopUp(h, id, 10, "").ok());
+  CHECK(Debit(h, NewUuid(), id, 1, true).outcome() == pb::DebitBalanceResponse::DEBITED);
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.cart_items") == "0");
+  // Another customer's cart is theirs alone; the internal read sees it.
+  pb::GetCustomerCartRequest internal;
+  internal.set_customer_id(id);
+  pb::Cart seen;
+  grpc::ClientContext ctx;
+  REQUIRE(h.stub().GetCustomerCart(&ctx, internal, &seen).ok());
+  CHECK(seen.items_size() == 0);
+}
+
+TEST_CASE("a cart holds at most 50 products", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("jon@example.com").id();
+  for (int i = 0; i < 50; ++i) {
+    pb::SetCartItemRequest req;
+    req.set_product_id(NewUuid());
+    req.set_quantity(1);
+    pb::Cart cart;
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().SetCartItem(ctx.get(), req, &cart).ok());
+  }
+  pb::SetCartItemRequest req;
+  req.set_product_id(NewUuid());
+  req.set_quantity(1);
+  pb::Cart cart;
+  auto ctx = h.As(id);
+  CHECK(h.stub().SetCartItem(ctx.get(), req, &cart).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("favourites are added, listed, checked and removed idempotently", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("kim@example.com").id();
+  const std::string other = h.Register("lou@example.com").id();
+  const std::string p = NewUuid();
+  google::protobuf::Empty empty;
+  pb::AddFavoriteRequest add;
+  add.set_product_id(p);
+  for (int i = 0; i < 2; ++i) {
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().AddFavorite(ctx.get(), add, &empty).ok());
+  }
+  auto is_fav = [&](const std::string& who) {
+    pb::IsFavoriteRequest req;
+    req.set_product_id(p);
+    pb::IsFavoriteResponse resp;
+    auto ctx = h.As(who);
+    REQUIRE(h.stub().IsFavorite(ctx.get(), req, &resp).ok());
+    return resp.favorite();
+  };
+  CHECK(is_fav(id));
+  CHECK_FALSE(is_fav(other));
+  pb::ListFavoritesResponse list;
+  {
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().ListFavorites(ctx.get(), pb::ListFavoritesRequest(), &list).ok());
+  }
+  CHECK(list.product_ids_size() == 1);
+  pb::RemoveFavoriteRequest rm;
+  rm.set_product_id(p);
+  for (int i = 0; i < 2; ++i) {
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().RemoveFavorite(ctx.get(), rm, &empty).ok());
+  }
+  CHECK_FALSE(is_fav(id));
+}
+
+}  // namespace
+}  // namespace agora::customers
