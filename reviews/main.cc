@@ -1,10 +1,66 @@
-// The reviews process. Its gRPC methods are declared in protos/agora/reviews/v1/
-// and answer UNIMPLEMENTED until issue 3 (customers, orders and reviews services) lands; see README.md, "Status".
+// The reviews service: composition root only.
 
-#include "agora/reviews/v1/reviews.grpc.pb.h"
-#include "runtime/grpc/placeholder.h"
+#include "reviews/clients.h"
+#include "reviews/config.h"
+#include "reviews/pg_store.h"
+#include "reviews/purchases.h"
+#include "reviews/service.h"
+#include "runtime/auth/authorizer.h"
+#include "runtime/auth/verifier_config.h"
+#include "runtime/grpc/client.h"
+#include "runtime/grpc/executor.h"
+#include "runtime/grpc/serve.h"
+#include "runtime/grpc/server.h"
+#include "runtime/kafka/producer.h"
+#include "runtime/log/log.h"
+#include "runtime/messaging/migrations.h"
+#include "runtime/pg/startup.h"
+
+namespace rt = agora::runtime;
+namespace reviews = agora::reviews;
 
 int main(int argc, char** argv) {
-  agora::reviews::v1::Reviews::CallbackService service;
-  return agora::runtime::grpc_server::RunPlaceholderService(argc, argv, "reviews", 50064, 9164, &service);
+  rt::grpc_server::BlockTerminationSignals();
+  absl::StatusOr<reviews::Config> config = reviews::LoadConfig(argc, argv);
+  if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("reviews", config.status());
+  rt::grpc_server::InitLogging("reviews", config->serve);
+
+  absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
+      rt::auth::LoadVerifier(config->jwt);
+  if (!verifier.ok()) {
+    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
+    return 1;
+  }
+  const rt::auth::Authorizer authorizer(**verifier);
+  if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
+                                              {{"messaging", &rt::messaging::MessagingMigrations()},
+                                               {"reviews", &reviews::ReviewsMigrations()}},
+                                              absl::Seconds(60));
+      !s.ok()) {
+    rt::log::Error("migrations_failed", {{"error", s.message()}});
+    return 1;
+  }
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
+  reviews::PgStore store(pool);
+  std::unique_ptr<reviews::Profiles> profiles = reviews::NewGrpcProfiles(
+      rt::grpc_client::NewChannel(config->customers_address), config->customers_timeout);
+  reviews::ReviewsService service(store, *profiles, authorizer, executor);
+
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> dlq = rt::kafka::NewProducer(config->kafka);
+  if (!dlq.ok()) {
+    rt::log::Error("kafka_producer_failed", {{"error", dlq.status().message()}});
+    return 1;
+  }
+  // Last: stops first.
+  absl::StatusOr<std::unique_ptr<rt::kafka::Consumer>> consumer = reviews::StartPurchaseConsumer(
+      config->kafka, config->order_events_topic, config->consumer_group, store, dlq->get());
+  if (!consumer.ok()) {
+    rt::log::Error("kafka_consumer_failed", {{"error", consumer.status().message()}});
+    return 1;
+  }
+  return rt::grpc_server::ServeUntilSignal("reviews", config->serve, {&service}, [&] {
+    (*consumer)->Stop();
+    executor.Drain();
+  });
 }

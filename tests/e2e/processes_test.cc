@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include "agora/orders/v1/orders.grpc.pb.h"
-#include "agora/reviews/v1/reviews.grpc.pb.h"
 #include "agora/saga/v1/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/support/http.h"
@@ -27,7 +26,6 @@ struct Case {
 
 TEST_CASE("each placeholder service runs, is healthy and answers UNIMPLEMENTED", "[e2e]") {
   const Case cases[] = {{"orders", AGORA_ORDERS_BINARY},
-                        {"reviews", AGORA_REVIEWS_BINARY},
                         {"saga", AGORA_SAGA_BINARY}};
   for (const Case& c : cases) {
     SECTION(c.name) {
@@ -39,9 +37,6 @@ TEST_CASE("each placeholder service runs, is healthy and answers UNIMPLEMENTED",
       if (std::string(c.name) == "orders") {
         orders::v1::Order out;
         status = orders::v1::Orders::NewStub(channel)->GetOrder(&ctx, {}, &out);
-      } else if (std::string(c.name) == "reviews") {
-        reviews::v1::Rating out;
-        status = reviews::v1::Reviews::NewStub(channel)->GetRating(&ctx, {}, &out);
       } else {
         saga::v1::ListSagasResponse out;
         status = saga::v1::Sagas::NewStub(channel)->ListSagas(&ctx, {}, &out);

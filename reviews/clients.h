@@ -1,0 +1,39 @@
+#pragma once
+
+// The services reviews calls, each behind a small interface so that the
+// service can be tested with a fake.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc {
+class Channel;
+class ServerContextBase;
+}  // namespace grpc
+
+namespace agora::reviews {
+
+// Customer profiles (the customers service).
+class Profiles {
+ public:
+  virtual ~Profiles() = default;
+
+  // The display name of `customer_id`. `incoming` (may be null) is the call
+  // being served: its deadline bounds this one and its authorization and
+  // trace headers are forwarded. Errors are already phrased for reviews'
+  // callers: FAILED_PRECONDITION for an unknown customer, UNAVAILABLE or
+  // DEADLINE_EXCEEDED when customers cannot answer (retry later), INTERNAL
+  // otherwise. Thread-safe.
+  virtual absl::StatusOr<std::string> DisplayName(const std::string& customer_id,
+                                                  const grpc::ServerContextBase* incoming) = 0;
+};
+
+// Profiles over gRPC (customers.v1.Customers/GetCustomer) on `channel`, each
+// call with a deadline of `timeout` at most.
+std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel,
+                                          absl::Duration timeout);
+
+}  // namespace agora::reviews

@@ -1,0 +1,167 @@
+#include "reviews/pg_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/messaging/inbox.h"
+#include "runtime/pg/exec.h"
+
+namespace agora::reviews {
+namespace {
+
+using runtime::pg::Tx;
+
+#define REVIEW_COLUMNS                                                         \
+  "id::text, product_id::text, customer_id::text, author_name, rating, body, " \
+  "verified_purchase, (extract(epoch FROM created_at) * 1000000)::bigint"
+
+Review ToReview(const pqxx::row& r) {
+  Review review;
+  review.id = r[0].as<std::string>();
+  review.product_id = r[1].as<std::string>();
+  review.customer_id = r[2].as<std::string>();
+  review.author_name = r[3].as<std::string>();
+  review.rating = r[4].as<int>();
+  review.text = r[5].as<std::string>();
+  review.verified_purchase = r[6].as<bool>();
+  review.created_at = absl::FromUnixMicros(r[7].as<int64_t>());
+  return review;
+}
+
+// ---- reads
+
+constexpr char kListFirst[] = "SELECT " REVIEW_COLUMNS
+                              " FROM reviews WHERE product_id = $1 "
+                              "ORDER BY created_at DESC, id DESC LIMIT $2";
+constexpr char kListAfter[] =
+    "SELECT " REVIEW_COLUMNS
+    " FROM reviews WHERE product_id = $1 "
+    "AND (created_at, id) < ('epoch'::timestamptz + $3 * interval '1 microsecond', $4::uuid) "
+    "ORDER BY created_at DESC, id DESC LIMIT $2";
+
+}  // namespace
+
+absl::StatusOr<Page> PgStore::ListReviews(const ListQuery& query) {
+  return pool_.Read<Page>([&](Tx& tx) -> absl::StatusOr<Page> {
+    // One row more than the page tells whether another page follows.
+    const int limit = query.page_size + 1;
+    pqxx::result rows =
+        query.after.has_value()
+            ? runtime::pg::Exec(tx, kListAfter, query.product_id, limit,
+                                absl::ToUnixMicros(query.after->created_at), query.after->id)
+            : runtime::pg::Exec(tx, kListFirst, query.product_id, limit);
+    Page page;
+    for (const auto& row : rows) {
+      if (static_cast<int>(page.reviews.size()) == query.page_size) break;
+      page.reviews.push_back(ToReview(row));
+    }
+    if (static_cast<int>(rows.size()) > query.page_size) {
+      const Review& last = page.reviews.back();
+      page.next = PageCursor{last.created_at, last.id};
+    }
+    return page;
+  });
+}
+
+namespace {
+constexpr char kRating[] =
+    "SELECT review_count, rating_sum FROM rating_summaries WHERE product_id = $1";
+}  // namespace
+
+absl::StatusOr<Rating> PgStore::GetRating(const std::string& product_id) {
+  return pool_.Read<Rating>([&](Tx& tx) -> absl::StatusOr<Rating> {
+    pqxx::result r = runtime::pg::Exec(tx, kRating, product_id);
+    if (r.empty()) return Rating{};
+    return RatingOf(r[0][0].as<int64_t>(), r[0][1].as<int64_t>());
+  });
+}
+
+// ---- reviews and their summary, changed together
+
+namespace {
+// FOR SHARE: a cancellation of the order being handled meanwhile waits for
+// this transaction, or this one sees the cancellation.
+constexpr char kHasPurchase[] =
+    "SELECT 1 FROM purchases WHERE customer_id = $1 AND product_id = $2 AND grants_review "
+    "LIMIT 1 FOR SHARE";
+// A concurrent review by the same customer of the same product waits on the
+// unique key, then inserts nothing.
+constexpr char kInsertReview[] =
+    "INSERT INTO reviews (id, product_id, customer_id, author_name, rating, body, "
+    "verified_purchase) VALUES ($1, $2, $3, $4, $5, $6, true) "
+    "ON CONFLICT (customer_id, product_id) DO NOTHING RETURNING " REVIEW_COLUMNS;
+constexpr char kAddToSummary[] =
+    "INSERT INTO rating_summaries (product_id, review_count, rating_sum) VALUES ($1, 1, $2) "
+    "ON CONFLICT (product_id) DO UPDATE SET "
+    "review_count = rating_summaries.review_count + 1, "
+    "rating_sum = rating_summaries.rating_sum + EXCLUDED.rating_sum, updated_at = now()";
+constexpr char kDeleteReview[] =
+    "DELETE FROM reviews WHERE id = $1 RETURNING customer_id::text, product_id::text, rating";
+constexpr char kTakeFromSummary[] =
+    "UPDATE rating_summaries SET review_count = review_count - 1, rating_sum = rating_sum - $2, "
+    "updated_at = now() WHERE product_id = $1";
+}  // namespace
+
+absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review) {
+  const std::string id = runtime::ids::NewUuid();
+  return pool_.Transact<Review>([&](Tx& tx) -> absl::StatusOr<Review> {
+    if (runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
+      return absl::FailedPreconditionError(kNotABuyerMessage);
+    }
+    pqxx::result inserted =
+        runtime::pg::Exec(tx, kInsertReview, id, review.product_id, review.customer_id,
+                          review.author_name, review.rating, review.text);
+    if (inserted.empty()) {
+      return absl::AlreadyExistsError("you have already reviewed this product");
+    }
+    runtime::pg::Exec(tx, kAddToSummary, review.product_id, review.rating);
+    return ToReview(inserted[0]);
+  });
+}
+
+absl::Status PgStore::DeleteReview(const std::string& id, const Actor& actor) {
+  return pool_.Transact([&](Tx& tx) -> absl::Status {
+    pqxx::result deleted = runtime::pg::Exec(tx, kDeleteReview, id);
+    if (deleted.empty()) return absl::NotFoundError(absl::StrCat("review ", id, " not found"));
+    // A refused deletion returns its error, which rolls the DELETE back.
+    if (absl::Status s = CheckMayDelete(deleted[0][0].as<std::string>(), actor); !s.ok()) return s;
+    runtime::pg::Exec(tx, kTakeFromSummary, deleted[0][1].as<std::string>(),
+                      deleted[0][2].as<int>());
+    return absl::OkStatus();
+  });
+}
+
+// ---- verified purchases (from the order events)
+
+namespace {
+constexpr char kUpsertPurchase[] =
+    "INSERT INTO purchases (order_id, product_id, customer_id, state, state_rank, grants_review) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, product_id) DO UPDATE SET "
+    "state = EXCLUDED.state, state_rank = EXCLUDED.state_rank, "
+    "grants_review = EXCLUDED.grants_review, updated_at = now() "
+    "WHERE purchases.state_rank < EXCLUDED.state_rank";
+// Also reaches the order's rows that an event without lines does not name.
+constexpr char kAdvanceOrder[] =
+    "UPDATE purchases SET state = $2, state_rank = $3, grants_review = $4, updated_at = now() "
+    "WHERE order_id = $1 AND state_rank < $3";
+}  // namespace
+
+absl::StatusOr<bool> PgStore::ApplyPurchaseUpdate(const std::string& message_id,
+                                                  const PurchaseUpdate& update) {
+  const char* state = OrderStateName(update.state);
+  const int rank = OrderStateRank(update.state);
+  const bool grants = GrantsReview(update.state);
+  return pool_.Transact<bool>([&](Tx& tx) -> absl::StatusOr<bool> {
+    if (!runtime::messaging::RecordInInbox(tx, message_id)) return false;
+    // Product ids are sorted: concurrent events lock rows in one order.
+    for (const std::string& product_id : update.product_ids) {
+      runtime::pg::Exec(tx, kUpsertPurchase, update.order_id, product_id, update.customer_id, state,
+                        rank, grants);
+    }
+    runtime::pg::Exec(tx, kAdvanceOrder, update.order_id, state, rank, grants);
+    return true;
+  });
+}
+
+}  // namespace agora::reviews

@@ -1,0 +1,130 @@
+#pragma once
+
+// Shared by the reviews tests: a migrated database of its own with the real
+// store, order events as orders publishes them, and a fake of customers.
+
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "agora/saga/v1/messages.pb.h"
+#include "reviews/clients.h"
+#include "reviews/pg_store.h"
+#include "reviews/purchases.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/messaging/envelope.h"
+#include "runtime/messaging/migrations.h"
+#include "tests/support/infra.h"
+
+namespace agora::reviews::testing {
+
+using OrderStatus = agora::orders::v1::OrderStatus;
+
+// An OrderStatusChanged envelope holding one line per product.
+inline runtime::messaging::Envelope StatusChanged(const std::string& order_id,
+                                                  const std::string& customer_id,
+                                                  OrderStatus status,
+                                                  const std::vector<std::string>& products) {
+  agora::saga::v1::OrderStatusChanged event;
+  event.set_order_id(order_id);
+  event.set_customer_id(customer_id);
+  event.set_status(status);
+  for (const std::string& p : products) {
+    auto* line = event.add_lines();
+    line->set_product_id(p);
+    line->set_quantity(1);
+    line->set_unit_price_cents(1000);
+  }
+  return runtime::messaging::Wrap(event);
+}
+
+inline runtime::messaging::Envelope OrderCreated(const std::string& order_id,
+                                                 const std::string& customer_id,
+                                                 const std::vector<std::string>& products) {
+  agora::saga::v1::OrderCreated event;
+  event.set_order_id(order_id);
+  event.set_customer_id(customer_id);
+  for (const std::string& p : products) {
+    auto* line = event.add_lines();
+    line->set_product_id(p);
+    line->set_quantity(1);
+    line->set_unit_price_cents(1000);
+  }
+  event.set_total_cents(1000 * static_cast<int64_t>(products.size()));
+  return runtime::messaging::Wrap(event);
+}
+
+// A fresh reviews database, migrated as main does, with a pool and the real
+// store.
+class StoreFixture {
+ public:
+  StoreFixture()
+      : db_("reviews"),
+        migrated_(
+            runtime::pg::ApplyMigrations(db_.ServiceOptions(),
+                                         {{"messaging", &runtime::messaging::MessagingMigrations()},
+                                          {"reviews", &ReviewsMigrations()}})
+                .ok()),
+        pool_(db_.ServiceOptions(), 8),
+        store_(pool_) {
+    REQUIRE(migrated_);
+  }
+
+  PgStore& store() { return store_; }
+  const agora::testing::TestDatabase& db() const { return db_; }
+
+  // Hands `envelope` to the real handler, as the consumer would.
+  absl::Status Deliver(const runtime::messaging::Envelope& envelope) {
+    return HandleOrderEvent(envelope.SerializeAsString(), store_);
+  }
+  // Records that `customer_id` holds an order of `product_id` in `status`.
+  void Buy(const std::string& customer_id, const std::string& product_id,
+           OrderStatus status = agora::orders::v1::APPROVED) {
+    REQUIRE(
+        Deliver(StatusChanged(runtime::ids::NewUuid(), customer_id, status, {product_id})).ok());
+  }
+  // The first column of the first row of `sql`, run as the superuser.
+  std::string Query(const std::string& sql) const { return db_.QueryAsSuper(sql); }
+  int64_t Count(const std::string& sql) const { return std::stoll(Query(sql)); }
+
+ private:
+  agora::testing::TestDatabase db_;
+  bool migrated_;
+  runtime::pg::Pool pool_;
+  PgStore store_;
+};
+
+// Customers as reviews sees it: "Reviewer <first 8 characters of the id>",
+// or the failure set with FailWith.
+class FakeProfiles final : public Profiles {
+ public:
+  absl::StatusOr<std::string> DisplayName(const std::string& customer_id,
+                                          const grpc::ServerContextBase* /*incoming*/) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (failure_.has_value()) return *failure_;
+    return NameOf(customer_id);
+  }
+  static std::string NameOf(const std::string& customer_id) {
+    return absl::StrCat("Reviewer ", customer_id.substr(0, 8));
+  }
+  void FailWith(std::optional<absl::Status> failure) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(failure);
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace agora::reviews::testing
