@@ -1,10 +1,70 @@
-// The orders process. Its gRPC methods are declared in protos/agora/orders/v1/
-// and answer UNIMPLEMENTED until issue 3 (customers, orders and reviews services) lands; see README.md, "Status".
+// The orders service: composition root only.
 
-#include "agora/orders/v1/orders.grpc.pb.h"
-#include "runtime/grpc/placeholder.h"
+#include "orders/clients.h"
+#include "orders/config.h"
+#include "orders/pg_store.h"
+#include "orders/service.h"
+#include "orders/watch_hub.h"
+#include "runtime/auth/authorizer.h"
+#include "runtime/auth/verifier_config.h"
+#include "runtime/grpc/client.h"
+#include "runtime/grpc/executor.h"
+#include "runtime/grpc/serve.h"
+#include "runtime/grpc/server.h"
+#include "runtime/kafka/producer.h"
+#include "runtime/log/log.h"
+#include "runtime/messaging/migrations.h"
+#include "runtime/messaging/relay.h"
+#include "runtime/pg/startup.h"
+
+namespace rt = agora::runtime;
+namespace orders = agora::orders;
 
 int main(int argc, char** argv) {
-  agora::orders::v1::Orders::CallbackService service;
-  return agora::runtime::grpc_server::RunPlaceholderService(argc, argv, "orders", 50063, 9163, &service);
+  rt::grpc_server::BlockTerminationSignals();
+  absl::StatusOr<orders::Config> config = orders::LoadConfig(argc, argv);
+  if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("orders", config.status());
+  rt::grpc_server::InitLogging("orders", config->serve);
+  absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
+      rt::auth::LoadVerifier(config->jwt);
+  if (!verifier.ok()) {
+    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
+    return 1;
+  }
+  const rt::auth::Authorizer authorizer(**verifier);
+
+  if (absl::Status s = rt::pg::MigrateAtStart(
+          config->pg.connection,
+          {{"messaging", &rt::messaging::MessagingMigrations()},
+           {"orders", &orders::OrdersMigrations()}},
+          absl::Seconds(60));
+      !s.ok()) {
+    rt::log::Error("migrations_failed", {{"error", s.message()}});
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =
+      rt::kafka::NewProducer(config->kafka);
+  if (!producer.ok()) {
+    rt::log::Error("kafka_producer_failed", {{"error", producer.status().message()}});
+    return 1;
+  }
+
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
+  orders::PgStore store(pool);
+  std::unique_ptr<orders::Catalog> catalog = orders::NewGrpcCatalog(
+      rt::grpc_client::NewChannel(config->inventory_address), config->backend_timeout);
+  std::unique_ptr<orders::Carts> carts = orders::NewGrpcCarts(
+      rt::grpc_client::NewChannel(config->customers_address), config->backend_timeout);
+  rt::messaging::OutboxRelay relay(pool, **producer, rt::messaging::RelayOptions{});
+  orders::WatchHub hub(config->pg.connection);
+  orders::OrdersService service(store, *catalog, *carts, hub, executor, authorizer);
+
+  relay.Start();
+  hub.Start();
+  return rt::grpc_server::ServeUntilSignal("orders", config->serve, {&service}, [&] {
+    relay.Stop();
+    hub.Stop();
+    executor.Drain();
+  });
 }

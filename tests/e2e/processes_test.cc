@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "agora/orders/v1/orders.grpc.pb.h"
 #include "agora/saga/v1/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/support/http.h"
@@ -25,8 +24,7 @@ struct Case {
 };
 
 TEST_CASE("each placeholder service runs, is healthy and answers UNIMPLEMENTED", "[e2e]") {
-  const Case cases[] = {{"orders", AGORA_ORDERS_BINARY},
-                        {"saga", AGORA_SAGA_BINARY}};
+  const Case cases[] = {{"saga", AGORA_SAGA_BINARY}};
   for (const Case& c : cases) {
     SECTION(c.name) {
       TestDatabase db(c.name);
@@ -34,13 +32,8 @@ TEST_CASE("each placeholder service runs, is healthy and answers UNIMPLEMENTED",
       auto channel = grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials());
       grpc::Status status;
       grpc::ClientContext ctx;
-      if (std::string(c.name) == "orders") {
-        orders::v1::Order out;
-        status = orders::v1::Orders::NewStub(channel)->GetOrder(&ctx, {}, &out);
-      } else {
-        saga::v1::ListSagasResponse out;
-        status = saga::v1::Sagas::NewStub(channel)->ListSagas(&ctx, {}, &out);
-      }
+      saga::v1::ListSagasResponse out;
+      status = saga::v1::Sagas::NewStub(channel)->ListSagas(&ctx, {}, &out);
       CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
       // The runtime's messaging tables are migrated in the service's own schema.
       CHECK(db.QueryAsSuper("SELECT count(*) FROM pg_tables WHERE schemaname = '" +

@@ -1,0 +1,248 @@
+#include "orders/pg_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "orders/events.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/messaging/outbox.h"
+#include "runtime/pg/exec.h"
+
+namespace agora::orders {
+namespace {
+
+using runtime::messaging::AppendToOutbox;
+using runtime::pg::Exec;
+using runtime::pg::Tx;
+
+// Every order query selects an order's columns then one line's: one row per
+// line, the rows of an order together, its lines in line_no order.
+#define ORDER_COLUMNS                                                                        \
+  "o.id::text, o.customer_id::text, o.status, COALESCE(o.rejection_reason, ''), "            \
+  "o.total_cents, o.from_cart, o.cancel_requested_at IS NOT NULL, "                          \
+  "(extract(epoch FROM o.created_at) * 1000000)::bigint, "                                   \
+  "(extract(epoch FROM o.updated_at) * 1000000)::bigint, "                                   \
+  "i.product_id::text, i.quantity, i.unit_price_cents"
+constexpr int kOrderColumnCount = 12;
+
+#define MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
+
+std::vector<Order> Collect(const pqxx::result& rows) {
+  std::vector<Order> orders;
+  for (const auto& r : rows) {
+    const std::string id = r[0].as<std::string>();
+    if (orders.empty() || orders.back().id != id) {
+      Order o;
+      o.id = id;
+      o.customer_id = r[1].as<std::string>();
+      // The CHECK constraints keep both names among the known ones.
+      o.status = StatusFromName(r[2].as<std::string>()).value_or(Status::kPending);
+      o.rejection_reason = ReasonFromName(r[3].as<std::string>()).value_or(RejectionReason::kNone);
+      o.total_cents = r[4].as<int64_t>();
+      o.from_cart = r[5].as<bool>();
+      o.cancel_requested = r[6].as<bool>();
+      o.created_at = absl::FromUnixMicros(r[7].as<int64_t>());
+      o.updated_at = absl::FromUnixMicros(r[8].as<int64_t>());
+      orders.push_back(std::move(o));
+    }
+    orders.back().lines.push_back(
+        Line{r[9].as<std::string>(), r[10].as<int64_t>(), r[11].as<int64_t>()});
+  }
+  return orders;
+}
+
+absl::Status NotFound(const std::string& id) {
+  // A malformed id is not echoed: it may be anything.
+  return absl::NotFoundError(runtime::ids::IsUuid(id) ? absl::StrCat("order ", id, " not found")
+                                                      : std::string("order not found"));
+}
+
+template <typename T, typename Fn>
+std::string ArrayLiteral(const std::vector<Line>& lines, Fn field) {
+  std::vector<T> values;
+  for (const Line& l : lines) values.push_back(field(l));
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+// ---- reads
+
+constexpr char kGet[] = "SELECT " ORDER_COLUMNS
+                        " FROM orders o JOIN order_items i ON i.order_id = o.id "
+                        "WHERE o.id = $1 ORDER BY i.line_no";
+constexpr char kFindKeyed[] = "SELECT " ORDER_COLUMNS
+                              ", k.request_hash FROM idempotency_keys k "
+                              "JOIN orders o ON o.id = k.order_id "
+                              "JOIN order_items i ON i.order_id = o.id "
+                              "WHERE k.customer_id = $1 AND k.key = $2 ORDER BY i.line_no";
+
+// One row more than the page (LIMIT $3 = page_size + 1) tells whether
+// another page follows. NULL $1 / $2: every customer / every status.
+#define LIST_PAGE(after)                                                                    \
+  "WITH page AS (SELECT * FROM orders "                                                     \
+  "WHERE ($1::uuid IS NULL OR customer_id = $1::uuid) AND ($2::text IS NULL OR status = $2) " \
+  after " ORDER BY created_at DESC, id DESC LIMIT $3) "                                     \
+  "SELECT " ORDER_COLUMNS " FROM page o JOIN order_items i ON i.order_id = o.id "          \
+  "ORDER BY o.created_at DESC, o.id DESC, i.line_no"
+constexpr char kListFirst[] = LIST_PAGE("");
+constexpr char kListAfter[] = LIST_PAGE(
+    "AND (created_at, id) < ('epoch'::timestamptz + $4 * interval '1 microsecond', $5::uuid)");
+
+std::optional<KeyedOrder> Keyed(const pqxx::result& rows) {
+  std::vector<Order> orders = Collect(rows);
+  if (orders.empty()) return std::nullopt;
+  return KeyedOrder{rows[0][kOrderColumnCount].as<std::string>(), std::move(orders[0])};
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<KeyedOrder>> PgStore::FindByIdempotencyKey(
+    const std::string& customer_id, const std::string& key) {
+  if (!runtime::ids::IsUuid(customer_id)) return std::optional<KeyedOrder>();
+  return pool_.Read<std::optional<KeyedOrder>>(
+      [&](Tx& tx) -> absl::StatusOr<std::optional<KeyedOrder>> {
+        return Keyed(Exec(tx, kFindKeyed, customer_id, key));
+      });
+}
+
+absl::StatusOr<Order> PgStore::Get(const std::string& id) {
+  if (!runtime::ids::IsUuid(id)) return NotFound(id);
+  return pool_.Read<Order>([&](Tx& tx) -> absl::StatusOr<Order> {
+    std::vector<Order> orders = Collect(Exec(tx, kGet, id));
+    if (orders.empty()) return NotFound(id);
+    return std::move(orders[0]);
+  });
+}
+
+absl::StatusOr<OrderPage> PgStore::List(const ListQuery& query) {
+  std::optional<std::string> status;
+  if (query.status.has_value()) status = StatusName(*query.status);
+  return pool_.Read<OrderPage>([&](Tx& tx) -> absl::StatusOr<OrderPage> {
+    const int limit = query.page_size + 1;
+    pqxx::result rows =
+        query.after.has_value()
+            ? Exec(tx, kListAfter, query.customer_id, status, limit,
+                   absl::ToUnixMicros(query.after->created_at), query.after->id)
+            : Exec(tx, kListFirst, query.customer_id, status, limit);
+    OrderPage page;
+    page.orders = Collect(rows);
+    if (static_cast<int>(page.orders.size()) > query.page_size) {
+      page.orders.resize(static_cast<size_t>(query.page_size));
+      page.next = PageCursor{page.orders.back().created_at, page.orders.back().id};
+    }
+    return page;
+  });
+}
+
+// ---- create
+
+namespace {
+// Claims the key before the order exists (the foreign key is deferred): a
+// concurrent request with the same key waits here until this one ends.
+constexpr char kClaimKey[] =
+    "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, key) DO NOTHING";
+constexpr char kInsertOrder[] =
+    "INSERT INTO orders (id, customer_id, status, total_cents, from_cart) "
+    "VALUES ($1, $2, 'PENDING', $3, $4) RETURNING " MICROS("created_at") ", " MICROS("updated_at");
+constexpr char kInsertLines[] =
+    "INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
+    "SELECT $1::uuid, t.n, t.product_id, t.quantity, t.price "
+    "FROM unnest($2::uuid[], $3::integer[], $4::bigint[]) WITH ORDINALITY "
+    "AS t(product_id, quantity, price, n)";
+}  // namespace
+
+absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeContext& context) {
+  return pool_.Transact<CreateResult>([&](Tx& tx) -> absl::StatusOr<CreateResult> {
+    if (!n.idempotency_key.empty() &&
+        Exec(tx, kClaimKey, n.customer_id, n.idempotency_key, n.request_hash, n.id)
+                .affected_rows() == 0) {
+      std::optional<KeyedOrder> earlier = Keyed(Exec(tx, kFindKeyed, n.customer_id, n.idempotency_key));
+      if (!earlier.has_value()) return absl::AbortedError("idempotency key row vanished");
+      if (earlier->request_hash != n.request_hash) {
+        return absl::AlreadyExistsError(
+            "this idempotency key was already used for a different order request");
+      }
+      return CreateResult{std::move(earlier->order), false};
+    }
+    pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart);
+    Exec(tx, kInsertLines, n.id,
+         ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.product_id; }),
+         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),
+         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.unit_price_cents; }));
+    Order order;
+    order.id = n.id;
+    order.customer_id = n.customer_id;
+    order.status = Status::kPending;
+    order.lines = n.lines;
+    order.total_cents = n.total_cents;
+    order.from_cart = n.from_cart;
+    order.created_at = absl::FromUnixMicros(times[0][0].as<int64_t>());
+    order.updated_at = absl::FromUnixMicros(times[0][1].as<int64_t>());
+    AppendToOutbox(tx, OrderCreatedMessage(order, context));
+    return CreateResult{std::move(order), true};
+  });
+}
+
+// ---- status changes
+
+namespace {
+// Locks the order's row (not its lines) until the transaction ends: changes
+// of one order queue here, so each sees the status the previous one left.
+constexpr char kLock[] = "SELECT " ORDER_COLUMNS
+                         " FROM orders o JOIN order_items i ON i.order_id = o.id "
+                         "WHERE o.id = $1 ORDER BY i.line_no FOR UPDATE OF o";
+// clock_timestamp: a change that waited for the lock is still later than
+// the one it waited for.
+constexpr char kSetStatus[] =
+    "UPDATE orders SET status = $2, rejection_reason = $3, updated_at = clock_timestamp() "
+    "WHERE id = $1 RETURNING " MICROS("updated_at");
+constexpr char kRecordCancel[] =
+    "UPDATE orders SET cancel_requested_at = clock_timestamp(), updated_at = clock_timestamp() "
+    "WHERE id = $1 RETURNING " MICROS("updated_at");
+}  // namespace
+
+absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change& change,
+                                            const std::optional<std::string>& owner,
+                                            const EnvelopeContext& context) {
+  if (!runtime::ids::IsUuid(id)) return NotFound(id);
+  return pool_.Transact<ChangeResult>([&](Tx& tx) -> absl::StatusOr<ChangeResult> {
+    std::vector<Order> locked = Collect(Exec(tx, kLock, id));
+    if (locked.empty()) return NotFound(id);
+    ChangeResult result{std::move(locked[0]), false, {}};
+    Order& order = result.order;
+    if (owner.has_value() && *owner != order.customer_id) return NotFound(id);
+    absl::StatusOr<Step> step = Transition({order.status, order.cancel_requested}, change.event);
+    if (!step.ok()) return step.status();
+    result.step = *step;
+    switch (step->effect) {
+      case Effect::kNone:
+        return result;
+      case Effect::kSetStatus: {
+        const bool rejected = step->status == Status::kRejected;
+        std::optional<std::string> reason;
+        if (rejected) reason = ReasonName(change.reason);
+        pqxx::result r = Exec(tx, kSetStatus, id, StatusName(step->status), reason);
+        order.status = step->status;
+        order.rejection_reason = rejected ? change.reason : RejectionReason::kNone;
+        order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
+        AppendToOutbox(tx, StatusChangedMessage(order, context));
+        if (change.event == Event::kRequestCancel) {
+          AppendToOutbox(tx, CancelRequestedMessage(order, context));
+        }
+        break;
+      }
+      case Effect::kRecordCancelRequest: {
+        pqxx::result r = Exec(tx, kRecordCancel, id);
+        order.cancel_requested = true;
+        order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
+        AppendToOutbox(tx, CancelRequestedMessage(order, context));
+        break;
+      }
+    }
+    result.changed = true;
+    return result;
+  });
+}
+
+}  // namespace agora::orders
