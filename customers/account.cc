@@ -16,7 +16,8 @@ constexpr char kTokenPrefix[] = "l1:";
 }  // namespace
 
 absl::StatusOr<std::string> NormaliseEmail(const std::string& raw) {
-  const std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  // Whitespace anywhere (leading and trailing included) is refused, not trimmed.
+  const std::string email = absl::AsciiStrToLower(raw);
   const absl::Status bad = absl::InvalidArgumentError(
       "email must look like name@domain (one @, no spaces)");
   if (email.empty() || email.size() > kMaxEmail) return bad;

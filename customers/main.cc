@@ -33,11 +33,13 @@ absl::StatusOr<std::string> LoadOrCreateKey(const cu::Config& config) {
   if (pub_file.size() > 4 && pub_file.substr(pub_file.size() - 4) == ".pem") pub_file.resize(pub_file.size() - 4);
   pub_file += ".pub.pem";
   {
+    // Created owner-only: the key is never readable by others, not even briefly.
+    const mode_t old_mask = ::umask(077);
     std::ofstream out(config.private_key_file);
     out << *fresh;
+    ::umask(old_mask);
     if (!out) return absl::FailedPreconditionError("cannot write " + config.private_key_file);
   }
-  ::chmod(config.private_key_file.c_str(), 0600);
   std::ofstream(pub_file) << *pub;
   rt::log::Info("jwt_key_generated", {{"private_key_file", config.private_key_file},
                                       {"public_key_file", pub_file}});

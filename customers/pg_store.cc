@@ -96,12 +96,14 @@ constexpr char kNewFamily[] = "INSERT INTO refresh_families (id, customer_id) VA
 constexpr char kNewToken[] =
     "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) "
     "VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond')";
-// Locks the family: concurrent refreshes of one family queue here.
+// Locks the token and its family: concurrent refreshes of one token queue
+// here, and the second re-reads the token after the first spent it (locking
+// only the family would leave it a stale "unspent" view).
 constexpr char kFindToken[] =
     "SELECT t.family_id::text, t.spent_at IS NOT NULL, t.expires_at < now(), "
     "f.revoked_at IS NOT NULL, f.customer_id::text "
     "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
-    "WHERE t.token_hash = $1 FOR UPDATE OF f";
+    "WHERE t.token_hash = $1 FOR UPDATE OF t, f";
 constexpr char kSpend[] = "UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1";
 constexpr char kRevoke[] =
     "UPDATE refresh_families SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL";
@@ -243,7 +245,7 @@ constexpr char kClaimPayment[] =
     "INSERT INTO order_payments (order_id, customer_id, state) VALUES ($1, $2, $3) "
     "ON CONFLICT (order_id) DO NOTHING";
 constexpr char kPayment[] =
-    "SELECT state, amount_cents FROM order_payments WHERE order_id = $1 FOR UPDATE";
+    "SELECT state, amount_cents, customer_id::text FROM order_payments WHERE order_id = $1 FOR UPDATE";
 constexpr char kSetPayment[] =
     "UPDATE order_payments SET state = $2, amount_cents = $3, updated_at = now() WHERE order_id = $1";
 // A conditional UPDATE: never below zero, whatever runs concurrently.
@@ -296,12 +298,17 @@ absl::StatusOr<RefundResult> PgStore::Refund(const std::string& order_id,
     pqxx::result p = Exec(tx, kPayment, order_id);
     const std::string state = p[0][0].as<std::string>();
     const int64_t amount = p[0][1].as<int64_t>();
+    // The money goes back to whoever paid, whatever the command says.
+    const std::string payer = p[0][2].as<std::string>();
+    if (payer != customer_id) {
+      return absl::FailedPreconditionError("order was paid by another customer");
+    }
     if (state != "DEBITED") {
       Exec(tx, kSetPayment, order_id, "REFUNDED", 0);
-      return RefundResult{0, BalanceOf(tx, customer_id)};
+      return RefundResult{0, BalanceOf(tx, payer)};
     }
     absl::StatusOr<int64_t> balance =
-        Credit(tx, customer_id, amount, "ORDER_REFUND", std::optional<std::string>(order_id));
+        Credit(tx, payer, amount, "ORDER_REFUND", std::optional<std::string>(order_id));
     if (!balance.ok()) return balance.status();
     Exec(tx, kSetPayment, order_id, "REFUNDED", amount);
     return RefundResult{amount, *balance};

@@ -121,7 +121,9 @@ absl::StatusOr<Step> Transition(const OrderState& state, Event event) {
       }
       return Refused(s, event);
     case Event::kShip:
-      if (s == Status::kApproved) return Set(Status::kShipped);
+      // A cancel requested while PENDING whose approval won is being
+      // cancelled (refund and stock return run): it must not ship.
+      if (s == Status::kApproved && !state.cancel_requested) return Set(Status::kShipped);
       return Refused(s, event);
   }
   return absl::InternalError("unknown order event");

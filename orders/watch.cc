@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "orders/convert.h"
@@ -237,8 +238,9 @@ grpc::ServerWriteReactor<pb::Order>* StartWatch(grpc::CallbackServerContext* ctx
   if (auto it = md.find("authorization"); it != md.end()) {
     authorization.assign(it->second.data(), it->second.size());
   }
-  auto* watcher =
-      new OrderWatcher(order_id, std::move(authorization), store, hub, executor, authorizer);
+  // Notices carry the id as PostgreSQL prints it: lowercase.
+  auto* watcher = new OrderWatcher(absl::AsciiStrToLower(order_id), std::move(authorization), store,
+                                   hub, executor, authorizer);
   watcher->Start();
   return watcher;
 }

@@ -5,7 +5,8 @@
 // agora.api.v1.policy option (defence in depth: the gateway checked it too,
 // and a service never trusts a bare user-id header).
 //
-//   PUBLIC    anyone; a token, when present, must still be valid
+//   PUBLIC    anyone; a valid token identifies the caller, an invalid one is
+//             ignored (the caller is anonymous)
 //   CUSTOMER  a valid access token
 //   ADMIN     a valid access token whose roles hold "admin"
 //   INTERNAL  service-to-service methods: reachable only inside the cluster
@@ -17,7 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "runtime/auth/jwt.h"
 
 namespace grpc {
@@ -55,7 +59,13 @@ class Authorizer final {
                                          std::string_view full_method, absl::Time now) const;
 
  private:
+  // Verified tokens, so that a client's next calls skip the RSA check and the
+  // JSON parse; bounded (cleared when full), re-checked against exp and nbf.
+  absl::StatusOr<Claims> VerifyCached(const std::string& token, absl::Time now) const;
+
   const JwtVerifier& verifier_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Claims> verified_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace agora::runtime::auth

@@ -70,6 +70,7 @@ class JwtVerifier final {
   JwtVerifier(KeySet keys, VerifierOptions options);
   absl::StatusOr<Claims> Verify(const std::string& token, absl::Time now) const;
   const KeySet& keys() const { return keys_; }
+  absl::Duration leeway() const { return options_.leeway; }
 
  private:
   KeySet keys_;

@@ -8,8 +8,8 @@ namespace agora::customers {
 namespace {
 
 TEST_CASE("emails need one @, both parts and no whitespace, and compare case-insensitively", "[unit]") {
-  CHECK(*NormaliseEmail("  Alice@Example.COM ") == "alice@example.com");
-  for (const char* bad : {"", "alice", "@example.com", "alice@", "a@b@c", "al ice@example.com",
+  CHECK(*NormaliseEmail("Alice@Example.COM") == "alice@example.com");
+  for (const char* bad : {"", " alice@example.com", "alice@example.com\n", "alice", "@example.com", "alice@", "a@b@c", "al ice@example.com",
                           "alice@exa\tmple.com"}) {
     CHECK(NormaliseEmail(bad).status().code() == absl::StatusCode::kInvalidArgument);
   }

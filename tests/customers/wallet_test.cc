@@ -160,6 +160,24 @@ TEST_CASE("debit and refund are idempotent by order; a refund first leaves a tom
   CHECK(h.LedgerSum(id) == 1000);
 }
 
+TEST_CASE("a refund goes back to the customer who paid, never to another", "[pg]") {
+  Harness h;
+  const std::string payer = h.Register("pay@example.com").id();
+  const std::string other = h.Register("oth@example.com").id();
+  REQUIRE(TopUp(h, payer, 500, "").ok());
+  const std::string order = NewUuid();
+  CHECK(Debit(h, order, payer, 200).outcome() == pb::DebitBalanceResponse::DEBITED);
+  pb::RefundBalanceRequest req;
+  req.set_order_id(order);
+  req.set_customer_id(other);
+  pb::RefundBalanceResponse resp;
+  grpc::ClientContext ctx;
+  CHECK(h.stub().RefundBalance(&ctx, req, &resp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(h.Balance(other) == 0);
+  CHECK(Refund(h, order, payer) == 200);
+  CHECK(h.Balance(payer) == 500);
+}
+
 TEST_CASE("money is conserved under concurrent debits, duplicates and refunds", "[pg]") {
   Harness h;
   const std::string id = h.Register("gil@example.com").id();

@@ -91,6 +91,13 @@ TEST_CASE("terminal statuses refuse everything but a repeat of their own transit
         absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("an approved order whose cancel was requested while PENDING cannot ship", "[unit]") {
+  CHECK(Transition({Status::kApproved, true}, Event::kShip).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(Transition({Status::kApproved, false}, Event::kShip).ok());
+  CHECK(Transition({Status::kApproved, true}, Event::kMarkCancelled).ok());
+}
+
 TEST_CASE("a second cancel of a PENDING order records nothing new", "[unit]") {
   const absl::StatusOr<Step> first = Transition({Status::kPending, false}, Event::kRequestCancel);
   REQUIRE(first.ok());

@@ -148,8 +148,10 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   CHECK(a.AuthorizeHeader(customer, kCustomer, now)->customer_id == "c1");
   CHECK(a.AuthorizeHeader(customer, kAdmin, now).status().code() == absl::StatusCode::kPermissionDenied);
   CHECK(a.AuthorizeHeader(admin, kAdmin, now)->is_admin());
-  // A bad token is refused even on a public method.
-  CHECK(a.AuthorizeHeader("Bearer junk", kPublic, now).status().code() ==
+  // A bad token on a public method is ignored: the caller is anonymous.
+  CHECK(a.AuthorizeHeader("Bearer junk", kPublic, now).ok());
+  CHECK_FALSE(a.AuthorizeHeader("Bearer junk", kPublic, now)->authenticated());
+  CHECK(a.AuthorizeHeader("Bearer junk", kCustomer, now).status().code() ==
         absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeHeader("Basic dXNlcjpwdw==", kCustomer, now).status().code() ==
         absl::StatusCode::kUnauthenticated);
@@ -160,6 +162,18 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   CHECK(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c1"));
   CHECK_FALSE(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c2"));
   CHECK(a.AuthorizeHeader(admin, kCustomer, now)->CanAccess("c2"));
+}
+
+TEST_CASE("a token verified once is refused by the authorizer after it expires", "[unit]") {
+  const Authorizer& a = agora::testing::TestAuthorizer();
+  const absl::Time now = absl::Now();
+  const std::string bearer = "Bearer " + TestSigner().Sign("c-cache", {"customer"}, now);
+  constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
+  REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
+  CHECK(a.AuthorizeHeader(bearer, kCustomer, now).ok());
+  CHECK(a.AuthorizeHeader(bearer, kCustomer, now + absl::Minutes(5)).ok());  // from the cache
+  CHECK(a.AuthorizeHeader(bearer, kCustomer, now + absl::Minutes(16)).status().code() ==
+        absl::StatusCode::kUnauthenticated);
 }
 
 }  // namespace

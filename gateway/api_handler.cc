@@ -1,0 +1,307 @@
+#include "gateway/api_handler.h"
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "agora/api/v1/policy.pb.h"
+#include "gateway/error_mapping.h"
+#include "gateway/sse.h"
+#include "gateway/transcoder.h"
+#include "google/protobuf/descriptor.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/log/log.h"
+#include "runtime/metrics/metrics.h"
+
+namespace agora::gateway {
+
+struct ApiHandler::Metrics {
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& seconds;
+  prometheus::Gauge& in_flight;
+};
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& Buckets() {
+  static const auto* const b = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *b;
+}
+
+// Accepted request ids: printable, bounded (they go to logs and backends).
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+const agora::api::v1::MethodPolicy& PolicyOf(const Binding& b) {
+  return b.method->options().GetExtension(agora::api::v1::policy);
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(const RouteTable& routes, Upstreams& upstreams,
+                       const runtime::auth::Authorizer& authorizer, ApiOptions options)
+    : routes_(routes),
+      upstreams_(upstreams),
+      authorizer_(authorizer),
+      options_(std::move(options)),
+      client_limiter_(options_.per_client),
+      customer_limiter_(options_.per_customer) {
+  auto& registry = runtime::metrics::Registry();
+  metrics_ = std::unique_ptr<Metrics>(new Metrics{
+      prometheus::BuildCounter()
+          .Name("http_requests_total")
+          .Help("HTTP requests answered, by route template, method and status.")
+          .Register(registry),
+      prometheus::BuildHistogram()
+          .Name("http_request_duration_seconds")
+          .Help("Time to answer an HTTP request, by route template.")
+          .Register(registry),
+      prometheus::BuildGauge()
+          .Name("http_requests_in_flight")
+          .Help("HTTP requests being answered.")
+          .Register(registry)
+          .Add({})});
+}
+
+ApiHandler::~ApiHandler() = default;
+
+bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
+  const std::string_view origin = request.Header("origin");
+  if (origin.empty()) return false;
+  bool allowed = false;
+  for (const std::string& o : options_.cors_origins) allowed |= (o == origin || o == "*");
+  if (!allowed) return false;
+  base->Set("Access-Control-Allow-Origin", std::string(origin));
+  base->Set("Vary", "Origin");
+  if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
+    base->Set("Access-Control-Allow-Methods",
+              absl::StrCat(std::string(request.Header("access-control-request-method")),
+                           ", GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+    const std::string_view asked = request.Header("access-control-request-headers");
+    base->Set("Access-Control-Allow-Headers",
+              asked.empty() ? "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
+                            : std::string(asked));
+    base->Set("Access-Control-Max-Age", "600");
+    return true;
+  }
+  base->Set("Access-Control-Expose-Headers", "Location, X-Request-Id, Retry-After");
+  return false;
+}
+
+void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
+  const absl::Time start = absl::Now();
+  metrics_->in_flight.Increment();
+  HttpResponse base;
+  std::string request_id(request.Header("x-request-id"));
+  if (!UsableRequestId(request_id)) request_id = runtime::ids::NewUuid();
+  base.Set("X-Request-Id", request_id);
+  const bool preflight = Cors(request, &base);
+
+  // Every exit goes through `finish`: metrics, access log, the answer.
+  auto finish = [this, start, request_id, method = request.method, path = request.path,
+                 remote = request.remote_address, respond = exchange.respond](
+                    std::string route, HttpResponse response) {
+    metrics_->in_flight.Decrement();
+    const std::string code = absl::StrCat(response.status);
+    metrics_->requests.Add({{"route", route}, {"method", method}, {"code", code}}).Increment();
+    metrics_->seconds.Add({{"route", route}}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    runtime::log::Info("http_request", {{"method", method},
+                                        {"route", route},
+                                        {"status", response.status},
+                                        {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start)},
+                                        {"request_id", request_id},
+                                        {"remote", remote}});
+    respond(std::move(response));
+  };
+  auto fail = [&](std::string route, HttpResponse error) {
+    for (auto& h : base.headers) error.headers.push_back(h);
+    finish(std::move(route), std::move(error));
+  };
+
+  if (preflight) {
+    base.status = 204;
+    return finish("preflight", std::move(base));
+  }
+  for (const char* op : {"/healthz", "/readyz", "/metrics", "/openapi.json"}) {
+    if (request.path == op) {
+      metrics_->in_flight.Decrement();  // Operations answers on its own
+      return Operations(request, op, exchange, std::move(base));
+    }
+  }
+
+  RouteMatch match;
+  std::vector<std::string> allowed;
+  switch (routes_.Find(request.method, request.path, &match, &allowed)) {
+    case RouteTable::Outcome::kNotFound:
+      return fail("unmatched", GatewayError(404, 5, "no route for " + request.path));
+    case RouteTable::Outcome::kMethodNotAllowed: {
+      HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
+      r.Set("Allow", absl::StrJoin(allowed, ", "));
+      return fail("unmatched", std::move(r));
+    }
+    case RouteTable::Outcome::kMatched:
+      break;
+  }
+  const Binding& binding = *match.binding;
+  const std::string route = binding.path_template;
+
+  // Access policy and identity, from the method's declaration.
+  const std::string full_method = binding.method->full_name();
+  absl::StatusOr<runtime::auth::Caller> caller =
+      authorizer_.AuthorizeHeader(request.Header("authorization"), full_method, absl::Now());
+  if (!caller.ok()) {
+    return fail(route, ErrorResponse(caller.status()));
+  }
+  absl::Duration retry_after;
+  RateLimiter& limiter = caller->authenticated() ? customer_limiter_ : client_limiter_;
+  if (!limiter.Allow(caller->authenticated() ? caller->customer_id : request.remote_address,
+                     absl::Now(), &retry_after)) {
+    HttpResponse r = GatewayError(429, 8, "too many requests; slow down");
+    for (auto& h : r.headers) {
+      if (h.first == "Retry-After") h.second = absl::StrCat(absl::ToInt64Seconds(retry_after));
+    }
+    return fail(route, std::move(r));
+  }
+  if (!request.body.empty() && !AcceptableContentType(request)) {
+    return fail(route, GatewayError(415, 3, "send the body as application/json"));
+  }
+  absl::StatusOr<std::string> grpc_request = BuildRequest(binding, match, request);
+  if (!grpc_request.ok()) {
+    return fail(route, ErrorResponse(grpc_request.status()));
+  }
+  if (binding.method->server_streaming()) {
+    return Stream(binding, std::move(*grpc_request), request, std::move(base), exchange);
+  }
+  Unary(binding, std::move(*grpc_request), request, std::move(base),
+        [finish, route](HttpResponse r) { finish(route, std::move(r)); });
+}
+
+void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const HttpRequest& request,
+                       HttpResponse base, std::function<void(HttpResponse)> finish) {
+  UpstreamCall call;
+  call.service = binding.method->service()->full_name();
+  call.method = binding.method->name();
+  call.request = std::move(grpc_request);
+  call.timeout = options_.upstream_timeout;
+  for (const char* h : {"authorization", "traceparent", "tracestate"}) {
+    if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
+  }
+  for (const auto& [k, v] : base.headers) {
+    if (k == "X-Request-Id") call.metadata.emplace_back("x-request-id", v);
+  }
+  upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
+                                       int code, std::string message, std::string response) mutable {
+    if (code != 0) {
+      HttpResponse error = ErrorResponse(code, message);
+      for (auto& h : base.headers) error.headers.push_back(h);
+      return finish(std::move(error));
+    }
+    absl::StatusOr<std::string> json = RenderResponse(binding, response);
+    if (!json.ok()) {
+      HttpResponse error = ErrorResponse(13, "internal error");
+      for (auto& h : base.headers) error.headers.push_back(h);
+      return finish(std::move(error));
+    }
+    const auto& policy = PolicyOf(binding);
+    base.status = policy.success_status() != 0 ? policy.success_status() : 200;
+    if (const std::string location = LocationFor(binding, response); !location.empty()) {
+      base.Set("Location", location);
+    }
+    base.Set("Content-Type", "application/json");
+    base.body = std::move(*json);
+    finish(std::move(base));
+  });
+}
+
+void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
+                        HttpResponse base, Exchange& exchange) {
+  grpc::GenericStub* stub = upstreams_.StubFor(binding.method->service()->full_name());
+  if (stub == nullptr) {
+    metrics_->in_flight.Decrement();
+    return exchange.respond(ErrorResponse(12, "no backend serves this method"));
+  }
+  SseCall call;
+  call.binding = &binding;
+  call.request = std::move(grpc_request);
+  call.timeout = options_.stream_timeout;
+  for (const char* h : {"authorization", "traceparent", "tracestate"}) {
+    if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
+  }
+  for (const auto& [k, v] : base.headers) {
+    if (k == "X-Request-Id") call.metadata.emplace_back("x-request-id", v);
+  }
+  call.head = std::move(base);
+  StartSse(*stub, std::move(call), exchange,
+           [this, route = binding.path_template, method = request.method](int status) {
+             metrics_->in_flight.Decrement();
+             metrics_->requests.Add({{"route", route}, {"method", method}, {"code", absl::StrCat(status)}})
+                 .Increment();
+           });
+}
+
+void ApiHandler::Operations(const HttpRequest& request, const std::string& route, Exchange& exchange,
+                            HttpResponse base) {
+  const absl::Time start = absl::Now();
+  auto done = [this, start, route, method = request.method,
+               respond = exchange.respond](HttpResponse r) {
+    metrics_->requests.Add({{"route", route}, {"method", method}, {"code", absl::StrCat(r.status)}})
+        .Increment();
+    metrics_->seconds.Add({{"route", route}}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    respond(std::move(r));
+  };
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
+    r.Set("Allow", "GET");
+    return done(std::move(r));
+  }
+  if (route == "/healthz") {
+    base.Set("Content-Type", "application/json");
+    base.body = R"({"status":"SERVING"})";
+    return done(std::move(base));
+  }
+  if (route == "/metrics") {
+    base.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    base.body = prometheus::TextSerializer().Serialize(runtime::metrics::Registry().Collect());
+    return done(std::move(base));
+  }
+  if (route == "/openapi.json") {
+    base.Set("Content-Type", "application/json");
+    base.body = options_.openapi_json;
+    return done(std::move(base));
+  }
+  // /readyz: backends' health, checked off the I/O thread.
+  std::thread([this, base = std::move(base), done = std::move(done)]() mutable {
+    const std::vector<std::string> unhealthy = upstreams_.Unhealthy(absl::Seconds(2));
+    base.Set("Content-Type", "application/json");
+    if (unhealthy.empty()) {
+      base.body = R"({"status":"READY"})";
+    } else {
+      base.status = 503;
+      std::string list;
+      for (const std::string& u : unhealthy) {
+        if (!list.empty()) list += ",";
+        runtime::log::AppendJsonString(u, &list);
+      }
+      base.body = absl::StrCat(R"({"status":"NOT_READY","failing":[)", list, "]}");
+    }
+    done(std::move(base));
+  }).detach();
+}
+
+}  // namespace agora::gateway

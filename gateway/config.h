@@ -1,0 +1,24 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/api_handler.h"
+#include "gateway/http_server.h"
+#include "runtime/auth/verifier_config.h"
+
+namespace agora::gateway {
+
+struct Config {
+  HttpServerOptions http;
+  ApiOptions api;
+  runtime::auth::VerifierConfig jwt;
+  std::map<std::string, std::string> backends;  // service full name -> address
+  std::string metrics_log_level;
+  std::string log_level;
+};
+
+absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv);
+
+}  // namespace agora::gateway

@@ -1,0 +1,62 @@
+#include "gateway/error_mapping.h"
+
+#include "absl/strings/str_cat.h"
+#include "runtime/log/log.h"
+
+namespace agora::gateway {
+
+int HttpStatusFromGrpcCode(int code) {
+  switch (code) {
+    case 0: return 200;    // OK
+    case 1: return 499;    // CANCELLED
+    case 2: return 500;    // UNKNOWN
+    case 3: return 400;    // INVALID_ARGUMENT
+    case 4: return 504;    // DEADLINE_EXCEEDED
+    case 5: return 404;    // NOT_FOUND
+    case 6: return 409;    // ALREADY_EXISTS
+    case 7: return 403;    // PERMISSION_DENIED
+    case 8: return 429;    // RESOURCE_EXHAUSTED
+    case 9: return 400;    // FAILED_PRECONDITION
+    case 10: return 409;   // ABORTED
+    case 11: return 400;   // OUT_OF_RANGE
+    case 12: return 501;   // UNIMPLEMENTED
+    case 13: return 500;   // INTERNAL
+    case 14: return 503;   // UNAVAILABLE
+    case 15: return 500;   // DATA_LOSS
+    case 16: return 401;   // UNAUTHENTICATED
+    default: return 500;
+  }
+}
+
+HttpResponse GatewayError(int http_status, int grpc_code, std::string_view message) {
+  HttpResponse r;
+  r.status = http_status;
+  r.Set("Content-Type", "application/json");
+  std::string body = absl::StrCat("{\"code\":", grpc_code, ",\"message\":");
+  runtime::log::AppendJsonString(message, &body);
+  body += ",\"details\":[]}";
+  r.body = std::move(body);
+  if (http_status == 401) {
+    std::string challenge = "Bearer realm=\"agora\", error=\"invalid_token\", error_description=";
+    runtime::log::AppendJsonString(message, &challenge);
+    r.Set("WWW-Authenticate", challenge);
+  }
+  if (http_status == 429) r.Set("Retry-After", "1");
+  return r;
+}
+
+HttpResponse ErrorResponse(int grpc_code, std::string_view message, std::string_view details_json) {
+  HttpResponse r = GatewayError(HttpStatusFromGrpcCode(grpc_code), grpc_code, message);
+  if (details_json != "[]") {
+    r.body.resize(r.body.size() - 3);  // drop "[]}"
+    r.body += std::string(details_json) + "}";
+  }
+  return r;
+}
+
+HttpResponse ErrorResponse(const absl::Status& status) {
+  const absl::string_view m = status.message();
+  return ErrorResponse(static_cast<int>(status.code()), std::string_view(m.data(), m.size()));
+}
+
+}  // namespace agora::gateway

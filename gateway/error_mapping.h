@@ -1,0 +1,29 @@
+#pragma once
+
+// gRPC status -> HTTP status and the JSON error body of API.md:
+//   {"code": <google.rpc.Code number>, "message": "...", "details": [...]}
+// following the standard mapping (grpc-gateway's runtime.HTTPStatusFromCode).
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "gateway/http_types.h"
+
+namespace agora::gateway {
+
+int HttpStatusFromGrpcCode(int grpc_code);
+
+// A complete error response: status, JSON body, and the headers the status
+// needs (WWW-Authenticate for 401, Retry-After for 429).
+HttpResponse ErrorResponse(int grpc_code, std::string_view message,
+                           std::string_view details_json = "[]");
+
+// The same from a Status (its code and message).
+HttpResponse ErrorResponse(const absl::Status& status);
+
+// For errors the gateway itself decides, with an explicit HTTP status
+// (404 unknown route, 405, 413, 415, 400 from the parser).
+HttpResponse GatewayError(int http_status, int grpc_code, std::string_view message);
+
+}  // namespace agora::gateway

@@ -1,0 +1,330 @@
+#include "gateway/http_server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/error_mapping.h"
+#include "runtime/log/log.h"
+
+namespace agora::gateway {
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::chrono::milliseconds Ms(absl::Duration d) { return absl::ToChronoMilliseconds(d); }
+
+class Session;
+
+// A streamed (chunked) response bound to its session.
+class ChunkWriter final : public StreamWriter {
+ public:
+  explicit ChunkWriter(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+  void Begin(const HttpResponse& head) override;
+  bool Write(std::string chunk) override;
+  void Finish() override;
+  void OnClientGone(std::function<void()> on_close) override;
+
+ private:
+  std::shared_ptr<Session> session_;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServerOptions& options, Handler& handler,
+          std::atomic<int>& connections)
+      : stream_(std::move(socket)), options_(options), handler_(handler), connections_(connections) {
+    boost::system::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+  ~Session() { connections_.fetch_sub(1); }
+
+  void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+
+  // ---- streaming (called from any thread)
+  void BeginStream(HttpResponse head) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), head = std::move(head)]() mutable {
+      if (self->closed_) return;
+      self->streaming_ = true;
+      std::string out = absl::StrCat("HTTP/1.1 ", head.status, " OK\r\n");
+      for (const auto& [k, v] : head.headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
+      out += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+      self->Queue(std::move(out));
+      self->WatchForClose();
+    });
+  }
+  bool WriteChunk(std::string data) {
+    if (gone_.load()) return false;
+    asio::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)]() mutable {
+      if (self->closed_ || data.empty()) return;
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+      self->Queue(absl::StrCat(size, data, "\r\n"));
+    });
+    return true;
+  }
+  void FinishStream() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->closed_) return;
+      self->finishing_ = true;
+      self->Queue("0\r\n\r\n");
+    });
+  }
+  void SetOnGone(std::function<void()> fn) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), fn = std::move(fn)]() mutable {
+      if (self->gone_.load()) {
+        fn();
+      } else {
+        self->on_gone_ = std::move(fn);
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser_->body_limit(options_.max_body_bytes);
+    stream_.expires_after(Ms(requests_ == 0 ? options_.header_timeout : options_.idle_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
+    }
+    if (ec == http::error::header_limit) {
+      return SendAndClose(GatewayError(431, 3, "request headers too large"));
+    }
+    if (ec) return Refuse(ec);
+    const auto& h = parser_->get();
+    // Request smuggling guards: one Content-Length, never with Transfer-Encoding.
+    const auto lengths = h.count(http::field::content_length);
+    if (lengths > 1 || (lengths == 1 && h.count(http::field::transfer_encoding) > 0)) {
+      return SendAndClose(GatewayError(400, 3, "conflicting Content-Length / Transfer-Encoding"));
+    }
+    if (const auto len = parser_->content_length(); len && *len > options_.max_body_bytes) {
+      return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
+    }
+    stream_.expires_after(Ms(options_.header_timeout));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
+      self->OnBody(e);
+    });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
+    if (ec == beast::error::timeout || ec == asio::error::connection_reset) return Close();
+    if (ec) return Refuse(ec);
+    stream_.expires_never();
+    ++requests_;
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    r.headers.reserve(16);
+    for (const auto& f : req) {
+      r.headers.emplace_back(absl::AsciiStrToLower(absl::string_view(f.name_string().data(), f.name_string().size())),
+                             std::string(f.value()));
+    }
+    r.body = std::move(req.body());
+    r.remote_address = remote_;
+    auto self = shared_from_this();
+    Exchange exchange;
+    exchange.respond = [self](HttpResponse response) {
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Send(std::move(response));
+      });
+    };
+    exchange.stream = [self]() -> std::shared_ptr<StreamWriter> { return std::make_shared<ChunkWriter>(self); };
+    handler_.Handle(std::move(r), std::move(exchange));
+  }
+
+  void Refuse(beast::error_code ec) {
+    SendAndClose(GatewayError(400, 3, absl::StrCat("malformed HTTP request: ", ec.message())));
+  }
+
+  void SendAndClose(HttpResponse response) {
+    keep_alive_ = false;
+    Send(std::move(response));
+  }
+
+  void Send(HttpResponse response) {
+    if (closed_) return;
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    for (auto& [k, v] : response.headers) res->insert(k, v);
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->Close();
+      self->Read();
+    });
+  }
+
+  // Raw writes of a streamed response, one at a time, in order.
+  void Queue(std::string data) {
+    pending_.push_back(std::move(data));
+    if (pending_.size() == 1) WriteNext();
+  }
+  void WriteNext() {
+    asio::async_write(stream_, asio::buffer(pending_.front()),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->pending_.erase(self->pending_.begin());
+                        if (ec) return self->Gone();
+                        if (!self->pending_.empty()) return self->WriteNext();
+                        if (self->finishing_) self->Close();
+                      });
+  }
+  // While streaming, a read completing (data or EOF) means the client left.
+  void WatchForClose() {
+    stream_.expires_never();
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->Gone();
+    });
+  }
+  void Gone() {
+    if (gone_.exchange(true)) return;
+    if (on_gone_) on_gone_();
+    Close();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+    if (streaming_ && !gone_.exchange(true) && on_gone_) on_gone_();
+  }
+
+  beast::tcp_stream stream_;
+  const HttpServerOptions& options_;
+  Handler& handler_;
+  std::atomic<int>& connections_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  bool keep_alive_ = true;
+  bool closed_ = false;
+  bool streaming_ = false;
+  bool finishing_ = false;
+  std::atomic<bool> gone_{false};
+  std::function<void()> on_gone_;
+  std::vector<std::string> pending_;
+  int64_t requests_ = 0;
+
+  friend class ChunkWriter;
+};
+
+void ChunkWriter::Begin(const HttpResponse& head) { session_->BeginStream(head); }
+bool ChunkWriter::Write(std::string chunk) { return session_->WriteChunk(std::move(chunk)); }
+void ChunkWriter::Finish() { session_->FinishStream(); }
+void ChunkWriter::OnClientGone(std::function<void()> on_close) { session_->SetOnGone(std::move(on_close)); }
+
+class BeastServer final : public HttpServer {
+ public:
+  BeastServer(const HttpServerOptions& options, Handler& handler)
+      : options_(options), handler_(handler), ioc_(options.threads), acceptor_(ioc_) {}
+  ~BeastServer() override { Stop(); }
+
+  absl::Status Listen() {
+    beast::error_code ec;
+    tcp::endpoint endpoint(asio::ip::make_address(options_.address, ec),
+                           static_cast<unsigned short>(options_.port));
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("bad listen address ", options_.address));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address, ":",
+                                                 options_.port, ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    asio::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (connections_.fetch_add(1) >= options_.max_connections) {
+          connections_.fetch_sub(1);
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          std::make_shared<Session>(std::move(socket), options_, handler_, connections_)->Start();
+        }
+      }
+      Accept();
+    });
+  }
+
+  const HttpServerOptions options_;
+  Handler& handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::atomic<int> connections_{0};
+  std::atomic<bool> stopped_{false};
+  int port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(const HttpServerOptions& options,
+                                                            Handler& handler) {
+  auto server = std::make_unique<BeastServer>(options, handler);
+  if (absl::Status s = server->Listen(); !s.ok()) return s;
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace agora::gateway

@@ -1,0 +1,45 @@
+#pragma once
+
+// HTTP/1.1 server on Boost.Beast: one io_context thread per core, keep-alive,
+// and the limits of a public endpoint: body size (413), header size, time to
+// send the headers (slow clients are cut off), idle keep-alive time, number
+// of connections. Requests the parser refuses (several Content-Length,
+// Content-Length with Transfer-Encoding, bad chunking) answer 400 with the
+// JSON error body, and the connection closes.
+//
+// Thread-safe; the handler is called on the I/O threads and must not block.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/http_types.h"
+
+namespace agora::gateway {
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0";
+  int port = 8080;
+  int threads = 2;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 << 10;
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration idle_timeout = absl::Seconds(60);
+  int max_connections = 10000;
+};
+
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+  virtual int port() const = 0;
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// `handler` is borrowed. UNAVAILABLE when the address cannot be bound.
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(const HttpServerOptions& options,
+                                                            Handler& handler);
+
+}  // namespace agora::gateway

@@ -1,0 +1,63 @@
+#pragma once
+
+// The gateway's own view of an HTTP exchange, free of Boost.Beast so that
+// only http_server.cc compiles against it.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace agora::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // raw (percent-encoded), without the query
+  std::string query;   // after '?', raw
+  // Lowercase names, in arrival order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;
+
+  // The first value of a header ("" when absent); `name` lowercase.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void Set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+// A response sent in pieces (text/event-stream). Thread-safe; calls after
+// Finish or after the client went away are ignored.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends the status line and headers (chunked); once.
+  virtual void Begin(const HttpResponse& head) = 0;
+  // Sends one chunk; false when the client is gone.
+  virtual bool Write(std::string chunk) = 0;
+  virtual void Finish() = 0;
+  // `on_close` runs once when the client disconnects before Finish.
+  virtual void OnClientGone(std::function<void()> on_close) = 0;
+};
+
+// Answers a request exactly once: either `respond` with a whole response or
+// `stream` to stream it. Either may be called from any thread.
+struct Exchange {
+  std::function<void(HttpResponse)> respond;
+  std::function<std::shared_ptr<StreamWriter>()> stream;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void Handle(HttpRequest request, Exchange exchange) = 0;
+};
+
+}  // namespace agora::gateway

@@ -1,0 +1,56 @@
+// The gateway: composition root only.
+
+#include "agora/customers/v1/customers.grpc.pb.h"
+#include "agora/inventory/v1/inventory.grpc.pb.h"
+#include "agora/orders/v1/orders.grpc.pb.h"
+#include "agora/reviews/v1/reviews.grpc.pb.h"
+#include "agora/saga/v1/admin.grpc.pb.h"
+#include "gateway/api_handler.h"
+#include "gateway/config.h"
+#include "gateway/http_server.h"
+#include "gateway/openapi.h"
+#include "gateway/route_table.h"
+#include "gateway/upstreams.h"
+#include "runtime/grpc/serve.h"
+#include "runtime/grpc/server.h"
+#include "runtime/log/log.h"
+
+namespace rt = agora::runtime;
+namespace gw = agora::gateway;
+
+int main(int argc, char** argv) {
+  rt::grpc_server::BlockTerminationSignals();
+  absl::StatusOr<gw::Config> config = gw::LoadConfig(argc, argv);
+  if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("gateway", config.status());
+  rt::log::Level level = rt::log::Level::kInfo;
+  rt::log::ParseLevel(config->log_level, &level);
+  rt::log::Init("gateway", level);
+
+  // Routing comes from the services' google.api.http rules, nothing else.
+  absl::StatusOr<gw::RouteTable> routes = gw::RouteTable::Build(gw::PublicServices());
+  if (!routes.ok()) {
+    rt::log::Error("routes_refused", {{"error", routes.status().message()}});
+    return 1;
+  }
+  auto verifier = rt::auth::LoadVerifier(config->jwt);
+  if (!verifier.ok()) {
+    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
+    return 1;
+  }
+  rt::auth::Authorizer authorizer(**verifier);
+  gw::Upstreams upstreams(config->backends);
+  config->api.openapi_json = gw::OpenApiDocument(*routes);
+  gw::ApiHandler handler(*routes, upstreams, authorizer, config->api);
+  auto server = gw::StartHttpServer(config->http, handler);
+  if (!server.ok()) {
+    rt::log::Error("http_failed", {{"error", server.status().message()}});
+    return 1;
+  }
+  rt::log::Info("gateway_ready", {{"http_port", (*server)->port()},
+                                  {"routes", static_cast<int64_t>(routes->bindings().size())}});
+  const int sig = rt::grpc_server::WaitForTerminationSignal();
+  rt::log::Info("shutdown_requested", {{"signal", sig}});
+  (*server)->Stop();
+  rt::log::Info("gateway_stopped");
+  return 0;
+}

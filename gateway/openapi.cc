@@ -1,0 +1,160 @@
+#include "gateway/openapi.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_replace.h"
+#include "agora/api/v1/policy.pb.h"
+#include "agora/customers/v1/customers.pb.h"
+#include "agora/inventory/v1/inventory.pb.h"
+#include "agora/orders/v1/orders.pb.h"
+#include "agora/reviews/v1/reviews.pb.h"
+#include "agora/saga/v1/admin.pb.h"
+
+namespace agora::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using json = nlohmann::json;
+
+std::string SchemaName(const Descriptor* d) { return d->full_name(); }
+
+json ScalarSchema(const FieldDescriptor* f) {
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: return {{"type", "integer"}, {"format", "int32"}};
+    case FieldDescriptor::CPPTYPE_UINT32: return {{"type", "integer"}, {"format", "uint32"}};
+    // 64-bit integers are JSON strings in the proto3 mapping.
+    case FieldDescriptor::CPPTYPE_INT64: return {{"type", "string"}, {"format", "int64"}};
+    case FieldDescriptor::CPPTYPE_UINT64: return {{"type", "string"}, {"format", "uint64"}};
+    case FieldDescriptor::CPPTYPE_DOUBLE: return {{"type", "number"}, {"format", "double"}};
+    case FieldDescriptor::CPPTYPE_FLOAT: return {{"type", "number"}, {"format", "float"}};
+    case FieldDescriptor::CPPTYPE_BOOL: return {{"type", "boolean"}};
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      json values = json::array();
+      for (int i = 0; i < f->enum_type()->value_count(); ++i) values.push_back(f->enum_type()->value(i)->name());
+      return {{"type", "string"}, {"enum", values}};
+    }
+    case FieldDescriptor::CPPTYPE_STRING:
+      return f->type() == FieldDescriptor::TYPE_BYTES ? json{{"type", "string"}, {"format", "byte"}}
+                                                      : json{{"type", "string"}};
+    default: return {{"type", "object"}};
+  }
+}
+
+json FieldSchema(const FieldDescriptor* f, std::vector<const Descriptor*>* pending) {
+  json s;
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    const std::string name = f->message_type()->full_name();
+    if (name == "google.protobuf.Timestamp") {
+      s = {{"type", "string"}, {"format", "date-time"}};
+    } else if (name == "google.protobuf.Empty") {
+      s = {{"type", "object"}};
+    } else {
+      pending->push_back(f->message_type());
+      s = {{"$ref", "#/components/schemas/" + name}};
+    }
+  } else {
+    s = ScalarSchema(f);
+  }
+  if (f->is_repeated()) return {{"type", "array"}, {"items", s}};
+  return s;
+}
+
+void AddSchemas(std::vector<const Descriptor*> pending, json* schemas) {
+  std::set<std::string> done;
+  while (!pending.empty()) {
+    const Descriptor* d = pending.back();
+    pending.pop_back();
+    if (!done.insert(d->full_name()).second) continue;
+    json props = json::object();
+    for (int i = 0; i < d->field_count(); ++i) {
+      props[d->field(i)->json_name()] = FieldSchema(d->field(i), &pending);
+    }
+    (*schemas)[SchemaName(d)] = {{"type", "object"}, {"properties", props}};
+  }
+}
+
+std::string OpenApiPath(const std::string& tmpl) {
+  // "{product.id=**}" -> "{product.id}"
+  std::string out;
+  bool in_var = false, skip = false;
+  for (char c : tmpl) {
+    if (c == '{') in_var = true, skip = false;
+    if (in_var && c == '=') skip = true;
+    if (c == '}') in_var = false, skip = false;
+    if (!skip) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<const google::protobuf::ServiceDescriptor*> PublicServices() {
+  return {
+      agora::customers::v1::Customer::descriptor()->file()->FindServiceByName("Customers"),
+      agora::inventory::v1::Product::descriptor()->file()->FindServiceByName("Inventory"),
+      agora::orders::v1::Order::descriptor()->file()->FindServiceByName("Orders"),
+      agora::reviews::v1::Review::descriptor()->file()->FindServiceByName("Reviews"),
+      agora::saga::v1::ListSagasRequest::descriptor()->file()->FindServiceByName("Sagas"),
+  };
+}
+
+std::string OpenApiDocument(const RouteTable& routes) {
+  json paths = json::object();
+  std::vector<const Descriptor*> pending;
+  const json error_ref = {{"$ref", "#/components/schemas/Error"}};
+  for (const Binding& b : routes.bindings()) {
+    const auto& policy = b.method->options().GetExtension(agora::api::v1::policy);
+    json op;
+    op["operationId"] = b.method->service()->name() + "_" + b.method->name();
+    op["tags"] = {b.method->service()->name()};
+    json params = json::array();
+    std::set<std::string> bound(b.variables.begin(), b.variables.end());
+    for (const std::string& v : b.variables) {
+      params.push_back({{"name", v}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+    const Descriptor* in = b.method->input_type();
+    if (b.body.empty()) {
+      for (int i = 0; i < in->field_count(); ++i) {
+        const FieldDescriptor* f = in->field(i);
+        if (bound.count(f->name()) || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) continue;
+        params.push_back({{"name", f->json_name()}, {"in", "query"}, {"schema", FieldSchema(f, &pending)}});
+      }
+    } else {
+      pending.push_back(in);
+      op["requestBody"] = {{"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + in->full_name()}}}}}}}};
+    }
+    if (!params.empty()) op["parameters"] = params;
+    const int status = policy.success_status() != 0 ? policy.success_status() : 200;
+    pending.push_back(b.method->output_type());
+    json ok = {{"description", "success"}};
+    const std::string media = b.method->server_streaming() ? "text/event-stream" : "application/json";
+    ok["content"] = {{media, {{"schema", {{"$ref", "#/components/schemas/" + b.method->output_type()->full_name()}}}}}};
+    if (!policy.location().empty()) ok["headers"] = {{"Location", {{"schema", {{"type", "string"}}}}}};
+    op["responses"] = {{std::to_string(status), ok},
+                       {"default", {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}}}};
+    if (policy.access() == agora::api::v1::CUSTOMER || policy.access() == agora::api::v1::ADMIN) {
+      op["security"] = json::array({{{"bearerAuth", json::array()}}});
+    }
+    if (policy.access() == agora::api::v1::ADMIN) op["description"] = "Administrators only.";
+    paths[OpenApiPath(b.path_template)][absl::AsciiStrToLower(b.http_method)] = op;
+  }
+  json schemas = json::object();
+  AddSchemas(pending, &schemas);
+  schemas["Error"] = {{"type", "object"},
+                      {"properties",
+                       {{"code", {{"type", "integer"}}},
+                        {"message", {{"type", "string"}}},
+                        {"details", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
+  json doc = {{"openapi", "3.0.3"},
+              {"info", {{"title", "Agora API"}, {"version", "v1"}}},
+              {"paths", paths},
+              {"components",
+               {{"schemas", schemas},
+                {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}}};
+  return doc.dump();
+}
+
+}  // namespace agora::gateway

@@ -1,0 +1,144 @@
+#include "gateway/upstreams.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "runtime/grpc/client.h"
+#include "runtime/metrics/metrics.h"
+
+namespace agora::gateway {
+namespace {
+
+const char* CodeName(int code) {
+  static constexpr const char* kNames[] = {
+      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+      "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+      "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+  return code >= 0 && code < 17 ? kNames[code] : "Unknown";
+}
+
+struct ClientMetrics {
+  prometheus::Family<prometheus::Counter>& handled;
+  prometheus::Family<prometheus::Histogram>& seconds;
+};
+
+ClientMetrics& Metrics() {
+  static auto* const m = new ClientMetrics{
+      prometheus::BuildCounter()
+          .Name("grpc_client_handled_total")
+          .Help("Backend calls made by the gateway, by status code.")
+          .Register(runtime::metrics::Registry()),
+      prometheus::BuildHistogram()
+          .Name("grpc_client_handling_seconds")
+          .Help("Latency of backend calls made by the gateway.")
+          .Register(runtime::metrics::Registry())};
+  return *m;
+}
+
+struct InFlight {
+  grpc::ClientContext ctx;
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
+  UpstreamDone done;
+  std::string service;
+  std::string method;
+  absl::Time start;
+};
+
+std::string Flatten(grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  buffer.Dump(&slices);
+  std::string out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+}  // namespace
+
+Upstreams::Upstreams(const std::map<std::string, std::string>& addresses) {
+  for (const auto& [service, address] : addresses) {
+    auto b = std::make_unique<Backend>();
+    b->address = address;
+    b->channel = runtime::grpc_client::NewChannel(address);
+    b->stub = std::make_unique<grpc::GenericStub>(b->channel);
+    backends_[service] = std::move(b);
+  }
+}
+
+std::shared_ptr<grpc::Channel> Upstreams::ChannelFor(const std::string& service) const {
+  auto it = backends_.find(service);
+  return it == backends_.end() ? nullptr : it->second->channel;
+}
+
+grpc::GenericStub* Upstreams::StubFor(const std::string& service) {
+  auto it = backends_.find(service);
+  return it == backends_.end() ? nullptr : it->second->stub.get();
+}
+
+void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
+  grpc::GenericStub* stub = StubFor(call.service);
+  if (stub == nullptr) {
+    done(12, "no backend serves " + call.service, "");
+    return;
+  }
+  auto* f = new InFlight;
+  f->done = std::move(done);
+  f->service = call.service;
+  f->method = call.method;
+  f->start = absl::Now();
+  f->ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(call.timeout));
+  for (const auto& [k, v] : call.metadata) f->ctx.AddMetadata(k, v);
+  grpc::Slice slice(call.request);
+  f->request = grpc::ByteBuffer(&slice, 1);
+  stub->UnaryCall(&f->ctx, absl::StrCat("/", call.service, "/", call.method), grpc::StubOptions(),
+                  &f->request, &f->response, [f](grpc::Status status) {
+                    std::unique_ptr<InFlight> owned(f);
+                    const int code = static_cast<int>(status.error_code());
+                    ClientMetrics& m = Metrics();
+                    m.handled
+                        .Add({{"grpc_service", f->service},
+                              {"grpc_method", f->method},
+                              {"grpc_code", CodeName(code)}})
+                        .Increment();
+                    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+                    m.seconds.Add({{"grpc_service", f->service}}, kBuckets)
+                        .Observe(absl::ToDoubleSeconds(absl::Now() - f->start));
+                    f->done(code, status.error_message(), code == 0 ? Flatten(f->response) : "");
+                  });
+}
+
+std::vector<std::string> Upstreams::Unhealthy(absl::Duration timeout) {
+  std::vector<std::promise<bool>> results(backends_.size());
+  std::vector<std::string> names;
+  std::vector<std::unique_ptr<InFlight>> calls;
+  size_t i = 0;
+  for (const auto& [service, backend] : backends_) {
+    names.push_back(service);
+    auto f = std::make_unique<InFlight>();
+    f->ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    grpc::Slice empty("");
+    f->request = grpc::ByteBuffer(&empty, 1);
+    std::promise<bool>* result = &results[i++];
+    InFlight* raw = f.get();
+    backend->stub->UnaryCall(&raw->ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                             &raw->request, &raw->response, [raw, result](grpc::Status s) {
+                               // HealthCheckResponse{status: SERVING} is 08 01.
+                               result->set_value(s.ok() && Flatten(raw->response) == std::string("\x08\x01", 2));
+                             });
+    calls.push_back(std::move(f));
+  }
+  std::vector<std::string> unhealthy;
+  for (size_t k = 0; k < results.size(); ++k) {
+    if (!results[k].get_future().get()) unhealthy.push_back(names[k]);
+  }
+  return unhealthy;
+}
+
+}  // namespace agora::gateway

@@ -1,0 +1,332 @@
+// The REST contract of ../shared/API.md, over HTTP against the real gateway,
+// real services and a real PostgreSQL.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/ids/uuid.h"
+#include "tests/gateway/system.h"
+#include "tests/support/auth.h"
+
+namespace agora::gateway {
+namespace {
+
+using agora::testing::HttpResult;
+using agora::testing::System;
+using json = nlohmann::json;
+
+json Body(const HttpResult& r) {
+  INFO(r.body);
+  return json::parse(r.body);
+}
+
+void RequireError(const HttpResult& r, int status, int code) {
+  INFO(r.status << " " << r.body);
+  REQUIRE(r.status == status);
+  const json b = Body(r);
+  CHECK(b["code"] == code);
+  CHECK(b["message"].is_string());
+  CHECK(b["details"].is_array());
+  CHECK(r.Header("content-type") == "application/json");
+}
+
+TEST_CASE("operations endpoints answer without auth", "[e2e]") {
+  System& s = System::Get();
+  const HttpResult health = s.Call("GET", "/healthz");
+  CHECK(health.status == 200);
+  CHECK(Body(health)["status"] == "SERVING");
+  const HttpResult ready = s.Call("GET", "/readyz");
+  CHECK(ready.status == 200);
+  const HttpResult metrics = s.Call("GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("http_requests_total") != std::string::npos);
+  const HttpResult jwks = s.Call("GET", "/.well-known/jwks.json");
+  REQUIRE(jwks.status == 200);
+  CHECK(Body(jwks)["keys"][0]["kid"] == agora::testing::TestSigner().kid());
+}
+
+TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
+  const json doc = Body(System::Get().Call("GET", "/openapi.json"));
+  CHECK(doc["openapi"] == "3.0.3");
+  const json& p = doc["paths"];
+  for (const auto& [path, verb] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/auth:register", "post"}, {"/v1/auth:login", "post"}, {"/v1/auth:refresh", "post"},
+           {"/v1/auth:logout", "post"}, {"/v1/customers/me", "get"}, {"/v1/customers/me:topUp", "post"},
+           {"/v1/customers/me/ledger", "get"}, {"/v1/customers/me/cart", "get"},
+           {"/v1/customers/me/cart/items/{product_id}", "put"},
+           {"/v1/customers/me/cart/items/{product_id}", "delete"}, {"/v1/customers/me/favorites", "get"},
+           {"/v1/customers/me/favorites/{product_id}", "put"}, {"/v1/products", "get"},
+           {"/v1/products", "post"}, {"/v1/products/{id}", "get"}, {"/v1/products/{id}", "patch"},
+           {"/v1/products/{id}", "delete"}, {"/v1/products/{id}:restock", "post"}, {"/v1/orders", "post"},
+           {"/v1/orders", "get"}, {"/v1/orders/{id}", "get"}, {"/v1/orders/{id}:watch", "get"},
+           {"/v1/orders/{id}:cancel", "post"}, {"/v1/orders/{id}:ship", "post"},
+           {"/v1/orders/{order_id}/saga", "get"}, {"/v1/products/{product_id}/reviews", "get"},
+           {"/v1/products/{product_id}/reviews", "post"}, {"/v1/products/{product_id}/rating", "get"},
+           {"/v1/reviews/{id}", "delete"}, {"/v1/admin/sagas", "get"}, {"/v1/admin/sagas/{id}", "get"},
+           {"/v1/admin/sagas/{id}:retry", "post"}, {"/v1/admin/sagas/{id}:abort", "post"}}) {
+    INFO(verb << " " << path);
+    CHECK(p.contains(path));
+    if (p.contains(path)) CHECK(p[path].contains(verb));
+  }
+  CHECK(p["/v1/orders"]["post"]["responses"].contains("202"));
+  CHECK(p["/v1/products"]["post"]["responses"].contains("201"));
+  CHECK(p["/v1/products"]["post"].contains("security"));
+  CHECK_FALSE(p["/v1/products"]["get"].contains("security"));
+}
+
+TEST_CASE("register answers 201 with Location; login, me and refresh follow the contract", "[e2e]") {
+  System& s = System::Get();
+  const std::string email = agora::testing::UniqueName("reg") + "@Example.com";
+  const HttpResult reg = s.Call(
+      "POST", "/v1/auth:register",
+      json{{"email", email}, {"password", "password123"}, {"display_name", "Reg"}}.dump());
+  REQUIRE(reg.status == 201);
+  const json c = Body(reg);
+  CHECK(reg.Header("location") == "/v1/customers/" + c["id"].get<std::string>());
+  CHECK(c["balanceCents"] == "0");  // 64-bit integers are strings; zero is not omitted
+  CHECK(c["displayName"] == "Reg");
+  RequireError(s.Call("POST", "/v1/auth:register", json{{"email", email}, {"password", "password123"}}.dump()),
+               409, 6);
+  RequireError(s.Call("POST", "/v1/auth:register", json{{"email", "bad"}, {"password", "password123"}}.dump()),
+               400, 3);
+  RequireError(s.Call("POST", "/v1/auth:register", json{{"email", "a@b.c"}, {"password", "short"}}.dump()),
+               400, 3);
+  const HttpResult login =
+      s.Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "password123"}}.dump());
+  REQUIRE(login.status == 200);
+  const json t = Body(login);
+  CHECK(t["tokenType"] == "Bearer");
+  CHECK(t["expiresIn"] == 900);
+  const HttpResult me = s.Call("GET", "/v1/customers/me", "", t["accessToken"]);
+  REQUIRE(me.status == 200);
+  CHECK(Body(me)["email"] == absl::AsciiStrToLower(email));
+  const HttpResult wrong =
+      s.Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "wrong-pass"}}.dump());
+  RequireError(wrong, 401, 16);
+  CHECK(wrong.Header("www-authenticate").rfind("Bearer", 0) == 0);
+  const HttpResult refreshed =
+      s.Call("POST", "/v1/auth:refresh", json{{"refreshToken", t["refreshToken"]}}.dump());
+  REQUIRE(refreshed.status == 200);
+  RequireError(s.Call("POST", "/v1/auth:refresh", json{{"refreshToken", t["refreshToken"]}}.dump()), 401, 16);
+  RequireError(s.Call("POST", "/v1/auth:refresh", json{{"refreshToken", Body(refreshed)["refreshToken"]}}.dump()),
+               401, 16);
+}
+
+TEST_CASE("JWT attacks and missing tokens answer 401 with WWW-Authenticate", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string header = token.substr(0, token.find('.'));
+  const std::string payload = token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1);
+  const std::string none = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT"})") + "." + payload + ".";
+  const std::string hs = absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})") + "." + payload + "." +
+                         token.substr(token.rfind('.') + 1);
+  const std::string tampered = header + "." + absl::WebSafeBase64Escape(R"({"sub":"x","roles":["admin"]})") +
+                               "." + token.substr(token.rfind('.') + 1);
+  for (const std::string& bad : {none, hs, tampered, std::string("garbage")}) {
+    const HttpResult r = s.Call("GET", "/v1/customers/me", "", bad);
+    RequireError(r, 401, 16);
+    CHECK(r.Header("www-authenticate").find("invalid_token") != std::string::npos);
+  }
+  RequireError(s.Call("GET", "/v1/customers/me"), 401, 16);
+}
+
+TEST_CASE("the catalog: public reads, admin writes, 403 for customers, 404 for unknown", "[e2e]") {
+  System& s = System::Get();
+  const std::string id = s.NewProduct(1250, 7);
+  const HttpResult got = s.Call("GET", "/v1/products/" + id);
+  REQUIRE(got.status == 200);
+  const json p = Body(got);
+  CHECK(p["priceCents"] == "1250");
+  CHECK(p["stock"] == "7");
+  CHECK(p.contains("createdAt"));
+  RequireError(s.Call("GET", "/v1/products/" + runtime::ids::NewUuid()), 404, 5);
+  const auto [cid, token] = s.NewCustomer();
+  RequireError(s.Call("POST", "/v1/products", R"({"sku":"X1","name":"n","priceCents":1,"stock":1})", token), 403, 7);
+  RequireError(s.Call("POST", "/v1/products", R"({"sku":"X1","name":"n","priceCents":1,"stock":1})"), 401, 16);
+  const HttpResult patched = s.Call("PATCH", "/v1/products/" + id, R"({"description":""})", s.admin_token());
+  REQUIRE(patched.status == 200);
+  CHECK(Body(patched)["name"] == "Test mug");
+  CHECK(Body(patched)["description"] == "");
+  const HttpResult restocked = s.Call("POST", "/v1/products/" + id + ":restock", R"({"quantity":3})", s.admin_token());
+  REQUIRE(restocked.status == 200);
+  CHECK(Body(restocked)["stock"] == "10");
+  s.NewProduct(10, 1);  // a second "Test mug"
+  const HttpResult list = s.Call("GET", "/v1/products?pageSize=1&query=MUG");
+  REQUIRE(list.status == 200);
+  CHECK(Body(list)["products"].size() == 1);
+  CHECK_FALSE(Body(list)["nextPageToken"].get<std::string>().empty());
+  const HttpResult snake = s.Call("GET", "/v1/products?page_size=1&query=mug");
+  CHECK(Body(snake)["products"].size() == 1);
+  RequireError(s.Call("GET", "/v1/products?pageSize=-1"), 400, 3);
+  RequireError(s.Call("GET", "/v1/products?pageToken=garbage"), 400, 3);
+  CHECK(s.Call("DELETE", "/v1/products/" + id, "", s.admin_token()).status == 200);
+  RequireError(s.Call("GET", "/v1/products/" + id), 404, 5);
+}
+
+TEST_CASE("gateway errors: 404, 405 with Allow, 413, 415, malformed JSON, unknown field", "[e2e]") {
+  System& s = System::Get();
+  RequireError(s.Call("GET", "/v1/nothing-here"), 404, 5);
+  const HttpResult m = s.Call("PUT", "/v1/products");
+  RequireError(m, 405, 12);
+  CHECK(m.Header("allow").find("GET") != std::string::npos);
+  CHECK(m.Header("allow").find("POST") != std::string::npos);
+  const std::string big(1100000, 'x');
+  RequireError(s.Call("POST", "/v1/auth:login", "{\"email\":\"" + big + "\"}"), 413, 3);
+  RequireError(s.Call("POST", "/v1/auth:login", "email=a", "", {{"Content-Type", "text/plain"}}), 415, 3);
+  RequireError(s.Call("POST", "/v1/auth:login", "{not json"), 400, 3);
+  const HttpResult unknown = s.Call("POST", "/v1/auth:login", R"({"email":"a@b.c","password":"x","bogus":1})");
+  RequireError(unknown, 400, 3);
+  CHECK(unknown.body.find("bogus") != std::string::npos);
+  RequireError(s.Call("POST", "/v1/auth:login", R"({"email":123})"), 400, 3);
+  RequireError(s.Call("POST", "/v1/auth:login", std::string("{\"email\":\"\xff\xfe\"}")), 400, 3);
+}
+
+TEST_CASE("requests the HTTP parser refuses answer 400 with the JSON error body", "[e2e]") {
+  const int port = System::Get().http_port();
+  const std::string two_lengths =
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}";
+  RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, two_lengths)), 400, 3);
+  const std::string smuggle =
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, smuggle)), 400, 3);
+  const std::string bad_chunk =
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+  RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, bad_chunk)), 400, 3);
+}
+
+TEST_CASE("CORS preflight answers 204 for a configured origin and nothing for others", "[e2e]") {
+  System& s = System::Get();
+  const HttpResult ok = s.Call("OPTIONS", "/v1/orders", "", "",
+                               {{"Origin", "http://localhost:5173"},
+                                {"Access-Control-Request-Method", "POST"},
+                                {"Access-Control-Request-Headers", "authorization, content-type, idempotency-key"}});
+  CHECK(ok.status == 204);
+  CHECK(ok.Header("access-control-allow-origin") == "http://localhost:5173");
+  CHECK(ok.Header("access-control-allow-methods").find("POST") != std::string::npos);
+  CHECK(ok.Header("access-control-allow-headers").find("idempotency-key") != std::string::npos);
+  const HttpResult other = s.Call("GET", "/v1/products", "", "", {{"Origin", "http://evil.example"}});
+  CHECK(other.status == 200);
+  CHECK(other.Header("access-control-allow-origin").empty());
+}
+
+TEST_CASE("every response carries X-Request-Id, echoed when sent", "[e2e]") {
+  System& s = System::Get();
+  CHECK(s.Call("GET", "/v1/products", "", "", {{"X-Request-Id", "abc-123"}}).Header("x-request-id") == "abc-123");
+  CHECK(s.Call("GET", "/v1/nothing").Header("x-request-id").size() == 36);
+}
+
+TEST_CASE("top-up honours Idempotency-Key and the ledger shows it", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const HttpResult first = s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":500})", token,
+                                  {{"Idempotency-Key", "k-1"}});
+  REQUIRE(first.status == 200);
+  CHECK(Body(first)["balanceCents"] == "500");
+  const HttpResult again = s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":500})", token,
+                                  {{"Idempotency-Key", "k-1"}});
+  CHECK(again.status == 200);
+  CHECK(Body(again)["balanceCents"] == "500");
+  RequireError(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":0})", token), 400, 3);
+  const json ledger = Body(s.Call("GET", "/v1/customers/me/ledger", "", token));
+  REQUIRE(ledger["entries"].size() == 1);
+  CHECK(ledger["entries"][0]["kind"] == "TOP_UP");
+  CHECK(ledger["entries"][0]["amountCents"] == "500");
+}
+
+TEST_CASE("cart and favourites routes work for the signed-in customer", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(100, 5);
+  const HttpResult put = s.Call("PUT", "/v1/customers/me/cart/items/" + product, R"({"quantity":2})", token);
+  REQUIRE(put.status == 200);
+  CHECK(Body(put)["items"][0]["quantity"] == 2);
+  CHECK(Body(s.Call("DELETE", "/v1/customers/me/cart/items/" + product, "", token))["items"].empty());
+  CHECK(s.Call("PUT", "/v1/customers/me/favorites/" + product, "", token).status == 200);
+  CHECK(Body(s.Call("GET", "/v1/customers/me/favorites", "", token))["productIds"][0] == product);
+}
+
+TEST_CASE("orders: 202 with Location, idempotent by key, owner-only, admin-only ship", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(300, 10);
+  const std::string body = json{{"items", {{{"productId", product}, {"quantity", 2}}}}}.dump();
+  const HttpResult created = s.Call("POST", "/v1/orders", body, token, {{"Idempotency-Key", "o-1"}});
+  REQUIRE(created.status == 202);
+  const json order = Body(created);
+  CHECK(order["status"] == "PENDING");
+  CHECK(order["totalCents"] == "600");
+  CHECK(created.Header("location") == "/v1/orders/" + order["id"].get<std::string>());
+  const HttpResult repeat = s.Call("POST", "/v1/orders", body, token, {{"Idempotency-Key", "o-1"}});
+  CHECK(repeat.status == 202);
+  CHECK(Body(repeat)["id"] == order["id"]);
+  const std::string other_body = json{{"items", {{{"productId", product}, {"quantity", 3}}}}}.dump();
+  RequireError(s.Call("POST", "/v1/orders", other_body, token, {{"Idempotency-Key", "o-1"}}), 409, 6);
+  const std::string path = "/v1/orders/" + order["id"].get<std::string>();
+  CHECK(s.Call("GET", path, "", token).status == 200);
+  const auto [other, other_token] = s.NewCustomer();
+  RequireError(s.Call("GET", path, "", other_token), 404, 5);
+  CHECK(s.Call("GET", path, "", s.admin_token()).status == 200);
+  RequireError(s.Call("POST", path + ":ship", "", token), 403, 7);
+  RequireError(s.Call("POST", path + ":ship", "", s.admin_token()), 400, 9);  // PENDING cannot ship
+  const json list = Body(s.Call("GET", "/v1/orders?status=PENDING", "", token));
+  CHECK(list["orders"].size() == 1);
+  RequireError(s.Call("GET", "/v1/orders?status=NOPE", "", token), 400, 3);
+  RequireError(s.Call("POST", "/v1/orders", R"({"items":[]})", token), 400, 3);
+}
+
+TEST_CASE("watching an order streams its current state as an event", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(100, 10);
+  const json order = Body(s.Call("POST", "/v1/orders",
+                                 json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token));
+  const std::string raw = agora::testing::HttpRaw(
+      s.http_port(),
+      "GET /v1/orders/" + order["id"].get<std::string>() + ":watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+          token + "\r\n\r\n",
+      /*timeout_ms=*/1500);
+  const HttpResult r = agora::testing::ParseHttp(raw);
+  CHECK(r.status == 200);
+  CHECK(r.Header("content-type") == "text/event-stream");
+  CHECK(raw.find("data: {") != std::string::npos);
+  CHECK(raw.find("\"status\":\"PENDING\"") != std::string::npos);
+  const auto [other, other_token] = s.NewCustomer();
+  RequireError(s.Call("GET", "/v1/orders/" + order["id"].get<std::string>() + ":watch", "", other_token), 404, 5);
+}
+
+TEST_CASE("reviews need a purchase; ratings and lists are public", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(100, 1);
+  RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":5,"text":"great"})", token),
+               400, 9);
+  const json rating = Body(s.Call("GET", "/v1/products/" + product + "/rating"));
+  CHECK(rating["count"] == "0");
+  CHECK(Body(s.Call("GET", "/v1/products/" + product + "/reviews"))["reviews"].empty());
+}
+
+TEST_CASE("a client over its rate limit gets 429 with Retry-After", "[e2e]") {
+  const int port = System::Get().ExtraGateway({"--rate-limit-client-rps=1"});
+  int limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 5; ++i) {
+    const HttpResult r = agora::testing::Http(port, "GET", "/v1/products");
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.Header("retry-after");
+      CHECK(Body(r)["code"] == 8);
+    }
+  }
+  CHECK(limited >= 2);
+  CHECK_FALSE(retry_after.empty());
+}
+
+}  // namespace
+}  // namespace agora::gateway

@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gateway/error_mapping.h"
+
+namespace agora::gateway {
+namespace {
+
+TEST_CASE("gRPC codes map to the HTTP statuses of the contract", "[unit]") {
+  const std::pair<int, int> table[] = {{0, 200},  {1, 499},  {2, 500},  {3, 400},  {4, 504},  {5, 404},
+                                       {6, 409},  {7, 403},  {8, 429},  {9, 400},  {10, 409}, {11, 400},
+                                       {12, 501}, {13, 500}, {14, 503}, {15, 500}, {16, 401}, {99, 500}};
+  for (const auto& [code, status] : table) {
+    INFO("code " << code);
+    CHECK(HttpStatusFromGrpcCode(code) == status);
+  }
+}
+
+TEST_CASE("an error body is JSON with code, message and details; 401 and 429 add their headers",
+          "[unit]") {
+  const HttpResponse r = ErrorResponse(16, "token \"expired\"");
+  CHECK(r.status == 401);
+  const auto body = nlohmann::json::parse(r.body);
+  CHECK(body["code"] == 16);
+  CHECK(body["message"] == "token \"expired\"");
+  CHECK(body["details"].is_array());
+  bool challenge = false;
+  for (const auto& [k, v] : r.headers) challenge |= (k == "WWW-Authenticate" && v.rfind("Bearer ", 0) == 0);
+  CHECK(challenge);
+  const HttpResponse limited = ErrorResponse(8, "slow down");
+  bool retry = false;
+  for (const auto& [k, v] : limited.headers) retry |= (k == "Retry-After");
+  CHECK(limited.status == 429);
+  CHECK(retry);
+  const HttpResponse detailed = ErrorResponse(3, "bad", R"([{"field":"x"}])");
+  CHECK(nlohmann::json::parse(detailed.body)["details"][0]["field"] == "x");
+}
+
+}  // namespace
+}  // namespace agora::gateway

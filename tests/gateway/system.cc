@@ -1,0 +1,119 @@
+#include "tests/gateway/system.h"
+
+#include <catch2/catch.hpp>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "runtime/ids/uuid.h"
+#include "tests/support/auth.h"
+
+namespace agora::testing {
+namespace {
+
+using json = nlohmann::json;
+
+struct Spec {
+  const char* name;
+  const char* binary;
+};
+
+}  // namespace
+
+System& System::Get() {
+  static System* const system = new System();
+  return *system;
+}
+
+System::System() {
+  const std::string pub = "--jwt-public-key-file=" + TestPublicKeyFile();
+  const std::string brokers = "--kafka-brokers=" + GetInfra().kafka_brokers;
+  auto start = [&](const char* name, const char* binary, std::vector<std::string> flags) {
+    dbs_.push_back(std::make_unique<TestDatabase>(name));
+    services_.push_back(std::make_unique<ServiceProcess>(binary, name, *dbs_.back(), flags));
+    return services_.back()->address();
+  };
+  const std::string customers = start("customers", AGORA_CUSTOMERS_BINARY,
+                                      {"--jwt-private-key-file=" + TestPrivateKeyFile(),
+                                       "--jwt-generate-key=false", "--admin-email=admin@agora.test",
+                                       "--admin-password=admin-password", "--argon2-ops=1",
+                                       "--argon2-memory-kib=8192"});
+  const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub});
+  const std::string orders = start("orders", AGORA_ORDERS_BINARY,
+                                   {pub, brokers, "--inventory-address=" + inventory,
+                                    "--customers-address=" + customers});
+  const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
+                                    {pub, brokers, "--customers-address=" + customers,
+                                     "--consumer-group=" + UniqueName("reviews")});
+  const std::string saga = start("saga", AGORA_SAGA_BINARY, {});
+  gateway_flags_ = {pub,
+                    "--http-address=127.0.0.1",
+                    "--http-port=0",
+                    "--inventory-address=" + inventory,
+                    "--customers-address=" + customers,
+                    "--orders-address=" + orders,
+                    "--reviews-address=" + reviews,
+                    "--saga-address=" + saga,
+                    "--rate-limit-client-rps=0",
+                    "--rate-limit-customer-rps=0"};
+  gateways_.emplace_back();
+  http_port_ = StartGateway(gateway_flags_, &gateways_.back());
+  const HttpResult login = Call("POST", "/v1/auth:login",
+                                R"({"email":"admin@agora.test","password":"admin-password"})");
+  INFO(login.body);
+  REQUIRE(login.status == 200);
+  admin_token_ = json::parse(login.body)["accessToken"];
+}
+
+int System::StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out) {
+  const std::string log = GetInfra().dir + "/" + UniqueName("gateway") + ".log";
+  *out = std::make_unique<ChildProcess>(AGORA_GATEWAY_BINARY, flags, log);
+  const std::regex ready("\"event\":\"gateway_ready\",\"http_port\":(\\d+)");
+  std::smatch m;
+  std::string text;
+  REQUIRE(Eventually([&] {
+    text = ReadFile(log);
+    return std::regex_search(text, m, ready) || !(*out)->Running();
+  }));
+  INFO(text);
+  REQUIRE(std::regex_search(text, m, ready));
+  return std::stoi(m[1]);
+}
+
+int System::ExtraGateway(const std::vector<std::string>& flags) {
+  std::vector<std::string> all = gateway_flags_;
+  all.insert(all.end(), flags.begin(), flags.end());
+  gateways_.emplace_back();
+  return StartGateway(all, &gateways_.back());
+}
+
+HttpResult System::Call(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& token,
+                        std::vector<std::pair<std::string, std::string>> headers) const {
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  return Http(http_port_, method, target, headers, body);
+}
+
+std::pair<std::string, std::string> System::NewCustomer() {
+  const std::string email = absl::StrCat(UniqueName("c"), "@example.com");
+  const HttpResult reg = Call("POST", "/v1/auth:register",
+                              json{{"email", email}, {"password", "password123"}, {"displayName", "Cus"}}.dump());
+  INFO(reg.body);
+  REQUIRE(reg.status == 201);
+  const HttpResult login =
+      Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "password123"}}.dump());
+  REQUIRE(login.status == 200);
+  return {json::parse(reg.body)["id"], json::parse(login.body)["accessToken"]};
+}
+
+std::string System::NewProduct(int64_t price_cents, int64_t stock) {
+  const HttpResult r = Call("POST", "/v1/products",
+                            json{{"sku", UniqueName("SKU")}, {"name", "Test mug"}, {"description", "x"},
+                                 {"priceCents", price_cents}, {"stock", stock}}.dump(),
+                            admin_token_);
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return json::parse(r.body)["id"];
+}
+
+}  // namespace agora::testing

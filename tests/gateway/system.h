@@ -1,0 +1,53 @@
+#pragma once
+
+// The whole system as processes, for HTTP-level tests: customers,
+// inventory, orders, reviews and the saga (placeholder) each on its own
+// database, and the gateway in front, configured like a local run.
+// Started once per test binary (Get()).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/http.h"
+#include "tests/support/infra.h"
+#include "tests/support/process.h"
+#include "tests/support/service_process.h"
+
+namespace agora::testing {
+
+class System {
+ public:
+  static System& Get();
+
+  int http_port() const { return http_port_; }
+  const std::string& admin_token() const { return admin_token_; }
+
+  // HTTP to the gateway; `token` (if any) goes in Authorization.
+  HttpResult Call(const std::string& method, const std::string& target, const std::string& body = "",
+                  const std::string& token = "",
+                  std::vector<std::pair<std::string, std::string>> headers = {}) const;
+
+  // A new customer: registers, logs in; returns {id, access token}.
+  std::pair<std::string, std::string> NewCustomer();
+  // A product created by the administrator; returns its id.
+  std::string NewProduct(int64_t price_cents, int64_t stock);
+
+  // Starts a second gateway in front of the same backends with extra flags
+  // (e.g. a tiny rate limit); returns its HTTP port.
+  int ExtraGateway(const std::vector<std::string>& flags);
+
+ private:
+  System();
+  int StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out);
+
+  std::vector<std::unique_ptr<TestDatabase>> dbs_;
+  std::vector<std::unique_ptr<ServiceProcess>> services_;
+  std::vector<std::unique_ptr<ChildProcess>> gateways_;
+  std::vector<std::string> gateway_flags_;
+  int http_port_ = 0;
+  std::string admin_token_;
+  int customers_made_ = 0;
+};
+
+}  // namespace agora::testing
