@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "agora/api/v1/policy.pb.h"
 #include "gateway/error_mapping.h"
+#include "gateway/fanout.h"
 #include "gateway/sse.h"
 #include "gateway/transcoder.h"
 #include "google/protobuf/descriptor.h"
@@ -143,6 +144,33 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       metrics_->in_flight.Decrement();  // Operations answers on its own
       return Operations(request, op, exchange, std::move(base));
     }
+  }
+
+  // Composite routes, declared in fanout.cc.
+  if (const std::string id = FanoutId(ProductDetails(), request.path); !id.empty()) {
+    const std::string route = "/v1/products/{id}/details";
+    if (request.method != "GET") {
+      HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
+      r.Set("Allow", "GET");
+      return fail(route, std::move(r));
+    }
+    // Public: a valid token adds the caller's favourite flag.
+    absl::StatusOr<runtime::auth::Caller> caller = authorizer_.AuthorizeHeader(
+        request.Header("authorization"), "agora.inventory.v1.Inventory.GetProduct", absl::Now());
+    const bool signed_in = caller.ok() && caller->authenticated();
+    std::vector<std::pair<std::string, std::string>> metadata;
+    if (signed_in) metadata.emplace_back("authorization", std::string(request.Header("authorization")));
+    for (const auto& [k, v] : base.headers) {
+      if (k == "X-Request-Id") metadata.emplace_back("x-request-id", v);
+    }
+    if (const std::string_view tp = request.Header("traceparent"); !tp.empty()) {
+      metadata.emplace_back("traceparent", std::string(tp));
+    }
+    return RunFanout(ProductDetails(), id, signed_in, std::move(metadata), upstreams_,
+                     [finish, route, base](HttpResponse r) mutable {
+                       for (auto& h : base.headers) r.headers.push_back(h);
+                       finish(route, std::move(r));
+                     });
   }
 
   RouteMatch match;

@@ -312,6 +312,48 @@ TEST_CASE("reviews need a purchase; ratings and lists are public", "[e2e]") {
   CHECK(Body(s.Call("GET", "/v1/products/" + product + "/reviews"))["reviews"].empty());
 }
 
+TEST_CASE("product details fan out to inventory, reviews and customers", "[e2e]") {
+  System& s = System::Get();
+  const std::string product = s.NewProduct(450, 3);
+  const HttpResult anon = s.Call("GET", "/v1/products/" + product + "/details");
+  REQUIRE(anon.status == 200);
+  const json a = Body(anon);
+  CHECK(a["product"]["id"] == product);
+  CHECK(a["rating"]["count"] == "0");
+  CHECK(a["topReviews"].is_array());
+  CHECK_FALSE(a.contains("favorite"));
+  CHECK_FALSE(a.contains("degraded"));
+  const auto [id, token] = s.NewCustomer();
+  REQUIRE(s.Call("PUT", "/v1/customers/me/favorites/" + product, "", token).status == 200);
+  const json signed_in = Body(s.Call("GET", "/v1/products/" + product + "/details", "", token));
+  CHECK(signed_in["favorite"] == true);
+  RequireError(s.Call("GET", "/v1/products/" + runtime::ids::NewUuid() + "/details"), 404, 5);
+  RequireError(s.Call("POST", "/v1/products/" + product + "/details"), 405, 12);
+}
+
+TEST_CASE("product details degrade when a backend other than inventory is down", "[e2e]") {
+  System& s = System::Get();
+  const std::string product = s.NewProduct(450, 3);
+  const auto [id, token] = s.NewCustomer();
+  // A gateway whose reviews and customers backends are unreachable.
+  const int port = s.ExtraGateway({"--reviews-address=127.0.0.1:1", "--customers-address=127.0.0.1:1"});
+  const HttpResult r = agora::testing::Http(port, "GET", "/v1/products/" + product + "/details", {});
+  REQUIRE(r.status == 200);
+  const json b = Body(r);
+  CHECK(b["product"]["id"] == product);
+  CHECK_FALSE(b.contains("rating"));
+  CHECK(b["degraded"] == json::array({"reviews"}));
+  const HttpResult with_token = agora::testing::Http(
+      port, "GET", "/v1/products/" + product + "/details", {{"Authorization", "Bearer " + token}});
+  CHECK(Body(with_token)["degraded"] == json::array({"reviews", "customers"}));
+  // Inventory is required: without it the request fails.
+  const int no_inventory = s.ExtraGateway({"--inventory-address=127.0.0.1:1"});
+  RequireError(agora::testing::Http(no_inventory, "GET", "/v1/products/" + product + "/details"), 503, 14);
+  const HttpResult ready = agora::testing::Http(no_inventory, "GET", "/readyz");
+  CHECK(ready.status == 503);
+  CHECK(ready.body.find("agora.inventory.v1.Inventory") != std::string::npos);
+}
+
 TEST_CASE("a client over its rate limit gets 429 with Retry-After", "[e2e]") {
   const int port = System::Get().ExtraGateway({"--rate-limit-client-rps=1"});
   int limited = 0;
