@@ -1,5 +1,6 @@
 #include "gateway/api_handler.h"
 
+#include <algorithm>
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -47,6 +48,28 @@ bool UsableRequestId(std::string_view id) {
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
+}
+
+// The client's own budget, from a Grpc-Timeout header as grpc-gateway reads
+// it ("500m", "3S", "1M": value and unit H, M, S, m, u, n); infinite if absent
+// or unreadable.
+absl::Duration ClientTimeout(const HttpRequest& request) {
+  const std::string_view v = request.Header("grpc-timeout");
+  if (v.size() < 2 || v.size() > 10) return absl::InfiniteDuration();
+  int64_t n = 0;
+  for (char c : v.substr(0, v.size() - 1)) {
+    if (c < '0' || c > '9') return absl::InfiniteDuration();
+    n = n * 10 + (c - '0');
+  }
+  switch (v.back()) {
+    case 'H': return absl::Hours(n);
+    case 'M': return absl::Minutes(n);
+    case 'S': return absl::Seconds(n);
+    case 'm': return absl::Milliseconds(n);
+    case 'u': return absl::Microseconds(n);
+    case 'n': return absl::Nanoseconds(n);
+    default: return absl::InfiniteDuration();
+  }
 }
 
 const agora::api::v1::MethodPolicy& PolicyOf(const Binding& b) {
@@ -108,6 +131,7 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
 void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   const absl::Time start = absl::Now();
   metrics_->in_flight.Increment();
+  in_flight_.fetch_add(1);
   HttpResponse base;
   std::string request_id(request.Header("x-request-id"));
   if (!UsableRequestId(request_id)) request_id = runtime::ids::NewUuid();
@@ -119,6 +143,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
                  remote = request.remote_address, respond = exchange.respond](
                     std::string route, HttpResponse response) {
     metrics_->in_flight.Decrement();
+    in_flight_.fetch_sub(1);
     const std::string code = absl::StrCat(response.status);
     metrics_->requests.Add({{"route", route}, {"method", method}, {"code", code}}).Increment();
     metrics_->seconds.Add({{"route", route}}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -142,6 +167,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   for (const char* op : {"/healthz", "/readyz", "/metrics", "/openapi.json"}) {
     if (request.path == op) {
       metrics_->in_flight.Decrement();  // Operations answers on its own
+      in_flight_.fetch_sub(1);
       return Operations(request, op, exchange, std::move(base));
     }
   }
@@ -226,7 +252,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
   call.service = binding.method->service()->full_name();
   call.method = binding.method->name();
   call.request = std::move(grpc_request);
-  call.timeout = options_.upstream_timeout;
+  call.timeout = std::min(options_.upstream_timeout, ClientTimeout(request));
   for (const char* h : {"authorization", "traceparent", "tracestate"}) {
     if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
   }
@@ -262,6 +288,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   grpc::GenericStub* stub = upstreams_.StubFor(binding.method->service()->full_name());
   if (stub == nullptr) {
     metrics_->in_flight.Decrement();
+    in_flight_.fetch_sub(1);
     return exchange.respond(ErrorResponse(12, "no backend serves this method"));
   }
   SseCall call;
@@ -278,6 +305,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   StartSse(*stub, std::move(call), exchange,
            [this, route = binding.path_template, method = request.method](int status) {
              metrics_->in_flight.Decrement();
+             in_flight_.fetch_sub(1);
              metrics_->requests.Add({{"route", route}, {"method", method}, {"code", absl::StrCat(status)}})
                  .Increment();
            });
@@ -313,9 +341,17 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
     base.body = options_.openapi_json;
     return done(std::move(base));
   }
-  // /readyz: backends' health, checked off the I/O thread.
+  // /readyz: backends' health, checked off the I/O thread, cached a second.
   std::thread([this, base = std::move(base), done = std::move(done)]() mutable {
-    const std::vector<std::string> unhealthy = upstreams_.Unhealthy(absl::Seconds(2));
+    std::vector<std::string> unhealthy;
+    {
+      absl::MutexLock lock(&ready_mu_);
+      if (absl::Now() - ready_checked_ > absl::Seconds(1)) {
+        ready_failing_ = upstreams_.Unhealthy(absl::Seconds(2));
+        ready_checked_ = absl::Now();
+      }
+      unhealthy = ready_failing_;
+    }
     base.Set("Content-Type", "application/json");
     if (unhealthy.empty()) {
       base.body = R"({"status":"READY"})";

@@ -7,10 +7,12 @@
 // method's policy declares. Server-streaming methods answer
 // text/event-stream. Thread-safe; never blocks an I/O thread.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/http_types.h"
 #include "gateway/rate_limiter.h"
@@ -38,6 +40,9 @@ class ApiHandler final : public Handler {
 
   void Handle(HttpRequest request, Exchange exchange) override;
 
+  // Requests being answered (streams included), for a graceful drain.
+  int64_t in_flight() const { return in_flight_.load(); }
+
  private:
   struct Metrics;
   void Operations(const HttpRequest& request, const std::string& route, Exchange& exchange,
@@ -56,6 +61,12 @@ class ApiHandler final : public Handler {
   RateLimiter client_limiter_;
   RateLimiter customer_limiter_;
   std::unique_ptr<Metrics> metrics_;
+  std::atomic<int64_t> in_flight_{0};
+  // /readyz answers from a one-second cache: probes must not fan out to
+  // every backend on each call.
+  absl::Mutex ready_mu_;
+  absl::Time ready_checked_ ABSL_GUARDED_BY(ready_mu_) = absl::InfinitePast();
+  std::vector<std::string> ready_failing_ ABSL_GUARDED_BY(ready_mu_);
 };
 
 }  // namespace agora::gateway

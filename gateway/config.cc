@@ -53,6 +53,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
     r.String(std::string("AGORA_") + name + "_ADDRESS", kDefaults[i++], &c.backends[service],
              std::string("address of ") + service);
   }
+  r.Duration("AGORA_DRAIN_TIMEOUT", absl::Seconds(10), absl::ZeroDuration(), absl::Minutes(5),
+             &c.drain_timeout, "time requests in flight get to finish on SIGTERM");
   r.Choice("AGORA_LOG_LEVEL", "info", {"debug", "info", "warn", "error"}, &c.log_level,
            "lowest level logged");
   if (absl::Status s = r.Finish(); !s.ok()) return s;

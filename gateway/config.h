@@ -15,7 +15,7 @@ struct Config {
   ApiOptions api;
   runtime::auth::VerifierConfig jwt;
   std::map<std::string, std::string> backends;  // service full name -> address
-  std::string metrics_log_level;
+  absl::Duration drain_timeout;
   std::string log_level;
 };
 

@@ -281,12 +281,16 @@ class BeastServer final : public HttpServer {
 
   int port() const override { return port_; }
 
-  void Stop() override {
-    if (stopped_.exchange(true)) return;
+  void StopAccepting() override {
     asio::post(ioc_, [this] {
       beast::error_code ec;
       acceptor_.close(ec);
     });
+  }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    StopAccepting();
     ioc_.stop();
     for (auto& t : threads_) t.join();
   }

@@ -34,6 +34,8 @@ class HttpServer {
  public:
   virtual ~HttpServer() = default;
   virtual int port() const = 0;
+  // Stops accepting new connections; open ones go on. Idempotent.
+  virtual void StopAccepting() = 0;
   // Stops accepting, closes connections, joins the threads. Idempotent.
   virtual void Stop() = 0;
 };

@@ -13,6 +13,7 @@
 #include "gateway/upstreams.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
+#include "absl/time/clock.h"
 #include "runtime/log/log.h"
 
 namespace rt = agora::runtime;
@@ -50,6 +51,11 @@ int main(int argc, char** argv) {
                                   {"routes", static_cast<int64_t>(routes->bindings().size())}});
   const int sig = rt::grpc_server::WaitForTerminationSignal();
   rt::log::Info("shutdown_requested", {{"signal", sig}});
+  // Drain: no new connections; requests in flight get up to the drain time.
+  (*server)->StopAccepting();
+  const absl::Time give_up = absl::Now() + config->drain_timeout;
+  while (handler.in_flight() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
+  rt::log::Info("gateway_drained", {{"unfinished", handler.in_flight()}});
   (*server)->Stop();
   rt::log::Info("gateway_stopped");
   return 0;

@@ -1,6 +1,8 @@
 // The REST contract of ../shared/API.md, over HTTP against the real gateway,
 // real services and a real PostgreSQL.
 
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -352,6 +354,23 @@ TEST_CASE("product details degrade when a backend other than inventory is down",
   const HttpResult ready = agora::testing::Http(no_inventory, "GET", "/readyz");
   CHECK(ready.status == 503);
   CHECK(ready.body.find("agora.inventory.v1.Inventory") != std::string::npos);
+}
+
+TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {
+  System& s = System::Get();
+  RequireError(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "1n"}}), 504, 4);
+  CHECK(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "5S"}}).status == 200);
+}
+
+TEST_CASE("the gateway drains and exits cleanly on SIGTERM", "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({});
+  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
+  std::string log;
+  const int status = s.StopGateway(port, &log);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(log.find("\"event\":\"gateway_drained\",\"unfinished\":0") != std::string::npos);
 }
 
 TEST_CASE("a client over its rate limit gets 429 with Retry-After", "[e2e]") {

@@ -1,5 +1,7 @@
 #include "tests/gateway/system.h"
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <regex>
 
@@ -65,8 +67,10 @@ System::System() {
   admin_token_ = json::parse(login.body)["accessToken"];
 }
 
-int System::StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out) {
+int System::StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out,
+                         std::string* log_file) {
   const std::string log = GetInfra().dir + "/" + UniqueName("gateway") + ".log";
+  if (log_file != nullptr) *log_file = log;
   *out = std::make_unique<ChildProcess>(AGORA_GATEWAY_BINARY, flags, log);
   const std::regex ready("\"event\":\"gateway_ready\",\"http_port\":(\\d+)");
   std::smatch m;
@@ -84,7 +88,18 @@ int System::ExtraGateway(const std::vector<std::string>& flags) {
   std::vector<std::string> all = gateway_flags_;
   all.insert(all.end(), flags.begin(), flags.end());
   gateways_.emplace_back();
-  return StartGateway(all, &gateways_.back());
+  std::string log;
+  const int port = StartGateway(all, &gateways_.back(), &log);
+  by_port_[port] = {gateways_.back().get(), log};
+  return port;
+}
+
+int System::StopGateway(int port, std::string* log) {
+  auto& [process, file] = by_port_.at(port);
+  process->Signal(SIGTERM);
+  const int status = process->Wait();
+  *log = ReadFile(file);
+  return status;
 }
 
 HttpResult System::Call(const std::string& method, const std::string& target, const std::string& body,

@@ -5,6 +5,7 @@
 // database, and the gateway in front, configured like a local run.
 // Started once per test binary (Get()).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,14 +37,18 @@ class System {
   // Starts a second gateway in front of the same backends with extra flags
   // (e.g. a tiny rate limit); returns its HTTP port.
   int ExtraGateway(const std::vector<std::string>& flags);
+  // SIGTERMs the extra gateway on `port`; returns its wait status and log.
+  int StopGateway(int port, std::string* log);
 
  private:
   System();
-  int StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out);
+  int StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out,
+                   std::string* log_file = nullptr);
 
   std::vector<std::unique_ptr<TestDatabase>> dbs_;
   std::vector<std::unique_ptr<ServiceProcess>> services_;
   std::vector<std::unique_ptr<ChildProcess>> gateways_;
+  std::map<int, std::pair<ChildProcess*, std::string>> by_port_;  // port -> process, log
   std::vector<std::string> gateway_flags_;
   int http_port_ = 0;
   std::string admin_token_;
