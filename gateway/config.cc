@@ -41,7 +41,10 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
         "requests per second per signed-in customer (0: no limit)");
   c.api.per_client = {static_cast<double>(client_rate), static_cast<double>(client_rate) * 2};
   c.api.per_customer = {static_cast<double>(customer_rate), static_cast<double>(customer_rate) * 2};
-  runtime::auth::ReadVerifierConfig(r, &c.jwt);
+  r.String("AGORA_JWT_PUBLIC_KEY_FILE", "", &c.jwt.public_key_file,
+           "PEM public key(s) that verify access tokens; empty: the JWKS of customers, "
+           "loaded at start and refreshed when a token names an unknown key");
+  runtime::auth::ReadIssuerAudience(r, &c.jwt.options.issuer, &c.jwt.options.audience);
   const std::pair<const char*, const char*> kBackends[] = {
       {"agora.inventory.v1.Inventory", "INVENTORY"}, {"agora.customers.v1.Customers", "CUSTOMERS"},
       {"agora.orders.v1.Orders", "ORDERS"},          {"agora.reviews.v1.Reviews", "REVIEWS"},

@@ -8,6 +8,7 @@
 #include "gateway/api_handler.h"
 #include "gateway/config.h"
 #include "gateway/http_server.h"
+#include "gateway/jwks.h"
 #include "gateway/openapi.h"
 #include "gateway/route_table.h"
 #include "gateway/upstreams.h"
@@ -33,13 +34,26 @@ int main(int argc, char** argv) {
     rt::log::Error("routes_refused", {{"error", routes.status().message()}});
     return 1;
   }
-  auto verifier = rt::auth::LoadVerifier(config->jwt);
+  gw::Upstreams upstreams(config->backends);
+  absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier;
+  if (!config->jwt.public_key_file.empty()) {
+    verifier = rt::auth::LoadVerifier(config->jwt);
+  } else {
+    auto customers = upstreams.ChannelFor("agora.customers.v1.Customers");
+    absl::StatusOr<rt::auth::KeySet> keys = gw::FetchJwksAtStart(customers, absl::Seconds(60));
+    if (keys.ok()) {
+      verifier = std::make_unique<rt::auth::JwtVerifier>(
+          std::move(*keys), config->jwt.options,
+          [customers] { return gw::FetchJwks(customers, absl::Seconds(1)); });
+    } else {
+      verifier = keys.status();
+    }
+  }
   if (!verifier.ok()) {
     rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
     return 1;
   }
   rt::auth::Authorizer authorizer(**verifier);
-  gw::Upstreams upstreams(config->backends);
   config->api.openapi_json = gw::OpenApiDocument(*routes);
   gw::ApiHandler handler(*routes, upstreams, authorizer, config->api);
   auto server = gw::StartHttpServer(config->http, handler);

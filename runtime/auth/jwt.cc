@@ -155,8 +155,35 @@ const PublicKey* KeySet::Find(const std::string& kid) const {
   return it == keys_.end() ? nullptr : it->second.get();
 }
 
-JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options)
-    : keys_(std::move(keys)), options_(std::move(options)) {}
+JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refresher,
+                         absl::Duration min_refresh_interval)
+    : options_(std::move(options)),
+      refresher_(std::move(refresher)),
+      min_refresh_interval_(min_refresh_interval),
+      keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+
+KeySet JwtVerifier::keys() const {
+  absl::MutexLock lock(&mu_);
+  return *keys_;
+}
+
+std::shared_ptr<const KeySet> JwtVerifier::KeysFor(const std::string& kid, absl::Time now) const {
+  std::shared_ptr<const KeySet> keys;
+  {
+    absl::MutexLock lock(&mu_);
+    keys = keys_;
+    if (keys->Find(kid) != nullptr || !refresher_ || now - last_refresh_ < min_refresh_interval_) {
+      return keys;
+    }
+    last_refresh_ = now;  // rate limit: one refresh per interval, whoever asks
+  }
+  absl::StatusOr<KeySet> fresh = refresher_();
+  if (!fresh.ok() || fresh->empty()) return keys;
+  auto replaced = std::make_shared<const KeySet>(std::move(*fresh));
+  absl::MutexLock lock(&mu_);
+  keys_ = replaced;
+  return replaced;
+}
 
 absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time now) const {
   const std::vector<std::string> parts = absl::StrSplit(token, '.');
@@ -174,9 +201,10 @@ absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time 
   if (!header.contains("alg") || header["alg"] != "RS256") {
     return Unauthenticated("unsupported token algorithm");
   }
-  const PublicKey* key = header.contains("kid") && header["kid"].is_string()
-                             ? keys_.Find(header["kid"].get<std::string>())
-                             : nullptr;
+  const std::string kid =
+      header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
+  const std::shared_ptr<const KeySet> keys = KeysFor(kid, now);
+  const PublicKey* key = kid.empty() ? nullptr : keys->Find(kid);
   if (key == nullptr) return Unauthenticated("unknown signing key");
   if (!VerifySignature(key->pkey, parts[0] + "." + parts[1], signature)) {
     return Unauthenticated("bad token signature");

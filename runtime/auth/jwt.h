@@ -17,7 +17,11 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace agora::runtime::auth {
@@ -65,16 +69,30 @@ struct VerifierOptions {
   absl::Duration leeway = absl::Seconds(30);
 };
 
+// Where a verifier gets its keys again when a token names a kid it does not
+// know (a key rotation at the signer): e.g. the JWKS of customers.
+using KeyRefresher = std::function<absl::StatusOr<KeySet>()>;
+
 class JwtVerifier final {
  public:
-  JwtVerifier(KeySet keys, VerifierOptions options);
+  // With a `refresher`, an unknown kid triggers one refresh (at most every
+  // `min_refresh_interval`) before the token is refused.
+  JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refresher = nullptr,
+              absl::Duration min_refresh_interval = absl::Seconds(10));
   absl::StatusOr<Claims> Verify(const std::string& token, absl::Time now) const;
-  const KeySet& keys() const { return keys_; }
+  KeySet keys() const;
   absl::Duration leeway() const { return options_.leeway; }
 
  private:
-  KeySet keys_;
+  // The key named `kid`, refreshing the set once if it is unknown.
+  std::shared_ptr<const KeySet> KeysFor(const std::string& kid, absl::Time now) const;
+
   VerifierOptions options_;
+  KeyRefresher refresher_;
+  absl::Duration min_refresh_interval_;
+  mutable absl::Mutex mu_;
+  mutable std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Time last_refresh_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 struct SignerOptions {

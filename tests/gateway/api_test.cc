@@ -356,6 +356,18 @@ TEST_CASE("product details degrade when a backend other than inventory is down",
   CHECK(ready.body.find("agora.inventory.v1.Inventory") != std::string::npos);
 }
 
+TEST_CASE("a gateway without a key file verifies tokens with the JWKS of customers", "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({"--jwt-public-key-file="});
+  const auto [id, token] = s.NewCustomer();
+  const HttpResult me =
+      agora::testing::Http(port, "GET", "/v1/customers/me", {{"Authorization", "Bearer " + token}});
+  CHECK(me.status == 200);
+  CHECK(Body(me)["id"] == id);
+  RequireError(agora::testing::Http(port, "GET", "/v1/customers/me", {{"Authorization", "Bearer x.y.z"}}),
+               401, 16);
+}
+
 TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {
   System& s = System::Get();
   RequireError(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "1n"}}), 504, 4);

@@ -176,5 +176,28 @@ TEST_CASE("a token verified once is refused by the authorizer after it expires",
         absl::StatusCode::kUnauthenticated);
 }
 
+TEST_CASE("an unknown kid makes the verifier fetch its keys again, at most once per interval",
+          "[unit]") {
+  int fetches = 0;
+  JwtVerifier verifier(KeySet(), VerifierOptions{}, [&fetches]() -> absl::StatusOr<KeySet> {
+    ++fetches;
+    return TestSigner().public_keys();
+  });
+  const absl::Time now = absl::Now();
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // after one refresh
+  CHECK(fetches == 1);
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // known now
+  CHECK(fetches == 1);
+  auto other = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), {});
+  REQUIRE(other.ok());
+  // Unknown kids within the interval do not fetch again...
+  CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now).ok());
+  CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now + absl::Seconds(1)).ok());
+  CHECK(fetches == 1);
+  // ...after it, one does.
+  CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now + absl::Seconds(11)).ok());
+  CHECK(fetches == 2);
+}
+
 }  // namespace
 }  // namespace agora::runtime::auth

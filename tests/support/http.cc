@@ -24,7 +24,8 @@ std::string HttpRaw(int port, const std::string& raw, int timeout_ms) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     size_t sent = 0;
     while (sent < raw.size()) {
-      const ssize_t n = ::write(fd, raw.data() + sent, raw.size() - sent);
+      // MSG_NOSIGNAL: a server that closes early (413) must not SIGPIPE the test.
+      const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) break;
       sent += static_cast<size_t>(n);
     }
