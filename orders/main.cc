@@ -49,7 +49,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  // One connection per executor worker, plus one for the outbox relay, which may hold
+  // it for a while (a batch waiting for the broker): requests never queue
+  // behind it.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 1);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   orders::PgStore store(pool);
   std::unique_ptr<orders::Catalog> catalog = orders::NewGrpcCatalog(

@@ -40,7 +40,10 @@ int main(int argc, char** argv) {
     rt::log::Error("migrations_failed", {{"error", s.message()}});
     return 1;
   }
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  // One connection per executor worker, plus one for the order-event consumer, which may hold
+  // it for a while (a batch waiting for the broker): requests never queue
+  // behind it.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 1);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   reviews::PgStore store(pool);
   std::unique_ptr<reviews::Profiles> profiles = reviews::NewGrpcProfiles(
