@@ -30,7 +30,8 @@ absl::StatusOr<std::string> LoadOrCreateKey(const cu::Config& config) {
   absl::StatusOr<std::string> pub = rt::auth::PublicKeyPem(*fresh);
   if (!pub.ok()) return pub;
   std::string pub_file = config.private_key_file;
-  if (pub_file.size() > 4 && pub_file.substr(pub_file.size() - 4) == ".pem") pub_file.resize(pub_file.size() - 4);
+  if (pub_file.size() > 4 && pub_file.substr(pub_file.size() - 4) == ".pem")
+    pub_file.resize(pub_file.size() - 4);
   pub_file += ".pub.pem";
   {
     // Created owner-only: the key is never readable by others, not even briefly.
@@ -41,8 +42,8 @@ absl::StatusOr<std::string> LoadOrCreateKey(const cu::Config& config) {
     if (!out) return absl::FailedPreconditionError("cannot write " + config.private_key_file);
   }
   std::ofstream(pub_file) << *pub;
-  rt::log::Info("jwt_key_generated", {{"private_key_file", config.private_key_file},
-                                      {"public_key_file", pub_file}});
+  rt::log::Info("jwt_key_generated",
+                {{"private_key_file", config.private_key_file}, {"public_key_file", pub_file}});
   return fresh;
 }
 
@@ -56,40 +57,37 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::string> key = LoadOrCreateKey(*config);
   if (!key.ok()) {
-    rt::log::Error("jwt_key_unavailable", {{"error", key.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_key_unavailable", key.status());
   }
   auto signer = rt::auth::JwtSigner::FromPem(*key, config->signer);
   if (!signer.ok()) {
-    rt::log::Error("jwt_key_invalid", {{"error", signer.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_key_invalid", signer.status());
   }
   if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
                                               {{"messaging", &rt::messaging::MessagingMigrations()},
                                                {"customers", &cu::CustomersMigrations()}},
                                               absl::Seconds(60));
       !s.ok()) {
-    rt::log::Error("migrations_failed", {{"error", s.message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("migrations_failed", s);
   }
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   cu::PgStore store(pool);
   cu::PasswordHasher hasher(config->argon2);
-  rt::auth::JwtVerifier verifier((*signer)->public_keys(),
-                                 {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
+  rt::auth::JwtVerifier verifier(
+      (*signer)->public_keys(),
+      {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
   rt::auth::Authorizer authorizer(verifier);
 
   if (!config->admin_email.empty()) {
     absl::StatusOr<std::string> email = cu::NormaliseEmail(config->admin_email);
     absl::Status valid = email.ok() ? cu::ValidatePassword(config->admin_password) : email.status();
     absl::StatusOr<std::string> hash = valid.ok() ? hasher.Hash(config->admin_password) : valid;
-    absl::Status s = hash.ok() ? store.EnsureAccount({*email, "Administrator", *hash,
-                                                      {"customer", "admin"}})
-                               : hash.status();
+    absl::Status s =
+        hash.ok() ? store.EnsureAccount({*email, "Administrator", *hash, {"customer", "admin"}})
+                  : hash.status();
     if (!s.ok()) {
-      rt::log::Error("admin_account_failed", {{"error", s.message()}});
-      return 1;
+      return rt::grpc_server::StartFailed("admin_account_failed", s);
     }
     rt::log::Info("admin_account_ready", {{"email", *email}});
   }

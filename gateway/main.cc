@@ -1,5 +1,6 @@
 // The gateway: composition root only.
 
+#include "absl/time/clock.h"
 #include "agora/customers/v1/customers.grpc.pb.h"
 #include "agora/inventory/v1/inventory.grpc.pb.h"
 #include "agora/orders/v1/orders.grpc.pb.h"
@@ -14,7 +15,6 @@
 #include "gateway/upstreams.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
-#include "absl/time/clock.h"
 #include "runtime/log/log.h"
 
 namespace rt = agora::runtime;
@@ -31,8 +31,7 @@ int main(int argc, char** argv) {
   // Routing comes from the services' google.api.http rules, nothing else.
   absl::StatusOr<gw::RouteTable> routes = gw::RouteTable::Build(gw::PublicServices());
   if (!routes.ok()) {
-    rt::log::Error("routes_refused", {{"error", routes.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("routes_refused", routes.status());
   }
   gw::Upstreams upstreams(config->backends);
   absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier;
@@ -50,16 +49,14 @@ int main(int argc, char** argv) {
     }
   }
   if (!verifier.ok()) {
-    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
   }
   rt::auth::Authorizer authorizer(**verifier);
   config->api.openapi_json = gw::OpenApiDocument(*routes);
   gw::ApiHandler handler(*routes, upstreams, authorizer, config->api);
   auto server = gw::StartHttpServer(config->http, handler);
   if (!server.ok()) {
-    rt::log::Error("http_failed", {{"error", server.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("http_failed", server.status());
   }
   rt::log::Info("gateway_ready", {{"http_port", (*server)->port()},
                                   {"routes", static_cast<int64_t>(routes->bindings().size())}});

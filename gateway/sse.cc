@@ -6,17 +6,10 @@
 #include "gateway/transcoder.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/grpc/client.h"
 
 namespace agora::gateway {
 namespace {
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  buffer.Dump(&slices);
-  std::string out;
-  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
 
 class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -42,7 +35,7 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream ended; OnDone follows
-    absl::StatusOr<std::string> json = RenderResponse(*call_.binding, Flatten(response_));
+    absl::StatusOr<std::string> json = RenderResponse(*call_.binding, runtime::grpc_client::ByteBufferToString(response_));
     if (!json.ok()) {
       ctx_->TryCancel();
       return;

@@ -10,18 +10,11 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "runtime/grpc/client.h"
+#include "runtime/grpc/status.h"
 #include "runtime/metrics/metrics.h"
 
 namespace agora::gateway {
 namespace {
-
-const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
-      "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
-      "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
-  return code >= 0 && code < 17 ? kNames[code] : "Unknown";
-}
 
 struct ClientMetrics {
   prometheus::Family<prometheus::Counter>& handled;
@@ -50,14 +43,6 @@ struct InFlight {
   std::string method;
   absl::Time start;
 };
-
-std::string Flatten(grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  buffer.Dump(&slices);
-  std::string out;
-  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
 
 }  // namespace
 
@@ -104,13 +89,13 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                     m.handled
                         .Add({{"grpc_service", f->service},
                               {"grpc_method", f->method},
-                              {"grpc_code", CodeName(code)}})
+                              {"grpc_code", runtime::grpc_server::GrpcCodeName(code)}})
                         .Increment();
                     static const prometheus::Histogram::BucketBoundaries kBuckets = {
                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
                     m.seconds.Add({{"grpc_service", f->service}}, kBuckets)
                         .Observe(absl::ToDoubleSeconds(absl::Now() - f->start));
-                    f->done(code, status.error_message(), code == 0 ? Flatten(f->response) : "");
+                    f->done(code, status.error_message(), code == 0 ? runtime::grpc_client::ByteBufferToString(f->response) : "");
                   });
 }
 
@@ -130,7 +115,7 @@ std::vector<std::string> Upstreams::Unhealthy(absl::Duration timeout) {
     backend->stub->UnaryCall(&raw->ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                              &raw->request, &raw->response, [raw, result](grpc::Status s) {
                                // HealthCheckResponse{status: SERVING} is 08 01.
-                               result->set_value(s.ok() && Flatten(raw->response) == std::string("\x08\x01", 2));
+                               result->set_value(s.ok() && runtime::grpc_client::ByteBufferToString(raw->response) == std::string("\x08\x01", 2));
                              });
     calls.push_back(std::move(f));
   }

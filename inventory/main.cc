@@ -19,19 +19,17 @@ int main(int argc, char** argv) {
   rt::grpc_server::InitLogging("inventory", config->serve);
   auto verifier = rt::auth::LoadVerifier(config->jwt);
   if (!verifier.ok()) {
-    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
   }
   rt::auth::Authorizer authorizer(**verifier);
 
-  if (absl::Status s = rt::pg::MigrateAtStart(
-          config->pg.connection,
-          {{"messaging", &rt::messaging::MessagingMigrations()},
-           {"inventory", &agora::inventory::InventoryMigrations()}},
-          absl::Seconds(60));
+  if (absl::Status s =
+          rt::pg::MigrateAtStart(config->pg.connection,
+                                 {{"messaging", &rt::messaging::MessagingMigrations()},
+                                  {"inventory", &agora::inventory::InventoryMigrations()}},
+                                 absl::Seconds(60));
       !s.ok()) {
-    rt::log::Error("migrations_failed", {{"error", s.message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("migrations_failed", s);
   }
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);

@@ -28,25 +28,21 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
       rt::auth::LoadVerifier(config->jwt);
   if (!verifier.ok()) {
-    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
   }
   const rt::auth::Authorizer authorizer(**verifier);
 
-  if (absl::Status s = rt::pg::MigrateAtStart(
-          config->pg.connection,
-          {{"messaging", &rt::messaging::MessagingMigrations()},
-           {"orders", &orders::OrdersMigrations()}},
-          absl::Seconds(60));
+  if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
+                                              {{"messaging", &rt::messaging::MessagingMigrations()},
+                                               {"orders", &orders::OrdersMigrations()}},
+                                              absl::Seconds(60));
       !s.ok()) {
-    rt::log::Error("migrations_failed", {{"error", s.message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("migrations_failed", s);
   }
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =
       rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) {
-    rt::log::Error("kafka_producer_failed", {{"error", producer.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   }
 
   // One connection per executor worker, plus one for the outbox relay, which may hold

@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
       rt::auth::LoadVerifier(config->jwt);
   if (!verifier.ok()) {
-    rt::log::Error("jwt_keys_unavailable", {{"error", verifier.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
   }
   const rt::auth::Authorizer authorizer(**verifier);
   if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
@@ -37,8 +36,7 @@ int main(int argc, char** argv) {
                                                {"reviews", &reviews::ReviewsMigrations()}},
                                               absl::Seconds(60));
       !s.ok()) {
-    rt::log::Error("migrations_failed", {{"error", s.message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("migrations_failed", s);
   }
   // One connection per executor worker, plus one for the order-event consumer, which may hold
   // it for a while (a batch waiting for the broker): requests never queue
@@ -52,15 +50,13 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> dlq = rt::kafka::NewProducer(config->kafka);
   if (!dlq.ok()) {
-    rt::log::Error("kafka_producer_failed", {{"error", dlq.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("kafka_producer_failed", dlq.status());
   }
   // Last: stops first.
   absl::StatusOr<std::unique_ptr<rt::kafka::Consumer>> consumer = reviews::StartPurchaseConsumer(
       config->kafka, config->order_events_topic, config->consumer_group, store, dlq->get());
   if (!consumer.ok()) {
-    rt::log::Error("kafka_consumer_failed", {{"error", consumer.status().message()}});
-    return 1;
+    return rt::grpc_server::StartFailed("kafka_consumer_failed", consumer.status());
   }
   return rt::grpc_server::ServeUntilSignal("reviews", config->serve, {&service}, [&] {
     (*consumer)->Stop();

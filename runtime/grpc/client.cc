@@ -32,4 +32,12 @@ std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
   return ctx;
 }
 
+std::string ByteBufferToString(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  buffer.Dump(&slices);
+  std::string out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
 }  // namespace agora::runtime::grpc_client

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 
 namespace grpc {
+class ByteBuffer;
 class Channel;
 class ClientContext;
 class ServerContextBase;
@@ -26,5 +27,8 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
 // traceparent from `incoming` (may be null).
 std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
                                                 const grpc::ServerContextBase* incoming);
+
+// The bytes of a message received on a generic (serialized) call.
+std::string ByteBufferToString(const grpc::ByteBuffer& buffer);
 
 }  // namespace agora::runtime::grpc_client

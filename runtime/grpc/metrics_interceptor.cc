@@ -10,6 +10,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "grpcpp/server_context.h"
+#include "runtime/grpc/status.h"
 #include "runtime/log/log.h"
 #include "runtime/metrics/metrics.h"
 
@@ -53,15 +54,6 @@ const char* TypeName(grpc::experimental::ServerRpcInfo::Type type) {
   return "unary";
 }
 
-const char* CodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {
-      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
-      "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
-      "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : "Unknown";
-}
-
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit MetricsInterceptor(grpc::experimental::ServerRpcInfo* info)
@@ -95,7 +87,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
           .Add({{"grpc_service", service_},
                 {"grpc_method", method_},
                 {"grpc_type", type_},
-                {"grpc_code", CodeName(status.error_code())}})
+                {"grpc_code", GrpcCodeName(static_cast<int>(status.error_code()))}})
           .Increment();
       static const prometheus::Histogram::BucketBoundaries kBuckets = {
           0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -114,7 +106,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
                "grpc_call",
                {{"method", method_},
                 {"grpc_service", service_},
-                {"code", CodeName(code)},
+                {"code", GrpcCodeName(static_cast<int>(code))},
                 {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start_)},
                 {"request_id", request_id_},
                 {"trace_id", trace_id_}});

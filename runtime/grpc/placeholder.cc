@@ -22,8 +22,7 @@ int RunPlaceholderService(int argc, char** argv, const std::string& name, int de
   if (absl::Status s = pg::MigrateAtStart(
           pg.connection, {{"messaging", &messaging::MessagingMigrations()}}, absl::Seconds(60));
       !s.ok()) {
-    log::Error("migrations_failed", {{"error", s.message()}});
-    return 1;
+    return StartFailed("migrations_failed", s);
   }
   log::Warn("service_not_implemented_yet", {{"service", name}});
   return ServeUntilSignal(name, serve, {service});

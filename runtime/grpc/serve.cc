@@ -26,7 +26,8 @@ void ReadServeConfig(config::Reader& r, int default_grpc_port, int default_metri
 
 int ExitCodeForConfigError(const std::string& name, const absl::Status& status) {
   const bool help = status.code() == absl::StatusCode::kCancelled;
-  std::fprintf(help ? stdout : stderr, "%s: %s\n", name.c_str(), std::string(status.message()).c_str());
+  std::fprintf(help ? stdout : stderr, "%s: %s\n", name.c_str(),
+               std::string(status.message()).c_str());
   return help ? 0 : 2;
 }
 
@@ -36,19 +37,18 @@ void InitLogging(const std::string& name, const ServeConfig& config) {
   log::Init(name, level);
 }
 
+int StartFailed(const std::string& event, const absl::Status& status) {
+  log::Error(event, {{"error", status.message()}});
+  return 1;
+}
+
 int ServeUntilSignal(const std::string& name, const ServeConfig& config,
                      const std::vector<grpc::Service*>& services,
                      const std::function<void()>& on_drained) {
   auto exposer = metrics::StartExposer(config.metrics_address, config.metrics_port);
-  if (!exposer.ok()) {
-    log::Error("metrics_failed", {{"error", exposer.status().message()}});
-    return 1;
-  }
+  if (!exposer.ok()) return StartFailed("metrics_failed", exposer.status());
   auto server = GrpcServer::Start(config.grpc_address, services);
-  if (!server.ok()) {
-    log::Error("grpc_failed", {{"error", server.status().message()}});
-    return 1;
-  }
+  if (!server.ok()) return StartFailed("grpc_failed", server.status());
   log::Info(name + "_ready",
             {{"grpc_port", (*server)->port()}, {"metrics_port", metrics::ExposerPort(**exposer)}});
   const int sig = WaitForTerminationSignal();

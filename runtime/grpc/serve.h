@@ -45,6 +45,10 @@ int ExitCodeForConfigError(const std::string& name, const absl::Status& status);
 
 void InitLogging(const std::string& name, const ServeConfig& config);
 
+// Logs a start-up failure as `event` with the status's message and returns
+// the exit code (1): `if (!s.ok()) return StartFailed("migrations_failed", s);`
+int StartFailed(const std::string& event, const absl::Status& status);
+
 // Starts the metrics exposer and the gRPC server, logs "<name>_ready" with
 // both ports, waits for SIGTERM/SIGINT, drains (health NOT_SERVING, in-flight
 // calls finish within drain_timeout), runs `on_drained` (stop executors,

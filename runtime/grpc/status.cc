@@ -18,6 +18,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   }
 }
 
+const char* GrpcCodeName(int code) {
+  static constexpr const char* kNames[] = {
+      "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+      "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+      "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+  return code >= 0 && code < 17 ? kNames[code] : "Unknown";
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());

@@ -11,6 +11,10 @@ namespace agora::runtime::grpc_server {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The metric-label name of a code, as go-grpc-prometheus spells it ("OK",
+// "NotFound", ...); "Unknown" for numbers outside the enum.
+const char* GrpcCodeName(int code);
+
 // The reverse, for clients: keeps code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
