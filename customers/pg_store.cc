@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/pg/exec.h"
+#include "runtime/status/reason.h"
 
 namespace agora::customers {
 namespace {
@@ -59,7 +60,7 @@ absl::StatusOr<Customer> PgStore::CreateCustomer(const NewAccount& a) {
         Exec(tx, kInsertCustomer, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles))[0]);
   });
   if (c.status().code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError("an account with this email exists");
+    return runtime::status::WithReason(absl::AlreadyExistsError("an account with this email exists"), "EMAIL_TAKEN");
   }
   return c;
 }
@@ -209,7 +210,8 @@ absl::StatusOr<int64_t> PgStore::TopUp(const std::string& customer_id, int64_t a
       // A repeat: the first request (committed by now: the insert waited) answers.
       pqxx::result first = Exec(tx, kKeyAnswer, customer_id, key);
       if (first[0][0].as<int64_t>() != amount_cents) {
-        return absl::AlreadyExistsError("this idempotency key was used for another amount");
+        return runtime::status::WithReason(absl::AlreadyExistsError("this idempotency key was used for another amount"),
+                                             "IDEMPOTENCY_KEY_REUSED");
       }
       return first[0][1].as<int64_t>();
     }
@@ -357,8 +359,9 @@ absl::StatusOr<std::vector<CartLine>> PgStore::SetCartItem(const std::string& cu
     }
     std::vector<CartLine> lines = Lines(Exec(tx, kCart, customer_id));
     if (static_cast<int>(lines.size()) > kMaxCartProducts) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("a cart holds at most ", kMaxCartProducts, " products"));
+      return runtime::status::WithReason(
+          absl::FailedPreconditionError(absl::StrCat("a cart holds at most ", kMaxCartProducts, " products")),
+          "CART_FULL");
     }
     return lines;
   });

@@ -175,9 +175,9 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   // Composite routes, declared in fanout.cc.
   if (const std::string id = FanoutId(ProductDetails(), request.path); !id.empty()) {
     const std::string route = "/v1/products/{id}/details";
-    if (request.method != "GET") {
+    if (request.method != "GET" && request.method != "HEAD") {
       HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
-      r.Set("Allow", "GET");
+      r.Set("Allow", "GET, HEAD");
       return fail(route, std::move(r));
     }
     // Public: a valid token adds the caller's favourite flag.
@@ -201,7 +201,10 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
 
   RouteMatch match;
   std::vector<std::string> allowed;
-  switch (routes_.Find(request.method, request.path, &match, &allowed)) {
+  // HEAD is GET without the body (the HTTP server drops it).
+  const bool head = request.method == "HEAD";
+  static const std::string kGet = "GET";
+  switch (routes_.Find(head ? kGet : request.method, request.path, &match, &allowed)) {
     case RouteTable::Outcome::kNotFound:
       return fail("unmatched", GatewayError(404, 5, "no route for " + request.path));
     case RouteTable::Outcome::kMethodNotAllowed: {
@@ -240,6 +243,11 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     return fail(route, ErrorResponse(grpc_request.status()));
   }
   if (binding.method->server_streaming()) {
+    if (head) {
+      HttpResponse r = GatewayError(405, 12, "HEAD is not allowed on an event stream");
+      r.Set("Allow", "GET");
+      return fail(route, std::move(r));
+    }
     return Stream(binding, std::move(*grpc_request), request, std::move(base), exchange);
   }
   Unary(binding, std::move(*grpc_request), request, std::move(base),
@@ -262,7 +270,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
     if (code != 0) {
-      HttpResponse error = ErrorResponse(code, message);
+      HttpResponse error = ErrorResponse(code, message, DetailsJson(response));
       for (auto& h : base.headers) error.headers.push_back(h);
       return finish(std::move(error));
     }
@@ -294,7 +302,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   SseCall call;
   call.binding = &binding;
   call.request = std::move(grpc_request);
-  call.timeout = options_.stream_timeout;
+  call.timeout = std::min(options_.stream_timeout, ClientTimeout(request));
   for (const char* h : {"authorization", "traceparent", "tracestate"}) {
     if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
   }

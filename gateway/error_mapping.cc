@@ -1,6 +1,9 @@
 #include "gateway/error_mapping.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "agora/api/v1/errors.pb.h"
+#include "google/rpc/status.pb.h"
 #include "runtime/log/log.h"
 
 namespace agora::gateway {
@@ -26,6 +29,28 @@ int HttpStatusFromGrpcCode(int code) {
     case 16: return 401;   // UNAUTHENTICATED
     default: return 500;
   }
+}
+
+std::string DetailsJson(std::string_view status_details) {
+  if (status_details.empty()) return "[]";
+  // Used, so that the linker keeps errors.pb.o and the type is in the
+  // generated pool that the JSON printer resolves "@type" against.
+  static const bool kErrorInfoKnown = agora::api::v1::ErrorInfo::descriptor() != nullptr;
+  if (!kErrorInfoKnown) return "[]";
+  google::rpc::Status status;
+  if (!status.ParseFromArray(status_details.data(), static_cast<int>(status_details.size()))) return "[]";
+  std::string out = "[";
+  for (const google::protobuf::Any& any : status.details()) {
+    std::string one;
+    if (!google::protobuf::util::MessageToJsonString(any, &one).ok()) {
+      one = "{\"@type\":";
+      runtime::log::AppendJsonString(any.type_url(), &one);
+      one += "}";
+    }
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", one);
+  }
+  out += "]";
+  return out;
 }
 
 HttpResponse GatewayError(int http_status, int grpc_code, std::string_view message) {

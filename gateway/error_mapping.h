@@ -19,6 +19,12 @@ int HttpStatusFromGrpcCode(int grpc_code);
 HttpResponse ErrorResponse(int grpc_code, std::string_view message,
                            std::string_view details_json = "[]");
 
+// The `details` array of an error body from the binary google.rpc.Status a
+// backend sent in its trailer: each detail printed with protobuf's JSON
+// mapping ({"@type": ..., fields}); a detail of a type this binary does not
+// know keeps only its "@type". "[]" when there are none.
+std::string DetailsJson(std::string_view status_details);
+
 // The same from a Status (its code and message).
 HttpResponse ErrorResponse(const absl::Status& status);
 

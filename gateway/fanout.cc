@@ -124,7 +124,7 @@ void RunFanout(const Fanout& fanout, const std::string& id, bool signed_in,
       if (code == -1) continue;
       if (code != 0) {
         if (part.required) {
-          respond(ErrorResponse(code, gather->messages[i]));
+          respond(ErrorResponse(code, gather->messages[i], DetailsJson(gather->values[i])));
           return;
         }
         if (std::find(degraded.begin(), degraded.end(), part.backend) == degraded.end()) {
@@ -154,7 +154,7 @@ void RunFanout(const Fanout& fanout, const std::string& id, bool signed_in,
         absl::MutexLock lock(&gather->mu);
         gather->codes[i] = code;
         gather->messages[i] = std::move(message);
-        if (code == 0) gather->values[i] = part.render(response);
+        gather->values[i] = code == 0 ? part.render(response) : std::move(response);  // details on errors
       }
       if (gather->pending.fetch_sub(1) == 1) finish();
     });

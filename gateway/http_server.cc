@@ -145,6 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ++requests_;
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     HttpRequest r;
     r.method = std::string(req.method_string());
     const std::string_view target(req.target().data(), req.target().size());
@@ -187,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
+    if (head_) res->body().clear();  // HEAD: GET's headers, Content-Length included, no body
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
@@ -238,6 +240,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
   bool keep_alive_ = true;
+  bool head_ = false;
   bool closed_ = false;
   bool streaming_ = false;
   bool finishing_ = false;

@@ -64,7 +64,8 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
     const int code = static_cast<int>(status.error_code());
     if (writer_ == nullptr) {
       // Nothing streamed yet: an ordinary answer.
-      HttpResponse r = code == 0 ? call_.head : ErrorResponse(code, status.error_message());
+      HttpResponse r =
+          code == 0 ? call_.head : ErrorResponse(code, status.error_message(), DetailsJson(status.error_details()));
       if (code == 0) {
         r.Set("Content-Type", "text/event-stream");
       } else {
@@ -74,7 +75,7 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
       exchange_.respond(std::move(r));
     } else {
       if (code != 0 && status.error_code() != grpc::StatusCode::CANCELLED) {
-        const HttpResponse e = ErrorResponse(code, status.error_message());
+        const HttpResponse e = ErrorResponse(code, status.error_message(), DetailsJson(status.error_details()));
         writer_->Write(absl::StrCat("event: error\ndata: ", e.body, "\n\n"));
       }
       writer_->Finish();

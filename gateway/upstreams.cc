@@ -72,12 +72,19 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
     done(12, "no backend serves " + call.service, "");
     return;
   }
+  // A deadline that has passed already (a client's tiny Grpc-Timeout) fails
+  // here, deterministically, instead of racing the backend's answer.
+  const absl::Time deadline = absl::Now() + call.timeout;
+  if (deadline <= absl::Now()) {
+    done(4, "deadline exceeded before the backend was called", "");
+    return;
+  }
   auto* f = new InFlight;
   f->done = std::move(done);
   f->service = call.service;
   f->method = call.method;
   f->start = absl::Now();
-  f->ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(call.timeout));
+  f->ctx.set_deadline(absl::ToChronoTime(deadline));
   for (const auto& [k, v] : call.metadata) f->ctx.AddMetadata(k, v);
   grpc::Slice slice(call.request);
   f->request = grpc::ByteBuffer(&slice, 1);
@@ -95,7 +102,9 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
                     m.seconds.Add({{"grpc_service", f->service}}, kBuckets)
                         .Observe(absl::ToDoubleSeconds(absl::Now() - f->start));
-                    f->done(code, status.error_message(), code == 0 ? runtime::grpc_client::ByteBufferToString(f->response) : "");
+                    f->done(code, status.error_message(),
+                            code == 0 ? runtime::grpc_client::ByteBufferToString(f->response)
+                                      : status.error_details());
                   });
 }
 

@@ -27,7 +27,9 @@ struct UpstreamCall {
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
-// grpc_code 0 means OK and `response` holds the serialized answer.
+// grpc_code 0 means OK and `response` holds the serialized answer; on an
+// error `response` holds the status details the backend sent (a serialized
+// google.rpc.Status from the grpc-status-details-bin trailer; often empty).
 using UpstreamDone = std::function<void(int grpc_code, std::string message, std::string response)>;
 
 class Upstreams final {

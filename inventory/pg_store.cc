@@ -11,6 +11,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/pg/exec.h"
 #include "runtime/pg/migrations.h"
+#include "runtime/status/reason.h"
 
 namespace agora::inventory {
 namespace {
@@ -140,7 +141,8 @@ absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p) {
         runtime::pg::Exec(tx, kInsert, id, p.sku, p.name, p.description, p.price_cents, p.stock)[0]);
   });
   if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(absl::StrCat("a product with sku '", p.sku, "' exists"));
+    return runtime::status::WithReason(
+        absl::AlreadyExistsError(absl::StrCat("a product with sku '", p.sku, "' exists")), "SKU_TAKEN");
   }
   return created;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
+#include "runtime/status/reason.h"
 
 namespace agora::orders {
 namespace {
@@ -46,8 +47,10 @@ const char* EventName(Event e) {
 }
 
 absl::Status Refused(Status current, Event event) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot ", EventName(event), " an order that is ", StatusName(current)));
+  return runtime::status::WithReason(
+      absl::FailedPreconditionError(
+          absl::StrCat("cannot ", EventName(event), " an order that is ", StatusName(current))),
+      "INVALID_ORDER_STATUS");
 }
 
 constexpr Step Set(Status s) { return Step{Effect::kSetStatus, s}; }
@@ -175,9 +178,11 @@ absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,
     priced.lines.push_back(Line{line.product_id, line.quantity, it->second});
   }
   if (!missing.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(missing.size() == 1 ? "product " : "products ", absl::StrJoin(missing, ", "),
-                     missing.size() == 1 ? " is" : " are", " unknown or no longer sold"));
+    return runtime::status::WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat(missing.size() == 1 ? "product " : "products ", absl::StrJoin(missing, ", "),
+                         missing.size() == 1 ? " is" : " are", " unknown or no longer sold")),
+        "PRODUCT_UNAVAILABLE");
   }
   if (overflow) {
     return absl::InvalidArgumentError("the order total exceeds the largest amount representable");

@@ -8,6 +8,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/outbox.h"
 #include "runtime/pg/exec.h"
+#include "runtime/status/reason.h"
 
 namespace agora::orders {
 namespace {
@@ -160,8 +161,9 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
       std::optional<KeyedOrder> earlier = Keyed(Exec(tx, kFindKeyed, n.customer_id, n.idempotency_key));
       if (!earlier.has_value()) return absl::AbortedError("idempotency key row vanished");
       if (earlier->request_hash != n.request_hash) {
-        return absl::AlreadyExistsError(
-            "this idempotency key was already used for a different order request");
+        return runtime::status::WithReason(
+            absl::AlreadyExistsError("this idempotency key was already used for a different order request"),
+            "IDEMPOTENCY_KEY_REUSED");
       }
       return CreateResult{std::move(earlier->order), false};
     }

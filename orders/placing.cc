@@ -1,6 +1,7 @@
 #include "orders/placing.h"
 
 #include "runtime/ids/uuid.h"
+#include "runtime/status/reason.h"
 
 namespace agora::orders {
 
@@ -30,8 +31,9 @@ absl::StatusOr<CreateResult> OrderPlacer::Place(const PlaceRequest& request,
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
       if ((*earlier)->request_hash != hash) {
-        return absl::AlreadyExistsError(
-            "this idempotency key was already used for a different order request");
+        return runtime::status::WithReason(
+            absl::AlreadyExistsError("this idempotency key was already used for a different order request"),
+            "IDEMPOTENCY_KEY_REUSED");
       }
       return CreateResult{std::move((*earlier)->order), false};
     }

@@ -6,6 +6,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/inbox.h"
 #include "runtime/pg/exec.h"
+#include "runtime/status/reason.h"
 
 namespace agora::reviews {
 namespace {
@@ -107,13 +108,14 @@ absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review) {
   const std::string id = runtime::ids::NewUuid();
   return pool_.Transact<Review>([&](Tx& tx) -> absl::StatusOr<Review> {
     if (runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
-      return absl::FailedPreconditionError(kNotABuyerMessage);
+      return runtime::status::WithReason(absl::FailedPreconditionError(kNotABuyerMessage), "PURCHASE_REQUIRED");
     }
     pqxx::result inserted =
         runtime::pg::Exec(tx, kInsertReview, id, review.product_id, review.customer_id,
                           review.author_name, review.rating, review.text);
     if (inserted.empty()) {
-      return absl::AlreadyExistsError("you have already reviewed this product");
+      return runtime::status::WithReason(absl::AlreadyExistsError("you have already reviewed this product"),
+                                         "ALREADY_REVIEWED");
     }
     runtime::pg::Exec(tx, kAddToSummary, review.product_id, review.rating);
     return ToReview(inserted[0]);

@@ -7,6 +7,7 @@
 #include "reviews/review.h"
 #include "runtime/auth/authorized_call.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/status/reason.h"
 
 namespace agora::reviews {
 namespace {
@@ -80,7 +81,9 @@ grpc::ServerUnaryReactor* ReviewsService::CreateReview(grpc::CallbackServerConte
         }
         // Purchases are recorded by customer id: a subject that is not one
         // has none.
-        if (!IsUuid(caller.customer_id)) return absl::FailedPreconditionError(kNotABuyerMessage);
+        if (!IsUuid(caller.customer_id)) {
+          return runtime::status::WithReason(absl::FailedPreconditionError(kNotABuyerMessage), "PURCHASE_REQUIRED");
+        }
         // Asked before the transaction, so that no lock waits on customers.
         absl::StatusOr<std::string> name = profiles_.DisplayName(caller.customer_id, ctx);
         if (!name.ok()) return name.status();

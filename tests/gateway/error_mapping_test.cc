@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "agora/api/v1/errors.pb.h"
 #include "gateway/error_mapping.h"
+#include "google/rpc/status.pb.h"
 
 namespace agora::gateway {
 namespace {
@@ -34,6 +36,28 @@ TEST_CASE("an error body is JSON with code, message and details; 401 and 429 add
   CHECK(retry);
   const HttpResponse detailed = ErrorResponse(3, "bad", R"([{"field":"x"}])");
   CHECK(nlohmann::json::parse(detailed.body)["details"][0]["field"] == "x");
+}
+
+TEST_CASE("status details from a backend are printed with protobuf's JSON mapping", "[unit]") {
+  CHECK(DetailsJson("") == "[]");
+  CHECK(DetailsJson("\xff\xff not a status") == "[]");
+  google::rpc::Status status;
+  status.set_code(6);
+  agora::api::v1::ErrorInfo info;
+  info.set_reason("EMAIL_TAKEN");
+  info.set_domain("agora");
+  status.add_details()->PackFrom(info);
+  google::protobuf::Any* unknown = status.add_details();
+  unknown->set_type_url("type.googleapis.com/some.unknown.Type");
+  unknown->set_value("\x08\x01");
+  const auto details = nlohmann::json::parse(DetailsJson(status.SerializeAsString()));
+  REQUIRE(details.size() == 2);
+  CHECK(details[0]["@type"] == "type.googleapis.com/agora.api.v1.ErrorInfo");
+  CHECK(details[0]["reason"] == "EMAIL_TAKEN");
+  CHECK(details[0]["domain"] == "agora");
+  CHECK(details[1] == nlohmann::json{{"@type", "type.googleapis.com/some.unknown.Type"}});
+  const HttpResponse r = ErrorResponse(6, "taken", DetailsJson(status.SerializeAsString()));
+  CHECK(nlohmann::json::parse(r.body)["details"][0]["reason"] == "EMAIL_TAKEN");
 }
 
 }  // namespace

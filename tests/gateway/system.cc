@@ -36,6 +36,7 @@ System::System() {
   auto start = [&](const char* name, const char* binary, std::vector<std::string> flags) {
     dbs_.push_back(std::make_unique<TestDatabase>(name));
     services_.push_back(std::make_unique<ServiceProcess>(binary, name, *dbs_.back(), flags));
+    addresses_[name] = services_.back()->address();
     return services_.back()->address();
   };
   const std::string customers = start("customers", AGORA_CUSTOMERS_BINARY,

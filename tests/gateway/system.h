@@ -34,6 +34,10 @@ class System {
   // A product created by the administrator; returns its id.
   std::string NewProduct(int64_t price_cents, int64_t stock);
 
+  // The gRPC address of a backend ("customers", "inventory", "orders", ...),
+  // for tests that play the saga's part through the internal methods.
+  const std::string& address(const std::string& service) const { return addresses_.at(service); }
+
   // Starts a second gateway in front of the same backends with extra flags
   // (e.g. a tiny rate limit); returns its HTTP port.
   int ExtraGateway(const std::vector<std::string>& flags);
@@ -50,6 +54,7 @@ class System {
   std::vector<std::unique_ptr<ChildProcess>> gateways_;
   std::map<int, std::pair<ChildProcess*, std::string>> by_port_;  // port -> process, log
   std::vector<std::string> gateway_flags_;
+  std::map<std::string, std::string> addresses_;
   int http_port_ = 0;
   std::string admin_token_;
   int customers_made_ = 0;

@@ -1,0 +1,331 @@
+// The rest of API.md's routes over HTTP: sign-out, cart, favourites, the
+// order life cycle after the saga's steps, reviews of a purchase, error
+// details, HEAD, stream errors. Until the saga coordinator exists, the test
+// plays its part through the services' internal gRPC methods (debit,
+// reserve, approve), exactly the calls the saga will make.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agora/customers/v1/customers.grpc.pb.h"
+#include "agora/inventory/v1/inventory.grpc.pb.h"
+#include "agora/orders/v1/orders.grpc.pb.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/grpc/client.h"
+#include "runtime/ids/uuid.h"
+#include "tests/gateway/system.h"
+
+namespace agora::gateway {
+namespace {
+
+using agora::testing::HttpResult;
+using agora::testing::System;
+using json = nlohmann::json;
+
+int64_t Int64(const json& v) { return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>(); }
+
+json Body(const HttpResult& r) {
+  INFO(r.status << " " << r.body);
+  return json::parse(r.body);
+}
+
+void RequireError(const HttpResult& r, int status, int code, const std::string& reason = "") {
+  INFO(r.status << " " << r.body);
+  REQUIRE(r.status == status);
+  const json b = Body(r);
+  CHECK(b["code"] == code);
+  CHECK(b["message"].is_string());
+  REQUIRE(b["details"].is_array());
+  if (!reason.empty()) {
+    REQUIRE(b["details"].size() == 1);
+    CHECK(b["details"][0]["@type"] == "type.googleapis.com/agora.api.v1.ErrorInfo");
+    CHECK(b["details"][0]["reason"] == reason);
+    CHECK(b["details"][0]["domain"] == "agora");
+  }
+}
+
+// What the saga does for an order that goes through: reserve the stock,
+// debit the balance, approve. Each call must succeed.
+void ApproveLikeTheSaga(const json& order) {
+  System& s = System::Get();
+  const std::string id = order["id"];
+  {
+    agora::inventory::v1::ReserveStockRequest req;
+    req.set_order_id(id);
+    for (const json& item : order["items"]) {
+      auto* line = req.add_lines();
+      line->set_product_id(item["productId"]);
+      line->set_quantity(Int64(item["quantity"]));
+    }
+    agora::inventory::v1::ReserveStockResponse resp;
+    auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
+    const grpc::Status st = agora::inventory::v1::Inventory::NewStub(
+                                runtime::grpc_client::NewChannel(s.address("inventory")))
+                                ->ReserveStock(ctx.get(), req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    REQUIRE(resp.outcome() == agora::inventory::v1::ReserveStockResponse::RESERVED);
+  }
+  {
+    agora::customers::v1::DebitBalanceRequest req;
+    req.set_order_id(id);
+    req.set_customer_id(order["customerId"]);
+    req.set_amount_cents(Int64(order["totalCents"]));
+    agora::customers::v1::DebitBalanceResponse resp;
+    auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
+    const grpc::Status st = agora::customers::v1::Customers::NewStub(
+                                runtime::grpc_client::NewChannel(s.address("customers")))
+                                ->DebitBalance(ctx.get(), req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    REQUIRE(resp.outcome() == agora::customers::v1::DebitBalanceResponse::DEBITED);
+  }
+  agora::orders::v1::ApproveOrderRequest req;
+  req.set_order_id(id);
+  agora::orders::v1::Order resp;
+  auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
+  const grpc::Status st =
+      agora::orders::v1::Orders::NewStub(runtime::grpc_client::NewChannel(s.address("orders")))
+          ->ApproveOrder(ctx.get(), req, &resp);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+}
+
+json PlaceOrder(const std::string& token, const std::string& product, int quantity) {
+  const HttpResult r = System::Get().Call(
+      "POST", "/v1/orders", json{{"items", {{{"productId", product}, {"quantity", quantity}}}}}.dump(), token);
+  REQUIRE(r.status == 202);
+  return Body(r);
+}
+
+TEST_CASE("logout revokes that login's refresh family and leaves the others working", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string email = Body(s.Call("GET", "/v1/customers/me", "", token))["email"];
+  auto login = [&] {
+    const HttpResult r = s.Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "password123"}}.dump());
+    REQUIRE(r.status == 200);
+    return Body(r);
+  };
+  const json first = login();
+  const json second = login();
+  const HttpResult out = s.Call("POST", "/v1/auth:logout", json{{"refreshToken", first["refreshToken"]}}.dump());
+  REQUIRE(out.status == 200);
+  CHECK(Body(out) == json::object());
+  RequireError(s.Call("POST", "/v1/auth:refresh", json{{"refreshToken", first["refreshToken"]}}.dump()), 401, 16);
+  const HttpResult other = s.Call("POST", "/v1/auth:refresh", json{{"refreshToken", second["refreshToken"]}}.dump());
+  CHECK(other.status == 200);
+  CHECK(Body(other)["tokenType"] == "Bearer");
+}
+
+TEST_CASE("a domain error carries its reason in details", "[e2e]") {
+  System& s = System::Get();
+  const std::string email = agora::testing::UniqueName("dup") + "@example.com";
+  const std::string body = json{{"email", email}, {"password", "password123"}}.dump();
+  REQUIRE(s.Call("POST", "/v1/auth:register", body).status == 201);
+  RequireError(s.Call("POST", "/v1/auth:register", body), 409, 6, "EMAIL_TAKEN");
+  const std::string sku = agora::testing::UniqueName("SKU");
+  const std::string product = json{{"sku", sku}, {"name", "n"}, {"priceCents", 1}, {"stock", 1}}.dump();
+  REQUIRE(s.Call("POST", "/v1/products", product, s.admin_token()).status == 201);
+  RequireError(s.Call("POST", "/v1/products", product, s.admin_token()), 409, 6, "SKU_TAKEN");
+}
+
+TEST_CASE("the cart and favourites: read, change, remove; bad input is 400; no token is 401", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string a = s.NewProduct(100, 5);
+  const std::string b = s.NewProduct(200, 5);
+  CHECK(Body(s.Call("GET", "/v1/customers/me/cart", "", token))["items"].empty());
+  REQUIRE(s.Call("PUT", "/v1/customers/me/cart/items/" + a, R"({"quantity":2})", token).status == 200);
+  REQUIRE(s.Call("PUT", "/v1/customers/me/cart/items/" + b, R"({"quantity":1})", token).status == 200);
+  CHECK(Body(s.Call("GET", "/v1/customers/me/cart", "", token))["items"].size() == 2);
+  const HttpResult zero = s.Call("PUT", "/v1/customers/me/cart/items/" + a, R"({"quantity":0})", token);
+  REQUIRE(zero.status == 200);
+  REQUIRE(Body(zero)["items"].size() == 1);
+  CHECK(Body(zero)["items"][0]["productId"] == b);
+  RequireError(s.Call("PUT", "/v1/customers/me/cart/items/" + a, R"({"quantity":-1})", token), 400, 3);
+  RequireError(s.Call("PUT", "/v1/customers/me/cart/items/" + a, R"({"quantity":"many"})", token), 400, 3);
+  RequireError(s.Call("GET", "/v1/customers/me/cart"), 401, 16);
+
+  REQUIRE(s.Call("PUT", "/v1/customers/me/favorites/" + a, "", token).status == 200);
+  REQUIRE(s.Call("PUT", "/v1/customers/me/favorites/" + b, "", token).status == 200);
+  const HttpResult removed = s.Call("DELETE", "/v1/customers/me/favorites/" + a, "", token);
+  REQUIRE(removed.status == 200);
+  CHECK(Body(removed) == json::object());
+  CHECK(Body(s.Call("GET", "/v1/customers/me/favorites", "", token))["productIds"] == json::array({b}));
+  RequireError(s.Call("GET", "/v1/customers/me/favorites"), 401, 16);
+}
+
+TEST_CASE("an order from the cart takes the cart's lines; an overflowing total is 400", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string a = s.NewProduct(150, 5);
+  const std::string b = s.NewProduct(20, 5);
+  REQUIRE(s.Call("PUT", "/v1/customers/me/cart/items/" + a, R"({"quantity":2})", token).status == 200);
+  REQUIRE(s.Call("PUT", "/v1/customers/me/cart/items/" + b, R"({"quantity":3})", token).status == 200);
+  const HttpResult r = s.Call("POST", "/v1/orders", R"({"fromCart":true})", token);
+  REQUIRE(r.status == 202);
+  const json order = Body(r);
+  CHECK(order["items"].size() == 2);
+  CHECK(order["totalCents"] == "360");
+  CHECK(order["status"] == "PENDING");
+  const std::string huge = s.NewProduct(int64_t{4611686018427387904}, 5);  // 2^62
+  RequireError(s.Call("POST", "/v1/orders", json{{"items", {{{"productId", huge}, {"quantity", 2}}}}}.dump(), token),
+               400, 3);
+  RequireError(s.Call("POST", "/v1/orders",
+                      json{{"items", {{{"productId", runtime::ids::NewUuid()}, {"quantity", 1}}}}}.dump(), token),
+               400, 9, "PRODUCT_UNAVAILABLE");
+  RequireError(s.Call("POST", "/v1/orders", R"({"items":[{"productId":"x","quantity":1001}]})", token), 400, 3);
+  RequireError(s.Call("GET", "/v1/orders"), 401, 16);
+}
+
+TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified review", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(300, 10);
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":2000})", token).status == 200);
+  // No purchase yet: reviews refuse, with the reason.
+  RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":5,"text":"great"})", token), 400,
+               9, "PURCHASE_REQUIRED");
+
+  const json shipped = PlaceOrder(token, product, 2);
+  ApproveLikeTheSaga(shipped);
+  const std::string path = "/v1/orders/" + shipped["id"].get<std::string>();
+  CHECK(Body(s.Call("GET", path, "", token))["status"] == "APPROVED");
+  CHECK(Body(s.Call("GET", "/v1/products/" + product))["stock"] == "8");
+  const json ledger = Body(s.Call("GET", "/v1/customers/me/ledger", "", token));
+  REQUIRE(ledger["entries"].size() == 2);
+  CHECK(ledger["entries"][0]["kind"] == "ORDER_DEBIT");
+  CHECK(ledger["entries"][0]["amountCents"] == "-600");
+  CHECK(ledger["entries"][0]["orderId"] == shipped["id"]);
+  CHECK(ledger["entries"][1]["kind"] == "TOP_UP");
+  CHECK(Body(s.Call("GET", "/v1/customers/me", "", token))["balanceCents"] == "1400");
+  const json paged = Body(s.Call("GET", "/v1/customers/me/ledger?pageSize=1", "", token));
+  CHECK(paged["entries"].size() == 1);
+  CHECK_FALSE(paged["nextPageToken"].get<std::string>().empty());
+
+  const HttpResult ship = s.Call("POST", path + ":ship", "", s.admin_token());
+  REQUIRE(ship.status == 200);
+  CHECK(Body(ship)["status"] == "SHIPPED");
+  RequireError(s.Call("POST", path + ":ship", "", s.admin_token()), 400, 9, "INVALID_ORDER_STATUS");
+  RequireError(s.Call("POST", path + ":cancel", "", token), 400, 9, "INVALID_ORDER_STATUS");
+  // A watch of a shipped order answers its state and ends the stream.
+  const std::string raw = agora::testing::HttpRaw(
+      s.http_port(),
+      "GET " + path + ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + token + "\r\n\r\n",
+      /*timeout_ms=*/10000);
+  CHECK(raw.find("\"status\":\"SHIPPED\"") != std::string::npos);
+  CHECK(raw.size() >= 5);
+  CHECK(raw.substr(raw.size() - 5) == "0\r\n\r\n");  // the last chunk: the server ended it
+
+  const json cancelled = PlaceOrder(token, product, 1);
+  ApproveLikeTheSaga(cancelled);
+  const HttpResult cancel = s.Call("POST", "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel", "", token);
+  REQUIRE(cancel.status == 200);
+  CHECK(Body(cancel)["status"] == "CANCELLING");
+  const auto [other, other_token] = s.NewCustomer();
+  RequireError(s.Call("POST", "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel", "", other_token), 404, 5);
+
+  // The purchase reaches reviews over Kafka (agora.orders.events).
+  HttpResult review;
+  REQUIRE(agora::testing::Eventually([&] {
+    review = s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":4,"text":"solid mug"})", token);
+    return review.status != 400;
+  }));
+  REQUIRE(review.status == 201);
+  const json created = Body(review);
+  CHECK(review.Header("location") == "/v1/reviews/" + created["id"].get<std::string>());
+  CHECK(created["verifiedPurchase"] == true);
+  CHECK(created["authorName"] == "Cus");
+  RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":5,"text":"again"})", token), 409,
+               6, "ALREADY_REVIEWED");
+  const json rating = Body(s.Call("GET", "/v1/products/" + product + "/rating"));
+  CHECK(rating["count"] == "1");
+  CHECK(rating["average"] == 4.0);
+  const json listed = Body(s.Call("GET", "/v1/products/" + product + "/reviews"));
+  REQUIRE(listed["reviews"].size() == 1);
+  CHECK(listed["reviews"][0]["text"] == "solid mug");
+  CHECK(Body(s.Call("GET", "/v1/products/" + product + "/details"))["topReviews"].size() == 1);
+  const std::string review_path = "/v1/reviews/" + created["id"].get<std::string>();
+  RequireError(s.Call("DELETE", review_path, "", other_token), 403, 7);
+  RequireError(s.Call("DELETE", review_path), 401, 16);
+  const HttpResult deleted = s.Call("DELETE", review_path, "", token);
+  REQUIRE(deleted.status == 200);
+  CHECK(Body(deleted) == json::object());
+  CHECK(Body(s.Call("GET", "/v1/products/" + product + "/rating"))["count"] == "0");
+  RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":0,"text":"x"})", token), 400, 3);
+  RequireError(s.Call("POST", "/v1/products/" + product + "/reviews",
+                      json{{"rating", 3}, {"text", std::string(4001, 'x')}}.dump(), token),
+               400, 3);
+}
+
+TEST_CASE("admin routes refuse customers with 403 and anonymous callers with 401", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string product = s.NewProduct(100, 1);
+  const std::string saga = runtime::ids::NewUuid();
+  const std::vector<std::pair<std::string, std::string>> admin_only = {
+      {"PATCH", "/v1/products/" + product},
+      {"DELETE", "/v1/products/" + product},
+      {"POST", "/v1/products/" + product + ":restock"},
+      {"POST", "/v1/orders/" + runtime::ids::NewUuid() + ":ship"},
+      {"GET", "/v1/admin/sagas"},
+      {"GET", "/v1/admin/sagas/" + saga},
+      {"POST", "/v1/admin/sagas/" + saga + ":retry"},
+      {"POST", "/v1/admin/sagas/" + saga + ":abort"}};
+  for (const auto& [method, target] : admin_only) {
+    INFO(method << " " << target);
+    const std::string body = method == "GET" || method == "DELETE" ? "" : "{}";
+    RequireError(s.Call(method, target, body, token), 403, 7);
+    RequireError(s.Call(method, target, body), 401, 16);
+  }
+  RequireError(s.Call("POST", "/v1/products/" + product + ":restock", R"({"quantity":0})", s.admin_token()), 400, 3);
+  RequireError(s.Call("PATCH", "/v1/products/" + runtime::ids::NewUuid(), R"({"name":"x"})", s.admin_token()), 404, 5);
+  const json capped = Body(s.Call("GET", "/v1/products?pageSize=1000"));
+  CHECK(capped["products"].size() <= 100);
+}
+
+TEST_CASE("HEAD answers a GET route's status and headers without a body", "[e2e]") {
+  System& s = System::Get();
+  const std::string product = s.NewProduct(100, 1);
+  const std::string raw = agora::testing::HttpRaw(
+      s.http_port(), "HEAD /v1/products/" + product + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  REQUIRE(raw.rfind("HTTP/1.1 200", 0) == 0);
+  const size_t end = raw.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  CHECK(raw.size() == end + 4);  // nothing after the headers
+  const std::string get = s.Call("GET", "/v1/products/" + product).body;
+  CHECK(raw.find("Content-Length: " + std::to_string(get.size())) != std::string::npos);
+  CHECK(s.Call("HEAD", "/v1/products/" + runtime::ids::NewUuid()).status == 404);
+  CHECK(s.Call("HEAD", "/healthz").status == 200);
+}
+
+TEST_CASE("a watch that fails after its first event ends with an error event", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  // The client's own timeout (Grpc-Timeout, 700 ms) ends the backend call
+  // while the order is still PENDING.
+  const std::string raw = agora::testing::HttpRaw(
+      s.http_port(),
+      "GET /v1/orders/" + order["id"].get<std::string>() +
+          ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nGrpc-Timeout: 700m\r\nAuthorization: Bearer " + token +
+          "\r\n\r\n",
+      /*timeout_ms=*/10000);
+  const HttpResult r = agora::testing::ParseHttp(raw);
+  REQUIRE(r.status == 200);
+  const size_t data = r.body.find("data: {");
+  const size_t error = r.body.find("event: error\ndata: ");
+  REQUIRE(data != std::string::npos);
+  REQUIRE(error != std::string::npos);
+  CHECK(data < error);
+  const std::string payload = r.body.substr(error + 19, r.body.find("\n\n", error) - error - 19);
+  const json e = json::parse(payload);
+  CHECK(e["code"] == 4);
+  CHECK(e["details"].is_array());
+}
+
+}  // namespace
+}  // namespace agora::gateway
