@@ -23,13 +23,14 @@
 #include "prometheus/text_serializer.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
+#include "runtime/metrics/cached_family.h"
 #include "runtime/metrics/metrics.h"
 
 namespace agora::gateway {
 
 struct ApiHandler::Metrics {
-  prometheus::Family<prometheus::Counter>& requests;
-  prometheus::Family<prometheus::Histogram>& seconds;
+  runtime::metrics::CachedFamily<prometheus::Counter> requests;   // route, method, code
+  runtime::metrics::CachedFamily<prometheus::Histogram> seconds;  // route
   prometheus::Gauge& in_flight;
 };
 
@@ -88,14 +89,16 @@ ApiHandler::ApiHandler(const RouteTable& routes, Upstreams& upstreams,
       customer_limiter_(options_.per_customer) {
   auto& registry = runtime::metrics::Registry();
   metrics_ = std::unique_ptr<Metrics>(new Metrics{
-      prometheus::BuildCounter()
-          .Name("http_requests_total")
-          .Help("HTTP requests answered, by route template, method and status.")
-          .Register(registry),
-      prometheus::BuildHistogram()
-          .Name("http_request_duration_seconds")
-          .Help("Time to answer an HTTP request, by route template.")
-          .Register(registry),
+      {prometheus::BuildCounter()
+           .Name("http_requests_total")
+           .Help("HTTP requests answered, by route template, method and status.")
+           .Register(registry),
+       {"route", "method", "code"}},
+      {prometheus::BuildHistogram()
+           .Name("http_request_duration_seconds")
+           .Help("Time to answer an HTTP request, by route template.")
+           .Register(registry),
+       {"route"}},
       prometheus::BuildGauge()
           .Name("http_requests_in_flight")
           .Help("HTTP requests being answered.")
@@ -145,14 +148,16 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     metrics_->in_flight.Decrement();
     in_flight_.fetch_sub(1);
     const std::string code = absl::StrCat(response.status);
-    metrics_->requests.Add({{"route", route}, {"method", method}, {"code", code}}).Increment();
-    metrics_->seconds.Add({{"route", route}}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    runtime::log::Info("http_request", {{"method", method},
-                                        {"route", route},
-                                        {"status", response.status},
-                                        {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start)},
-                                        {"request_id", request_id},
-                                        {"remote", remote}});
+    metrics_->requests.Get({route, method, code}).Increment();
+    metrics_->seconds.Get({route}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (runtime::log::Enabled(runtime::log::Level::kInfo)) {
+      runtime::log::Info("http_request", {{"method", method},
+                                          {"route", route},
+                                          {"status", response.status},
+                                          {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start)},
+                                          {"request_id", request_id},
+                                          {"remote", remote}});
+    }
     respond(std::move(response));
   };
   auto fail = [&](std::string route, HttpResponse error) {
@@ -314,8 +319,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
            [this, route = binding.path_template, method = request.method](int status) {
              metrics_->in_flight.Decrement();
              in_flight_.fetch_sub(1);
-             metrics_->requests.Add({{"route", route}, {"method", method}, {"code", absl::StrCat(status)}})
-                 .Increment();
+             metrics_->requests.Get({route, method, absl::StrCat(status)}).Increment();
            });
 }
 
@@ -324,9 +328,8 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
   const absl::Time start = absl::Now();
   auto done = [this, start, route, method = request.method,
                respond = exchange.respond](HttpResponse r) {
-    metrics_->requests.Add({{"route", route}, {"method", method}, {"code", absl::StrCat(r.status)}})
-        .Increment();
-    metrics_->seconds.Add({{"route", route}}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_->requests.Get({route, method, absl::StrCat(r.status)}).Increment();
+    metrics_->seconds.Get({route}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
     respond(std::move(r));
   };
   if (request.method != "GET" && request.method != "HEAD") {

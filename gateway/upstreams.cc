@@ -11,26 +11,29 @@
 #include "prometheus/registry.h"
 #include "runtime/grpc/client.h"
 #include "runtime/grpc/status.h"
+#include "runtime/metrics/cached_family.h"
 #include "runtime/metrics/metrics.h"
 
 namespace agora::gateway {
 namespace {
 
 struct ClientMetrics {
-  prometheus::Family<prometheus::Counter>& handled;
-  prometheus::Family<prometheus::Histogram>& seconds;
+  runtime::metrics::CachedFamily<prometheus::Counter> handled;   // service, method, code
+  runtime::metrics::CachedFamily<prometheus::Histogram> seconds;  // service
 };
 
 ClientMetrics& Metrics() {
   static auto* const m = new ClientMetrics{
-      prometheus::BuildCounter()
-          .Name("grpc_client_handled_total")
-          .Help("Backend calls made by the gateway, by status code.")
-          .Register(runtime::metrics::Registry()),
-      prometheus::BuildHistogram()
-          .Name("grpc_client_handling_seconds")
-          .Help("Latency of backend calls made by the gateway.")
-          .Register(runtime::metrics::Registry())};
+      {prometheus::BuildCounter()
+           .Name("grpc_client_handled_total")
+           .Help("Backend calls made by the gateway, by status code.")
+           .Register(runtime::metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_code"}},
+      {prometheus::BuildHistogram()
+           .Name("grpc_client_handling_seconds")
+           .Help("Latency of backend calls made by the gateway.")
+           .Register(runtime::metrics::Registry()),
+       {"grpc_service"}}};
   return *m;
 }
 
@@ -93,14 +96,11 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                     std::unique_ptr<InFlight> owned(f);
                     const int code = static_cast<int>(status.error_code());
                     ClientMetrics& m = Metrics();
-                    m.handled
-                        .Add({{"grpc_service", f->service},
-                              {"grpc_method", f->method},
-                              {"grpc_code", runtime::grpc_server::GrpcCodeName(code)}})
+                    m.handled.Get({f->service, f->method, runtime::grpc_server::GrpcCodeName(code)})
                         .Increment();
                     static const prometheus::Histogram::BucketBoundaries kBuckets = {
                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-                    m.seconds.Add({{"grpc_service", f->service}}, kBuckets)
+                    m.seconds.Get({f->service}, kBuckets)
                         .Observe(absl::ToDoubleSeconds(absl::Now() - f->start));
                     f->done(code, status.error_message(),
                             code == 0 ? runtime::grpc_client::ByteBufferToString(f->response)

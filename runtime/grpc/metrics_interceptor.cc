@@ -12,6 +12,7 @@
 #include "grpcpp/server_context.h"
 #include "runtime/grpc/status.h"
 #include "runtime/log/log.h"
+#include "runtime/metrics/cached_family.h"
 #include "runtime/metrics/metrics.h"
 
 namespace agora::runtime::grpc_server {
@@ -20,25 +21,28 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 
 struct Families {
-  prometheus::Family<prometheus::Counter>& started;
-  prometheus::Family<prometheus::Counter>& handled;
-  prometheus::Family<prometheus::Histogram>& seconds;
+  metrics::CachedFamily<prometheus::Counter> started;    // service, method, type
+  metrics::CachedFamily<prometheus::Counter> handled;    // service, method, type, code
+  metrics::CachedFamily<prometheus::Histogram> seconds;  // service, method, type
 };
 
 Families& GetFamilies() {
   static auto* const f = new Families{
-      prometheus::BuildCounter()
-          .Name("grpc_server_started_total")
-          .Help("RPCs started on the server.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("grpc_server_handled_total")
-          .Help("RPCs completed on the server, by status code.")
-          .Register(metrics::Registry()),
-      prometheus::BuildHistogram()
-          .Name("grpc_server_handling_seconds")
-          .Help("Time from the start of an RPC to its status being sent.")
-          .Register(metrics::Registry()),
+      {prometheus::BuildCounter()
+           .Name("grpc_server_started_total")
+           .Help("RPCs started on the server.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type"}},
+      {prometheus::BuildCounter()
+           .Name("grpc_server_handled_total")
+           .Help("RPCs completed on the server, by status code.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type", "grpc_code"}},
+      {prometheus::BuildHistogram()
+           .Name("grpc_server_handling_seconds")
+           .Help("Time from the start of an RPC to its status being sent.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type"}},
   };
   return *f;
 }
@@ -64,9 +68,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     const auto slash = full.find('/');
     service_ = std::string(full.substr(0, slash));
     method_ = slash == std::string_view::npos ? "" : std::string(full.substr(slash + 1));
-    GetFamilies()
-        .started.Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}})
-        .Increment();
+    GetFamilies().started.Get({service_, method_, type_}).Increment();
     if (auto* ctx = info->server_context(); ctx != nullptr) {
       const auto& md = ctx->client_metadata();
       if (auto it = md.find("x-request-id"); it != md.end()) {
@@ -83,33 +85,28 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       Families& f = GetFamilies();
-      f.handled
-          .Add({{"grpc_service", service_},
-                {"grpc_method", method_},
-                {"grpc_type", type_},
-                {"grpc_code", GrpcCodeName(static_cast<int>(status.error_code()))}})
-          .Increment();
+      f.handled.Get({service_, method_, type_, GrpcCodeName(static_cast<int>(status.error_code()))}).Increment();
       static const prometheus::Histogram::BucketBoundaries kBuckets = {
           0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-      f.seconds
-          .Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}},
-               kBuckets)
+      f.seconds.Get({service_, method_, type_}, kBuckets)
           .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
       const grpc::StatusCode code = status.error_code();
       const bool server_error = code == grpc::StatusCode::INTERNAL ||
                                 code == grpc::StatusCode::UNKNOWN ||
                                 code == grpc::StatusCode::DATA_LOSS ||
                                 code == grpc::StatusCode::UNAVAILABLE;
-      log::Log(code == grpc::StatusCode::OK ? log::Level::kDebug
-               : server_error              ? log::Level::kWarn
-                                           : log::Level::kInfo,
-               "grpc_call",
+      const log::Level level = code == grpc::StatusCode::OK ? log::Level::kDebug
+                               : server_error              ? log::Level::kWarn
+                                                           : log::Level::kInfo;
+      if (log::Enabled(level)) {
+        log::Log(level, "grpc_call",
                {{"method", method_},
                 {"grpc_service", service_},
                 {"code", GrpcCodeName(static_cast<int>(code))},
                 {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - start_)},
                 {"request_id", request_id_},
                 {"trace_id", trace_id_}});
+      }
     }
     methods->Proceed();
   }

@@ -47,6 +47,9 @@ class Field final {
 void Init(std::string_view service, Level min_level);
 bool ParseLevel(std::string_view text, Level* out);
 
+// Whether a line of `level` is written: lets a hot path skip building fields.
+bool Enabled(Level level);
+
 void Log(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 inline void Debug(std::string_view event, std::initializer_list<Field> fields = {}) {
   Log(Level::kDebug, event, fields);
