@@ -13,6 +13,10 @@
 #   2. GET /v1/customers/me                          RS256 bearer token verified on every request
 #   3. PUT /v1/customers/me/cart/items/{productId}   same token, body {"quantity":1}
 #                                                    (one durable PostgreSQL transaction per request)
+#   4, 5. cases 1 and 2 with both gateways in front of bench/memory_backend,
+#      which answers GetProduct and GetMe from memory: the backend is then
+#      cheap, so these measure the gateways themselves (as the peers' own
+#      grpc-gateway rows do with their in-memory catalog_server).
 # Both gateways verify RS256 per request: ours with the public key file that
 # customers writes beside its signing key, the peer with -jwt-alg RS256 and the
 # same PEM (iss agora, aud agora-api; /v1/products public). The token is the
@@ -61,7 +65,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- prerequisites
-for b in gateway/gateway customers/customers inventory/inventory tools/agoractl; do
+for b in gateway/gateway customers/customers inventory/inventory tools/agoractl bench/memory_backend; do
   [[ -x $BUILD_DIR/$b ]] || die "$BUILD_DIR/$b is missing: build first (./agora build)"
 done
 if ! command -v wrk >/dev/null; then
@@ -75,7 +79,7 @@ awk -v l="$load1" 'BEGIN{exit !(l > 1.5)}' &&
   log "WARNING: load average $load1 before the run: other processes share the cores, figures will be noisy"
 
 # What an interrupted earlier run left behind: its processes (pid files), its cluster.
-for name in gw-peer gw-agora inventory customers; do reap_stale "$name"; done
+for name in gw-peer-mem gw-agora-mem memory gw-peer gw-agora inventory customers; do reap_stale "$name"; done
 if [[ -f $WORK/pg/postmaster.pid ]]; then
   log "stopping the PostgreSQL cluster an earlier run left in $WORK/pg"
   "$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
@@ -118,6 +122,9 @@ free_port; INV_PORT=$FREE_PORT
 free_port; AGW_PORT=$FREE_PORT   # ours
 free_port; PGW_PORT=$FREE_PORT   # the peer
 free_port; DEAD_PORT=$FREE_PORT  # orders, reviews, saga: not started, never called here
+free_port; MEM_PORT=$FREE_PORT   # bench/memory_backend
+free_port; AGW_MEM_PORT=$FREE_PORT
+free_port; PGW_MEM_PORT=$FREE_PORT
 
 # ---------------------------------------------------------------- backends
 log "PostgreSQL on 127.0.0.1:$PG_PORT (durable: fsync and synchronous_commit on)"
@@ -165,6 +172,22 @@ start_bg gw-peer "$PEER_BIN" -listen "127.0.0.1:$PGW_PORT" -backend "127.0.0.1:$
   -jwt-alg RS256 -jwt-key "$WORK/jwt.pub.pem" -jwt-iss agora -jwt-aud agora-api -public /v1/products
 wait_port "$PGW_PORT"
 
+log "in-memory backend on 127.0.0.1:$MEM_PORT, and a second pair of gateways in front of it"
+start_bg memory "$BUILD_DIR/bench/memory_backend" --listen="127.0.0.1:$MEM_PORT"
+"$BUILD_DIR/tools/agoractl" wait "127.0.0.1:$MEM_PORT" 30 >/dev/null || die "memory_backend is not SERVING"
+start_bg gw-agora-mem "$BUILD_DIR/gateway/gateway" --http-address=127.0.0.1 --http-port="$AGW_MEM_PORT" \
+  --jwt-public-key-file="$WORK/jwt.pub.pem" \
+  --inventory-address="127.0.0.1:$MEM_PORT" --customers-address="127.0.0.1:$MEM_PORT" \
+  --orders-address="127.0.0.1:$DEAD_PORT" --reviews-address="127.0.0.1:$DEAD_PORT" \
+  --saga-address="127.0.0.1:$DEAD_PORT" \
+  --rate-limit-client-rps=0 --rate-limit-customer-rps=0 --log-level=warn
+wait_http200 "http://127.0.0.1:$AGW_MEM_PORT/healthz"
+start_bg gw-peer-mem "$PEER_BIN" -listen "127.0.0.1:$PGW_MEM_PORT" -backend "127.0.0.1:$DEAD_PORT" \
+  -route "agora.customers.v1.Customers=127.0.0.1:$MEM_PORT" \
+  -route "agora.inventory.v1.Inventory=127.0.0.1:$MEM_PORT" \
+  -jwt-alg RS256 -jwt-key "$WORK/jwt.pub.pem" -jwt-iss agora -jwt-aud agora-api -public /v1/products
+wait_port "$PGW_MEM_PORT"
+
 # The administrator's access token (RS256, kid in its header; the peer's
 # middleware takes its one key whatever the kid).
 login=$(curl -sS -X POST "http://127.0.0.1:$AGW_PORT/v1/auth:login" -H 'Content-Type: application/json' \
@@ -183,12 +206,12 @@ LUA
 # Every case answers 200 on both gateways before anything is measured, and the
 # authenticated routes refuse a request without a token.
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@" || true; }
-for port in "$AGW_PORT" "$PGW_PORT"; do
+for port in "$AGW_PORT" "$PGW_PORT" "$AGW_MEM_PORT" "$PGW_MEM_PORT"; do
   base=http://127.0.0.1:$port
   wait_http200 "$base/v1/products/$PRODUCT"
   [[ $(status_of -H "$AUTH" "$base/v1/customers/me") == 200 ]] ||
     die "GET $base/v1/customers/me with the token: $(curl -s -H "$AUTH" "$base/v1/customers/me")"
-  [[ $(status_of -X PUT -H "$AUTH" -H 'Content-Type: application/json' -d '{"quantity":1}' \
+  [[ $port == "$AGW_MEM_PORT" || $port == "$PGW_MEM_PORT" ]] || [[ $(status_of -X PUT -H "$AUTH" -H 'Content-Type: application/json' -d '{"quantity":1}' \
     "$base/v1/customers/me/cart/items/$PRODUCT") == 200 ]] ||
     die "PUT $base/v1/customers/me/cart/items/$PRODUCT: $(curl -s -X PUT -H "$AUTH" -d '{"quantity":1}' \
       "$base/v1/customers/me/cart/items/$PRODUCT")"
@@ -198,14 +221,15 @@ done
 
 # ---------------------------------------------------------------- measuring
 HWM_RESET=1
-# bench_one CASE GW PORT PATH [wrk args...]: one measured wrk run against gateway GW
-# (agora|peer); appends "case gw rps p50 p99 cpu_s_per_1k hwm_mib errors" to ROWS.
+# bench_one CASE GW PROCESS PORT PATH [wrk args...]: one measured wrk run against
+# gateway GW (agora|peer), the process started as PROCESS; appends
+# "case gw rps p50 p99 cpu_s_per_1k hwm_mib errors" to ROWS.
 ROWS=()
 bench_one() {
-  local case=$1 gw=$2 port=$3 path=$4; shift 4
+  local case=$1 gw=$2 proc=$3 port=$4 path=$5; shift 5
   local pid out=$WORK/wrk-$case-$gw.txt c0 c1
-  pid=$(pid_of "gw-$gw")
-  kill -0 "$pid" 2>/dev/null || die "the $gw gateway (pid $pid) is gone; see $WORK/gw-$gw.log"
+  pid=$(pid_of "$proc")
+  kill -0 "$pid" 2>/dev/null || die "the $gw gateway (pid $pid) is gone; see $WORK/$proc.log"
   { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || HWM_RESET=0  # peak RSS := current RSS
   c0=$(tree_ticks "$pid")
   timed "$out" wrk "${WRK[@]}" "$@" "http://127.0.0.1:$port$path"
@@ -224,11 +248,13 @@ bench_one() {
   ((bad == 0)) || log "WARNING: $case $gw had $bad errors or non-2xx responses; see $out"
 }
 
-# case id | what | path | extra wrk args (word-split)
+# case id | what | path | extra wrk args (word-split; "mem": the in-memory pair)
 CASES=(
   "get-product|GET /v1/products/{id}, public|/v1/products/$PRODUCT|"
   "get-me|GET /v1/customers/me, RS256 token|/v1/customers/me|auth"
   "put-cart-item|PUT /v1/customers/me/cart/items/{productId}, RS256 token, {\"quantity\":1}|/v1/customers/me/cart/items/$PRODUCT|auth lua"
+  "mem-get-product|GET /v1/products/{id}, public, in-memory backend|/v1/products/$PRODUCT|mem"
+  "mem-get-me|GET /v1/customers/me, RS256 token, in-memory backend|/v1/customers/me|auth mem"
 )
 wrk_extra() {  # wrk_extra FLAGS: sets EXTRA from "auth", "lua"
   EXTRA=()
@@ -241,11 +267,16 @@ log "each case ${SECS}s per gateway: wrk ${WRK[*]} (after a 2 s warm-up of each)
 for spec in "${CASES[@]}"; do
   IFS='|' read -r id _ path flags <<<"$spec"
   wrk_extra "$flags"
-  for port in "$AGW_PORT" "$PGW_PORT"; do
+  if [[ $flags == *mem* ]]; then
+    ours=(gw-agora-mem "$AGW_MEM_PORT"); peer=(gw-peer-mem "$PGW_MEM_PORT")
+  else
+    ours=(gw-agora "$AGW_PORT"); peer=(gw-peer "$PGW_PORT")
+  fi
+  for port in "${ours[1]}" "${peer[1]}"; do
     wrk -t2 -c64 -d2s "${EXTRA[@]}" "http://127.0.0.1:$port$path" >/dev/null
   done
-  bench_one "$id" agora "$AGW_PORT" "$path" "${EXTRA[@]}"
-  bench_one "$id" peer "$PGW_PORT" "$path" "${EXTRA[@]}"
+  bench_one "$id" agora "${ours[0]}" "${ours[1]}" "$path" "${EXTRA[@]}"
+  bench_one "$id" peer "${peer[0]}" "${peer[1]}" "$path" "${EXTRA[@]}"
 done
 
 # ---------------------------------------------------------------- the table

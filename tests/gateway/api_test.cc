@@ -136,6 +136,34 @@ TEST_CASE("JWT attacks and missing tokens answer 401 with WWW-Authenticate", "[e
   RequireError(s.Call("GET", "/v1/customers/me"), 401, 16);
 }
 
+TEST_CASE("expired, not-yet-valid, foreign-issuer, foreign-audience and unknown-key tokens answer 401",
+          "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string& pem = agora::testing::TestPrivateKeyPem();
+  auto signer = [](const std::string& key, runtime::auth::SignerOptions options) {
+    auto made = runtime::auth::JwtSigner::FromPem(key, options);
+    REQUIRE(made.ok());
+    return std::move(*made);
+  };
+  const auto own = signer(pem, {});
+  const absl::Time now = absl::Now();
+  const std::string expired = own->Sign(id, {"customer"}, now - absl::Hours(1));     // exp 45 min ago
+  const std::string not_yet = own->Sign(id, {"customer"}, now + absl::Minutes(10));  // nbf beyond the leeway
+  const std::string other_iss = signer(pem, {.issuer = "not-agora"})->Sign(id, {"customer"}, now);
+  const std::string other_aud = signer(pem, {.audience = "another-api"})->Sign(id, {"customer"}, now);
+  absl::StatusOr<std::string> stranger_key = runtime::auth::GenerateRsaPrivateKeyPem();
+  REQUIRE(stranger_key.ok());
+  const std::string unknown_kid = signer(*stranger_key, {})->Sign(id, {"customer"}, now);
+  for (const std::string& bad : {expired, not_yet, other_iss, other_aud, unknown_kid}) {
+    const HttpResult r = s.Call("GET", "/v1/customers/me", "", bad);
+    RequireError(r, 401, 16);
+    CHECK(r.Header("www-authenticate").find("invalid_token") != std::string::npos);
+  }
+  // The same key, issuer and audience now: accepted.
+  CHECK(s.Call("GET", "/v1/customers/me", "", own->Sign(id, {"customer"}, now)).status == 200);
+}
+
 TEST_CASE("the catalog: public reads, admin writes, 403 for customers, 404 for unknown", "[e2e]") {
   System& s = System::Get();
   const std::string id = s.NewProduct(1250, 7);
