@@ -5,6 +5,8 @@
 // reserve, approve), exactly the calls the saga will make.
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "agora/customers/v1/customers.grpc.pb.h"
@@ -325,6 +327,36 @@ TEST_CASE("a watch that fails after its first event ends with an error event", "
   const json e = json::parse(payload);
   CHECK(e["code"] == 4);
   CHECK(e["details"].is_array());
+}
+
+TEST_CASE("a watcher that disconnects ends its stream and the backend call", "[e2e]") {
+  System& s = System::Get();
+  // A gateway of its own, so that its in-flight gauge counts only this stream.
+  const int port = s.ExtraGateway({});
+  const auto [id, token] = s.NewCustomer();
+  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  auto in_flight = [port] {
+    const std::string metrics = agora::testing::Http(port, "GET", "/metrics").body;
+    const size_t at = metrics.find("\nhttp_requests_in_flight ");
+    return at == std::string::npos ? std::string("?") : metrics.substr(at + 25, metrics.find('\n', at + 1) - at - 25);
+  };
+  // The client reads for 1.5 s (the order stays PENDING, the stream open),
+  // then closes its socket.
+  std::string during;
+  std::thread probe([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    during = in_flight();
+  });
+  const std::string raw = agora::testing::HttpRaw(
+      port,
+      "GET /v1/orders/" + order["id"].get<std::string>() + ":watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+          token + "\r\n\r\n",
+      /*timeout_ms=*/1500);
+  probe.join();
+  CHECK(raw.find("\"status\":\"PENDING\"") != std::string::npos);
+  CHECK(during == "1");
+  // Without the cancel the call would live until the stream timeout.
+  CHECK(agora::testing::Eventually([&] { return in_flight() == "0"; }, 5));
 }
 
 }  // namespace
