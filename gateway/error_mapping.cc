@@ -70,8 +70,23 @@ HttpResponse GatewayError(int http_status, int grpc_code, std::string_view messa
   return r;
 }
 
+std::string_view PublicMessage(int grpc_code, std::string_view message, bool* replaced) {
+  std::string_view fixed;
+  switch (grpc_code) {
+    case 1: fixed = "the request was cancelled"; break;
+    case 4: fixed = "the request took longer than its deadline"; break;
+    case 14: fixed = "a backend service is unavailable; try again"; break;
+    case 2:
+    case 13:
+    case 15: fixed = "internal error"; break;
+    default: break;
+  }
+  if (replaced != nullptr) *replaced = !fixed.empty();
+  return fixed.empty() ? message : fixed;
+}
+
 HttpResponse ErrorResponse(int grpc_code, std::string_view message, std::string_view details_json) {
-  HttpResponse r = GatewayError(HttpStatusFromGrpcCode(grpc_code), grpc_code, message);
+  HttpResponse r = GatewayError(HttpStatusFromGrpcCode(grpc_code), grpc_code, PublicMessage(grpc_code, message));
   if (details_json != "[]") {
     r.body.resize(r.body.size() - 3);  // drop "[]}"
     r.body += std::string(details_json) + "}";

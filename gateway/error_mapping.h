@@ -16,8 +16,16 @@ int HttpStatusFromGrpcCode(int grpc_code);
 
 // A complete error response: status, JSON body, and the headers the status
 // needs (WWW-Authenticate for 401, Retry-After for 429).
+// For CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE and
+// DATA_LOSS the message is replaced by a fixed text (PublicMessage): those
+// texts come from gRPC's transport as often as from a service and name
+// internal addresses ("ipv4:10.0.3.7:50061: Connection refused").
 HttpResponse ErrorResponse(int grpc_code, std::string_view message,
                            std::string_view details_json = "[]");
+
+// The message a client sees for `grpc_code`: `message` itself, or the fixed
+// text above. True in *replaced when it was replaced.
+std::string_view PublicMessage(int grpc_code, std::string_view message, bool* replaced = nullptr);
 
 // The `details` array of an error body from the binary google.rpc.Status a
 // backend sent in its trailer: each detail printed with protobuf's JSON

@@ -378,7 +378,14 @@ TEST_CASE("product details degrade when a backend other than inventory is down",
   CHECK(Body(with_token)["degraded"] == json::array({"reviews", "customers"}));
   // Inventory is required: without it the request fails.
   const int no_inventory = s.ExtraGateway({"--inventory-address=127.0.0.1:1"});
-  RequireError(agora::testing::Http(no_inventory, "GET", "/v1/products/" + product + "/details"), 503, 14);
+  const HttpResult unavailable = agora::testing::Http(no_inventory, "GET", "/v1/products/" + product + "/details");
+  RequireError(unavailable, 503, 14);
+  // The transport's text names the address; the client never sees it.
+  CHECK(unavailable.body.find("127.0.0.1") == std::string::npos);
+  CHECK(unavailable.body.find("ipv4") == std::string::npos);
+  const HttpResult plain = agora::testing::Http(no_inventory, "GET", "/v1/products/" + product);
+  RequireError(plain, 503, 14);
+  CHECK(plain.body.find("127.0.0.1") == std::string::npos);
   const HttpResult ready = agora::testing::Http(no_inventory, "GET", "/readyz");
   CHECK(ready.status == 503);
   CHECK(ready.body.find("agora.inventory.v1.Inventory") != std::string::npos);

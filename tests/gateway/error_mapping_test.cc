@@ -38,6 +38,20 @@ TEST_CASE("an error body is JSON with code, message and details; 401 and 429 add
   CHECK(nlohmann::json::parse(detailed.body)["details"][0]["field"] == "x");
 }
 
+TEST_CASE("transport and server-fault messages are replaced by fixed texts", "[unit]") {
+  const std::string leak = "failed to connect to all addresses; last error: ipv4:10.0.3.7:50061: Connection refused";
+  for (int code : {1, 2, 4, 13, 14, 15}) {
+    INFO("code " << code);
+    bool replaced = false;
+    CHECK(PublicMessage(code, leak, &replaced) != leak);
+    CHECK(replaced);
+    CHECK(ErrorResponse(code, leak).body.find("10.0.3.7") == std::string::npos);
+  }
+  bool replaced = true;
+  CHECK(PublicMessage(5, "order not found", &replaced) == "order not found");
+  CHECK_FALSE(replaced);
+}
+
 TEST_CASE("status details from a backend are printed with protobuf's JSON mapping", "[unit]") {
   CHECK(DetailsJson("") == "[]");
   CHECK(DetailsJson("\xff\xff not a status") == "[]");
