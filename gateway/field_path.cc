@@ -434,9 +434,7 @@ absl::Status ApplyQueryString(Message* message, std::string_view query,
           absl::StrCat("malformed percent-encoding in the value of query parameter", Shown(name)));
     }
     std::string_view bad;
-    if (!Resolve(message->GetDescriptor(), name, &chain, &bad)) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter", Shown(name)));
-    }
+    if (!Resolve(message->GetDescriptor(), name, &chain, &bad)) continue;  // names no field
     canonical.clear();
     for (const FieldDescriptor* f : chain) {
       absl::StrAppend(&canonical, canonical.empty() ? "" : ".", f->name());

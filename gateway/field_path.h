@@ -83,7 +83,8 @@ absl::StatusOr<std::string> PercentDecode(std::string_view text, bool plus_is_sp
 //   enums it is INVALID_ARGUMENT.
 // - A repeated field takes every occurrence in order; a singular one given
 //   twice (under either spelling) is INVALID_ARGUMENT, as in grpc-gateway.
-// - An unknown parameter is INVALID_ARGUMENT ("unknown query parameter 'x'").
+// - A parameter that names no field is ignored, as grpc-gateway does (cache
+//   busters, utm_* tags); a known one with a bad value is INVALID_ARGUMENT.
 // The first error is returned; fields set before it stay set.
 absl::Status ApplyQueryString(google::protobuf::Message* message, std::string_view query,
                               const std::vector<std::string>& bound);
