@@ -138,7 +138,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   in_flight_.fetch_add(1);
   HttpResponse base;
   std::string request_id(request.Header("x-request-id"));
-  if (!UsableRequestId(request_id)) request_id = runtime::ids::NewUuid();
+  if (!UsableRequestId(request_id)) request_id = runtime::ids::NewLabelUuid();
   base.Set("X-Request-Id", request_id);
   const bool preflight = Cors(request, &base);
 

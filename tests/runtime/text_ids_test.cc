@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "absl/strings/ascii.h"
+
 #include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
 
@@ -24,15 +26,18 @@ TEST_CASE("invalid UTF-8 is refused", "[unit]") {
 }
 
 TEST_CASE("new UUIDs are version 4, well formed and distinct", "[unit]") {
-  std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
-    const std::string id = ids::NewUuid();
-    REQUIRE(ids::IsUuid(id));
-    REQUIRE(id[14] == '4');
-    REQUIRE(std::string("89ab").find(id[19]) != std::string::npos);
-    seen.insert(id);
+  for (auto make : {&ids::NewUuid, &ids::NewLabelUuid}) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string id = make();
+      REQUIRE(ids::IsUuid(id));
+      REQUIRE(id == absl::AsciiStrToLower(id));
+      REQUIRE(id[14] == '4');
+      REQUIRE(std::string("89ab").find(id[19]) != std::string::npos);
+      seen.insert(id);
+    }
+    CHECK(seen.size() == 1000);
   }
-  CHECK(seen.size() == 1000);
 }
 
 TEST_CASE("only the canonical UUID form is accepted", "[unit]") {
