@@ -43,15 +43,6 @@ const prometheus::Histogram::BucketBoundaries& Buckets() {
   return *b;
 }
 
-// Accepted request ids: printable, bounded (they go to logs and backends).
-bool UsableRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (unsigned char c : id) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
 // The client's own budget, from a Grpc-Timeout header as grpc-gateway reads
 // it ("500m", "3S", "1M": value and unit H, M, S, m, u, n); infinite if absent
 // or unreadable.
@@ -137,8 +128,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   metrics_->in_flight.Increment();
   in_flight_.fetch_add(1);
   HttpResponse base;
-  std::string request_id(request.Header("x-request-id"));
-  if (!UsableRequestId(request_id)) request_id = runtime::ids::NewLabelUuid();
+  const std::string request_id = RequestIdFor(request.Header("x-request-id"));
   base.Set("X-Request-Id", request_id);
   const bool preflight = Cors(request, &base);
 
@@ -342,7 +332,8 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
   };
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
-    r.Set("Allow", "GET");
+    r.Set("Allow", "GET, HEAD");
+    for (auto& h : base.headers) r.headers.push_back(h);
     return done(std::move(r));
   }
   if (route == "/healthz") {

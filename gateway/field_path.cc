@@ -440,6 +440,10 @@ absl::Status ApplyQueryString(Message* message, std::string_view query,
       absl::StrAppend(&canonical, canonical.empty() ? "" : ".", f->name());
     }
     if (IsBound(canonical, bound)) continue;
+    // "?pageSize=&status=" (a form left empty) leaves numbers, bools and
+    // enums unset; strings and bytes take "".
+    const auto type = chain.back()->cpp_type();
+    if (value.empty() && type != FieldDescriptor::CPPTYPE_STRING) continue;
     if (!chain.back()->is_repeated()) {
       for (const std::string& s : seen) {
         if (s == canonical) {

@@ -79,8 +79,8 @@ absl::StatusOr<std::string> PercentDecode(std::string_view text, bool plus_is_sp
 //   ignored, as grpc-gateway does: `bound` lists the fields already set from
 //   the path or the body, as proto-name paths (Binding::variables, the body
 //   field). An entry "*" ignores every parameter.
-// - An empty value sets "" for string and bytes fields; for numbers, bools and
-//   enums it is INVALID_ARGUMENT.
+// - An empty value sets "" for string and bytes fields and leaves numbers,
+//   bools and enums unset ("?pageSize=&status=" is a form left empty).
 // - A repeated field takes every occurrence in order; a singular one given
 //   twice (under either spelling) is INVALID_ARGUMENT, as in grpc-gateway.
 // - A parameter that names no field is ignored, as grpc-gateway does (cache

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/error_mapping.h"
+#include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 
 namespace agora::gateway {
@@ -20,6 +21,12 @@ std::string_view HttpRequest::Header(std::string_view name) const {
     if (k == name) return v;
   }
   return {};
+}
+
+std::string RequestIdFor(std::string_view sent) {
+  bool usable = !sent.empty() && sent.size() <= 128;
+  for (unsigned char c : sent) usable = usable && c >= 0x21 && c <= 0x7e;
+  return usable ? std::string(sent) : runtime::ids::NewLabelUuid();
 }
 
 namespace {
@@ -123,10 +130,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Refuse(ec);
     const auto& h = parser_->get();
-    // Request smuggling guards: one Content-Length, never with Transfer-Encoding.
+    // Request smuggling guards: one Content-Length of one value, never with
+    // Transfer-Encoding, and no transfer coding but a lone "chunked".
     const auto lengths = h.count(http::field::content_length);
     if (lengths > 1 || (lengths == 1 && h.count(http::field::transfer_encoding) > 0)) {
       return SendAndClose(GatewayError(400, 3, "conflicting Content-Length / Transfer-Encoding"));
+    }
+    if (lengths == 1 && h[http::field::content_length].find(',') != beast::string_view::npos) {
+      return SendAndClose(GatewayError(400, 3, "several Content-Length values"));
+    }
+    if (h.count(http::field::transfer_encoding) > 1 ||
+        (h.count(http::field::transfer_encoding) == 1 &&
+         !beast::iequals(h[http::field::transfer_encoding], "chunked"))) {
+      return SendAndClose(GatewayError(400, 3, "only Transfer-Encoding: chunked is accepted"));
+    }
+    if (h.version() >= 11 && h.count(http::field::host) != 1) {
+      return SendAndClose(GatewayError(400, 3, "an HTTP/1.1 request needs one Host header"));
     }
     if (const auto len = parser_->content_length(); len && *len > options_.max_body_bytes) {
       return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
@@ -174,8 +193,16 @@ class Session : public std::enable_shared_from_this<Session> {
     SendAndClose(GatewayError(400, 3, absl::StrCat("malformed HTTP request: ", ec.message())));
   }
 
+  // Answers refused before the handler saw the request (parser errors,
+  // 413, 431) still carry the request id, the client's when it got that far.
   void SendAndClose(HttpResponse response) {
     keep_alive_ = false;
+    std::string_view sent;
+    if (parser_) {
+      const auto v = parser_->get()["X-Request-Id"];
+      sent = std::string_view(v.data(), v.size());
+    }
+    response.Set("X-Request-Id", RequestIdFor(sent));
     Send(std::move(response));
   }
 

@@ -54,6 +54,10 @@ struct Exchange {
   std::function<std::shared_ptr<StreamWriter>()> stream;
 };
 
+// The X-Request-Id of a response: the client's own when usable (printable
+// ASCII, 1..128 characters: it goes to logs and backends), else a new one.
+std::string RequestIdFor(std::string_view sent);
+
 class Handler {
  public:
   virtual ~Handler() = default;

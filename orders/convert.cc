@@ -49,7 +49,9 @@ void ToProto(const Order& order, pb::Order* out) {
     item->set_unit_price_cents(line.unit_price_cents);
   }
   out->set_total_cents(order.total_cents);
-  out->set_rejection_reason(ToProto(order.rejection_reason));
+  if (order.rejection_reason != RejectionReason::kNone) {
+    out->set_rejection_reason(ToProto(order.rejection_reason));
+  }
   *out->mutable_created_at() = ToTimestamp(order.created_at);
   *out->mutable_updated_at() = ToTimestamp(order.updated_at);
 }

@@ -88,7 +88,7 @@ TEST_CASE("register answers 201 with Location; login, me and refresh follow the 
       json{{"email", email}, {"password", "password123"}, {"display_name", "Reg"}}.dump());
   REQUIRE(reg.status == 201);
   const json c = Body(reg);
-  CHECK(reg.Header("location") == "/v1/customers/" + c["id"].get<std::string>());
+  CHECK(reg.Header("location") == "/v1/customers/me");  // the one route that reads a customer
   CHECK(c["balanceCents"] == "0");  // 64-bit integers are strings; zero is not omitted
   CHECK(c["displayName"] == "Reg");
   RequireError(s.Call("POST", "/v1/auth:register", json{{"email", email}, {"password", "password123"}}.dump()),
@@ -192,6 +192,8 @@ TEST_CASE("the catalog: public reads, admin writes, 403 for customers, 404 for u
   const HttpResult snake = s.Call("GET", "/v1/products?page_size=1&query=mug");
   CHECK(Body(snake)["products"].size() == 1);
   RequireError(s.Call("GET", "/v1/products?pageSize=-1"), 400, 3);
+  // The contract's own template with every parameter left empty.
+  CHECK(s.Call("GET", "/v1/products?query=&pageSize=&pageToken=").status == 200);
   // A parameter that names no field (a cache buster) is ignored, as grpc-gateway does.
   CHECK(Body(s.Call("GET", "/v1/products?pageSize=1&query=mug&_=1732500000"))["products"].size() == 1);
   RequireError(s.Call("GET", "/v1/products?pageToken=garbage"), 400, 3);
@@ -231,6 +233,21 @@ TEST_CASE("requests the HTTP parser refuses answer 400 with the JSON error body"
       "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
   RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, bad_chunk)), 400, 3);
+  const std::string listed_lengths =
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2, 2\r\n\r\n{}";
+  RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, listed_lengths)), 400, 3);
+  const std::string gzip_chunked =
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+  RequireError(agora::testing::ParseHttp(agora::testing::HttpRaw(port, gzip_chunked)), 400, 3);
+  const HttpResult no_host = agora::testing::ParseHttp(
+      agora::testing::HttpRaw(port, "GET /v1/products HTTP/1.1\r\nX-Request-Id: parse-1\r\n\r\n"));
+  RequireError(no_host, 400, 3);
+  CHECK(no_host.Header("x-request-id") == "parse-1");  // refused by the parser, still echoed
+  const HttpResult garbage = agora::testing::ParseHttp(agora::testing::HttpRaw(port, "NOT HTTP AT ALL\r\n\r\n"));
+  RequireError(garbage, 400, 3);
+  CHECK(garbage.Header("x-request-id").size() == 36);
 }
 
 TEST_CASE("CORS preflight answers 204 for a configured origin and nothing for others", "[e2e]") {
@@ -252,6 +269,10 @@ TEST_CASE("every response carries X-Request-Id, echoed when sent", "[e2e]") {
   System& s = System::Get();
   CHECK(s.Call("GET", "/v1/products", "", "", {{"X-Request-Id", "abc-123"}}).Header("x-request-id") == "abc-123");
   CHECK(s.Call("GET", "/v1/nothing").Header("x-request-id").size() == 36);
+  CHECK(s.Call("POST", "/healthz", "", "", {{"X-Request-Id", "ops-405"}}).Header("x-request-id") == "ops-405");
+  const HttpResult big = s.Call("POST", "/v1/auth:login", std::string(1100000, 'x'), "", {{"X-Request-Id", "big-1"}});
+  CHECK(big.status == 413);
+  CHECK(big.Header("x-request-id") == "big-1");
 }
 
 TEST_CASE("top-up honours Idempotency-Key and the ledger shows it", "[e2e]") {
@@ -293,6 +314,7 @@ TEST_CASE("orders: 202 with Location, idempotent by key, owner-only, admin-only 
   REQUIRE(created.status == 202);
   const json order = Body(created);
   CHECK(order["status"] == "PENDING");
+  CHECK_FALSE(order.contains("rejectionReason"));  // only a REJECTED order has one
   CHECK(order["totalCents"] == "600");
   CHECK(created.Header("location") == "/v1/orders/" + order["id"].get<std::string>());
   const HttpResult repeat = s.Call("POST", "/v1/orders", body, token, {{"Idempotency-Key", "o-1"}});

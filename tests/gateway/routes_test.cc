@@ -181,6 +181,25 @@ TEST_CASE("an order from the cart takes the cart's lines; an overflowing total i
                400, 9, "PRODUCT_UNAVAILABLE");
   RequireError(s.Call("POST", "/v1/orders", R"({"items":[{"productId":"x","quantity":1001}]})", token), 400, 3);
   RequireError(s.Call("GET", "/v1/orders"), 401, 16);
+  CHECK(s.Call("GET", "/v1/orders?status=&pageSize=&pageToken=", "", token).status == 200);
+}
+
+TEST_CASE("a rejected order names its reason; others have none", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  CHECK_FALSE(order.contains("rejectionReason"));
+  agora::orders::v1::RejectOrderRequest req;
+  req.set_order_id(order["id"]);
+  req.set_reason(agora::orders::v1::OUT_OF_STOCK);
+  agora::orders::v1::Order resp;
+  auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
+  REQUIRE(agora::orders::v1::Orders::NewStub(runtime::grpc_client::NewChannel(s.address("orders")))
+              ->RejectOrder(ctx.get(), req, &resp)
+              .ok());
+  const json rejected = Body(s.Call("GET", "/v1/orders/" + order["id"].get<std::string>(), "", token));
+  CHECK(rejected["status"] == "REJECTED");
+  CHECK(rejected["rejectionReason"] == "OUT_OF_STOCK");
 }
 
 TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified review", "[e2e]") {
