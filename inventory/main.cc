@@ -6,6 +6,7 @@
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/log/log.h"
 #include "runtime/messaging/migrations.h"
 #include "runtime/pg/startup.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   if (absl::Status s =
           rt::pg::MigrateAtStart(config->pg.connection,
                                  {{"messaging", &rt::messaging::MessagingMigrations()},
+                                  {"request_keys", &rt::idempotency::RequestKeyMigrations()},
                                   {"inventory", &agora::inventory::InventoryMigrations()}},
                                  absl::Seconds(60));
       !s.ok()) {

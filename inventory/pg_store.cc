@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "inventory/convert.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/pg/exec.h"
 #include "runtime/pg/migrations.h"
@@ -17,6 +18,7 @@ namespace agora::inventory {
 namespace {
 
 using runtime::pg::Tx;
+using runtime::idempotency::RequestKey;
 
 #define PRODUCT_COLUMNS \
   "id::text, sku, name, description, price_cents, stock, " \
@@ -132,15 +134,39 @@ constexpr char kExists[] = "SELECT 1 FROM products WHERE id = $1 AND deleted_at 
 constexpr char kDelete[] =
     "UPDATE products SET deleted_at = now(), updated_at = now() "
     "WHERE id = $1 AND deleted_at IS NULL";
+// A repeat's answer (the product as the first call answered it), or nullopt
+// for a first call; runtime/idempotency/request_keys.h.
+absl::StatusOr<std::optional<Product>> FirstAnswer(Tx& tx, const RequestKey& key) {
+  absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+  if (!first.ok()) return first.status();
+  if (!first->has_value()) return std::optional<Product>();
+  agora::inventory::v1::Product answer;
+  if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
+  return std::optional<Product>(FromProto(answer));
+}
+
+void RecordProduct(Tx& tx, const RequestKey& key, const Product& product) {
+  agora::inventory::v1::Product answer;
+  ToProto(product, &answer);
+  runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+}
+
 }  // namespace
 
-absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p) {
+absl::StatusOr<Product> PgStore::CreateProduct(const NewProduct& p, const RequestKey& key) {
   const std::string id = runtime::ids::NewUuid();
   absl::StatusOr<Product> created = pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
-    return ToProduct(
+    absl::StatusOr<std::optional<Product>> first = FirstAnswer(tx, key);
+    if (!first.ok()) return first.status();
+    if (first->has_value()) return **first;
+    Product product = ToProduct(
         runtime::pg::Exec(tx, kInsert, id, p.sku, p.name, p.description, p.price_cents, p.stock)[0]);
+    RecordProduct(tx, key, product);
+    return product;
   });
-  if (created.status().code() == absl::StatusCode::kAlreadyExists) {
+  // The unique index on sku refused the insert (not a reused key).
+  if (created.status().code() == absl::StatusCode::kAlreadyExists &&
+      runtime::status::ReasonOf(created.status()).empty()) {
     return runtime::status::WithReason(
         absl::AlreadyExistsError(absl::StrCat("a product with sku '", p.sku, "' exists")), "SKU_TAKEN");
   }
@@ -156,11 +182,18 @@ absl::StatusOr<Product> PgStore::UpdateProduct(const std::string& id, const Prod
   });
 }
 
-absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity) {
+absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity, const RequestKey& key) {
   if (Unknowable(id)) return NotFound(id);
   return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+    absl::StatusOr<std::optional<Product>> first = FirstAnswer(tx, key);
+    if (!first.ok()) return first.status();
+    if (first->has_value()) return **first;
     pqxx::result r = runtime::pg::Exec(tx, kRestock, id, quantity);
-    if (!r.empty()) return ToProduct(r[0]);
+    if (!r.empty()) {
+      Product product = ToProduct(r[0]);
+      RecordProduct(tx, key, product);
+      return product;
+    }
     if (runtime::pg::Exec(tx, kExists, id).empty()) return NotFound(id);
     return absl::OutOfRangeError("stock would exceed the largest representable quantity");
   });

@@ -16,9 +16,11 @@ class PgStore final : public Store {
   absl::StatusOr<Page> ListProducts(const ListQuery& query) override;
   absl::StatusOr<Product> GetProduct(const std::string& id) override;
   absl::StatusOr<std::vector<Product>> BatchGetProducts(const std::vector<std::string>& ids) override;
-  absl::StatusOr<Product> CreateProduct(const NewProduct& product) override;
+  absl::StatusOr<Product> CreateProduct(const NewProduct& product,
+                                        const runtime::idempotency::RequestKey& key) override;
   absl::StatusOr<Product> UpdateProduct(const std::string& id, const ProductPatch& patch) override;
-  absl::StatusOr<Product> Restock(const std::string& id, int64_t quantity) override;
+  absl::StatusOr<Product> Restock(const std::string& id, int64_t quantity,
+                                  const runtime::idempotency::RequestKey& key) override;
   absl::Status DeleteProduct(const std::string& id) override;
   absl::StatusOr<ReserveResult> Reserve(const std::string& order_id,
                                         const std::vector<StockLine>& lines) override;

@@ -2,8 +2,10 @@
 
 #include "google/protobuf/util/time_util.h"
 #include "inventory/catalog.h"
+#include "inventory/convert.h"
 #include "inventory/metrics.h"
 #include "runtime/auth/authorized_call.h"
+#include "runtime/idempotency/request_keys.h"
 
 namespace agora::inventory {
 namespace {
@@ -20,17 +22,6 @@ constexpr char kDeleteProduct[] = "agora.inventory.v1.Inventory.DeleteProduct";
 constexpr char kBatchGetProducts[] = "agora.inventory.v1.Inventory.BatchGetProducts";
 constexpr char kReserveStock[] = "agora.inventory.v1.Inventory.ReserveStock";
 constexpr char kReleaseStock[] = "agora.inventory.v1.Inventory.ReleaseStock";
-
-void ToProto(const Product& p, pb::Product* out) {
-  out->set_id(p.id);
-  out->set_sku(p.sku);
-  out->set_name(p.name);
-  out->set_description(p.description);
-  out->set_price_cents(p.price_cents);
-  out->set_stock(p.stock);
-  *out->mutable_created_at() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(p.created_at));
-}
 
 // Runs a store call returning a Product and writes it to `resp`.
 absl::Status Fill(const absl::StatusOr<Product>& product, pb::Product* resp) {
@@ -84,11 +75,15 @@ grpc::ServerUnaryReactor* InventoryService::CreateProduct(grpc::CallbackServerCo
                                                           const pb::CreateProductRequest* req,
                                                           pb::Product* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kCreateProduct,
-                           [this, req, resp](const Caller&) -> absl::Status {
+                           [this, req, resp](const Caller& caller) -> absl::Status {
                              const NewProduct p{req->sku(), req->name(), req->description(),
                                                 req->price_cents(), req->stock()};
                              if (absl::Status s = ValidateNewProduct(p); !s.ok()) return s;
-                             return Fill(store_.CreateProduct(p), resp);
+                             absl::StatusOr<runtime::idempotency::RequestKey> key =
+                                 runtime::idempotency::MakeRequestKey(caller.customer_id, kCreateProduct,
+                                                                      req->idempotency_key(), *req);
+                             if (!key.ok()) return key.status();
+                             return Fill(store_.CreateProduct(p, *key), resp);
                            });
 }
 
@@ -110,10 +105,14 @@ grpc::ServerUnaryReactor* InventoryService::RestockProduct(grpc::CallbackServerC
                                                            const pb::RestockProductRequest* req,
                                                            pb::Product* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kRestockProduct,
-                           [this, req, resp](const Caller&) -> absl::Status {
+                           [this, req, resp](const Caller& caller) -> absl::Status {
                              if (absl::Status s = ValidateRestock(req->quantity()); !s.ok())
                                return s;
-                             return Fill(store_.Restock(req->id(), req->quantity()), resp);
+                             absl::StatusOr<runtime::idempotency::RequestKey> key =
+                                 runtime::idempotency::MakeRequestKey(caller.customer_id, kRestockProduct,
+                                                                      req->idempotency_key(), *req);
+                             if (!key.ok()) return key.status();
+                             return Fill(store_.Restock(req->id(), req->quantity(), *key), resp);
                            });
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "inventory/catalog.h"
+#include "runtime/idempotency/request_keys.h"
 
 namespace agora::inventory {
 
@@ -25,10 +26,14 @@ class Store {
   // Live products among `ids`; unknown or deleted ones are left out.
   virtual absl::StatusOr<std::vector<Product>> BatchGetProducts(
       const std::vector<std::string>& ids) = 0;
-  virtual absl::StatusOr<Product> CreateProduct(const NewProduct& product) = 0;
+  // `key`: the caller's idempotency key (runtime/idempotency); a repeat
+  // answers the first call's product and changes nothing.
+  virtual absl::StatusOr<Product> CreateProduct(const NewProduct& product,
+                                                const runtime::idempotency::RequestKey& key) = 0;
   virtual absl::StatusOr<Product> UpdateProduct(const std::string& id,
                                                 const ProductPatch& patch) = 0;
-  virtual absl::StatusOr<Product> Restock(const std::string& id, int64_t quantity) = 0;
+  virtual absl::StatusOr<Product> Restock(const std::string& id, int64_t quantity,
+                                          const runtime::idempotency::RequestKey& key) = 0;
   virtual absl::Status DeleteProduct(const std::string& id) = 0;
 
   // All lines or none; idempotent by order id (a repeat answers the first

@@ -303,6 +303,19 @@ TEST_CASE("admin routes refuse customers with 403 and anonymous callers with 401
     RequireError(s.Call(method, target, body), 401, 16);
   }
   RequireError(s.Call("POST", "/v1/products/" + product + ":restock", R"({"quantity":0})", s.admin_token()), 400, 3);
+  // A restock retried with its Idempotency-Key adds once and answers the same.
+  const HttpResult first = s.Call("POST", "/v1/products/" + product + ":restock", R"({"quantity":5})",
+                                  s.admin_token(), {{"Idempotency-Key", "restock-" + product}});
+  const HttpResult again = s.Call("POST", "/v1/products/" + product + ":restock", R"({"quantity":5})",
+                                  s.admin_token(), {{"Idempotency-Key", "restock-" + product}});
+  REQUIRE(first.status == 200);
+  REQUIRE(again.status == 200);
+  CHECK(Body(first)["stock"] == "6");
+  CHECK(again.body == first.body);
+  CHECK(Body(s.Call("GET", "/v1/products/" + product))["stock"] == "6");
+  RequireError(s.Call("POST", "/v1/products/" + product + ":restock", R"({"quantity":7})", s.admin_token(),
+                      {{"Idempotency-Key", "restock-" + product}}),
+               409, 6, "IDEMPOTENCY_KEY_REUSED");
   RequireError(s.Call("PATCH", "/v1/products/" + runtime::ids::NewUuid(), R"({"name":"x"})", s.admin_token()), 404, 5);
   const json capped = Body(s.Call("GET", "/v1/products?pageSize=1000"));
   CHECK(capped["products"].size() <= 100);

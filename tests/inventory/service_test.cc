@@ -11,6 +11,7 @@
 #include "inventory/pg_store.h"
 #include "inventory/service.h"
 #include "runtime/grpc/server.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/migrations.h"
 #include "tests/support/auth.h"
@@ -28,6 +29,7 @@ class Harness {
         migrated_(runtime::pg::ApplyMigrations(
                       db_.ServiceOptions(),
                       {{"messaging", &runtime::messaging::MessagingMigrations()},
+                       {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                        {"inventory", &InventoryMigrations()}})
                       .ok()),
         pool_(db_.ServiceOptions(), 8),
@@ -44,9 +46,9 @@ class Harness {
 
   pb::Inventory::Stub& stub() { return *stub_; }
   // A context carrying an administrator's token (catalog writes need one).
-  static std::unique_ptr<grpc::ClientContext> Admin() {
+  static std::unique_ptr<grpc::ClientContext> Admin(const std::string& admin_id = NewUuid()) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", agora::testing::BearerFor(NewUuid(), /*admin=*/true));
+    ctx->AddMetadata("authorization", agora::testing::BearerFor(admin_id, /*admin=*/true));
     return ctx;
   }
   const agora::testing::TestDatabase& db() const { return db_; }
@@ -290,6 +292,87 @@ TEST_CASE("restock adds units; zero is refused and an overflow is OUT_OF_RANGE",
     CHECK(h.stub().RestockProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::OUT_OF_RANGE);
   }
   CHECK(h.Stock(created.id()) == 10);
+}
+
+TEST_CASE("a restock repeated under its idempotency key adds once, even concurrently", "[pg]") {
+  Harness h;
+  const pb::Product created = h.MustCreate("RK-1", 5);
+  const std::string admin = NewUuid();
+  pb::RestockProductRequest req;
+  req.set_id(created.id());
+  req.set_quantity(4);
+  req.set_idempotency_key("restock-1");
+  // Ten retries of one request at once: the stock grows by 4 exactly once
+  // and every answer is the first call's product.
+  std::vector<std::thread> threads;
+  std::vector<pb::Product> answers(10);
+  std::vector<grpc::Status> statuses(10);
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      auto ctx = Harness::Admin(admin);
+      statuses[i] = h.stub().RestockProduct(ctx.get(), req, &answers[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 10; ++i) {
+    INFO(i << ": " << statuses[i].error_message());
+    REQUIRE(statuses[i].ok());
+    CHECK(answers[i].stock() == 9);
+  }
+  CHECK(h.Stock(created.id()) == 9);
+  // The same key with another quantity: refused, nothing added.
+  req.set_quantity(5);
+  {
+    pb::Product out;
+    auto ctx = Harness::Admin(admin);
+    CHECK(h.stub().RestockProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  }
+  // Keys belong to their caller: another administrator's "restock-1" is new.
+  req.set_quantity(4);
+  {
+    pb::Product out;
+    auto ctx = Harness::Admin(NewUuid());
+    REQUIRE(h.stub().RestockProduct(ctx.get(), req, &out).ok());
+    CHECK(out.stock() == 13);
+  }
+  // Without a key every call adds.
+  req.clear_idempotency_key();
+  for (int i = 0; i < 2; ++i) {
+    pb::Product out;
+    auto ctx = Harness::Admin(admin);
+    REQUIRE(h.stub().RestockProduct(ctx.get(), req, &out).ok());
+  }
+  CHECK(h.Stock(created.id()) == 21);
+}
+
+TEST_CASE("a create repeated under its idempotency key answers the first product", "[pg]") {
+  Harness h;
+  const std::string admin = NewUuid();
+  pb::CreateProductRequest req;
+  req.set_sku("CK-1");
+  req.set_name("Keyed mug");
+  req.set_price_cents(900);
+  req.set_stock(2);
+  req.set_idempotency_key("create-1");
+  pb::Product first;
+  pb::Product again;
+  {
+    auto ctx = Harness::Admin(admin);
+    REQUIRE(h.stub().CreateProduct(ctx.get(), req, &first).ok());
+  }
+  {
+    auto ctx = Harness::Admin(admin);
+    REQUIRE(h.stub().CreateProduct(ctx.get(), req, &again).ok());
+  }
+  CHECK(again.id() == first.id());
+  CHECK(again.created_at().seconds() == first.created_at().seconds());
+  // Without the key the same sku is a duplicate.
+  req.clear_idempotency_key();
+  {
+    pb::Product out;
+    auto ctx = Harness::Admin(admin);
+    CHECK(h.stub().CreateProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  }
 }
 
 TEST_CASE("listing pages hold exactly pageSize items and the last page has no token", "[pg]") {
