@@ -56,6 +56,26 @@ void ToProto(const Order& order, pb::Order* out) {
   *out->mutable_updated_at() = ToTimestamp(order.updated_at);
 }
 
+absl::StatusOr<Order> FromProto(const pb::Order& in) {
+  Order order;
+  order.id = in.id();
+  order.customer_id = in.customer_id();
+  const std::optional<Status> status = StatusFromName(pb::OrderStatus_Name(in.status()));
+  if (!status.has_value()) return absl::InternalError("stored order has no status");
+  order.status = *status;
+  if (in.has_rejection_reason()) {
+    order.rejection_reason =
+        ReasonFromName(pb::RejectionReason_Name(in.rejection_reason())).value_or(RejectionReason::kNone);
+  }
+  for (const pb::OrderItem& item : in.items()) {
+    order.lines.push_back(Line{item.product_id(), item.quantity(), item.unit_price_cents()});
+  }
+  order.total_cents = in.total_cents();
+  order.created_at = absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(in.created_at()));
+  order.updated_at = absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(in.updated_at()));
+  return order;
+}
+
 absl::StatusOr<std::optional<Status>> StatusFilterFromProto(int value) {
   if (value == pb::ORDER_STATUS_UNSPECIFIED) return std::optional<Status>();
   if (!pb::OrderStatus_IsValid(value)) {

@@ -16,6 +16,9 @@ namespace pb = agora::orders::v1;
 pb::OrderStatus ToProto(Status s);
 pb::RejectionReason ToProto(RejectionReason r);
 void ToProto(const Order& order, pb::Order* out);
+// The reverse, for an answer stored as a pb::Order (from_cart and
+// cancel_requested are not part of it and come back false).
+absl::StatusOr<Order> FromProto(const pb::Order& order);
 
 // A ListOrders filter: UNSPECIFIED -> none; an unknown number -> INVALID_ARGUMENT.
 absl::StatusOr<std::optional<Status>> StatusFilterFromProto(int value);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "orders/convert.h"
 #include "orders/events.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/outbox.h"
@@ -206,45 +207,67 @@ constexpr char kRecordCancel[] =
 
 absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change& change,
                                             const std::optional<std::string>& owner,
-                                            const EnvelopeContext& context) {
+                                            const EnvelopeContext& context,
+                                            const runtime::idempotency::RequestKey& key) {
   if (!runtime::ids::IsUuid(id)) return NotFound(id);
   return pool_.Transact<ChangeResult>([&](Tx& tx) -> absl::StatusOr<ChangeResult> {
-    std::vector<Order> locked = Collect(Exec(tx, kLock, id));
-    if (locked.empty()) return NotFound(id);
-    ChangeResult result{std::move(locked[0]), false, {}};
-    Order& order = result.order;
-    if (owner.has_value() && *owner != order.customer_id) return NotFound(id);
-    absl::StatusOr<Step> step = Transition({order.status, order.cancel_requested}, change.event);
-    if (!step.ok()) return step.status();
-    result.step = *step;
-    switch (step->effect) {
-      case Effect::kNone:
-        return result;
-      case Effect::kSetStatus: {
-        const bool rejected = step->status == Status::kRejected;
-        std::optional<std::string> reason;
-        if (rejected) reason = ReasonName(change.reason);
-        pqxx::result r = Exec(tx, kSetStatus, id, StatusName(step->status), reason);
-        order.status = step->status;
-        order.rejection_reason = rejected ? change.reason : RejectionReason::kNone;
-        order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
-        AppendToOutbox(tx, StatusChangedMessage(order, context));
-        if (change.event == Event::kRequestCancel) {
-          AppendToOutbox(tx, CancelRequestedMessage(order, context));
-        }
-        break;
-      }
-      case Effect::kRecordCancelRequest: {
-        pqxx::result r = Exec(tx, kRecordCancel, id);
-        order.cancel_requested = true;
-        order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
-        AppendToOutbox(tx, CancelRequestedMessage(order, context));
-        break;
-      }
+    absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+    if (!first.ok()) return first.status();
+    if (first->has_value()) {  // a repeat: the first call's answer, nothing changes
+      pb::Order answer;
+      if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
+      absl::StatusOr<Order> order = FromProto(answer);
+      if (!order.ok()) return order.status();
+      return ChangeResult{std::move(*order), false, {}};
     }
-    result.changed = true;
-    return result;
+    absl::StatusOr<ChangeResult> applied = ApplyLocked(tx, id, change, owner, context);
+    if (applied.ok()) {
+      pb::Order answer;
+      ToProto(applied->order, &answer);
+      runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+    }
+    return applied;
   });
+}
+
+absl::StatusOr<ChangeResult> PgStore::ApplyLocked(Tx& tx, const std::string& id, const Change& change,
+                                                  const std::optional<std::string>& owner,
+                                                  const EnvelopeContext& context) {
+  std::vector<Order> locked = Collect(Exec(tx, kLock, id));
+  if (locked.empty()) return NotFound(id);
+  ChangeResult result{std::move(locked[0]), false, {}};
+  Order& order = result.order;
+  if (owner.has_value() && *owner != order.customer_id) return NotFound(id);
+  absl::StatusOr<Step> step = Transition({order.status, order.cancel_requested}, change.event);
+  if (!step.ok()) return step.status();
+  result.step = *step;
+  switch (step->effect) {
+    case Effect::kNone:
+      return result;
+    case Effect::kSetStatus: {
+      const bool rejected = step->status == Status::kRejected;
+      std::optional<std::string> reason;
+      if (rejected) reason = ReasonName(change.reason);
+      pqxx::result r = Exec(tx, kSetStatus, id, StatusName(step->status), reason);
+      order.status = step->status;
+      order.rejection_reason = rejected ? change.reason : RejectionReason::kNone;
+      order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
+      AppendToOutbox(tx, StatusChangedMessage(order, context));
+      if (change.event == Event::kRequestCancel) {
+        AppendToOutbox(tx, CancelRequestedMessage(order, context));
+      }
+      break;
+    }
+    case Effect::kRecordCancelRequest: {
+      pqxx::result r = Exec(tx, kRecordCancel, id);
+      order.cancel_requested = true;
+      order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
+      AppendToOutbox(tx, CancelRequestedMessage(order, context));
+      break;
+    }
+  }
+  result.changed = true;
+  return result;
 }
 
 }  // namespace agora::orders

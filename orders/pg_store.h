@@ -24,9 +24,15 @@ class PgStore final : public Store {
   absl::StatusOr<OrderPage> List(const ListQuery& query) override;
   absl::StatusOr<ChangeResult> Apply(const std::string& id, const Change& change,
                                      const std::optional<std::string>& owner,
-                                     const EnvelopeContext& context) override;
+                                     const EnvelopeContext& context,
+                                     const runtime::idempotency::RequestKey& key) override;
 
  private:
+  // Apply's work inside its transaction, after the key was claimed.
+  absl::StatusOr<ChangeResult> ApplyLocked(runtime::pg::Tx& tx, const std::string& id, const Change& change,
+                                           const std::optional<std::string>& owner,
+                                           const EnvelopeContext& context);
+
   runtime::pg::Pool& pool_;
 };
 

@@ -116,20 +116,22 @@ grpc::ServerWriteReactor<pb::Order>* OrdersService::WatchOrder(grpc::CallbackSer
 grpc::ServerUnaryReactor* OrdersService::CancelOrder(grpc::CallbackServerContext* ctx,
                                                      const pb::CancelOrderRequest* req,
                                                      pb::Order* resp) {
-  return ApplyChange(ctx, kCancelOrder, req->id(), {Event::kRequestCancel}, /*owned=*/true, resp);
+  return ApplyChange(ctx, kCancelOrder, req->id(), {Event::kRequestCancel}, /*owned=*/true, resp, *req,
+                     req->idempotency_key());
 }
 
 grpc::ServerUnaryReactor* OrdersService::ShipOrder(grpc::CallbackServerContext* ctx,
                                                    const pb::ShipOrderRequest* req,
                                                    pb::Order* resp) {
-  return ApplyChange(ctx, kShipOrder, req->id(), {Event::kShip}, /*owned=*/false, resp);
+  return ApplyChange(ctx, kShipOrder, req->id(), {Event::kShip}, /*owned=*/false, resp, *req,
+                     req->idempotency_key());
 }
 
 grpc::ServerUnaryReactor* OrdersService::ApproveOrder(grpc::CallbackServerContext* ctx,
                                                       const pb::ApproveOrderRequest* req,
                                                       pb::Order* resp) {
   return ApplyChange(ctx, kApproveOrder, req->order_id(), {Event::kApprove}, /*owned=*/false,
-                     resp);
+                     resp, *req);
 }
 
 grpc::ServerUnaryReactor* OrdersService::RejectOrder(grpc::CallbackServerContext* ctx,
@@ -142,25 +144,31 @@ grpc::ServerUnaryReactor* OrdersService::RejectOrder(grpc::CallbackServerContext
     return reactor;
   }
   return ApplyChange(ctx, kRejectOrder, req->order_id(), {Event::kReject, *reason},
-                     /*owned=*/false, resp);
+                     /*owned=*/false, resp, *req);
 }
 
 grpc::ServerUnaryReactor* OrdersService::MarkCancelled(grpc::CallbackServerContext* ctx,
                                                        const pb::MarkCancelledRequest* req,
                                                        pb::Order* resp) {
   return ApplyChange(ctx, kMarkCancelled, req->order_id(), {Event::kMarkCancelled},
-                     /*owned=*/false, resp);
+                     /*owned=*/false, resp, *req);
 }
 
 grpc::ServerUnaryReactor* OrdersService::ApplyChange(grpc::CallbackServerContext* ctx,
                                                      const char* method, std::string id,
-                                                     Change change, bool owned, pb::Order* resp) {
+                                                     Change change, bool owned, pb::Order* resp,
+                                                     const google::protobuf::Message& request,
+                                                     std::string idempotency_key) {
   return OffloadAuthorized(
       ctx, executor_, authorizer_, method,
-      [this, ctx, id = std::move(id), change, owned, resp](const Caller& caller) -> absl::Status {
+      [this, ctx, method, id = std::move(id), change, owned, resp, &request,
+       idempotency_key = std::move(idempotency_key)](const Caller& caller) -> absl::Status {
         std::optional<std::string> owner;
         if (owned && !caller.is_admin()) owner = caller.customer_id;
-        absl::StatusOr<ChangeResult> result = store_.Apply(id, change, owner, EventContext(*ctx));
+        absl::StatusOr<runtime::idempotency::RequestKey> key =
+            runtime::idempotency::MakeRequestKey(caller.customer_id, method, idempotency_key, request);
+        if (!key.ok()) return key.status();
+        absl::StatusOr<ChangeResult> result = store_.Apply(id, change, owner, EventContext(*ctx), *key);
         if (!result.ok()) return result.status();
         if (result->changed && result->step.effect == Effect::kSetStatus) {
           GetMetrics()

@@ -59,7 +59,8 @@ class OrdersService final : public pb::Orders::CallbackService {
   // `owned`, a customer may change only their own orders (admins any).
   grpc::ServerUnaryReactor* ApplyChange(grpc::CallbackServerContext* ctx, const char* method,
                                         std::string id, Change change, bool owned,
-                                        pb::Order* resp);
+                                        pb::Order* resp, const google::protobuf::Message& request,
+                                        std::string idempotency_key = "");
 
   Store& store_;
   OrderPlacer placer_;

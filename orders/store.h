@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "orders/listing.h"
 #include "orders/order.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/messaging/envelope.h"
 
 namespace agora::orders {
@@ -75,9 +76,12 @@ class Store {
   // Applies `change` under a row lock, as Transition() decides, and writes
   // OrderStatusChanged for a status change (OrderCancelRequested too for a
   // cancel). `owner`: when set, another customer's order is NOT_FOUND.
+  // `key`: the caller's idempotency key (runtime/idempotency); a repeat
+  // answers the order as the first call did and changes nothing.
   virtual absl::StatusOr<ChangeResult> Apply(const std::string& id, const Change& change,
                                              const std::optional<std::string>& owner,
-                                             const EnvelopeContext& context) = 0;
+                                             const EnvelopeContext& context,
+                                             const runtime::idempotency::RequestKey& key) = 0;
 };
 
 }  // namespace agora::orders

@@ -227,9 +227,13 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   CHECK(paged["entries"].size() == 1);
   CHECK_FALSE(paged["nextPageToken"].get<std::string>().empty());
 
-  const HttpResult ship = s.Call("POST", path + ":ship", "", s.admin_token());
+  const HttpResult ship = s.Call("POST", path + ":ship", "", s.admin_token(), {{"Idempotency-Key", "ship-" + path}});
   REQUIRE(ship.status == 200);
   CHECK(Body(ship)["status"] == "SHIPPED");
+  // Retried with its key: the first answer again; without one: the order is no longer APPROVED.
+  const HttpResult reship = s.Call("POST", path + ":ship", "", s.admin_token(), {{"Idempotency-Key", "ship-" + path}});
+  CHECK(reship.status == 200);
+  CHECK(reship.body == ship.body);
   RequireError(s.Call("POST", path + ":ship", "", s.admin_token()), 400, 9, "INVALID_ORDER_STATUS");
   RequireError(s.Call("POST", path + ":cancel", "", token), 400, 9, "INVALID_ORDER_STATUS");
   // A watch of a shipped order answers its state and ends the stream.
@@ -243,9 +247,14 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
 
   const json cancelled = PlaceOrder(token, product, 1);
   ApproveLikeTheSaga(cancelled);
-  const HttpResult cancel = s.Call("POST", "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel", "", token);
+  const std::string cancel_path = "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel";
+  const HttpResult cancel = s.Call("POST", cancel_path, "", token, {{"Idempotency-Key", "c-1"}});
   REQUIRE(cancel.status == 200);
   CHECK(Body(cancel)["status"] == "CANCELLING");
+  const HttpResult recancel = s.Call("POST", cancel_path, "", token, {{"Idempotency-Key", "c-1"}});
+  CHECK(recancel.status == 200);
+  CHECK(recancel.body == cancel.body);
+  RequireError(s.Call("POST", cancel_path, "", token), 400, 9, "INVALID_ORDER_STATUS");
   const auto [other, other_token] = s.NewCustomer();
   RequireError(s.Call("POST", "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel", "", other_token), 404, 5);
 

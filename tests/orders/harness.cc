@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/grpc/client.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/migrations.h"
@@ -53,10 +54,12 @@ Harness::Harness()
   REQUIRE(runtime::pg::ApplyMigrations(
               inventory_db_.ServiceOptions(),
               {{"messaging", &runtime::messaging::MessagingMigrations()},
+               {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                {"inventory", &inventory::InventoryMigrations()}})
               .ok());
   REQUIRE(runtime::pg::ApplyMigrations(db_.ServiceOptions(),
                                        {{"messaging", &runtime::messaging::MessagingMigrations()},
+                                        {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                                         {"orders", &OrdersMigrations()}})
               .ok());
   inventory_service_ =
