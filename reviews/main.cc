@@ -12,6 +12,7 @@
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
 #include "runtime/kafka/producer.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/log/log.h"
 #include "runtime/messaging/migrations.h"
 #include "runtime/pg/startup.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   const rt::auth::Authorizer authorizer(**verifier);
   if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
                                               {{"messaging", &rt::messaging::MessagingMigrations()},
+                                               {"request_keys", &rt::idempotency::RequestKeyMigrations()},
                                                {"reviews", &reviews::ReviewsMigrations()}},
                                               absl::Seconds(60));
       !s.ok()) {

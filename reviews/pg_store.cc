@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "reviews/convert.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/inbox.h"
 #include "runtime/pg/exec.h"
@@ -104,9 +105,17 @@ constexpr char kTakeFromSummary[] =
     "updated_at = now() WHERE product_id = $1";
 }  // namespace
 
-absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review) {
+absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review,
+                                             const runtime::idempotency::RequestKey& key) {
   const std::string id = runtime::ids::NewUuid();
   return pool_.Transact<Review>([&](Tx& tx) -> absl::StatusOr<Review> {
+    absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+    if (!first.ok()) return first.status();
+    if (first->has_value()) {  // a repeat: the first call's review
+      agora::reviews::v1::Review answer;
+      if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
+      return FromProto(answer);
+    }
     if (runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
       return runtime::status::WithReason(absl::FailedPreconditionError(kNotABuyerMessage), "PURCHASE_REQUIRED");
     }
@@ -118,7 +127,11 @@ absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review) {
                                          "ALREADY_REVIEWED");
     }
     runtime::pg::Exec(tx, kAddToSummary, review.product_id, review.rating);
-    return ToReview(inserted[0]);
+    Review created = ToReview(inserted[0]);
+    agora::reviews::v1::Review answer;
+    ToProto(created, &answer);
+    runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+    return created;
   });
 }
 

@@ -18,7 +18,8 @@ class PgStore final : public Store {
 
   absl::StatusOr<Page> ListReviews(const ListQuery& query) override;
   absl::StatusOr<Rating> GetRating(const std::string& product_id) override;
-  absl::StatusOr<Review> CreateReview(const NewReview& review) override;
+  absl::StatusOr<Review> CreateReview(const NewReview& review,
+                                      const runtime::idempotency::RequestKey& key) override;
   absl::Status DeleteReview(const std::string& id, const Actor& actor) override;
   absl::StatusOr<bool> ApplyPurchaseUpdate(const std::string& message_id,
                                            const PurchaseUpdate& update) override;

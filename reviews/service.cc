@@ -3,9 +3,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "reviews/convert.h"
 #include "reviews/metrics.h"
 #include "reviews/review.h"
 #include "runtime/auth/authorized_call.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/status/reason.h"
 
@@ -20,18 +22,6 @@ constexpr char kListReviews[] = "agora.reviews.v1.Reviews.ListReviews";
 constexpr char kGetRating[] = "agora.reviews.v1.Reviews.GetRating";
 constexpr char kCreateReview[] = "agora.reviews.v1.Reviews.CreateReview";
 constexpr char kDeleteReview[] = "agora.reviews.v1.Reviews.DeleteReview";
-
-void ToProto(const Review& r, pb::Review* out) {
-  out->set_id(r.id);
-  out->set_product_id(r.product_id);
-  out->set_customer_id(r.customer_id);
-  out->set_author_name(r.author_name);
-  out->set_rating(r.rating);
-  out->set_text(r.text);
-  out->set_verified_purchase(r.verified_purchase);
-  *out->mutable_created_at() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(r.created_at));
-}
 
 }  // namespace
 
@@ -87,9 +77,13 @@ grpc::ServerUnaryReactor* ReviewsService::CreateReview(grpc::CallbackServerConte
         // Asked before the transaction, so that no lock waits on customers.
         absl::StatusOr<std::string> name = profiles_.DisplayName(caller.customer_id, ctx);
         if (!name.ok()) return name.status();
-        absl::StatusOr<Review> created = store_.CreateReview(NewReview{
-            absl::AsciiStrToLower(req->product_id()), absl::AsciiStrToLower(caller.customer_id),
-            *name, req->rating(), req->text()});
+        absl::StatusOr<runtime::idempotency::RequestKey> key = runtime::idempotency::MakeRequestKey(
+            caller.customer_id, kCreateReview, req->idempotency_key(), *req);
+        if (!key.ok()) return key.status();
+        absl::StatusOr<Review> created = store_.CreateReview(
+            NewReview{absl::AsciiStrToLower(req->product_id()), absl::AsciiStrToLower(caller.customer_id),
+                      *name, req->rating(), req->text()},
+            *key);
         if (!created.ok()) return created.status();
         ToProto(*created, resp);
         GetMetrics().created.Increment();

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "reviews/review.h"
+#include "runtime/idempotency/request_keys.h"
 
 namespace agora::reviews {
 
@@ -30,7 +31,10 @@ class Store {
   // Creates the review (verified_purchase set) if the customer holds an
   // order that grants the right (GrantsReview) and has not reviewed the
   // product yet, and adds its rating to the summary.
-  virtual absl::StatusOr<Review> CreateReview(const NewReview& review) = 0;
+  // `key`: the caller's idempotency key (runtime/idempotency); a repeat
+  // answers the first call's review.
+  virtual absl::StatusOr<Review> CreateReview(const NewReview& review,
+                                              const runtime::idempotency::RequestKey& key) = 0;
   // Deletes the review if `actor` may (CheckMayDelete) and takes its rating
   // out of the summary.
   virtual absl::Status DeleteReview(const std::string& id, const Actor& actor) = 0;

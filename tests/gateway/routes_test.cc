@@ -261,7 +261,8 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   // The purchase reaches reviews over Kafka (agora.orders.events).
   HttpResult review;
   REQUIRE(agora::testing::Eventually([&] {
-    review = s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":4,"text":"solid mug"})", token);
+    review = s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":4,"text":"solid mug"})", token,
+                    {{"Idempotency-Key", "rv-1"}});
     return review.status != 400;
   }));
   REQUIRE(review.status == 201);
@@ -269,6 +270,11 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   CHECK(review.Header("location") == "/v1/reviews/" + created["id"].get<std::string>());
   CHECK(created["verifiedPurchase"] == true);
   CHECK(created["authorName"] == "Cus");
+  // Retried with its key: 201 and the same review; without it: a second review, refused.
+  const HttpResult retried = s.Call("POST", "/v1/products/" + product + "/reviews",
+                                    R"({"rating":4,"text":"solid mug"})", token, {{"Idempotency-Key", "rv-1"}});
+  CHECK(retried.status == 201);
+  CHECK(retried.body == review.body);
   RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":5,"text":"again"})", token), 409,
                6, "ALREADY_REVIEWED");
   const json rating = Body(s.Call("GET", "/v1/products/" + product + "/rating"));

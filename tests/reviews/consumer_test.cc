@@ -60,7 +60,7 @@ TEST_CASE("order events on Kafka become verified purchases; a poison message is 
   // The duplicate found its id in the inbox; the ignored type left none.
   CHECK(f.Count("SELECT count(*) FROM reviews.inbox") == 2);
   CHECK(f.Count("SELECT count(*) FROM reviews.purchases") == 2);
-  CHECK(f.store().CreateReview(NewReview{mug, customer, "Ada", 5, "Lovely"}).ok());
+  CHECK(f.store().CreateReview(NewReview{mug, customer, "Ada", 5, "Lovely"}, {}).ok());
   (*consumer)->Stop();
 }
 

@@ -15,6 +15,7 @@
 #include "reviews/clients.h"
 #include "reviews/pg_store.h"
 #include "reviews/purchases.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/envelope.h"
 #include "runtime/messaging/migrations.h"
@@ -67,6 +68,7 @@ class StoreFixture {
         migrated_(
             runtime::pg::ApplyMigrations(db_.ServiceOptions(),
                                          {{"messaging", &runtime::messaging::MessagingMigrations()},
+                                          {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                                           {"reviews", &ReviewsMigrations()}})
                 .ok()),
         pool_(db_.ServiceOptions(), 8),

@@ -21,7 +21,7 @@ class Fixture : public testing::StoreFixture {
  public:
   // What the store answers to a review by `customer` of `product`.
   absl::StatusCode Review(const std::string& customer, const std::string& product) {
-    return store().CreateReview(NewReview{product, customer, "Name", 4, ""}).status().code();
+    return store().CreateReview(NewReview{product, customer, "Name", 4, ""}, {}).status().code();
   }
   bool MayReview(const std::string& customer, const std::string& product) {
     return Count(absl::StrCat("SELECT count(*) FROM reviews.purchases WHERE customer_id = '",
