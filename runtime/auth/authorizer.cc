@@ -39,18 +39,22 @@ absl::StatusOr<Claims> Authorizer::VerifyCached(const std::string& token, absl::
   constexpr size_t kMaxCached = 20000;
   const absl::Duration kLeeway = verifier_.leeway();
   {
-    absl::MutexLock lock(&mu_);
+    // Every request of every signed-in client passes here: readers share.
+    absl::ReaderMutexLock lock(&mu_);
     if (auto it = verified_.find(token); it != verified_.end()) {
       const Claims& c = it->second;
       if (now <= c.expires_at + kLeeway && now + kLeeway >= c.not_before) return c;
-      verified_.erase(it);
     }
   }
+  // Not cached, or cached but expired (verification below refuses it and
+  // the entry goes).
   absl::StatusOr<Claims> claims = verifier_.Verify(token, now);
+  absl::MutexLock lock(&mu_);
   if (claims.ok()) {
-    absl::MutexLock lock(&mu_);
     if (verified_.size() >= kMaxCached) verified_.clear();
-    verified_.emplace(token, *claims);
+    verified_.insert_or_assign(token, *claims);
+  } else {
+    verified_.erase(token);
   }
   return claims;
 }
