@@ -3,13 +3,12 @@
 #include "inventory/config.h"
 #include "inventory/pg_store.h"
 #include "inventory/service.h"
+#include "runtime/auth/authorizer.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
-#include "runtime/idempotency/request_keys.h"
 #include "runtime/log/log.h"
-#include "runtime/messaging/migrations.h"
-#include "runtime/pg/startup.h"
+#include "runtime/service/prepare.h"
 
 namespace rt = agora::runtime;
 
@@ -18,21 +17,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<agora::inventory::Config> config = agora::inventory::LoadConfig(argc, argv);
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("inventory", config.status());
   rt::grpc_server::InitLogging("inventory", config->serve);
-  auto verifier = rt::auth::LoadVerifier(config->jwt);
-  if (!verifier.ok()) {
-    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
+  std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  if (const int code = rt::service::PrepareService(
+          config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier)) {
+    return code;
   }
-  rt::auth::Authorizer authorizer(**verifier);
-
-  if (absl::Status s =
-          rt::pg::MigrateAtStart(config->pg.connection,
-                                 {{"messaging", &rt::messaging::MessagingMigrations()},
-                                  {"request_keys", &rt::idempotency::RequestKeyMigrations()},
-                                  {"inventory", &agora::inventory::InventoryMigrations()}},
-                                 absl::Seconds(60));
-      !s.ok()) {
-    return rt::grpc_server::StartFailed("migrations_failed", s);
-  }
+  rt::auth::Authorizer authorizer(*verifier);
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   agora::inventory::PgStore store(pool);

@@ -6,17 +6,14 @@
 #include "orders/service.h"
 #include "orders/watch_hub.h"
 #include "runtime/auth/authorizer.h"
-#include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
 #include "runtime/kafka/producer.h"
-#include "runtime/idempotency/request_keys.h"
 #include "runtime/log/log.h"
-#include "runtime/messaging/migrations.h"
 #include "runtime/messaging/relay.h"
-#include "runtime/pg/startup.h"
+#include "runtime/service/prepare.h"
 
 namespace rt = agora::runtime;
 namespace orders = agora::orders;
@@ -26,21 +23,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<orders::Config> config = orders::LoadConfig(argc, argv);
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("orders", config.status());
   rt::grpc_server::InitLogging("orders", config->serve);
-  absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
-      rt::auth::LoadVerifier(config->jwt);
-  if (!verifier.ok()) {
-    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
+  std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+                                                   {"orders", &orders::OrdersMigrations()}, &verifier)) {
+    return code;
   }
-  const rt::auth::Authorizer authorizer(**verifier);
-
-  if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
-                                              {{"messaging", &rt::messaging::MessagingMigrations()},
-                                               {"request_keys", &rt::idempotency::RequestKeyMigrations()},
-                                               {"orders", &orders::OrdersMigrations()}},
-                                              absl::Seconds(60));
-      !s.ok()) {
-    return rt::grpc_server::StartFailed("migrations_failed", s);
-  }
+  const rt::auth::Authorizer authorizer(*verifier);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =
       rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) {

@@ -6,16 +6,13 @@
 #include "reviews/purchases.h"
 #include "reviews/service.h"
 #include "runtime/auth/authorizer.h"
-#include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
 #include "runtime/kafka/producer.h"
-#include "runtime/idempotency/request_keys.h"
 #include "runtime/log/log.h"
-#include "runtime/messaging/migrations.h"
-#include "runtime/pg/startup.h"
+#include "runtime/service/prepare.h"
 
 namespace rt = agora::runtime;
 namespace reviews = agora::reviews;
@@ -26,20 +23,12 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("reviews", config.status());
   rt::grpc_server::InitLogging("reviews", config->serve);
 
-  absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier =
-      rt::auth::LoadVerifier(config->jwt);
-  if (!verifier.ok()) {
-    return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
+  std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+                                                   {"reviews", &reviews::ReviewsMigrations()}, &verifier)) {
+    return code;
   }
-  const rt::auth::Authorizer authorizer(**verifier);
-  if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
-                                              {{"messaging", &rt::messaging::MessagingMigrations()},
-                                               {"request_keys", &rt::idempotency::RequestKeyMigrations()},
-                                               {"reviews", &reviews::ReviewsMigrations()}},
-                                              absl::Seconds(60));
-      !s.ok()) {
-    return rt::grpc_server::StartFailed("migrations_failed", s);
-  }
+  const rt::auth::Authorizer authorizer(*verifier);
   // One connection per executor worker, plus one for the order-event consumer, which may hold
   // it for a while (a batch waiting for the broker): requests never queue
   // behind it.

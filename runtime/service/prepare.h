@@ -1,0 +1,23 @@
+#pragma once
+
+// The first steps of a service that checks access tokens and owns a schema
+// with the shared tables (inventory, orders, reviews, and the saga next):
+// load the token verification keys, then apply the migrations of the outbox
+// and inbox ("messaging"), of idempotency keys ("request_keys") and the
+// service's own, waiting up to a minute for the database.
+
+#include <memory>
+
+#include "runtime/auth/jwt.h"
+#include "runtime/auth/verifier_config.h"
+#include "runtime/pg/migrations.h"
+#include "runtime/pg/pool.h"
+
+namespace agora::runtime::service {
+
+// 0 when ready (*verifier set); otherwise the process's exit code, the
+// failure logged ("jwt_keys_unavailable", "migrations_failed").
+int PrepareService(const auth::VerifierConfig& jwt, const pg::ConnectionOptions& pg, pg::MigrationSet own,
+                   std::unique_ptr<auth::JwtVerifier>* verifier);
+
+}  // namespace agora::runtime::service
