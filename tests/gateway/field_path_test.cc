@@ -15,9 +15,13 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "tests/gateway/descriptor_testing.h"
 
 namespace agora::gateway {
 namespace {
+
+using agora::gateway::testing::AddField;
+using agora::gateway::testing::AddWithDependencies;
 
 using google::protobuf::Descriptor;
 using google::protobuf::DescriptorPool;
@@ -48,9 +52,9 @@ using orders::v1::ListOrdersRequest;
 class TestTypes final {
  public:
   TestTypes() {
-    AddWithDependencies(google::protobuf::Timestamp::descriptor()->file());
-    AddWithDependencies(google::protobuf::Int64Value::descriptor()->file());
-    AddWithDependencies(google::protobuf::Duration::descriptor()->file());
+    AddWithDependencies(pool_, google::protobuf::Timestamp::descriptor()->file());
+    AddWithDependencies(pool_, google::protobuf::Int64Value::descriptor()->file());
+    AddWithDependencies(pool_, google::protobuf::Duration::descriptor()->file());
     FileDescriptorProto file;
     file.set_name("agora/test/fields.proto");
     file.set_package("agora.test");
@@ -118,25 +122,6 @@ class TestTypes final {
   }
 
  private:
-  static void AddField(DescriptorProto* message, const std::string& name, int number,
-                       FieldDescriptorProto::Type type, const std::string& type_name = "",
-                       bool repeated = false) {
-    FieldDescriptorProto* field = message->add_field();
-    field->set_name(name);
-    field->set_number(number);
-    field->set_type(type);
-    field->set_label(repeated ? FieldDescriptorProto::LABEL_REPEATED
-                              : FieldDescriptorProto::LABEL_OPTIONAL);
-    if (!type_name.empty()) field->set_type_name(type_name);
-  }
-
-  void AddWithDependencies(const FileDescriptor* file) {
-    if (pool_.FindFileByName(file->name()) != nullptr) return;
-    for (int i = 0; i < file->dependency_count(); ++i) AddWithDependencies(file->dependency(i));
-    FileDescriptorProto proto;
-    file->CopyTo(&proto);
-    REQUIRE(pool_.BuildFile(proto) != nullptr);
-  }
 
   DescriptorPool pool_;
   DynamicMessageFactory factory_{&pool_};

@@ -19,9 +19,13 @@
 #include "google/api/http.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "tests/gateway/descriptor_testing.h"
 
 // Counts heap allocations, to hold Find to "no allocation beyond its output".
 namespace {
+
+using agora::gateway::testing::AddField;
+using agora::gateway::testing::AddWithDependencies;
 std::atomic<int64_t> g_allocations{0};
 }  // namespace
 
@@ -149,7 +153,7 @@ HttpRule Rule(const std::string& method, const std::string& path, const std::str
 class TestApi final {
  public:
   explicit TestApi(const Rules& methods) {
-    AddWithDependencies(
+    AddWithDependencies(pool_,
         DescriptorPool::generated_pool()->FindFileByName("google/api/annotations.proto"));
     FileDescriptorProto file;
     file.set_name("agora/test/routes.proto");
@@ -197,28 +201,6 @@ class TestApi final {
   }
 
  private:
-  static void AddField(DescriptorProto* message, const std::string& name, int number,
-                       FieldDescriptorProto::Type type, const std::string& type_name = "",
-                       bool repeated = false) {
-    FieldDescriptorProto* field = message->add_field();
-    field->set_name(name);
-    field->set_number(number);
-    field->set_type(type);
-    field->set_label(repeated ? FieldDescriptorProto::LABEL_REPEATED
-                              : FieldDescriptorProto::LABEL_OPTIONAL);
-    if (!type_name.empty()) field->set_type_name(type_name);
-  }
-
-  // Copies a generated file (google/api/annotations.proto and what it
-  // imports) into the pool.
-  void AddWithDependencies(const FileDescriptor* file) {
-    REQUIRE(file != nullptr);
-    if (pool_.FindFileByName(file->name()) != nullptr) return;
-    for (int i = 0; i < file->dependency_count(); ++i) AddWithDependencies(file->dependency(i));
-    FileDescriptorProto proto;
-    file->CopyTo(&proto);
-    REQUIRE(pool_.BuildFile(proto) != nullptr);
-  }
 
   DescriptorPool pool_;
   const ServiceDescriptor* service_ = nullptr;
