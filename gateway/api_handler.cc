@@ -266,13 +266,6 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
     if (code != 0) {
-      bool replaced = false;
-      PublicMessage(code, message, &replaced);
-      if (replaced) {  // the client gets a fixed text; the operator the original
-        runtime::log::Warn("backend_error", {{"method", binding.method->full_name()},
-                                             {"code", runtime::grpc_server::GrpcCodeName(code)},
-                                             {"message", message}});
-      }
       HttpResponse error = ErrorResponse(code, message, DetailsJson(response));
       for (auto& h : base.headers) error.headers.push_back(h);
       return finish(std::move(error));

@@ -4,6 +4,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "agora/api/v1/errors.pb.h"
 #include "google/rpc/status.pb.h"
+#include "runtime/grpc/status.h"
 #include "runtime/log/log.h"
 
 namespace agora::gateway {
@@ -86,7 +87,12 @@ std::string_view PublicMessage(int grpc_code, std::string_view message, bool* re
 }
 
 HttpResponse ErrorResponse(int grpc_code, std::string_view message, std::string_view details_json) {
-  HttpResponse r = GatewayError(HttpStatusFromGrpcCode(grpc_code), grpc_code, PublicMessage(grpc_code, message));
+  bool replaced = false;
+  const std::string_view shown = PublicMessage(grpc_code, message, &replaced);
+  if (replaced && message != shown) {  // the client gets the fixed text; the operator the original
+    runtime::log::Warn("backend_error", {{"code", runtime::grpc_server::GrpcCodeName(grpc_code)}, {"message", message}});
+  }
+  HttpResponse r = GatewayError(HttpStatusFromGrpcCode(grpc_code), grpc_code, shown);
   if (details_json != "[]") {
     r.body.resize(r.body.size() - 3);  // drop "[]}"
     r.body += std::string(details_json) + "}";

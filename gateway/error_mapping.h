@@ -19,7 +19,8 @@ int HttpStatusFromGrpcCode(int grpc_code);
 // For CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE and
 // DATA_LOSS the message is replaced by a fixed text (PublicMessage): those
 // texts come from gRPC's transport as often as from a service and name
-// internal addresses ("ipv4:10.0.3.7:50061: Connection refused").
+// internal addresses ("ipv4:10.0.3.7:50061: Connection refused"). The
+// original is logged (warn, "backend_error").
 HttpResponse ErrorResponse(int grpc_code, std::string_view message,
                            std::string_view details_json = "[]");
 

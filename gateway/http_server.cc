@@ -107,6 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    head_ = false;  // per request: a refusal after a HEAD has its body
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);

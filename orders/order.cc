@@ -190,22 +190,6 @@ absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,
   return priced;
 }
 
-absl::Status ValidateIdempotencyKey(const std::string& key) {
-  const std::optional<size_t> n = runtime::text::CodePointCount(key);
-  if (!n.has_value()) return absl::InvalidArgumentError("idempotencyKey is not valid UTF-8");
-  if (*n > kMaxIdempotencyKeyLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotencyKey must be at most ", kMaxIdempotencyKeyLength, " characters"));
-  }
-  for (char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError("idempotencyKey must not contain control characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
 std::string RequestHash(const std::vector<RequestedLine>& items, bool from_cart) {
   std::string canonical = absl::StrCat("v1|cart=", from_cart ? 1 : 0, "|");
   for (const RequestedLine& l : items) {

@@ -24,7 +24,6 @@ namespace agora::orders {
 
 inline constexpr int kMaxLines = 50;
 inline constexpr int64_t kMaxQuantity = 1000;
-inline constexpr size_t kMaxIdempotencyKeyLength = 255;
 
 enum class Status { kPending, kApproved, kRejected, kCancelling, kCancelled, kShipped };
 
@@ -128,9 +127,7 @@ absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,
 
 // ---- idempotency
 
-// INVALID_ARGUMENT for a key that is too long, not UTF-8 or holds control
-// characters. An empty key means "no key".
-absl::Status ValidateIdempotencyKey(const std::string& key);
+// Keys are checked by runtime::idempotency::ValidateKey.
 
 // What makes two create requests "the same body": the lines as sent (ids
 // lowercased) or from_cart. Hex SHA-256 of a canonical text.

@@ -1,5 +1,6 @@
 #include "orders/placing.h"
 
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/status/reason.h"
 
@@ -14,7 +15,7 @@ absl::StatusOr<CreateResult> OrderPlacer::Place(const PlaceRequest& request,
   if (!request.from_cart && request.items.empty()) {
     return absl::InvalidArgumentError("an order needs items (1 to 50 lines) or fromCart: true");
   }
-  if (absl::Status s = ValidateIdempotencyKey(request.idempotency_key); !s.ok()) return s;
+  if (absl::Status s = runtime::idempotency::ValidateKey(request.idempotency_key); !s.ok()) return s;
   std::vector<RequestedLine> lines;
   if (!request.from_cart) {
     absl::StatusOr<std::vector<RequestedLine>> normalised = NormaliseLines(request.items, "items");

@@ -8,8 +8,10 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
+#include "absl/strings/str_cat.h"
 #include "runtime/pg/exec.h"
 #include "runtime/status/reason.h"
+#include "runtime/text/utf8.h"
 
 namespace agora::runtime::idempotency {
 namespace {
@@ -22,11 +24,24 @@ constexpr char kRecord[] = "UPDATE request_keys SET answer = $4 WHERE actor = $1
 
 }  // namespace
 
+absl::Status ValidateKey(const std::string& key) {
+  const std::optional<size_t> n = text::CodePointCount(key);
+  if (!n.has_value()) return absl::InvalidArgumentError("idempotencyKey is not valid UTF-8");
+  if (*n > kMaxKeyLength) {
+    return absl::InvalidArgumentError(absl::StrCat("idempotencyKey must be at most ", kMaxKeyLength, " characters"));
+  }
+  for (char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError("idempotencyKey must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RequestKey> MakeRequestKey(std::string actor, std::string method, std::string key,
                                           const google::protobuf::Message& request) {
-  if (key.size() > kMaxKeyLength) {
-    return absl::InvalidArgumentError("an idempotency key has at most 200 characters");
-  }
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   std::unique_ptr<google::protobuf::Message> copy(request.New());
   copy->CopyFrom(request);
   if (const auto* f = copy->GetDescriptor()->FindFieldByName("idempotency_key")) {

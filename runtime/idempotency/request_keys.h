@@ -43,10 +43,16 @@ struct RequestKey {
   std::string request_hash;  // SHA-256 of the request without its key
 };
 
-// Keys longer than this are refused (INVALID_ARGUMENT) by MakeRequestKey.
-inline constexpr size_t kMaxKeyLength = 200;
+// At most this many code points.
+inline constexpr size_t kMaxKeyLength = 255;
 
-// The key of `request` (its field `idempotency_key` is left out of the hash).
+// A key is valid UTF-8, at most kMaxKeyLength code points, without control
+// characters (a NUL would cut it short in PostgreSQL); "" is no key.
+// INVALID_ARGUMENT naming idempotencyKey otherwise.
+absl::Status ValidateKey(const std::string& key);
+
+// The key of `request` (its field `idempotency_key` is left out of the hash);
+// ValidateKey's error for a bad key.
 absl::StatusOr<RequestKey> MakeRequestKey(std::string actor, std::string method, std::string key,
                                           const google::protobuf::Message& request);
 

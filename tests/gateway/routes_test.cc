@@ -349,20 +349,27 @@ TEST_CASE("HEAD answers a GET route's status and headers without a body", "[e2e]
   CHECK(raw.find("Content-Length: " + std::to_string(get.size())) != std::string::npos);
   CHECK(s.Call("HEAD", "/v1/products/" + runtime::ids::NewUuid()).status == 404);
   CHECK(s.Call("HEAD", "/healthz").status == 200);
+  // On a kept-alive connection the answer after a HEAD has its body again
+  // (here a refusal: HTTP/1.1 without Host).
+  const std::string two = agora::testing::HttpRaw(
+      s.http_port(), "HEAD /v1/products/" + product + " HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/products HTTP/1.1\r\n\r\n");
+  const size_t second = two.find("HTTP/1.1 400");
+  REQUIRE(second != std::string::npos);
+  CHECK(two.find("\"code\":3", second) != std::string::npos);
 }
 
 TEST_CASE("a watch that fails after its first event ends with an error event", "[e2e]") {
   System& s = System::Get();
   const auto [id, token] = s.NewCustomer();
   const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
-  // The client's own timeout (Grpc-Timeout, 700 ms) ends the backend call
+  // The client's own timeout (Grpc-Timeout, 3 s) ends the backend call
   // while the order is still PENDING.
   const std::string raw = agora::testing::HttpRaw(
       s.http_port(),
       "GET /v1/orders/" + order["id"].get<std::string>() +
-          ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nGrpc-Timeout: 700m\r\nAuthorization: Bearer " + token +
+          ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nGrpc-Timeout: 3S\r\nAuthorization: Bearer " + token +
           "\r\n\r\n",
-      /*timeout_ms=*/10000);
+      /*timeout_ms=*/15000);
   const HttpResult r = agora::testing::ParseHttp(raw);
   REQUIRE(r.status == 200);
   const size_t data = r.body.find("data: {");

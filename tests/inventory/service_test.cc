@@ -13,6 +13,8 @@
 #include "runtime/grpc/server.h"
 #include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/status/reason.h"
+#include "runtime/grpc/status.h"
 #include "runtime/messaging/migrations.h"
 #include "tests/support/auth.h"
 #include "tests/support/infra.h"
@@ -366,13 +368,20 @@ TEST_CASE("a create repeated under its idempotency key answers the first product
   }
   CHECK(again.id() == first.id());
   CHECK(again.created_at().seconds() == first.created_at().seconds());
-  // Without the key the same sku is a duplicate.
-  req.clear_idempotency_key();
-  {
+  // Without the key the same sku is a duplicate; another body under the key
+  // is a reused key. Both ALREADY_EXISTS, told apart by their reason.
+  auto reason = [&](const pb::CreateProductRequest& r) {
     pb::Product out;
     auto ctx = Harness::Admin(admin);
-    CHECK(h.stub().CreateProduct(ctx.get(), req, &out).error_code() == grpc::StatusCode::ALREADY_EXISTS);
-  }
+    const grpc::Status st = h.stub().CreateProduct(ctx.get(), r, &out);
+    CHECK(st.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    return runtime::status::ReasonOf(runtime::grpc_server::FromGrpcStatus(st));
+  };
+  pb::CreateProductRequest other = req;
+  other.set_name("Another mug");
+  CHECK(reason(other) == "IDEMPOTENCY_KEY_REUSED");
+  req.clear_idempotency_key();
+  CHECK(reason(req) == "SKU_TAKEN");
 }
 
 TEST_CASE("listing pages hold exactly pageSize items and the last page has no token", "[pg]") {

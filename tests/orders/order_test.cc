@@ -10,6 +10,7 @@
 #include "orders/listing.h"
 #include "orders/order.h"
 #include "orders/watch_hub.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 
 namespace agora::orders {
@@ -196,12 +197,18 @@ TEST_CASE("a total that overflows int64 is INVALID_ARGUMENT", "[unit]") {
 }
 
 TEST_CASE("idempotency keys and request hashes", "[unit]") {
-  CHECK(ValidateIdempotencyKey("").ok());
-  CHECK(ValidateIdempotencyKey("order-2024-06-01-abc").ok());
-  CHECK(ValidateIdempotencyKey(std::string(255, 'k')).ok());
-  CHECK(ValidateIdempotencyKey(std::string(256, 'k')).code() == absl::StatusCode::kInvalidArgument);
-  CHECK(ValidateIdempotencyKey("tab\there").code() == absl::StatusCode::kInvalidArgument);
-  CHECK(ValidateIdempotencyKey("\xff\xfe").code() == absl::StatusCode::kInvalidArgument);
+  using runtime::idempotency::ValidateKey;
+  CHECK(ValidateKey("").ok());
+  CHECK(ValidateKey("order-2024-06-01-abc").ok());
+  CHECK(ValidateKey(std::string(255, 'k')).ok());
+  std::string accented;  // 255 code points, 510 bytes: counted in code points
+  for (int i = 0; i < 255; ++i) accented += "\xc3\xa9";
+  CHECK(ValidateKey(accented).ok());
+  CHECK(ValidateKey(accented + "\xc3\xa9").code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ValidateKey(std::string(256, 'k')).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ValidateKey("tab\there").code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ValidateKey(std::string("a\0b", 3)).code() == absl::StatusCode::kInvalidArgument);  // NUL
+  CHECK(ValidateKey("\xff\xfe").code() == absl::StatusCode::kInvalidArgument);
 
   const std::string a = NewUuid(), b = NewUuid();
   const std::string h = RequestHash({{a, 1}, {b, 2}}, false);
