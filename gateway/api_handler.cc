@@ -21,8 +21,6 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "runtime/grpc/status.h"
-#include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 #include "runtime/metrics/cached_family.h"
 #include "runtime/metrics/metrics.h"

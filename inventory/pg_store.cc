@@ -137,18 +137,16 @@ constexpr char kDelete[] =
 // A repeat's answer (the product as the first call answered it), or nullopt
 // for a first call; runtime/idempotency/request_keys.h.
 absl::StatusOr<std::optional<Product>> FirstAnswer(Tx& tx, const RequestKey& key) {
-  absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+  auto first = runtime::idempotency::ClaimAnswer<agora::inventory::v1::Product>(tx, key);
   if (!first.ok()) return first.status();
   if (!first->has_value()) return std::optional<Product>();
-  agora::inventory::v1::Product answer;
-  if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
-  return std::optional<Product>(FromProto(answer));
+  return std::optional<Product>(FromProto(**first));
 }
 
 void RecordProduct(Tx& tx, const RequestKey& key, const Product& product) {
   agora::inventory::v1::Product answer;
   ToProto(product, &answer);
-  runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+  runtime::idempotency::RecordAnswer(tx, key, answer);
 }
 
 }  // namespace

@@ -211,12 +211,10 @@ absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change&
                                             const runtime::idempotency::RequestKey& key) {
   if (!runtime::ids::IsUuid(id)) return NotFound(id);
   return pool_.Transact<ChangeResult>([&](Tx& tx) -> absl::StatusOr<ChangeResult> {
-    absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+    absl::StatusOr<std::optional<pb::Order>> first = runtime::idempotency::ClaimAnswer<pb::Order>(tx, key);
     if (!first.ok()) return first.status();
     if (first->has_value()) {  // a repeat: the first call's answer, nothing changes
-      pb::Order answer;
-      if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
-      absl::StatusOr<Order> order = FromProto(answer);
+      absl::StatusOr<Order> order = FromProto(**first);
       if (!order.ok()) return order.status();
       return ChangeResult{std::move(*order), false, {}};
     }
@@ -224,7 +222,7 @@ absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change&
     if (applied.ok()) {
       pb::Order answer;
       ToProto(applied->order, &answer);
-      runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+      runtime::idempotency::RecordAnswer(tx, key, answer);
     }
     return applied;
   });

@@ -109,13 +109,9 @@ absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review,
                                              const runtime::idempotency::RequestKey& key) {
   const std::string id = runtime::ids::NewUuid();
   return pool_.Transact<Review>([&](Tx& tx) -> absl::StatusOr<Review> {
-    absl::StatusOr<std::optional<std::string>> first = runtime::idempotency::ClaimRequestKey(tx, key);
+    auto first = runtime::idempotency::ClaimAnswer<agora::reviews::v1::Review>(tx, key);
     if (!first.ok()) return first.status();
-    if (first->has_value()) {  // a repeat: the first call's review
-      agora::reviews::v1::Review answer;
-      if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
-      return FromProto(answer);
-    }
+    if (first->has_value()) return FromProto(**first);  // a repeat: the first call's review
     if (runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
       return runtime::status::WithReason(absl::FailedPreconditionError(kNotABuyerMessage), "PURCHASE_REQUIRED");
     }
@@ -130,7 +126,7 @@ absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review,
     Review created = ToReview(inserted[0]);
     agora::reviews::v1::Review answer;
     ToProto(created, &answer);
-    runtime::idempotency::RecordAnswer(tx, key, answer.SerializeAsString());
+    runtime::idempotency::RecordAnswer(tx, key, answer);
     return created;
   });
 }

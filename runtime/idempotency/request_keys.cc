@@ -80,4 +80,9 @@ void RecordAnswer(pqxx::transaction_base& tx, const RequestKey& k, const std::st
   pg::Exec(tx, kRecord, k.actor, k.method, k.key, pqxx::binarystring(answer.data(), answer.size()));
 }
 
+void RecordAnswer(pqxx::transaction_base& tx, const RequestKey& k, const google::protobuf::MessageLite& answer) {
+  if (k.key.empty()) return;
+  RecordAnswer(tx, k, answer.SerializeAsString());
+}
+
 }  // namespace agora::runtime::idempotency

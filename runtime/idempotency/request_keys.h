@@ -6,10 +6,10 @@
 // takes a key does, inside the one transaction of its effect:
 //
 //   RequestKey k = MakeRequestKey(caller.customer_id, kMethod, req->idempotency_key(), *req);
-//   ASSIGN_OR_RETURN(std::optional<std::string> first, ClaimRequestKey(tx, k));
-//   if (first) return Decode(*first);          // a repeat: the first answer
+//   ASSIGN_OR_RETURN(std::optional<pb::Product> first, ClaimAnswer<pb::Product>(tx, k));
+//   if (first) return FromProto(*first);       // a repeat: the first answer
 //   ... the effect ...
-//   RecordAnswer(tx, k, Encode(answer));
+//   RecordAnswer(tx, k, answer_proto);
 //
 // - The claim is an INSERT ... ON CONFLICT DO NOTHING on (actor, method, key):
 //   a repeat that arrives while the first is still running waits for it on
@@ -29,6 +29,7 @@
 
 namespace google::protobuf {
 class Message;
+class MessageLite;
 }  // namespace google::protobuf
 namespace pqxx {
 class transaction_base;
@@ -62,6 +63,18 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestKey(pqxx::transaction_bas
 
 // Stores the answer of a first use. No-op for an empty key.
 void RecordAnswer(pqxx::transaction_base& tx, const RequestKey& key, const std::string& answer);
+void RecordAnswer(pqxx::transaction_base& tx, const RequestKey& key, const google::protobuf::MessageLite& answer);
+
+// ClaimRequestKey for answers stored as a message of type M.
+template <typename M>
+absl::StatusOr<std::optional<M>> ClaimAnswer(pqxx::transaction_base& tx, const RequestKey& key) {
+  absl::StatusOr<std::optional<std::string>> first = ClaimRequestKey(tx, key);
+  if (!first.ok()) return first.status();
+  if (!first->has_value()) return std::optional<M>();
+  M answer;
+  if (!answer.ParseFromString(**first)) return absl::InternalError("stored answer unreadable");
+  return std::optional<M>(std::move(answer));
+}
 
 const std::vector<pg::Migration>& RequestKeyMigrations();
 
