@@ -35,12 +35,6 @@ struct ApiHandler::Metrics {
 
 namespace {
 
-const prometheus::Histogram::BucketBoundaries& Buckets() {
-  static const auto* const b = new prometheus::Histogram::BucketBoundaries{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-  return *b;
-}
-
 // The client's own budget, from a Grpc-Timeout header as grpc-gateway reads
 // it ("500m", "3S", "1M": value and unit H, M, S, m, u, n); infinite if absent
 // or unreadable.
@@ -138,7 +132,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     in_flight_.fetch_sub(1);
     const std::string code = absl::StrCat(response.status);
     metrics_->requests.Get({route, method, code}).Increment();
-    metrics_->seconds.Get({route}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_->seconds.Get({route}, runtime::metrics::LatencyBuckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
     if (runtime::log::Enabled(runtime::log::Level::kInfo)) {
       runtime::log::Info("http_request", {{"method", method},
                                           {"route", route},
@@ -318,7 +312,7 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
   auto done = [this, start, route, method = request.method,
                respond = exchange.respond](HttpResponse r) {
     metrics_->requests.Get({route, method, absl::StrCat(r.status)}).Increment();
-    metrics_->seconds.Get({route}, Buckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_->seconds.Get({route}, runtime::metrics::LatencyBuckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
     respond(std::move(r));
   };
   if (request.method != "GET" && request.method != "HEAD") {

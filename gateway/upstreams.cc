@@ -77,7 +77,8 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
   }
   // A deadline that has passed already (a client's tiny Grpc-Timeout) fails
   // here, deterministically, instead of racing the backend's answer.
-  const absl::Time deadline = absl::Now() + call.timeout;
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + call.timeout;
   if (deadline <= absl::Now()) {
     done(4, "deadline exceeded before the backend was called", "");
     return;
@@ -86,7 +87,7 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
   f->done = std::move(done);
   f->service = call.service;
   f->method = call.method;
-  f->start = absl::Now();
+  f->start = start;
   f->ctx.set_deadline(absl::ToChronoTime(deadline));
   for (const auto& [k, v] : call.metadata) f->ctx.AddMetadata(k, v);
   grpc::Slice slice(call.request);
@@ -98,9 +99,7 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                     ClientMetrics& m = Metrics();
                     m.handled.Get({f->service, f->method, runtime::grpc_server::GrpcCodeName(code)})
                         .Increment();
-                    static const prometheus::Histogram::BucketBoundaries kBuckets = {
-                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-                    m.seconds.Get({f->service}, kBuckets)
+                    m.seconds.Get({f->service}, runtime::metrics::LatencyBuckets())
                         .Observe(absl::ToDoubleSeconds(absl::Now() - f->start));
                     f->done(code, status.error_message(),
                             code == 0 ? runtime::grpc_client::ByteBufferToString(f->response)

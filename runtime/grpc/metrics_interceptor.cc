@@ -86,9 +86,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       Families& f = GetFamilies();
       f.handled.Get({service_, method_, type_, GrpcCodeName(static_cast<int>(status.error_code()))}).Increment();
-      static const prometheus::Histogram::BucketBoundaries kBuckets = {
-          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-      f.seconds.Get({service_, method_, type_}, kBuckets)
+      f.seconds.Get({service_, method_, type_}, metrics::LatencyBuckets())
           .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
       const grpc::StatusCode code = status.error_code();
       const bool server_error = code == grpc::StatusCode::INTERNAL ||

@@ -22,6 +22,12 @@ const std::shared_ptr<prometheus::Registry>& SharedRegistry() {
 
 prometheus::Registry& Registry() { return *SharedRegistry(); }
 
+const std::vector<double>& LatencyBuckets() {
+  static const auto* const buckets =
+      new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *buckets;
+}
+
 absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::string& bind,
                                                                   int port) {
   try {
