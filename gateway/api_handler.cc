@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <sstream>
-#include <thread>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +12,7 @@
 #include "agora/api/v1/policy.pb.h"
 #include "gateway/error_mapping.h"
 #include "gateway/fanout.h"
+#include "gateway/forwarded_headers.h"
 #include "gateway/sse.h"
 #include "gateway/transcoder.h"
 #include "google/protobuf/descriptor.h"
@@ -57,6 +58,18 @@ absl::Duration ClientTimeout(const HttpRequest& request) {
   }
 }
 
+// The method as a metric label: only methods HTTP defines, every other one
+// OTHER, so that invented methods cannot grow memory and /metrics.
+const std::string& MethodLabel(const std::string& method) {
+  static const std::string* const kKnown = new std::string[9]{
+      "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  for (int i = 0; i < 9; ++i) {
+    if (kKnown[i] == method) return kKnown[i];
+  }
+  static const std::string* const kOther = new std::string("OTHER");
+  return *kOther;
+}
+
 const agora::api::v1::MethodPolicy& PolicyOf(const Binding& b) {
   return b.method->options().GetExtension(agora::api::v1::policy);
 }
@@ -70,7 +83,8 @@ ApiHandler::ApiHandler(const RouteTable& routes, Upstreams& upstreams,
       authorizer_(authorizer),
       options_(std::move(options)),
       client_limiter_(options_.per_client),
-      customer_limiter_(options_.per_customer) {
+      customer_limiter_(options_.per_customer),
+      readiness_(std::make_shared<Readiness>()) {
   auto& registry = runtime::metrics::Registry();
   metrics_ = std::unique_ptr<Metrics>(new Metrics{
       {prometheus::BuildCounter()
@@ -125,7 +139,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   const bool preflight = Cors(request, &base);
 
   // Every exit goes through `finish`: metrics, access log, the answer.
-  auto finish = [this, start, request_id, method = request.method, path = request.path,
+  auto finish = [this, start, request_id, method = MethodLabel(request.method), path = request.path,
                  remote = request.remote_address, respond = exchange.respond](
                     std::string route, HttpResponse response) {
     metrics_->in_flight.Decrement();
@@ -168,17 +182,15 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       r.Set("Allow", "GET, HEAD");
       return fail(route, std::move(r));
     }
+    absl::StatusOr<Metadata> forwarded = ForwardedMetadata(request, request_id);
+    if (!forwarded.ok()) return fail(route, ErrorResponse(forwarded.status()));
     // Public: a valid token adds the caller's favourite flag.
     absl::StatusOr<runtime::auth::Caller> caller = authorizer_.AuthorizeHeader(
         request.Header("authorization"), "agora.inventory.v1.Inventory.GetProduct", absl::Now());
     const bool signed_in = caller.ok() && caller->authenticated();
-    std::vector<std::pair<std::string, std::string>> metadata;
-    if (signed_in) metadata.emplace_back("authorization", std::string(request.Header("authorization")));
-    for (const auto& [k, v] : base.headers) {
-      if (k == "X-Request-Id") metadata.emplace_back("x-request-id", v);
-    }
-    if (const std::string_view tp = request.Header("traceparent"); !tp.empty()) {
-      metadata.emplace_back("traceparent", std::string(tp));
+    Metadata metadata;
+    for (auto& kv : *forwarded) {
+      if (kv.first != "authorization" || signed_in) metadata.push_back(std::move(kv));
     }
     return RunFanout(ProductDetails(), id, signed_in, std::move(metadata), upstreams_,
                      [finish, route, base](HttpResponse r) mutable {
@@ -205,6 +217,9 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   }
   const Binding& binding = *match.binding;
   const std::string route = binding.path_template;
+  // Every header bound for the backend is checked before anything reads it.
+  absl::StatusOr<Metadata> forwarded = ForwardedMetadata(request, request_id);
+  if (!forwarded.ok()) return fail(route, ErrorResponse(forwarded.status()));
 
   // Access policy and identity, from the method's declaration.
   const std::string full_method = binding.method->full_name();
@@ -236,25 +251,22 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       r.Set("Allow", "GET");
       return fail(route, std::move(r));
     }
-    return Stream(binding, std::move(*grpc_request), request, std::move(base), exchange);
+    return Stream(binding, std::move(*grpc_request), request, std::move(*forwarded),
+                  std::move(base), exchange);
   }
-  Unary(binding, std::move(*grpc_request), request, std::move(base),
+  Unary(binding, std::move(*grpc_request), request, std::move(*forwarded), std::move(base),
         [finish, route](HttpResponse r) { finish(route, std::move(r)); });
 }
 
 void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-                       HttpResponse base, std::function<void(HttpResponse)> finish) {
+                       Metadata metadata, HttpResponse base,
+                       std::function<void(HttpResponse)> finish) {
   UpstreamCall call;
   call.service = binding.method->service()->full_name();
   call.method = binding.method->name();
   call.request = std::move(grpc_request);
   call.timeout = std::min(options_.upstream_timeout, ClientTimeout(request));
-  for (const char* h : {"authorization", "traceparent", "tracestate"}) {
-    if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
-  }
-  for (const auto& [k, v] : base.headers) {
-    if (k == "X-Request-Id") call.metadata.emplace_back("x-request-id", v);
-  }
+  call.metadata = std::move(metadata);
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
     if (code != 0) {
@@ -280,7 +292,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
 }
 
 void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-                        HttpResponse base, Exchange& exchange) {
+                        Metadata metadata, HttpResponse base, Exchange& exchange) {
   grpc::GenericStub* stub = upstreams_.StubFor(binding.method->service()->full_name());
   if (stub == nullptr) {
     metrics_->in_flight.Decrement();
@@ -291,15 +303,10 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   call.binding = &binding;
   call.request = std::move(grpc_request);
   call.timeout = std::min(options_.stream_timeout, ClientTimeout(request));
-  for (const char* h : {"authorization", "traceparent", "tracestate"}) {
-    if (const std::string_view v = request.Header(h); !v.empty()) call.metadata.emplace_back(h, std::string(v));
-  }
-  for (const auto& [k, v] : base.headers) {
-    if (k == "X-Request-Id") call.metadata.emplace_back("x-request-id", v);
-  }
+  call.metadata = std::move(metadata);
   call.head = std::move(base);
   StartSse(*stub, std::move(call), exchange,
-           [this, route = binding.path_template, method = request.method](int status) {
+           [this, route = binding.path_template, method = MethodLabel(request.method)](int status) {
              metrics_->in_flight.Decrement();
              in_flight_.fetch_sub(1);
              metrics_->requests.Get({route, method, absl::StrCat(status)}).Increment();
@@ -309,7 +316,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
 void ApiHandler::Operations(const HttpRequest& request, const std::string& route, Exchange& exchange,
                             HttpResponse base) {
   const absl::Time start = absl::Now();
-  auto done = [this, start, route, method = request.method,
+  auto done = [this, start, route, method = MethodLabel(request.method),
                respond = exchange.respond](HttpResponse r) {
     metrics_->requests.Get({route, method, absl::StrCat(r.status)}).Increment();
     metrics_->seconds.Get({route}, runtime::metrics::LatencyBuckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -336,17 +343,26 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
     base.body = options_.openapi_json;
     return done(std::move(base));
   }
-  // /readyz: backends' health, checked off the I/O thread, cached a second.
-  std::thread([this, base = std::move(base), done = std::move(done)]() mutable {
-    std::vector<std::string> unhealthy;
-    {
-      absl::MutexLock lock(&ready_mu_);
-      if (absl::Now() - ready_checked_ > absl::Seconds(1)) {
-        ready_failing_ = upstreams_.Unhealthy(absl::Seconds(2));
-        ready_checked_ = absl::Now();
-      }
-      unhealthy = ready_failing_;
-    }
+  Ready(std::move(base), std::move(done));
+}
+
+// The state behind /readyz. A probe finds it fresh (checked within the
+// second) and is answered at once, or waits for the one check in flight,
+// which runs on gRPC's callback threads: no thread per probe, and at most
+// kMaxWaiters probes wait (the others get the last known state).
+struct ApiHandler::Readiness {
+  static constexpr size_t kMaxWaiters = 256;
+  using Waiter = std::function<void(const std::vector<std::string>& failing)>;
+  absl::Mutex mu;
+  absl::Time checked ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  std::vector<std::string> failing ABSL_GUARDED_BY(mu) = {"unchecked"};
+  bool checking ABSL_GUARDED_BY(mu) = false;
+  std::vector<Waiter> waiters ABSL_GUARDED_BY(mu);
+};
+
+void ApiHandler::Ready(HttpResponse base, std::function<void(HttpResponse)> done) {
+  auto answer = [base = std::move(base), done = std::move(done)](
+                    const std::vector<std::string>& unhealthy) mutable {
     base.Set("Content-Type", "application/json");
     if (unhealthy.empty()) {
       base.body = R"({"status":"READY"})";
@@ -360,7 +376,34 @@ void ApiHandler::Operations(const HttpRequest& request, const std::string& route
       base.body = absl::StrCat(R"({"status":"NOT_READY","failing":[)", list, "]}");
     }
     done(std::move(base));
-  }).detach();
+  };
+  std::shared_ptr<Readiness> r = readiness_;
+  std::vector<std::string> known;
+  bool answer_now = false;
+  bool start = false;
+  {
+    absl::MutexLock lock(&r->mu);
+    if (absl::Now() - r->checked <= absl::Seconds(1) || r->waiters.size() >= Readiness::kMaxWaiters) {
+      known = r->failing;
+      answer_now = true;
+    } else {
+      r->waiters.push_back(std::move(answer));
+      start = !std::exchange(r->checking, true);
+    }
+  }
+  if (answer_now) return answer(known);
+  if (!start) return;  // the check in flight answers this probe too
+  upstreams_.CheckHealth(absl::Seconds(2), [r](std::vector<std::string> unhealthy) {
+    std::vector<Readiness::Waiter> waiters;
+    {
+      absl::MutexLock lock(&r->mu);
+      r->failing = unhealthy;
+      r->checked = absl::Now();
+      r->checking = false;
+      waiters.swap(r->waiters);
+    }
+    for (auto& w : waiters) w(unhealthy);
+  });
 }
 
 }  // namespace agora::gateway

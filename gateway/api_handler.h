@@ -14,6 +14,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/forwarded_headers.h"
 #include "gateway/http_types.h"
 #include "gateway/rate_limiter.h"
 #include "gateway/route_table.h"
@@ -48,9 +49,9 @@ class ApiHandler final : public Handler {
   void Operations(const HttpRequest& request, const std::string& route, Exchange& exchange,
                   HttpResponse base);
   void Unary(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-             HttpResponse base, std::function<void(HttpResponse)> finish);
+             Metadata metadata, HttpResponse base, std::function<void(HttpResponse)> finish);
   void Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-              HttpResponse base, Exchange& exchange);
+              Metadata metadata, HttpResponse base, Exchange& exchange);
   // Adds CORS headers for an allowed origin; true when the request is a preflight.
   bool Cors(const HttpRequest& request, HttpResponse* base) const;
 
@@ -63,10 +64,10 @@ class ApiHandler final : public Handler {
   std::unique_ptr<Metrics> metrics_;
   std::atomic<int64_t> in_flight_{0};
   // /readyz answers from a one-second cache: probes must not fan out to
-  // every backend on each call.
-  absl::Mutex ready_mu_;
-  absl::Time ready_checked_ ABSL_GUARDED_BY(ready_mu_) = absl::InfinitePast();
-  std::vector<std::string> ready_failing_ ABSL_GUARDED_BY(ready_mu_);
+  // every backend on each call. Shared with the health check in flight.
+  struct Readiness;
+  void Ready(HttpResponse base, std::function<void(HttpResponse)> done);
+  std::shared_ptr<Readiness> readiness_;
 };
 
 }  // namespace agora::gateway

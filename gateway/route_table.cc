@@ -5,6 +5,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "agora/api/v1/policy.pb.h"
 #include "gateway/field_path.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
@@ -474,6 +475,14 @@ absl::StatusOr<RouteTable> RouteTable::Build(
     for (int i = 0; i < service->method_count(); ++i) {
       const MethodDescriptor* method = service->method(i);
       if (!method->options().HasExtension(google::api::http)) continue;
+      // Service-to-service methods are never reachable from outside,
+      // whatever their http rule says: a rule on one is a mistake, and the
+      // gateway refuses to start with it.
+      if (method->options().GetExtension(agora::api::v1::policy).access() ==
+          agora::api::v1::INTERNAL) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            method->full_name(), ": an INTERNAL method has an http rule; internal methods are never routed"));
+      }
       const HttpRule& rule = method->options().GetExtension(google::api::http);
       AGORA_RETURN_IF_ERROR(add(method, rule));
       for (const HttpRule& extra : rule.additional_bindings()) {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/error_mapping.h"
+#include "gateway/forwarded_headers.h"
 #include "gateway/transcoder.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
@@ -17,7 +18,9 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
       : call_(std::move(call)), exchange_(std::move(exchange)), on_end_(std::move(on_end)),
         ctx_(std::make_shared<grpc::ClientContext>()) {
     ctx_->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(call_.timeout));
-    for (const auto& [k, v] : call_.metadata) ctx_->AddMetadata(k, v);
+    for (const auto& [k, v] : call_.metadata) {
+      if (IsLegalMetadataValue(v)) ctx_->AddMetadata(k, v);  // see Upstreams::Call
+    }
     grpc::Slice slice(call_.request);
     request_ = grpc::ByteBuffer(&slice, 1);
   }

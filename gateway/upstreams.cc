@@ -1,9 +1,11 @@
 #include "gateway/upstreams.h"
 
-#include <future>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gateway/forwarded_headers.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -89,7 +91,11 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
   f->method = call.method;
   f->start = start;
   f->ctx.set_deadline(absl::ToChronoTime(deadline));
-  for (const auto& [k, v] : call.metadata) f->ctx.AddMetadata(k, v);
+  for (const auto& [k, v] : call.metadata) {
+    // Checked by ForwardedMetadata already; an illegal value would abort
+    // the process inside gRPC, so it is never passed, whatever the caller.
+    if (IsLegalMetadataValue(v)) f->ctx.AddMetadata(k, v);
+  }
   grpc::Slice slice(call.request);
   f->request = grpc::ByteBuffer(&slice, 1);
   stub->UnaryCall(&f->ctx, absl::StrCat("/", call.service, "/", call.method), grpc::StubOptions(),
@@ -107,31 +113,46 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                   });
 }
 
-std::vector<std::string> Upstreams::Unhealthy(absl::Duration timeout) {
-  std::vector<std::promise<bool>> results(backends_.size());
-  std::vector<std::string> names;
-  std::vector<std::unique_ptr<InFlight>> calls;
-  size_t i = 0;
+void Upstreams::CheckHealth(absl::Duration timeout,
+                            std::function<void(std::vector<std::string>)> done) {
+  // One round of checks; the last answer calls `done`.
+  struct Round {
+    absl::Mutex mu;
+    size_t pending ABSL_GUARDED_BY(mu) = 0;
+    std::vector<std::string> unhealthy ABSL_GUARDED_BY(mu);
+    std::function<void(std::vector<std::string>)> done;
+  };
+  auto round = std::make_shared<Round>();
+  round->done = std::move(done);
+  {
+    absl::MutexLock lock(&round->mu);
+    round->pending = backends_.size();
+  }
+  if (backends_.empty()) return round->done({});
   for (const auto& [service, backend] : backends_) {
-    names.push_back(service);
-    auto f = std::make_unique<InFlight>();
-    f->ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+    auto* f = new InFlight;
+    f->service = service;
+    f->ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     grpc::Slice empty("");
     f->request = grpc::ByteBuffer(&empty, 1);
-    std::promise<bool>* result = &results[i++];
-    InFlight* raw = f.get();
-    backend->stub->UnaryCall(&raw->ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                             &raw->request, &raw->response, [raw, result](grpc::Status s) {
-                               // HealthCheckResponse{status: SERVING} is 08 01.
-                               result->set_value(s.ok() && runtime::grpc_client::ByteBufferToString(raw->response) == std::string("\x08\x01", 2));
-                             });
-    calls.push_back(std::move(f));
+    backend->stub->UnaryCall(
+        &f->ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &f->request, &f->response,
+        [f, round](grpc::Status s) {
+          std::unique_ptr<InFlight> owned(f);
+          // HealthCheckResponse{status: SERVING} is 08 01.
+          const bool serving = s.ok() && runtime::grpc_client::ByteBufferToString(f->response) ==
+                                             std::string("\x08\x01", 2);
+          std::vector<std::string> result;
+          {
+            absl::MutexLock lock(&round->mu);
+            if (!serving) round->unhealthy.push_back(f->service);
+            if (--round->pending > 0) return;
+            result = std::move(round->unhealthy);
+          }
+          std::sort(result.begin(), result.end());
+          round->done(std::move(result));
+        });
   }
-  std::vector<std::string> unhealthy;
-  for (size_t k = 0; k < results.size(); ++k) {
-    if (!results[k].get_future().get()) unhealthy.push_back(names[k]);
-  }
-  return unhealthy;
 }
 
 }  // namespace agora::gateway

@@ -40,9 +40,10 @@ class Upstreams final {
   // Calls asynchronously; `done` runs once, on a gRPC thread.
   void Call(UpstreamCall call, UpstreamDone done);
 
-  // Health of every backend (grpc.health.v1 Check with service ""), names of
-  // those not SERVING; blocks up to `timeout`.
-  std::vector<std::string> Unhealthy(absl::Duration timeout);
+  // Health of every backend (grpc.health.v1 Check with service ""): `done`
+  // runs once, on a gRPC thread, with the names of those not SERVING within
+  // `timeout`. Never blocks the caller.
+  void CheckHealth(absl::Duration timeout, std::function<void(std::vector<std::string>)> done);
 
   // The channel of a service, for streaming calls; null if unknown.
   std::shared_ptr<grpc::Channel> ChannelFor(const std::string& service) const;

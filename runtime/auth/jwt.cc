@@ -8,7 +8,9 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -75,11 +77,63 @@ bool VerifySignature(EVP_PKEY* pkey, const std::string& data, const std::string&
   return ok;
 }
 
+// RFC 7519 NumericDate: seconds since the epoch, an integer or a finite
+// fraction, here between the years 0 and 9999. Anything else (a string, a
+// float of 1e300, an unsigned past int64) is malformed, never a throw.
 bool ReadTime(const json& claims, const char* name, absl::Time* out) {
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
   auto it = claims.find(name);
-  if (it == claims.end() || !it->is_number()) return false;
-  *out = absl::FromUnixSeconds(it->get<int64_t>());
+  if (it == claims.end()) return false;
+  if (it->is_number_integer()) {
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(kMaxSeconds)) return false;
+    const int64_t v = it->get<int64_t>();
+    if (v < -62135596800 || v > kMaxSeconds) return false;
+    *out = absl::FromUnixSeconds(v);
+    return true;
+  }
+  if (it->is_number_float()) {
+    const double v = it->get<double>();
+    if (!std::isfinite(v) || v < -62135596800.0 || v > static_cast<double>(kMaxSeconds)) return false;
+    *out = absl::FromUnixSeconds(static_cast<int64_t>(std::floor(v)));
+    return true;
+  }
+  return false;
+}
+
+// An optional string member: absent leaves `out` alone; any other type is
+// false (malformed). nlohmann's value() would throw on a wrong type.
+bool ReadString(const json& object, const char* name, std::string* out) {
+  auto it = object.find(name);
+  if (it == object.end()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
   return true;
+}
+
+// Strict base64url (RFC 7515 section 2): the URL-safe alphabet only, no
+// padding, no whitespace, and the canonical encoding of what it decodes to
+// (Abseil's decoder alone accepts padding and non-zero trailing bits).
+bool DecodeB64Url(absl::string_view in, std::string* out) {
+  for (char c : in) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  if (in.size() % 4 == 1) return false;
+  if (!absl::WebSafeBase64Unescape(in, out)) return false;
+  return absl::WebSafeBase64Escape(*out) == in;
+}
+
+// RSA keys shorter than this are refused wherever a key is loaded.
+constexpr int kMinRsaBits = 2048;
+
+absl::Status CheckKeySize(EVP_PKEY* pkey) {
+  const int bits = EVP_PKEY_get_bits(pkey);
+  if (bits < kMinRsaBits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA key of ", bits, " bits refused: at least ", kMinRsaBits, " are required"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -101,6 +155,10 @@ absl::StatusOr<std::string> KeySet::AddPem(const std::string& pem) {
     EVP_PKEY_free(pkey);
     return absl::InvalidArgumentError("not an RSA key in PEM form");
   }
+  if (absl::Status size = CheckKeySize(pkey); !size.ok()) {
+    EVP_PKEY_free(pkey);
+    return size;
+  }
   std::shared_ptr<PublicKey> key = FromPkey(pkey);
   std::string kid = Thumbprint(key->n_b64, key->e_b64);
   keys_[kid] = std::move(key);
@@ -113,11 +171,13 @@ absl::Status KeySet::AddJwks(const std::string& text) {
     return absl::InvalidArgumentError("not a JWKS document");
   }
   for (const json& k : doc["keys"]) {
-    if (!k.is_object() || k.value("kty", "") != "RSA") continue;
-    const std::string kid = k.value("kid", "");
+    std::string kty, kid, n_b64, e_b64;
+    if (!k.is_object() || !ReadString(k, "kty", &kty)) continue;
+    if (kty != "RSA") continue;
     std::string n, e;
-    if (kid.empty() || !absl::WebSafeBase64Unescape(k.value("n", ""), &n) ||
-        !absl::WebSafeBase64Unescape(k.value("e", ""), &e) || n.empty() || e.empty()) {
+    if (!ReadString(k, "kid", &kid) || !ReadString(k, "n", &n_b64) || !ReadString(k, "e", &e_b64) ||
+        kid.empty() || !DecodeB64Url(n_b64, &n) || !DecodeB64Url(e_b64, &e) || n.empty() ||
+        e.empty()) {
       return absl::InvalidArgumentError("malformed RSA key in JWKS");
     }
     BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
@@ -136,6 +196,10 @@ absl::Status KeySet::AddJwks(const std::string& text) {
     BN_free(bn_n);
     BN_free(bn_e);
     if (!ok) return absl::InvalidArgumentError("unusable RSA key in JWKS");
+    if (absl::Status size = CheckKeySize(pkey); !size.ok()) {
+      EVP_PKEY_free(pkey);
+      return size;
+    }
     keys_[kid] = FromPkey(pkey);
   }
   return absl::OkStatus();
@@ -160,59 +224,89 @@ JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refr
     : options_(std::move(options)),
       refresher_(std::move(refresher)),
       min_refresh_interval_(min_refresh_interval),
-      keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+      keys_(std::make_shared<const KeySet>(std::move(keys))) {
+  if (refresher_) refresh_thread_ = std::thread([this] { RefreshLoop(); });
+}
+
+JwtVerifier::~JwtVerifier() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (refresh_thread_.joinable()) refresh_thread_.join();
+}
 
 KeySet JwtVerifier::keys() const {
   absl::MutexLock lock(&mu_);
   return *keys_;
 }
 
-std::shared_ptr<const KeySet> JwtVerifier::KeysFor(const std::string& kid, absl::Time now) const {
-  std::shared_ptr<const KeySet> keys;
-  {
-    absl::MutexLock lock(&mu_);
-    keys = keys_;
-    if (keys->Find(kid) != nullptr || !refresher_ || now - last_refresh_ < min_refresh_interval_) {
-      return keys;
-    }
-    last_refresh_ = now;  // rate limit: one refresh per interval, whoever asks
-  }
-  absl::StatusOr<KeySet> fresh = refresher_();
-  if (!fresh.ok() || fresh->empty()) return keys;
-  auto replaced = std::make_shared<const KeySet>(std::move(*fresh));
+int64_t JwtVerifier::refreshes() const {
   absl::MutexLock lock(&mu_);
-  keys_ = replaced;
-  return replaced;
+  return refreshes_;
+}
+
+std::shared_ptr<const KeySet> JwtVerifier::KeysFor(const std::string& kid, absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  if (keys_->Find(kid) == nullptr && refresher_ && !kid.empty() &&
+      now - last_refresh_ >= min_refresh_interval_) {
+    last_refresh_ = now;  // rate limit: one refresh per interval, whoever asks
+    refresh_wanted_ = true;
+  }
+  return keys_;
+}
+
+void JwtVerifier::RefreshLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](JwtVerifier* v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(v->mu_) {
+            return v->refresh_wanted_ || v->stopping_;
+          },
+          this));
+      if (stopping_) return;
+      refresh_wanted_ = false;
+    }
+    absl::StatusOr<KeySet> fresh = refresher_();
+    absl::MutexLock lock(&mu_);
+    ++refreshes_;
+    if (fresh.ok() && !fresh->empty()) keys_ = std::make_shared<const KeySet>(std::move(*fresh));
+  }
 }
 
 absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time now) const {
-  const std::vector<std::string> parts = absl::StrSplit(token, '.');
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) return Unauthenticated("malformed token");
   std::string header_text, claims_text, signature;
-  if (!absl::WebSafeBase64Unescape(parts[0], &header_text) ||
-      !absl::WebSafeBase64Unescape(parts[1], &claims_text) ||
-      !absl::WebSafeBase64Unescape(parts[2], &signature)) {
+  if (!DecodeB64Url(parts[0], &header_text) || !DecodeB64Url(parts[1], &claims_text) ||
+      !DecodeB64Url(parts[2], &signature)) {
     return Unauthenticated("malformed token");
   }
   const json header = json::parse(header_text, nullptr, false);
   if (!header.is_object()) return Unauthenticated("malformed token");
   // Only RS256: "none", HS256 (algorithm confusion) and the rest are refused
-  // before any key is looked at.
-  if (!header.contains("alg") || header["alg"] != "RS256") {
+  // before any key is looked at. "crit" names extensions we do not
+  // implement, so a token that carries it is refused (RFC 7515 4.1.11).
+  std::string alg, kid;
+  if (!ReadString(header, "alg", &alg) || alg != "RS256") {
     return Unauthenticated("unsupported token algorithm");
   }
-  const std::string kid =
-      header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
+  if (header.contains("crit")) return Unauthenticated("unsupported token extension");
+  if (!ReadString(header, "kid", &kid)) return Unauthenticated("malformed token");
   const std::shared_ptr<const KeySet> keys = KeysFor(kid, now);
   const PublicKey* key = kid.empty() ? nullptr : keys->Find(kid);
   if (key == nullptr) return Unauthenticated("unknown signing key");
-  if (!VerifySignature(key->pkey, parts[0] + "." + parts[1], signature)) {
+  const size_t signed_size = parts[0].size() + 1 + parts[1].size();
+  if (!VerifySignature(key->pkey, token.substr(0, signed_size), signature)) {
     return Unauthenticated("bad token signature");
   }
+  // Signed by us, still read as if hostile: every claim of the wrong JSON
+  // type is a malformed token, never an exception.
   const json c = json::parse(claims_text, nullptr, false);
   if (!c.is_object()) return Unauthenticated("malformed token");
   Claims claims;
-  if (!ReadTime(c, "exp", &claims.expires_at)) return Unauthenticated("token has no expiry");
+  if (!ReadTime(c, "exp", &claims.expires_at)) return Unauthenticated("token has no valid expiry");
   if (now > claims.expires_at + options_.leeway) return Unauthenticated("token expired");
   claims.not_before = absl::InfinitePast();
   if (c.contains("nbf") && !ReadTime(c, "nbf", &claims.not_before)) return Unauthenticated("malformed token");
@@ -220,25 +314,30 @@ absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time 
   claims.issued_at = absl::InfinitePast();
   if (c.contains("iat") && !ReadTime(c, "iat", &claims.issued_at)) return Unauthenticated("malformed token");
   if (claims.issued_at > now + options_.leeway) return Unauthenticated("token not valid yet");
-  if (c.value("iss", "") != options_.issuer) return Unauthenticated("wrong token issuer");
+  std::string issuer;
+  if (!ReadString(c, "iss", &issuer)) return Unauthenticated("malformed token");
+  if (issuer != options_.issuer) return Unauthenticated("wrong token issuer");
   bool audience_ok = false;
-  if (c.contains("aud") && c["aud"].is_string()) audience_ok = c["aud"] == options_.audience;
-  if (c.contains("aud") && c["aud"].is_array()) {
-    for (const json& a : c["aud"]) audience_ok |= (a.is_string() && a == options_.audience);
-  }
-  if (!audience_ok) return Unauthenticated("wrong token audience");
-  if (!c.contains("sub") || !c["sub"].is_string() || c["sub"].get<std::string>().empty()) {
-    return Unauthenticated("token has no subject");
-  }
-  claims.subject = c["sub"];
-  claims.issuer = options_.issuer;
-  claims.audience = options_.audience;
-  claims.token_id = c.value("jti", "");
-  if (c.contains("roles") && c["roles"].is_array()) {
-    for (const json& r : c["roles"]) {
-      if (r.is_string()) claims.roles.push_back(r);
+  if (auto aud = c.find("aud"); aud != c.end()) {
+    if (aud->is_string()) audience_ok = aud->get<std::string>() == options_.audience;
+    if (aud->is_array()) {
+      for (const json& a : *aud) audience_ok |= (a.is_string() && a.get<std::string>() == options_.audience);
     }
   }
+  if (!audience_ok) return Unauthenticated("wrong token audience");
+  if (!ReadString(c, "sub", &claims.subject) || claims.subject.empty()) {
+    return Unauthenticated("token has no subject");
+  }
+  if (!ReadString(c, "jti", &claims.token_id)) return Unauthenticated("malformed token");
+  if (auto roles = c.find("roles"); roles != c.end()) {
+    if (!roles->is_array()) return Unauthenticated("malformed token");
+    for (const json& r : *roles) {
+      if (!r.is_string()) return Unauthenticated("malformed token");
+      claims.roles.push_back(r.get<std::string>());
+    }
+  }
+  claims.issuer = options_.issuer;
+  claims.audience = options_.audience;
   return claims;
 }
 
@@ -250,6 +349,10 @@ absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromPem(const std::string&
   if (!IsRsa(pkey)) {
     EVP_PKEY_free(pkey);
     return absl::InvalidArgumentError("the JWT signing key is not an RSA private key in PEM form");
+  }
+  if (absl::Status size = CheckKeySize(pkey); !size.ok()) {
+    EVP_PKEY_free(pkey);
+    return size;
   }
   auto key = std::make_unique<Key>();
   key->pkey = pkey;

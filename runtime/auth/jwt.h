@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,17 +76,28 @@ using KeyRefresher = std::function<absl::StatusOr<KeySet>()>;
 
 class JwtVerifier final {
  public:
-  // With a `refresher`, an unknown kid triggers one refresh (at most every
-  // `min_refresh_interval`) before the token is refused.
+  // With a `refresher`, an unknown kid asks for one refresh (at most every
+  // `min_refresh_interval`). The refresh runs on the verifier's own thread,
+  // never on the caller's: Verify does not wait for it, and the token that
+  // named the unknown kid is refused; tokens verified after the refresh
+  // landed find the new keys.
   JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refresher = nullptr,
               absl::Duration min_refresh_interval = absl::Seconds(10));
+  ~JwtVerifier();
+  JwtVerifier(const JwtVerifier&) = delete;
+  JwtVerifier& operator=(const JwtVerifier&) = delete;
+
   absl::StatusOr<Claims> Verify(const std::string& token, absl::Time now) const;
   KeySet keys() const;
   absl::Duration leeway() const { return options_.leeway; }
+  // Refreshes completed (successful or not), for tests and metrics.
+  int64_t refreshes() const;
 
  private:
-  // The key named `kid`, refreshing the set once if it is unknown.
+  // The current keys; asks the refresh thread for a new set when `kid` is
+  // unknown and the interval allows. Never blocks on the refresher.
   std::shared_ptr<const KeySet> KeysFor(const std::string& kid, absl::Time now) const;
+  void RefreshLoop();
 
   VerifierOptions options_;
   KeyRefresher refresher_;
@@ -93,6 +105,11 @@ class JwtVerifier final {
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
   mutable absl::Time last_refresh_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  mutable bool refresh_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t refreshes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Last: runs RefreshLoop, stops first.
+  std::thread refresh_thread_;
 };
 
 struct SignerOptions {

@@ -24,21 +24,6 @@ constexpr char kRecord[] = "UPDATE request_keys SET answer = $4 WHERE actor = $1
 
 }  // namespace
 
-absl::Status ValidateKey(const std::string& key) {
-  const std::optional<size_t> n = text::CodePointCount(key);
-  if (!n.has_value()) return absl::InvalidArgumentError("idempotencyKey is not valid UTF-8");
-  if (*n > kMaxKeyLength) {
-    return absl::InvalidArgumentError(absl::StrCat("idempotencyKey must be at most ", kMaxKeyLength, " characters"));
-  }
-  for (char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError("idempotencyKey must not contain control characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<RequestKey> MakeRequestKey(std::string actor, std::string method, std::string key,
                                           const google::protobuf::Message& request) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;

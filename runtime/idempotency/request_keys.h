@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "runtime/idempotency/key.h"
 #include "runtime/pg/migrations.h"
 
 namespace google::protobuf {
@@ -43,14 +44,6 @@ struct RequestKey {
   std::string key;     // the client's key; empty: no key, nothing is recorded
   std::string request_hash;  // SHA-256 of the request without its key
 };
-
-// At most this many code points.
-inline constexpr size_t kMaxKeyLength = 255;
-
-// A key is valid UTF-8, at most kMaxKeyLength code points, without control
-// characters (a NUL would cut it short in PostgreSQL); "" is no key.
-// INVALID_ARGUMENT naming idempotencyKey otherwise.
-absl::Status ValidateKey(const std::string& key);
 
 // The key of `request` (its field `idempotency_key` is left out of the hash);
 // ValidateKey's error for a bad key.

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agora/api/v1/policy.pb.h"
 #include "agora/customers/v1/customers.pb.h"
 #include "agora/inventory/v1/inventory.pb.h"
 #include "agora/orders/v1/orders.pb.h"
@@ -152,14 +153,18 @@ HttpRule Rule(const std::string& method, const std::string& path, const std::str
 //   message Resp { Sub product = 1; string note = 2; }
 class TestApi final {
  public:
-  explicit TestApi(const Rules& methods) {
+  // `access` is the agora.api.v1.policy of every method (unset: none).
+  explicit TestApi(const Rules& methods,
+                   agora::api::v1::Access access = agora::api::v1::ACCESS_UNSPECIFIED) {
     AddWithDependencies(pool_,
         DescriptorPool::generated_pool()->FindFileByName("google/api/annotations.proto"));
+    AddWithDependencies(pool_, agora::api::v1::MethodPolicy::descriptor()->file());
     FileDescriptorProto file;
     file.set_name("agora/test/routes.proto");
     file.set_package("agora.test");
     file.set_syntax("proto3");
     file.add_dependency("google/api/annotations.proto");
+    file.add_dependency(agora::api::v1::MethodPolicy::descriptor()->file()->name());
     DescriptorProto* sub = file.add_message_type();
     sub->set_name("Sub");
     AddField(sub, "id", 1, FieldDescriptorProto::TYPE_STRING);
@@ -184,6 +189,9 @@ class TestApi final {
       method->set_input_type(".agora.test.Req");
       method->set_output_type(".agora.test.Resp");
       *method->mutable_options()->MutableExtension(google::api::http) = rule;
+      if (access != agora::api::v1::ACCESS_UNSPECIFIED) {
+        method->mutable_options()->MutableExtension(agora::api::v1::policy)->set_access(access);
+      }
     }
     const FileDescriptor* built = pool_.BuildFile(file);
     REQUIRE(built != nullptr);
@@ -599,6 +607,30 @@ TEST_CASE("unknown or unbindable fields, bodies on GET and DELETE and bad rules 
   const RouteTable table = api.Routes();
   CHECK(table.bindings()[0].response_body == "product");
   CHECK(error_of(Rule("GET", "/v1/x/{count}")) == "");
+}
+
+TEST_CASE("an INTERNAL method is never routed: a table with an http rule on one is refused",
+          "[unit]") {
+  for (const char* verb : {"GET", "POST", "DELETE"}) {
+    INFO(verb);
+    TestApi internal(Rules{{"Debit", Rule(verb, "/v1/x/{id}")}}, agora::api::v1::INTERNAL);
+    const absl::StatusOr<RouteTable> table = internal.Build();
+    REQUIRE_FALSE(table.ok());
+    CHECK(table.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(Contains(std::string(table.status().message()), "agora.test.Test.Debit"));
+    CHECK(Contains(std::string(table.status().message()), "INTERNAL"));
+  }
+  // The same rule on a public, customer or admin method builds.
+  for (auto access : {agora::api::v1::PUBLIC, agora::api::v1::CUSTOMER, agora::api::v1::ADMIN}) {
+    TestApi api(Rules{{"Debit", Rule("POST", "/v1/x/{id}")}}, access);
+    CHECK(api.Build().ok());
+  }
+  // Agora's own INTERNAL methods (the saga steps) have no binding.
+  const RouteTable table = AgoraRoutes();
+  for (const Binding& b : table.bindings()) {
+    INFO(b.method->full_name());
+    CHECK(b.method->options().GetExtension(agora::api::v1::policy).access() != agora::api::v1::INTERNAL);
+  }
 }
 
 TEST_CASE("methods without an http rule get no binding", "[unit]") {

@@ -98,6 +98,14 @@ int System::ExtraGateway(const std::vector<std::string>& flags) {
   return port;
 }
 
+bool System::GatewayRunning(int port) {
+  return port == 0 ? gateways_.front()->Running() : by_port_.at(port).first->Running();
+}
+
+pid_t System::GatewayPid(int port) {
+  return port == 0 ? gateways_.front()->pid() : by_port_.at(port).first->pid();
+}
+
 int System::StopGateway(int port, std::string* log) {
   auto& [process, file] = by_port_.at(port);
   process->Signal(SIGTERM);

@@ -41,6 +41,11 @@ class System {
   // Starts a second gateway in front of the same backends with extra flags
   // (e.g. a tiny rate limit); returns its HTTP port.
   int ExtraGateway(const std::vector<std::string>& flags);
+  // The gateway process on `port` (the main one when 0) still runs.
+  bool GatewayRunning(int port = 0);
+  // Its pid.
+  pid_t GatewayPid(int port = 0);
+
   // SIGTERMs the extra gateway on `port`; returns its wait status and log.
   int StopGateway(int port, std::string* log);
 

@@ -1,14 +1,21 @@
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "agora/customers/v1/customers.pb.h"
 #include "agora/inventory/v1/inventory.pb.h"
 #include "runtime/auth/authorizer.h"
 #include "runtime/auth/jwt.h"
 #include "tests/support/auth.h"
+#include "tests/support/infra.h"
 
 namespace agora::runtime::auth {
 namespace {
@@ -176,27 +183,187 @@ TEST_CASE("a token verified once is refused by the authorizer after it expires",
         absl::StatusCode::kUnauthenticated);
 }
 
-TEST_CASE("an unknown kid makes the verifier fetch its keys again, at most once per interval",
+TEST_CASE("an unknown kid asks for a refresh on the verifier's thread, never the caller's, at most once per interval",
           "[unit]") {
-  int fetches = 0;
-  JwtVerifier verifier(KeySet(), VerifierOptions{}, [&fetches]() -> absl::StatusOr<KeySet> {
+  absl::Notification release;
+  std::atomic<int> fetches{0};
+  JwtVerifier verifier(KeySet(), VerifierOptions{}, [&]() -> absl::StatusOr<KeySet> {
     ++fetches;
+    release.WaitForNotification();  // a JWKS endpoint that hangs
     return TestSigner().public_keys();
   });
   const absl::Time now = absl::Now();
-  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // after one refresh
+  // The refresher hangs, yet Verify answers at once: the token is refused
+  // (a caller that waited for the refresh would deadlock this test).
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).status().message() ==
+        "unknown signing key");
+  release.Notify();
+  REQUIRE(agora::testing::Eventually([&] { return verifier.refreshes() == 1; }));
   CHECK(fetches == 1);
-  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // known now
-  CHECK(fetches == 1);
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // the new key landed
   auto other = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), {});
   REQUIRE(other.ok());
-  // Unknown kids within the interval do not fetch again...
+  // Unknown kids within the interval do not ask again...
   CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now).ok());
   CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now + absl::Seconds(1)).ok());
+  absl::SleepFor(absl::Milliseconds(50));  // a refresh wrongly asked for would have started
   CHECK(fetches == 1);
   // ...after it, one does.
   CHECK_FALSE(verifier.Verify((*other)->Sign("c", {}, now), now + absl::Seconds(11)).ok());
+  REQUIRE(agora::testing::Eventually([&] { return verifier.refreshes() == 2; }));
   CHECK(fetches == 2);
+}
+
+// Claims as customers signs them; each hostile case replaces one member.
+json GoodClaims(absl::Time now) {
+  return {{"iss", "agora"}, {"aud", "agora-api"}, {"sub", "c1"}, {"iat", absl::ToUnixSeconds(now)},
+          {"nbf", absl::ToUnixSeconds(now)}, {"exp", absl::ToUnixSeconds(now) + 600},
+          {"jti", "j1"}, {"roles", {"customer"}}};
+}
+
+json GoodHeader() { return {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", agora::testing::TestKid()}}; }
+
+TEST_CASE("a correctly signed token whose claims have the wrong JSON types is refused, never thrown",
+          "[unit]") {
+  using agora::testing::SignRaw;
+  const absl::Time now = absl::Now();
+  REQUIRE(TestVerifier().Verify(SignRaw(GoodHeader().dump(), GoodClaims(now).dump()), now).ok());
+  const std::vector<std::pair<std::string, json>> claims = {
+      {"iss", 5}, {"iss", nullptr}, {"iss", json::array()}, {"iss", {{"a", 1}}},
+      {"jti", 7}, {"jti", json::object()}, {"jti", true},
+      {"sub", 1}, {"sub", ""}, {"sub", json::array({"c1"})},
+      {"exp", "tomorrow"}, {"exp", 1e300}, {"exp", -1e300}, {"exp", 18446744073709551615ull},
+      {"exp", nullptr}, {"nbf", "x"}, {"nbf", 1e300}, {"iat", true}, {"iat", json::array()},
+      {"aud", 5}, {"aud", json::object()}, {"aud", json::array({1, 2})},
+      {"roles", "admin"}, {"roles", json::array({1})}, {"roles", {{"admin", true}}},
+      {"roles", json::array({"customer", nullptr})}};
+  for (const auto& [name, value] : claims) {
+    json c = GoodClaims(now);
+    c[name] = value;
+    INFO(c.dump());
+    CHECK(TestVerifier().Verify(SignRaw(GoodHeader().dump(), c.dump()), now).status().code() ==
+          absl::StatusCode::kUnauthenticated);
+  }
+  const std::vector<std::pair<std::string, json>> headers = {
+      {"alg", 5}, {"alg", nullptr}, {"kid", 5}, {"kid", nullptr}, {"kid", json::array()},
+      {"crit", json::array({"exp"})}};
+  for (const auto& [name, value] : headers) {
+    json h = GoodHeader();
+    h[name] = value;
+    INFO(h.dump());
+    CHECK(TestVerifier().Verify(SignRaw(h.dump(), GoodClaims(now).dump()), now).status().code() ==
+          absl::StatusCode::kUnauthenticated);
+  }
+  for (const std::string body : {"[]", "\"c1\"", "null", "1", "{", "", "{\"exp\":1}garbage"}) {
+    INFO(body);
+    CHECK(TestVerifier().Verify(SignRaw(GoodHeader().dump(), body), now).status().code() ==
+          absl::StatusCode::kUnauthenticated);
+  }
+  // The authorizer, as the gateway calls it: 401 where a token is needed,
+  // an anonymous caller on a public method, never an exception.
+  json c = GoodClaims(now);
+  c["iss"] = 5;
+  const std::string bearer = "Bearer " + SignRaw(GoodHeader().dump(), c.dump());
+  const Authorizer& a = agora::testing::TestAuthorizer();
+  REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
+  REQUIRE(agora::inventory::v1::GetProductRequest::descriptor() != nullptr);
+  CHECK(a.AuthorizeHeader(bearer, "agora.customers.v1.Customers.GetMe", now).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  const absl::StatusOr<Caller> anonymous =
+      a.AuthorizeHeader(bearer, "agora.inventory.v1.Inventory.GetProduct", now);
+  REQUIRE(anonymous.ok());
+  CHECK_FALSE(anonymous->authenticated());
+}
+
+TEST_CASE("base64url in a token is strict: no padding, no whitespace, no other alphabet", "[unit]") {
+  const absl::Time now = absl::Now();
+  const std::string good = TestSigner().Sign("c", {}, now);
+  REQUIRE(TestVerifier().Verify(good, now).ok());
+  const std::vector<std::string> p = Parts(good);
+  const std::string header = p[0], claims = p[1], sig = p[2];
+  const std::vector<std::string> hostile = {
+      header + "." + claims + "." + sig + "=",
+      header + "=." + claims + "." + sig,
+      header + "." + claims + " ." + sig,
+      header + ".\n" + claims + "." + sig,
+      header + "." + claims + "." + sig.substr(0, sig.size() - 1) + "+",
+      header + "." + claims + "." + sig.substr(0, sig.size() - 1) + "/",
+      header + "." + claims + "." + sig + "A",    // a length no encoding has
+      header + "." + claims + "." + sig + "AAAA",  // a longer signature
+      header + "." + claims,                      // two parts
+      header + "." + claims + "." + sig + ".",    // four parts
+  };
+  for (size_t i = 0; i < hostile.size(); ++i) {
+    const std::string& token = hostile[i];
+    INFO("case " << i << ": " << token);
+    CHECK(TestVerifier().Verify(token, now).status().code() == absl::StatusCode::kUnauthenticated);
+  }
+  // Claims whose encoding needs padding, signed as padded: the same bytes in
+  // another spelling.
+  json c = GoodClaims(now);
+  for (int pad = 0; B64(c.dump()).size() % 4 == 0; ++pad) c["x"] = std::string(static_cast<size_t>(pad), 'x');
+  const std::string unpadded = agora::testing::SignRaw(GoodHeader().dump(), c.dump());
+  REQUIRE(TestVerifier().Verify(unpadded, now).ok());
+  const std::vector<std::string> u = Parts(unpadded);
+  const std::string padding((4 - u[1].size() % 4) % 4, '=');
+  CHECK(TestVerifier().Verify(u[0] + "." + u[1] + padding + "." + u[2], now).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  // Non-canonical trailing bits: the signature's last character changed in
+  // bits that decoding drops.
+  const char last = sig.back();
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const size_t index = alphabet.find(last);
+  REQUIRE(index != std::string::npos);
+  if (sig.size() % 4 != 0) {
+    const size_t twin = index ^ 1;  // flips the lowest bit, one that decoding drops
+    const std::string noncanonical = header + "." + claims + "." + sig.substr(0, sig.size() - 1) + alphabet[twin];
+    CHECK(TestVerifier().Verify(noncanonical, now).status().code() == absl::StatusCode::kUnauthenticated);
+  }
+}
+
+std::string RsaPem(int bits, bool private_key) {
+  EVP_PKEY* pkey = EVP_RSA_gen(static_cast<unsigned>(bits));
+  REQUIRE(pkey != nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (private_key) {
+    PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  } else {
+    PEM_write_bio_PUBKEY(bio, pkey);
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(pkey);
+  return pem;
+}
+
+TEST_CASE("RSA keys shorter than 2048 bits are refused wherever a key is loaded", "[unit]") {
+  const std::string weak_private = RsaPem(1024, true);
+  KeySet keys;
+  CHECK(keys.AddPem(weak_private).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(keys.AddPem(RsaPem(1024, false)).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(keys.empty());
+  CHECK(JwtSigner::FromPem(weak_private, {}).status().code() == absl::StatusCode::kInvalidArgument);
+  // The same key as a JWKS entry (n and e of a 1024-bit modulus).
+  auto strong = JwtSigner::FromPem(RsaPem(2048, true), {});
+  REQUIRE(strong.ok());
+  json jwks = json::parse((*strong)->public_keys().ToJwks());
+  std::string n;
+  REQUIRE(absl::WebSafeBase64Unescape(jwks["keys"][0]["n"].get<std::string>(), &n));
+  jwks["keys"][0]["n"] = B64(n.substr(0, 128));  // 1024 bits
+  KeySet from_jwks;
+  CHECK(from_jwks.AddJwks(jwks.dump()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(KeySet().AddJwks((*strong)->public_keys().ToJwks()).ok());
+  // Members of the wrong type are malformed, not a throw.
+  for (const char* doc : {R"({"keys":[{"kty":5}]})", R"({"keys":[{"kty":"RSA","kid":5,"n":"AQAB","e":"AQAB"}]})",
+                          R"({"keys":[{"kty":"RSA","kid":"k","n":[],"e":"AQAB"}]})", R"({"keys":5})", "[]"}) {
+    INFO(doc);
+    KeySet k;
+    const absl::Status s = k.AddJwks(doc);
+    CHECK(k.empty());
+    if (std::string(doc) != R"({"keys":[{"kty":5}]})") CHECK_FALSE(s.ok());
+  }
 }
 
 }  // namespace

@@ -2,8 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "tests/support/infra.h"
 
@@ -71,6 +75,33 @@ std::string TokenFor(const std::string& customer_id, bool admin) {
 
 std::string BearerFor(const std::string& customer_id, bool admin) {
   return "Bearer " + TokenFor(customer_id, admin);
+}
+
+}  // namespace agora::testing
+
+namespace agora::testing {
+
+const std::string& TestKid() { return TestSigner().kid(); }
+
+std::string SignRaw(const std::string& header_json, const std::string& claims_json) {
+  const std::string input =
+      absl::WebSafeBase64Escape(header_json) + "." + absl::WebSafeBase64Escape(claims_json);
+  const std::string& pem = TestPrivateKeyPem();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  REQUIRE(pkey != nullptr);
+  std::string sig(static_cast<size_t>(EVP_PKEY_get_size(pkey)), '\0');
+  size_t len = sig.size();
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
+                  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                                 reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(pkey);
+  REQUIRE(ok);
+  sig.resize(len);
+  return input + "." + absl::WebSafeBase64Escape(sig);
 }
 
 }  // namespace agora::testing

@@ -26,6 +26,13 @@ const std::string& TestPrivateKeyFile();
 // A valid access token for `customer_id` with roles ["customer"] (and
 // "admin" when `admin`).
 std::string TokenFor(const std::string& customer_id, bool admin = false);
+// A token whose header and claims are exactly `header_json` and
+// `claims_json` (any JSON, hostile shapes included), correctly signed RS256
+// with the test key: what a signer with a bug, or a stolen key, would send.
+std::string SignRaw(const std::string& header_json, const std::string& claims_json);
+// The test key's kid.
+const std::string& TestKid();
+
 // "Bearer <token>", for the authorization metadata.
 std::string BearerFor(const std::string& customer_id, bool admin = false);
 
