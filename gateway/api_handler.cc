@@ -129,6 +129,15 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
   return false;
 }
 
+bool ApiHandler::Admit(const HttpRequest& request, absl::Duration* retry_after) {
+  const absl::Time now = absl::Now();
+  if (const std::string_view auth = request.Header("authorization"); !auth.empty()) {
+    const runtime::auth::Caller caller = authorizer_.Identify(auth, now);
+    if (caller.authenticated()) return customer_limiter_.Allow(caller.customer_id, now, retry_after);
+  }
+  return client_limiter_.Allow(request.remote_address, now, retry_after);
+}
+
 void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   const absl::Time start = absl::Now();
   metrics_->in_flight.Increment();
@@ -162,6 +171,17 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     finish(std::move(route), std::move(error));
   };
 
+  // Rate limits come first, on every request: operations, preflights,
+  // fan-out and requests that end in an error are all charged. A request
+  // whose token verifies is charged to its customer, any other to its
+  // address.
+  if (absl::Duration retry_after; !Admit(request, &retry_after)) {
+    HttpResponse r = GatewayError(429, 8, "too many requests; slow down");
+    for (auto& h : r.headers) {
+      if (h.first == "Retry-After") h.second = absl::StrCat(absl::ToInt64Seconds(retry_after));
+    }
+    return fail("rate_limited", std::move(r));
+  }
   if (preflight) {
     base.status = 204;
     return finish("preflight", std::move(base));
@@ -227,16 +247,6 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       authorizer_.AuthorizeHeader(request.Header("authorization"), full_method, absl::Now());
   if (!caller.ok()) {
     return fail(route, ErrorResponse(caller.status()));
-  }
-  absl::Duration retry_after;
-  RateLimiter& limiter = caller->authenticated() ? customer_limiter_ : client_limiter_;
-  if (!limiter.Allow(caller->authenticated() ? caller->customer_id : request.remote_address,
-                     absl::Now(), &retry_after)) {
-    HttpResponse r = GatewayError(429, 8, "too many requests; slow down");
-    for (auto& h : r.headers) {
-      if (h.first == "Retry-After") h.second = absl::StrCat(absl::ToInt64Seconds(retry_after));
-    }
-    return fail(route, std::move(r));
   }
   if (!request.body.empty() && !AcceptableContentType(request)) {
     return fail(route, GatewayError(415, 3, "send the body as application/json"));

@@ -52,6 +52,9 @@ class ApiHandler final : public Handler {
              Metadata metadata, HttpResponse base, std::function<void(HttpResponse)> finish);
   void Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
               Metadata metadata, HttpResponse base, Exchange& exchange);
+  // Charges the request to its rate limit: the customer's when its token
+  // verifies, else its address's. False (and `retry_after`) when over it.
+  bool Admit(const HttpRequest& request, absl::Duration* retry_after);
   // Adds CORS headers for an allowed origin; true when the request is a preflight.
   bool Cors(const HttpRequest& request, HttpResponse* base) const;
 

@@ -26,8 +26,14 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
              &c.http.header_timeout, "time a client gets to send a request");
   r.Duration("AGORA_HTTP_IDLE_TIMEOUT", absl::Seconds(60), absl::Seconds(1), absl::Hours(1),
              &c.http.idle_timeout, "time an idle keep-alive connection stays open");
+  r.Duration("AGORA_HTTP_WRITE_TIMEOUT", absl::Seconds(30), absl::Milliseconds(100), absl::Minutes(10),
+             &c.http.write_timeout, "time each response write may take (a client that stops reading is cut off)");
   r.Int("AGORA_HTTP_MAX_CONNECTIONS", 10000, 1, 1000000, &c.http.max_connections,
         "concurrent connections");
+  r.Int("AGORA_HTTP_MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c.http.max_connections_per_ip,
+        "concurrent connections from one client address");
+  r.Duration("AGORA_HTTP_STREAM_TIMEOUT", absl::Minutes(30), absl::Seconds(1), absl::Hours(24),
+             &c.api.stream_timeout, "longest life of an event stream (:watch)");
   std::string origins;
   r.String("AGORA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173", &origins,
            "origins allowed by CORS, comma-separated");

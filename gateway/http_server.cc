@@ -8,8 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gateway/error_mapping.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
@@ -24,6 +26,35 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 std::chrono::milliseconds Ms(absl::Duration d) { return absl::ToChronoMilliseconds(d); }
+
+// Connections open, in all and per client address. Thread-safe: accepts run
+// on one strand, but sessions end on any I/O thread.
+class ConnectionLimits final {
+ public:
+  ConnectionLimits(int total, int per_ip) : total_(total), per_ip_(per_ip) {}
+  // False (nothing counted) when the connection would pass either limit.
+  bool Acquire(const std::string& ip) {
+    absl::MutexLock lock(&mu_);
+    if (open_ >= total_) return false;
+    int& n = by_ip_[ip];
+    if (n >= per_ip_) return false;
+    ++n;
+    ++open_;
+    return true;
+  }
+  void Release(const std::string& ip) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+    if (auto it = by_ip_.find(ip); it != by_ip_.end() && --it->second <= 0) by_ip_.erase(it);
+  }
+
+ private:
+  const int total_;
+  const int per_ip_;
+  absl::Mutex mu_;
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int> by_ip_ ABSL_GUARDED_BY(mu_);
+};
 
 class Session;
 
@@ -42,14 +73,15 @@ class ChunkWriter final : public StreamWriter {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, Handler& handler,
-          std::atomic<int>& connections)
-      : stream_(std::move(socket)), options_(options), handler_(handler), connections_(connections) {
-    boost::system::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = endpoint.address().to_string();
-  }
-  ~Session() { connections_.fetch_sub(1); }
+  // `remote` was counted in `limits` by the acceptor; released at the end.
+  Session(tcp::socket socket, std::string remote, const HttpServerOptions& options, Handler& handler,
+          ConnectionLimits& limits)
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(handler),
+        limits_(limits),
+        remote_(std::move(remote)) {}
+  ~Session() { limits_.Release(remote_); }
 
   void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
 
@@ -98,7 +130,24 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);
-    stream_.expires_after(Ms(requests_ == 0 ? options_.header_timeout : options_.idle_timeout));
+    if (requests_ > 0 && buffer_.size() == 0) {
+      // Kept alive: the next request may come within the idle time; from its
+      // first byte on, its headers get the header timeout, as the first
+      // request's did (else a client could dribble them for the idle time).
+      stream_.expires_after(Ms(options_.idle_timeout));
+      stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec,
+                                                                                  size_t n) {
+        if (ec) return self->Close();
+        self->buffer_.commit(n);
+        self->ReadHeader();
+      });
+      return;
+    }
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    stream_.expires_after(Ms(options_.header_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               self->OnHeader(ec);
@@ -204,6 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     if (head_) res->body().clear();  // HEAD: GET's headers, Content-Length included, no body
+    stream_.expires_after(Ms(options_.write_timeout));  // a client that stops reading is cut off
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
@@ -216,8 +266,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (pending_.size() == 1) WriteNext();
   }
   void WriteNext() {
+    stream_.expires_after(Ms(options_.write_timeout));
     asio::async_write(stream_, asio::buffer(pending_.front()),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->stream_.expires_never();  // a quiet stream is not a slow reader
                         self->pending_.erase(self->pending_.begin());
                         if (ec) return self->Gone();
                         if (!self->pending_.empty()) return self->WriteNext();
@@ -250,10 +302,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const HttpServerOptions& options_;
   Handler& handler_;
-  std::atomic<int>& connections_;
+  ConnectionLimits& limits_;
+  const std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::string remote_;
   bool keep_alive_ = true;
   bool head_ = false;
   bool closed_ = false;
@@ -275,7 +327,11 @@ void ChunkWriter::OnClientGone(std::function<void()> on_close) { session_->SetOn
 class BeastServer final : public HttpServer {
  public:
   BeastServer(const HttpServerOptions& options, Handler& handler)
-      : options_(options), handler_(handler), ioc_(options.threads), acceptor_(ioc_) {}
+      : options_(options),
+        handler_(handler),
+        limits_(options.max_connections, options.max_connections_per_ip),
+        ioc_(options.threads),
+        acceptor_(ioc_) {}
   ~BeastServer() override { Stop(); }
 
   absl::Status Listen() {
@@ -318,12 +374,15 @@ class BeastServer final : public HttpServer {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
-        if (connections_.fetch_add(1) >= options_.max_connections) {
-          connections_.fetch_sub(1);
+        beast::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        std::string remote = peer_ec ? std::string() : peer.address().to_string();
+        if (peer_ec || !limits_.Acquire(remote)) {
           beast::error_code ignored;
           socket.close(ignored);
         } else {
-          std::make_shared<Session>(std::move(socket), options_, handler_, connections_)->Start();
+          std::make_shared<Session>(std::move(socket), std::move(remote), options_, handler_, limits_)
+              ->Start();
         }
       }
       Accept();
@@ -332,9 +391,9 @@ class BeastServer final : public HttpServer {
 
   const HttpServerOptions options_;
   Handler& handler_;
+  ConnectionLimits limits_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
-  std::atomic<int> connections_{0};
   std::atomic<bool> stopped_{false};
   int port_ = 0;
   std::vector<std::thread> threads_;

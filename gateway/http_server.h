@@ -2,8 +2,10 @@
 
 // HTTP/1.1 server on Boost.Beast: one io_context thread per core, keep-alive,
 // and the limits of a public endpoint: body size (413), header size, time to
-// send the headers (slow clients are cut off), idle keep-alive time, number
-// of connections. Requests the parser refuses (several Content-Length,
+// send the headers (slow clients are cut off; on a kept-alive connection the
+// clock starts at the next request's first byte), idle keep-alive time, time
+// to take each write (a client that stops reading is cut off), number of
+// connections in all and per client address. Requests the parser refuses (several Content-Length,
 // Content-Length with Transfer-Encoding, bad chunking) answer 400 with the
 // JSON error body, and the connection closes.
 //
@@ -27,7 +29,9 @@ struct HttpServerOptions {
   size_t max_header_bytes = 16 << 10;
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(60);
+  absl::Duration write_timeout = absl::Seconds(30);
   int max_connections = 10000;
+  int max_connections_per_ip = 256;
 };
 
 class HttpServer {

@@ -68,6 +68,22 @@ absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
   return AuthorizeHeader(header, full_method, absl::Now());
 }
 
+Caller Authorizer::Identify(std::string_view authorization, absl::Time now) const {
+  Caller caller;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !absl::StartsWithIgnoreCase(absl::string_view(authorization.data(), authorization.size()), "Bearer ")) {
+    return caller;
+  }
+  absl::StatusOr<Claims> claims = VerifyCached(std::string(authorization.substr(kBearer.size())), now);
+  if (claims.ok()) {
+    caller.bearer_token = std::string(authorization.substr(kBearer.size()));
+    caller.customer_id = claims->subject;
+    caller.roles = claims->roles;
+  }
+  return caller;
+}
+
 absl::StatusOr<Caller> Authorizer::AuthorizeHeader(std::string_view authorization,
                                                    std::string_view full_method,
                                                    absl::Time now) const {

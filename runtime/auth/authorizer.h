@@ -53,6 +53,12 @@ class Authorizer final {
   absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& ctx,
                                    std::string_view full_method) const;
 
+  // Who sent `authorization`, whatever the method: the verified caller, or
+  // an anonymous one when the header is absent, not a Bearer token, or its
+  // token does not verify. Never an error (the gateway's rate limits key on
+  // it before any route is known).
+  Caller Identify(std::string_view authorization, absl::Time now) const;
+
   // The same from an explicit "authorization" header value (for tests and
   // the gateway).
   absl::StatusOr<Caller> AuthorizeHeader(std::string_view authorization,

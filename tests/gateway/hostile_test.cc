@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -202,6 +203,148 @@ TEST_CASE("readiness probes in bulk start no thread each and wait for one shared
     CHECK(r.body.find("agora.saga.v1.Sagas") != std::string::npos);
   }
   REQUIRE(s.GatewayRunning(port));
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
+// A raw client socket to 127.0.0.1:port; -1 on failure.
+int Connect(int port, int receive_buffer = 0) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void SendAll(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// Reads until the peer closes or `seconds` pass; true when it closed.
+bool ReadsToClose(int fd, double seconds, std::string* out = nullptr) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(seconds);
+  char buf[65536];
+  while (absl::Now() < give_up) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return true;
+    if (out != nullptr) out->append(buf, static_cast<size_t>(n));
+  }
+  return false;
+}
+
+TEST_CASE("rate limits charge every request: operations, preflights, errors and the fan-out", "[e2e]") {
+  System& s = System::Get();
+  const std::string product = s.NewProduct(500, 3);
+  const int port = s.ExtraGateway({"--rate-limit-client-rps=1"});  // bursts of 2
+  for (const std::string& target : std::vector<std::string>{
+           "/healthz", "/metrics", "/readyz", "/openapi.json", "/nowhere",
+           "/v1/products/" + product + "/details", "/v1/products/" + runtime::ids::NewUuid()}) {
+    // Each target starts with an empty bucket (the one before spent it).
+    absl::SleepFor(absl::Seconds(2));
+    int limited = 0;
+    for (int i = 0; i < 4; ++i) {
+      const HttpResult r = agora::testing::Http(port, "GET", target);
+      if (r.status == 429) {
+        ++limited;
+        CHECK_FALSE(r.Header("retry-after").empty());
+        CHECK(json::parse(r.body)["code"] == 8);
+      }
+    }
+    INFO(target);
+    CHECK(limited >= 2);
+  }
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
+TEST_CASE("one client address gets at most its share of connections", "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({"--http-max-connections-per-ip=3"});
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(Connect(port));
+    REQUIRE(held.back() >= 0);
+  }
+  // Keep-alive requests on the held connections are answered...
+  SendAll(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string answer;
+  ReadsToClose(held[0], 1, &answer);
+  CHECK(answer.find("HTTP/1.1 200") == 0);
+  // ...a fourth connection is closed at once, unanswered.
+  const int extra = Connect(port);
+  REQUIRE(extra >= 0);
+  SendAll(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string refused;
+  CHECK(ReadsToClose(extra, 5, &refused));
+  CHECK(refused.empty());
+  ::close(extra);
+  // Once one is closed, a new one is served.
+  ::close(held.back());
+  held.pop_back();
+  REQUIRE(agora::testing::Eventually([&] { return agora::testing::Http(port, "GET", "/healthz").status == 200; }, 5));
+  for (int fd : held) ::close(fd);
+  REQUIRE(s.GatewayRunning(port));
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
+TEST_CASE("a kept-alive connection's next request gets the header timeout from its first byte",
+          "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({"--http-header-timeout=300ms", "--http-idle-timeout=60s"});
+  const int fd = Connect(port);
+  REQUIRE(fd >= 0);
+  SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string first;
+  CHECK_FALSE(ReadsToClose(fd, 0.5, &first));  // kept alive, idle well past the header timeout
+  CHECK(first.find("HTTP/1.1 200") == 0);
+  // A second request that starts and never ends its headers: cut off after
+  // the header timeout, not the idle timeout of 60 s.
+  SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  const absl::Time start = absl::Now();
+  CHECK(ReadsToClose(fd, 10));
+  CHECK(absl::Now() - start < absl::Seconds(5));
+  ::close(fd);
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
+TEST_CASE("a client that stops reading is cut off after the write timeout", "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({"--http-write-timeout=300ms"});
+  const int fd = Connect(port, 4096);
+  REQUIRE(fd >= 0);
+  // Many pipelined requests for a large document, none of it read: the
+  // server's writes stall once the socket buffers are full.
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread sender([&] { SendAll(fd, pipelined); });
+  absl::SleepFor(absl::Seconds(3));  // well past the write timeout, reading nothing
+  std::string got;
+  const bool closed = ReadsToClose(fd, 10, &got);
+  sender.join();
+  ::close(fd);
+  CHECK(closed);
+  size_t answers = 0;
+  for (size_t at = got.find("HTTP/1.1 200"); at != std::string::npos; at = got.find("HTTP/1.1 200", at + 1)) ++answers;
+  INFO(answers << " answers of 400 before the cut");
+  CHECK(answers < 400);
+  REQUIRE(s.GatewayRunning(port));
+  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
   std::string log;
   s.StopGateway(port, &log);
 }

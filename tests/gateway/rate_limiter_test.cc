@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "gateway/rate_limiter.h"
 
@@ -24,6 +25,36 @@ TEST_CASE("a zero rate means no limit", "[unit]") {
   RateLimiter limiter({0, 0});
   absl::Duration retry;
   for (int i = 0; i < 1000; ++i) REQUIRE(limiter.Allow("a", absl::Now(), &retry));
+}
+
+TEST_CASE("the bucket table stays bounded: a flood of new keys evicts the least recently used", "[unit]") {
+  RateLimiter limiter({1, 2, 1600});
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  absl::Duration retry;
+  // A client that spends its burst and keeps coming back is never evicted
+  // by a flood of one-off keys: it is always among the most recently used.
+  REQUIRE(limiter.Allow("steady", t0, &retry));
+  REQUIRE(limiter.Allow("steady", t0, &retry));
+  for (int i = 0; i < 200000; ++i) {
+    limiter.Allow("flood-" + std::to_string(i), t0, &retry);
+    if (i % 50 == 0) CHECK_FALSE(limiter.Allow("steady", t0, &retry));
+    REQUIRE(limiter.size() <= 1600);
+  }
+  CHECK(limiter.size() >= 1600 - RateLimiter::kShards);
+  // The first flood keys are long gone: they start again with a full bucket.
+  CHECK(limiter.Allow("flood-0", t0, &retry));
+  CHECK(limiter.Allow("flood-0", t0, &retry));
+  CHECK_FALSE(limiter.Allow("flood-0", t0, &retry));
+}
+
+TEST_CASE("a clock that steps back refills nothing and breaks nothing", "[unit]") {
+  RateLimiter limiter({1, 1});
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  absl::Duration retry;
+  CHECK(limiter.Allow("a", t0, &retry));
+  CHECK_FALSE(limiter.Allow("a", t0 - absl::Seconds(30), &retry));
+  CHECK_FALSE(limiter.Allow("a", t0, &retry));
+  CHECK(limiter.Allow("a", t0 + absl::Seconds(1), &retry));
 }
 
 }  // namespace
