@@ -1,5 +1,8 @@
 #include "customers/config.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "runtime/auth/verifier_config.h"
 
 namespace agora::customers {
@@ -19,14 +22,34 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
              &c.signer.ttl, "lifetime of access tokens");
   r.Duration("AGORA_REFRESH_TOKEN_TTL", absl::Hours(24 * 30), absl::Minutes(5),
              absl::Hours(24 * 365), &c.refresh_token_ttl, "lifetime of refresh tokens");
+  c.service.refresh_token_ttl = c.refresh_token_ttl;
   int64_t ops = 0, memory = 0;
   r.Int("AGORA_ARGON2_OPS", int64_t{2}, int64_t{1}, int64_t{10}, &ops, "Argon2id passes");
   r.Int("AGORA_ARGON2_MEMORY_KIB", int64_t{19456}, int64_t{8192}, int64_t{1048576}, &memory,
         "Argon2id memory per hash, KiB");
   c.argon2 = {static_cast<uint64_t>(ops), static_cast<uint64_t>(memory)};
-  r.String("AGORA_ADMIN_EMAIL", "admin@agora.local", &c.admin_email,
-           "administrator created at start when missing (empty: none)");
-  r.String("AGORA_ADMIN_PASSWORD", "agora-admin", &c.admin_password, "its password");
+  // No defaults: a default administrator password is dangerous outside a
+  // laptop. ./agora up and the tests pass their own.
+  r.String("AGORA_ADMIN_EMAIL", "", &c.admin_email,
+           "administrator made sure of at start (empty: none is created)");
+  r.String("AGORA_ADMIN_PASSWORD", "", &c.admin_password,
+           "its password, applied at start when it differs from the stored one");
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  r.Int("AGORA_PASSWORD_HASH_THREADS", cores, 1, 256, &c.password_threads,
+        "threads that hash passwords (register, login), apart from the other methods");
+  r.Int("AGORA_PASSWORD_HASH_QUEUE", 64, 1, 100000, &c.password_queue,
+        "registrations and logins that may wait for them; more answer RESOURCE_EXHAUSTED");
+  r.Bool("AGORA_DEMO_PAYMENTS", false, &c.service.demo_payments,
+         "top-ups credit the balance without a payment provider (local runs and tests only)");
+  r.Int("AGORA_DEMO_PAYMENTS_DAILY_CAP_CENTS", int64_t{1'000'000'000}, int64_t{1},
+        int64_t{1'000'000'000'000}, &c.service.demo_daily_cap_cents,
+        "most demo top-ups per customer within 24 hours, in cents");
+  r.Int("AGORA_LOGIN_MAX_FAILURES", 10, 0, 1000000, &c.service.throttle.failures,
+        "failed sign-ins per account within the window before 429 (0: no limit)");
+  r.Int("AGORA_LOGIN_MAX_FAILURES_PER_IP", 100, 0, 1000000, &c.service.throttle.address_failures,
+        "failed sign-ins and registrations per client address within the window (0: no limit)");
+  r.Duration("AGORA_LOGIN_FAILURE_WINDOW", absl::Minutes(15), absl::Seconds(1), absl::Hours(24),
+             &c.service.throttle.window, "window of the sign-in throttle");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;
 }

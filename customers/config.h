@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "customers/passwords.h"
+#include "customers/service_options.h"
 #include "runtime/auth/jwt.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/pg/options_from_config.h"
@@ -20,6 +21,9 @@ struct Config {
   Argon2Params argon2;
   std::string admin_email;
   std::string admin_password;
+  int password_threads = 2;
+  int password_queue = 64;
+  ServiceOptions service;
 };
 
 absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "customers/admin_bootstrap.h"
 #include "customers/config.h"
 #include "customers/pg_store.h"
 #include "customers/service.h"
@@ -72,6 +73,8 @@ int main(int argc, char** argv) {
   }
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
+  rt::grpc_server::Executor password_executor(config->password_threads,
+                                              static_cast<size_t>(config->password_queue));
   cu::PgStore store(pool);
   cu::PasswordHasher hasher(config->argon2);
   rt::auth::JwtVerifier verifier(
@@ -79,21 +82,25 @@ int main(int argc, char** argv) {
       {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
   rt::auth::Authorizer authorizer(verifier);
 
-  if (!config->admin_email.empty()) {
-    absl::StatusOr<std::string> email = cu::NormaliseEmail(config->admin_email);
-    absl::Status valid = email.ok() ? cu::ValidatePassword(config->admin_password) : email.status();
-    absl::StatusOr<std::string> hash = valid.ok() ? hasher.Hash(config->admin_password) : valid;
-    absl::Status s =
-        hash.ok() ? store.EnsureAccount({*email, "Administrator", *hash, {"customer", "admin"}})
-                  : hash.status();
-    if (!s.ok()) {
-      return rt::grpc_server::StartFailed("admin_account_failed", s);
-    }
-    rt::log::Info("admin_account_ready", {{"email", *email}});
+  if (config->admin_email.empty()) {
+    rt::log::Warn("admin_account_skipped", {{"reason", "AGORA_ADMIN_EMAIL is not set: no administrator is created"}});
+  } else {
+    absl::StatusOr<cu::AdminOutcome> admin =
+        cu::EnsureAdministrator(store, hasher, config->admin_email, config->admin_password);
+    if (!admin.ok()) return rt::grpc_server::StartFailed("admin_account_failed", admin.status());
+    rt::log::Info("admin_account_ready",
+                  {{"outcome", *admin == cu::AdminOutcome::kCreated          ? "created"
+                               : *admin == cu::AdminOutcome::kPasswordApplied ? "password_applied"
+                                                                              : "unchanged"}});
+  }
+  if (config->service.demo_payments) {
+    rt::log::Warn("demo_payments_on", {{"daily_cap_cents", config->service.demo_daily_cap_cents}});
   }
 
-  cu::CustomersService service(store, executor, authorizer, hasher, **signer,
-                               {config->refresh_token_ttl});
-  return rt::grpc_server::ServeUntilSignal("customers", config->serve, {&service},
-                                           [&] { executor.Drain(); });
+  cu::CustomersService service(store, executor, password_executor, authorizer, hasher, **signer,
+                               config->service);
+  return rt::grpc_server::ServeUntilSignal("customers", config->serve, {&service}, [&] {
+    password_executor.Drain();
+    executor.Drain();
+  });
 }

@@ -90,6 +90,21 @@ absl::StatusOr<Credentials> PgStore::FindByEmail(const std::string& email) {
   });
 }
 
+namespace {
+constexpr char kSetPassword[] = "UPDATE customers SET password_hash = $2 WHERE id = $1";
+constexpr char kRevokeAll[] =
+    "UPDATE refresh_families SET revoked_at = now() WHERE customer_id = $1 AND revoked_at IS NULL";
+}  // namespace
+
+absl::Status PgStore::ResetPassword(const std::string& customer_id, const std::string& password_hash) {
+  if (!runtime::ids::IsUuid(customer_id)) return NoSuchCustomer();
+  return pool_.Transact([&](Tx& tx) {
+    if (Exec(tx, kSetPassword, customer_id, password_hash).affected_rows() == 0) return NoSuchCustomer();
+    Exec(tx, kRevokeAll, customer_id);
+    return absl::OkStatus();
+  });
+}
+
 // ---- refresh-token families
 
 namespace {
@@ -203,9 +218,22 @@ LedgerKind KindOf(const std::string& kind) {
 }
 }  // namespace
 
+namespace {
+constexpr char kLockCustomer[] = "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE";
+// Under the customer's row lock (kLockCustomer), so that concurrent top-ups
+// cannot both pass the cap.
+constexpr char kToppedUpToday[] =
+    "SELECT COALESCE(sum(amount_cents), 0)::bigint FROM ledger "
+    "WHERE customer_id = $1 AND kind = 'TOP_UP' AND created_at > now() - interval '1 day'";
+}  // namespace
+
 absl::StatusOr<int64_t> PgStore::TopUp(const std::string& customer_id, int64_t amount_cents,
-                                       const std::string& key) {
+                                       const std::string& key, int64_t daily_cap_cents) {
+  if (!runtime::ids::IsUuid(customer_id)) return NoSuchCustomer();
   return pool_.Transact<int64_t>([&](Tx& tx) -> absl::StatusOr<int64_t> {
+    // The customer's row first, before the key's insert takes its KEY SHARE
+    // lock: taken the other way round, concurrent top-ups deadlock.
+    if (Exec(tx, kLockCustomer, customer_id).empty()) return NoSuchCustomer();
     if (!key.empty() && Exec(tx, kClaimKey, customer_id, key, amount_cents).affected_rows() == 0) {
       // A repeat: the first request (committed by now: the insert waited) answers.
       pqxx::result first = Exec(tx, kKeyAnswer, customer_id, key);
@@ -214,6 +242,13 @@ absl::StatusOr<int64_t> PgStore::TopUp(const std::string& customer_id, int64_t a
                                              "IDEMPOTENCY_KEY_REUSED");
       }
       return first[0][1].as<int64_t>();
+    }
+    const int64_t today = Exec(tx, kToppedUpToday, customer_id)[0][0].as<int64_t>();
+    if (today > daily_cap_cents - amount_cents) {
+      return runtime::status::WithReason(
+          absl::FailedPreconditionError(absl::StrCat("top-ups are limited to ", daily_cap_cents,
+                                                     " cents in 24 hours")),
+          "TOP_UP_LIMIT");
     }
     absl::StatusOr<int64_t> balance =
         Credit(tx, customer_id, amount_cents, "TOP_UP", std::optional<std::string>());
@@ -326,7 +361,6 @@ constexpr char kUpsertCart[] =
     "INSERT INTO cart_items (customer_id, product_id, quantity) VALUES ($1, $2, $3) "
     "ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity";
 constexpr char kRemoveCart[] = "DELETE FROM cart_items WHERE customer_id = $1 AND product_id = $2";
-constexpr char kLockCustomer[] = "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE";
 constexpr char kFavorites[] =
     "SELECT product_id::text FROM favorites WHERE customer_id = $1 ORDER BY added_at DESC, product_id";
 constexpr char kIsFavorite[] = "SELECT 1 FROM favorites WHERE customer_id = $1 AND product_id = $2";

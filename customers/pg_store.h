@@ -18,6 +18,7 @@ class PgStore final : public Store {
   absl::Status EnsureAccount(const NewAccount& account) override;
   absl::StatusOr<Customer> GetCustomer(const std::string& id) override;
   absl::StatusOr<Credentials> FindByEmail(const std::string& email) override;
+  absl::Status ResetPassword(const std::string& customer_id, const std::string& password_hash) override;
   absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
                            absl::Time expires_at) override;
   absl::StatusOr<Customer> RotateRefreshToken(const std::string& token_hash,
@@ -25,7 +26,7 @@ class PgStore final : public Store {
                                               absl::Time next_expires_at) override;
   absl::Status RevokeFamily(const std::string& token_hash) override;
   absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
-                                const std::string& idempotency_key) override;
+                                const std::string& idempotency_key, int64_t daily_cap_cents) override;
   absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
                                         std::optional<int64_t> after_seq) override;
   absl::StatusOr<DebitResult> Debit(const std::string& order_id, const std::string& customer_id,

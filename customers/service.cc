@@ -1,5 +1,7 @@
 #include "customers/service.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "customers/account.h"
 #include "customers/metrics.h"
@@ -23,6 +25,18 @@ constexpr char kGetMe[] = "agora.customers.v1.Customers.GetMe";
 
 // One message for every login failure: whether the email exists is not told.
 absl::Status BadCredentials() { return absl::UnauthenticatedError("wrong email or password"); }
+
+// The client's address as the gateway saw it (it sets x-forwarded-for
+// itself and never passes a client's own), else the gRPC peer.
+std::string ClientAddress(const grpc::CallbackServerContext& ctx) {
+  const auto& md = ctx.client_metadata();
+  if (auto it = md.find("x-forwarded-for"); it != md.end()) {
+    return std::string(it->second.data(), std::min<size_t>(it->second.size(), 64));
+  }
+  const std::string peer = ctx.peer();  // "ipv4:127.0.0.1:5000"
+  const size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
 
 }  // namespace
 
@@ -57,16 +71,24 @@ absl::Status CustomersService::IssueTokens(const Customer& customer,
 grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext* ctx,
                                                      const pb::RegisterRequest* req,
                                                      pb::Customer* resp) {
-  return OffloadAuthorized(ctx, executor_, authorizer_, kRegister,
-                           [this, req, resp](const Caller&) -> absl::Status {
+  return OffloadAuthorized(ctx, password_executor_, authorizer_, kRegister,
+                           [this, ctx, req, resp](const Caller&) -> absl::Status {
+    const std::string address = ClientAddress(*ctx);
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
-    if (!email.ok()) return email.status();
-    if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return s;
+    const std::string account = email.ok() ? *email : "";
+    if (absl::Status s = throttle_.Check(account, address, absl::Now()); !s.ok()) return s;
+    auto failed = [&](absl::Status s) {
+      throttle_.Failed(account, address, absl::Now());
+      return s;
+    };
+    if (!email.ok()) return failed(email.status());
+    if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return failed(s);
     absl::StatusOr<std::string> name = NormaliseDisplayName(req->display_name(), *email);
-    if (!name.ok()) return name.status();
+    if (!name.ok()) return failed(name.status());
     absl::StatusOr<std::string> hash = hasher_.Hash(req->password());
     if (!hash.ok()) return hash.status();
     absl::StatusOr<Customer> c = store_.CreateCustomer({*email, *name, *hash, {"customer"}});
+    if (c.status().code() == absl::StatusCode::kAlreadyExists) return failed(c.status());
     if (!c.ok()) return c.status();
     GetMetrics().registrations.Increment();
     ToProto(*c, resp);
@@ -76,19 +98,27 @@ grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* CustomersService::Login(grpc::CallbackServerContext* ctx,
                                                   const pb::LoginRequest* req, pb::TokenPair* resp) {
-  return OffloadAuthorized(ctx, executor_, authorizer_, kLogin,
-                           [this, req, resp](const Caller&) -> absl::Status {
+  return OffloadAuthorized(ctx, password_executor_, authorizer_, kLogin,
+                           [this, ctx, req, resp](const Caller&) -> absl::Status {
+    const std::string address = ClientAddress(*ctx);
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
+    const std::string account = email.ok() ? *email : "";
+    if (absl::Status s = throttle_.Check(account, address, absl::Now()); !s.ok()) {
+      GetMetrics().logins.Add({{"result", "throttled"}}).Increment();
+      return s;
+    }
     absl::StatusOr<Credentials> found =
         email.ok() ? store_.FindByEmail(*email) : absl::NotFoundError("");
     if (!found.ok() && found.status().code() != absl::StatusCode::kNotFound) return found.status();
     if (!found.ok()) {
       hasher_.VerifyDummy(req->password());  // the same time as a wrong password
       GetMetrics().logins.Add({{"result", "failed"}}).Increment();
+      throttle_.Failed(account, address, absl::Now());
       return BadCredentials();
     }
     if (!hasher_.Verify(found->password_hash, req->password())) {
       GetMetrics().logins.Add({{"result", "failed"}}).Increment();
+      throttle_.Failed(account, address, absl::Now());
       return BadCredentials();
     }
     const std::string refresh = NewRefreshToken();

@@ -7,6 +7,8 @@
 // Thread-safe.
 
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "customers/login_throttle.h"
+#include "customers/service_options.h"
 #include "customers/passwords.h"
 #include "customers/store.h"
 #include "runtime/auth/authorizer.h"
@@ -17,22 +19,25 @@ namespace agora::customers {
 
 namespace pb = agora::customers::v1;
 
-struct ServiceOptions {
-  absl::Duration refresh_token_ttl = absl::Hours(24 * 30);
-};
 
 class CustomersService final : public pb::Customers::CallbackService {
  public:
-  // Every dependency is borrowed and must outlive the service.
+  // Every dependency is borrowed and must outlive the service. Register and
+  // Login (Argon2id, tens of ms each) run on `password_executor`, a bounded
+  // pool of their own, so that a flood of sign-ins cannot starve the other
+  // methods on `executor`.
   CustomersService(Store& store, runtime::grpc_server::Executor& executor,
+                   runtime::grpc_server::Executor& password_executor,
                    const runtime::auth::Authorizer& authorizer, const PasswordHasher& hasher,
                    const runtime::auth::JwtSigner& signer, ServiceOptions options)
       : store_(store),
         executor_(executor),
+        password_executor_(password_executor),
         authorizer_(authorizer),
         hasher_(hasher),
         signer_(signer),
-        options_(options) {}
+        options_(options),
+        throttle_(options.throttle) {}
 
   // service.cc
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx, const pb::RegisterRequest* req,
@@ -96,10 +101,12 @@ class CustomersService final : public pb::Customers::CallbackService {
 
   Store& store_;
   runtime::grpc_server::Executor& executor_;
+  runtime::grpc_server::Executor& password_executor_;
   const runtime::auth::Authorizer& authorizer_;
   const PasswordHasher& hasher_;
   const runtime::auth::JwtSigner& signer_;
   const ServiceOptions options_;
+  LoginThrottle throttle_;
 };
 
 // Shared by the service's files.

@@ -54,6 +54,10 @@ class Store {
   virtual absl::Status EnsureAccount(const NewAccount& account) = 0;
   virtual absl::StatusOr<Customer> GetCustomer(const std::string& id) = 0;
   virtual absl::StatusOr<Credentials> FindByEmail(const std::string& email) = 0;
+  // Replaces the password hash and revokes every refresh-token family of
+  // the account (sessions made with the old password end); NOT_FOUND if unknown.
+  virtual absl::Status ResetPassword(const std::string& customer_id,
+                                     const std::string& password_hash) = 0;
 
   // Starts a refresh-token family for a login.
   virtual absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
@@ -71,8 +75,11 @@ class Store {
   // Adds to the balance with a ledger row; with a key, a repeat answers the
   // first balance and ALREADY_EXISTS when the amount differs. Returns the
   // balance after the top-up.
+  // At most `daily_cap_cents` of top-ups within 24 hours: past it,
+  // FAILED_PRECONDITION, reason TOP_UP_LIMIT (a keyed repeat still answers).
   virtual absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
-                                        const std::string& idempotency_key) = 0;
+                                        const std::string& idempotency_key,
+                                        int64_t daily_cap_cents) = 0;
   virtual absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
                                                 std::optional<int64_t> after_seq) = 0;
   // The saga's balance step, idempotent by order id (see DESIGN.md).

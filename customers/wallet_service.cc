@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "runtime/auth/authorized_call.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/status/reason.h"
 
 namespace agora::customers {
 namespace {
@@ -51,10 +52,15 @@ grpc::ServerUnaryReactor* CustomersService::TopUp(grpc::CallbackServerContext* c
                                                   pb::TopUpResponse* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kTopUp,
                            [this, req, resp](const Caller& caller) -> absl::Status {
+    if (!options_.demo_payments) {
+      return runtime::status::WithReason(
+          absl::PermissionDeniedError("top-ups are demo payments, switched off here"),
+          "DEMO_PAYMENTS_OFF");
+    }
     if (absl::Status s = ValidateTopUp(req->amount_cents(), req->idempotency_key()); !s.ok()) return s;
-    // The demo payment: always succeeds. A real provider is called here.
-    absl::StatusOr<int64_t> balance =
-        store_.TopUp(caller.customer_id, req->amount_cents(), req->idempotency_key());
+    // The demo payment: succeeds up to the daily cap. A real provider is called here.
+    absl::StatusOr<int64_t> balance = store_.TopUp(caller.customer_id, req->amount_cents(),
+                                                   req->idempotency_key(), options_.demo_daily_cap_cents);
     if (!balance.ok()) return balance.status();
     GetMetrics().topped_up_cents.Increment(static_cast<double>(req->amount_cents()));
     resp->set_balance_cents(*balance);

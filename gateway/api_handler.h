@@ -16,12 +16,15 @@
 #include "absl/time/time.h"
 #include "gateway/forwarded_headers.h"
 #include "gateway/http_types.h"
-#include "gateway/rate_limiter.h"
 #include "gateway/route_table.h"
 #include "gateway/upstreams.h"
 #include "runtime/auth/authorizer.h"
+#include "runtime/limits/rate_limiter.h"
 
 namespace agora::gateway {
+
+using runtime::limits::RateLimit;
+using runtime::limits::RateLimiter;
 
 struct ApiOptions {
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:5173"};

@@ -73,6 +73,12 @@ absl::StatusOr<Metadata> ForwardedMetadata(const HttpRequest& request,
     }
   }
   md.emplace_back("x-request-id", request_id);
+  // The client's address as this gateway saw it, for the services'
+  // per-address limits (sign-in throttling). Set here, never copied from
+  // the client's own X-Forwarded-For.
+  if (!request.remote_address.empty() && IsLegalMetadataValue(request.remote_address)) {
+    md.emplace_back("x-forwarded-for", request.remote_address);
+  }
   return md;
 }
 

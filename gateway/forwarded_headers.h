@@ -16,6 +16,8 @@
 //                     tracestate (W3C Trace Context, "3.3 Processing model")
 //   tracestate        forwarded when legal and at most 512 bytes, else dropped
 //   x-request-id      the response's request id (RequestIdFor), always legal
+//   x-forwarded-for   the client address this gateway saw (a client's own
+//                     X-Forwarded-For is never forwarded)
 //
 // Used by the unary, streaming and fan-out paths of the gateway alike.
 // Pure functions, no gRPC or Beast headers: the fuzz target links them alone.

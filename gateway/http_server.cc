@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/error_mapping.h"
+#include "gateway/request_checks.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 
@@ -166,26 +167,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendAndClose(GatewayError(431, 3, "request headers too large"));
     }
     if (ec) return Refuse(ec);
-    const auto& h = parser_->get();
-    // Request smuggling guards: one Content-Length of one value, never with
-    // Transfer-Encoding, and no transfer coding but a lone "chunked".
-    const auto lengths = h.count(http::field::content_length);
-    if (lengths > 1 || (lengths == 1 && h.count(http::field::transfer_encoding) > 0)) {
-      return SendAndClose(GatewayError(400, 3, "conflicting Content-Length / Transfer-Encoding"));
-    }
-    if (lengths == 1 && h[http::field::content_length].find(',') != beast::string_view::npos) {
-      return SendAndClose(GatewayError(400, 3, "several Content-Length values"));
-    }
-    if (h.count(http::field::transfer_encoding) > 1 ||
-        (h.count(http::field::transfer_encoding) == 1 &&
-         !beast::iequals(h[http::field::transfer_encoding], "chunked"))) {
-      return SendAndClose(GatewayError(400, 3, "only Transfer-Encoding: chunked is accepted"));
-    }
-    if (h.version() >= 11 && h.count(http::field::host) != 1) {
-      return SendAndClose(GatewayError(400, 3, "an HTTP/1.1 request needs one Host header"));
-    }
-    if (const auto len = parser_->content_length(); len && *len > options_.max_body_bytes) {
-      return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
+    if (std::optional<Refusal> refusal = CheckHeader(*parser_, options_.max_body_bytes)) {
+      return SendAndClose(GatewayError(refusal->status, 3, refusal->message));
     }
     stream_.expires_after(Ms(options_.header_timeout));
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {

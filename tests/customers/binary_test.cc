@@ -75,5 +75,57 @@ TEST_CASE("customers refuses to start without a key when generation is off", "[e
   CHECK(agora::testing::ReadFile(log).find("jwt_key_unavailable") != std::string::npos);
 }
 
+TEST_CASE("customers started without administrator settings creates none and says so; top-ups are off",
+          "[e2e]") {
+  TestDatabase db("customers");
+  const std::string key = GetInfra().dir + "/" + UniqueName("signing") + ".pem";
+  ServiceProcess proc(AGORA_CUSTOMERS_BINARY, "customers", db,
+                      {"--jwt-private-key-file=" + key, "--argon2-ops=1", "--argon2-memory-kib=8192"});
+  CHECK(proc.Log().find("admin_account_skipped") != std::string::npos);
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM customers.customers") == "0");
+  // Neither the old default administrator nor a demo payment exists.
+  auto stub = pb::Customers::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
+  pb::LoginRequest login;
+  login.set_email("admin@agora.local");
+  login.set_password("agora-admin");
+  pb::TokenPair tokens;
+  grpc::ClientContext ctx;
+  CHECK(stub->Login(&ctx, login, &tokens).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  pb::RegisterRequest reg;
+  reg.set_email(UniqueName("c") + "@example.com");
+  reg.set_password("password123");
+  pb::Customer customer;
+  grpc::ClientContext reg_ctx;
+  REQUIRE(stub->Register(&reg_ctx, reg, &customer).ok());
+  pb::LoginRequest mine;
+  mine.set_email(reg.email());
+  mine.set_password("password123");
+  grpc::ClientContext login_ctx;
+  REQUIRE(stub->Login(&login_ctx, mine, &tokens).ok());
+  pb::TopUpRequest top;
+  top.set_amount_cents(100);
+  pb::TopUpResponse balance;
+  grpc::ClientContext top_ctx;
+  top_ctx.AddMetadata("authorization", "Bearer " + tokens.access_token());
+  CHECK(stub->TopUp(&top_ctx, top, &balance).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_CASE("customers refuses to start with an administrator email but no password", "[e2e]") {
+  TestDatabase db("customers");
+  const std::string log = GetInfra().dir + "/" + UniqueName("customers-nopass") + ".log";
+  agora::testing::ChildProcess proc(
+      AGORA_CUSTOMERS_BINARY,
+      {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem",
+       "--admin-email=boss@example.com", "--grpc-address=127.0.0.1:0", "--metrics-port=0",
+       "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
+      log);
+  const int status = proc.Wait();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string text = agora::testing::ReadFile(log);
+  INFO(text);
+  CHECK(text.find("AGORA_ADMIN_PASSWORD is required") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace agora::customers

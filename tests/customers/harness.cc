@@ -8,7 +8,13 @@
 
 namespace agora::customers {
 
-Harness::Harness()
+ServiceOptions Harness::LocalRun() {
+  ServiceOptions o;
+  o.demo_payments = true;
+  return o;
+}
+
+Harness::Harness(ServiceOptions options, int password_threads, size_t password_queue)
     : db_("customers"),
       migrated_(runtime::pg::ApplyMigrations(
                     db_.ServiceOptions(), {{"messaging", &runtime::messaging::MessagingMigrations()},
@@ -16,11 +22,12 @@ Harness::Harness()
                     .ok()),
       pool_(db_.ServiceOptions(), 8),
       executor_(8, 4096),
+      password_executor_(password_threads, password_queue),
       store_(pool_),
       // Cheap parameters: the tests hash hundreds of passwords.
       hasher_({1, 8192}),
-      service_(store_, executor_, agora::testing::TestAuthorizer(), hasher_,
-               agora::testing::TestSigner(), {}) {
+      service_(store_, executor_, password_executor_, agora::testing::TestAuthorizer(), hasher_,
+               agora::testing::TestSigner(), options) {
   REQUIRE(migrated_);
   auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
   REQUIRE(server.ok());
@@ -31,6 +38,7 @@ Harness::Harness()
 
 Harness::~Harness() {
   server_->Shutdown(absl::Seconds(1));
+  password_executor_.Drain();
   executor_.Drain();
 }
 

@@ -19,7 +19,11 @@ namespace agora::customers {
 
 class Harness {
  public:
-  Harness();
+  // Options as a local run sets them: demo payments on.
+  static ServiceOptions LocalRun();
+  // `password_threads` and `password_queue` size the sign-in pool.
+  explicit Harness(ServiceOptions options = LocalRun(), int password_threads = 2,
+                   size_t password_queue = 64);
   ~Harness();
 
   pb::Customers::Stub& stub() { return *stub_; }
@@ -41,6 +45,7 @@ class Harness {
   bool migrated_;
   runtime::pg::Pool pool_;
   runtime::grpc_server::Executor executor_;
+  runtime::grpc_server::Executor password_executor_;
   PgStore store_;
   PasswordHasher hasher_;
   CustomersService service_;

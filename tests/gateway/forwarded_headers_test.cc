@@ -67,6 +67,14 @@ TEST_CASE("forwarded metadata: legal values pass, bad trace context is dropped, 
     CHECK(Get(*md, "x-request-id") == "rid-1");
     CHECK(md->size() == 4);
   }
+  SECTION("the client address is the one the gateway saw, never the client's own claim") {
+    HttpRequest r = With({{"x-forwarded-for", "10.0.0.1"}});
+    r.remote_address = "192.0.2.7";
+    absl::StatusOr<Metadata> md = ForwardedMetadata(r, "rid");
+    REQUIRE(md.ok());
+    CHECK(Get(*md, "x-forwarded-for") == "192.0.2.7");
+    CHECK(md->size() == 2);
+  }
   SECTION("a malformed traceparent is dropped, and its tracestate with it") {
     absl::StatusOr<Metadata> md =
         ForwardedMetadata(With({{"traceparent", "a\tb"}, {"tracestate", "a=1"}}), "rid");

@@ -1,11 +1,11 @@
-#include "gateway/rate_limiter.h"
+#include "runtime/limits/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "absl/hash/hash.h"
 
-namespace agora::gateway {
+namespace agora::runtime::limits {
 
 RateLimiter::RateLimiter(RateLimit limit)
     : limit_(limit), per_shard_(std::max<size_t>(1, limit.max_keys / kShards)) {}
@@ -37,6 +37,20 @@ bool RateLimiter::Allow(const std::string& key, absl::Time now, absl::Duration* 
   return false;
 }
 
+bool RateLimiter::Peek(const std::string& key, absl::Time now, absl::Duration* retry_after) const {
+  if (limit_.rate <= 0) return true;
+  const Shard& shard = shards_[absl::Hash<std::string>()(key) % kShards];
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.buckets.find(key);
+  if (it == shard.buckets.end()) return true;
+  const double tokens = std::min(
+      limit_.burst,
+      it->second.tokens + std::max(0.0, absl::ToDoubleSeconds(now - it->second.updated)) * limit_.rate);
+  if (tokens >= 1) return true;
+  *retry_after = absl::Seconds(std::ceil((1 - tokens) / limit_.rate));
+  return false;
+}
+
 size_t RateLimiter::size() const {
   size_t n = 0;
   for (const Shard& s : shards_) {
@@ -46,4 +60,4 @@ size_t RateLimiter::size() const {
   return n;
 }
 
-}  // namespace agora::gateway
+}  // namespace agora::runtime::limits

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "gateway/rate_limiter.h"
+#include "runtime/limits/rate_limiter.h"
 
-namespace agora::gateway {
+namespace agora::runtime::limits {
 namespace {
 
 TEST_CASE("a token bucket allows its burst, then its rate, per key", "[unit]") {
@@ -19,6 +19,20 @@ TEST_CASE("a token bucket allows its burst, then its rate, per key", "[unit]") {
   allowed = 0;
   for (int i = 0; i < 10; ++i) allowed += limiter.Allow("a", t0 + absl::Milliseconds(500), &retry) ? 1 : 0;
   CHECK(allowed == 5);
+}
+
+TEST_CASE("Peek tells whether a token is there without taking it", "[unit]") {
+  RateLimiter limiter({1, 2});
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  absl::Duration retry;
+  CHECK(limiter.Peek("a", t0, &retry));  // unknown: a full bucket
+  CHECK(limiter.Allow("a", t0, &retry));
+  CHECK(limiter.Peek("a", t0, &retry));
+  CHECK(limiter.Peek("a", t0, &retry));  // peeking takes nothing
+  CHECK(limiter.Allow("a", t0, &retry));
+  CHECK_FALSE(limiter.Peek("a", t0, &retry));
+  CHECK(retry == absl::Seconds(1));
+  CHECK(limiter.Peek("a", t0 + absl::Seconds(1), &retry));
 }
 
 TEST_CASE("a zero rate means no limit", "[unit]") {
@@ -58,4 +72,4 @@ TEST_CASE("a clock that steps back refills nothing and breaks nothing", "[unit]"
 }
 
 }  // namespace
-}  // namespace agora::gateway
+}  // namespace agora::runtime::limits

@@ -1,6 +1,6 @@
 #pragma once
 
-// Token buckets by key (a client address or a customer id): `rate` requests
+// Token buckets by key (a client address, a customer id, an email): `rate` requests
 // per second on average, bursts up to `burst`.
 //
 // Bounded by construction: the keys are spread over kShards shards, each
@@ -22,7 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace agora::gateway {
+namespace agora::runtime::limits {
 
 struct RateLimit {
   double rate = 200;   // tokens per second; <= 0: no limit
@@ -35,8 +35,12 @@ class RateLimiter final {
   static constexpr size_t kShards = 16;
 
   explicit RateLimiter(RateLimit limit);
-  // True if a request of `key` may pass now; else `retry_after` is set.
+  // True if a request of `key` may pass now, and takes its token; else
+  // `retry_after` is set.
   bool Allow(const std::string& key, absl::Time now, absl::Duration* retry_after);
+  // True if `key` has a token now, taking none (a throttle that charges only
+  // failures asks first, then charges with Allow); else `retry_after` is set.
+  bool Peek(const std::string& key, absl::Time now, absl::Duration* retry_after) const;
   // Buckets held, for tests and metrics.
   size_t size() const;
 
@@ -56,4 +60,4 @@ class RateLimiter final {
   std::array<Shard, kShards> shards_;
 };
 
-}  // namespace agora::gateway
+}  // namespace agora::runtime::limits

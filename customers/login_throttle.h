@@ -1,0 +1,42 @@
+#pragma once
+
+// Sign-in throttling. Every failed login or registration is charged to the
+// account it named (the normalised email, whether an account exists or not,
+// so the throttle tells nothing about which emails are registered) and to
+// the client address the gateway saw. Past `failures` within `window` for
+// an account, or `address_failures` for an address, attempts are refused
+// with RESOURCE_EXHAUSTED (429 with Retry-After at the gateway) before any
+// password is hashed, until the bucket refills (`failures` per `window`).
+// A success charges nothing. Memory is bounded (runtime/limits).
+//
+// Thread-safe.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "runtime/limits/rate_limiter.h"
+
+namespace agora::customers {
+
+struct ThrottleOptions {
+  int failures = 10;               // per account
+  int address_failures = 100;      // per client address
+  absl::Duration window = absl::Minutes(15);
+};
+
+class LoginThrottle final {
+ public:
+  explicit LoginThrottle(ThrottleOptions options);
+
+  // OK, or RESOURCE_EXHAUSTED naming the seconds to wait.
+  absl::Status Check(const std::string& account, const std::string& address, absl::Time now) const;
+  // One failure of `account` (may be "") from `address` (may be "").
+  void Failed(const std::string& account, const std::string& address, absl::Time now);
+
+ private:
+  runtime::limits::RateLimiter by_account_;
+  runtime::limits::RateLimiter by_address_;
+};
+
+}  // namespace agora::customers
