@@ -4,6 +4,10 @@
 # -Wno-restrict: GCC 12 reports false positives inside std::string at -O3
 # (GCC bug 105329).
 set(AGORA_WARNINGS -Wall -Wextra -Werror -Wno-restrict)
+if(AGORA_FUZZ)
+  # clang builds only the fuzz targets; warnings are gcc's to enforce.
+  set(AGORA_WARNINGS -Wall -Wno-unknown-warning-option)
+endif()
 
 # agora_cc_library(NAME name SRCS ... DEPS ...)
 function(agora_cc_library)

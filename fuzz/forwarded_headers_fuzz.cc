@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string id = agora::gateway::RequestIdFor(request.Header("x-request-id"));
   const auto md = agora::gateway::ForwardedMetadata(request, id);
   if (!md.ok()) {
-    const std::string_view m = md.status().message();
+    const std::string m(md.status().message());
     if (m.find("Authorization") == m.npos && m.find("Idempotency-Key") == m.npos) std::abort();
     return 0;
   }

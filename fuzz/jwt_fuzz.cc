@@ -1,7 +1,8 @@
 // Fuzzes token verification and key loading. The first byte picks:
 //   0: the input is a token, verified as the gateway does;
 //   1: the input is "header JSON\0claims JSON", signed with the fuzzer's key
-//      so that claim parsing past the signature check is exercised too;
+//      so that claim parsing past the signature check is exercised too
+//      ("@KID@" in the header becomes the key's kid);
 //   2: the input is a JWKS document.
 // Nothing may throw or crash; a token that verifies has a subject.
 
@@ -50,7 +51,8 @@ std::string SignRaw(const Keys& keys, std::string_view header, std::string_view 
 namespace {
 
 std::string SignRaw(const Keys& keys, std::string_view header, std::string_view claims) {
-  const std::string input = absl::WebSafeBase64Escape(header) + "." + absl::WebSafeBase64Escape(claims);
+  const std::string input = absl::WebSafeBase64Escape(std::string(header)) + "." +
+                            absl::WebSafeBase64Escape(std::string(claims));
   static EVP_PKEY* const pkey = [&] {
     BIO* bio = BIO_new_mem_buf(keys.private_pem.data(), static_cast<int>(keys.private_pem.size()));
     EVP_PKEY* p = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
@@ -84,7 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: {
       const size_t cut = in.find('\0');
       if (cut == std::string_view::npos) return 0;
-      auto claims = keys.verifier->Verify(SignRaw(keys, in.substr(0, cut), in.substr(cut + 1)), now);
+      // "@KID@" in the header stands for the key's kid (random per run).
+      std::string header(in.substr(0, cut));
+      if (const size_t at = header.find("@KID@"); at != std::string::npos) {
+        header.replace(at, 5, keys.signer->kid());
+      }
+      auto claims = keys.verifier->Verify(SignRaw(keys, header, in.substr(cut + 1)), now);
       if (claims.ok() && claims->subject.empty()) std::abort();
       break;
     }

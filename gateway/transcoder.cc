@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver.h"
 #include "google/protobuf/util/type_resolver_util.h"
+#include "runtime/idempotency/key.h"
 #include "runtime/text/utf8.h"
 
 namespace agora::gateway {
@@ -84,6 +85,13 @@ absl::StatusOr<std::string> BuildRequest(const Binding& binding, const RouteMatc
   }
   // Idempotency-Key header -> idempotency_key, unless the body set one.
   if (const std::string_view key = request.Header("idempotency-key"); !key.empty()) {
+    // Checked here too, not only by ForwardedMetadata: a string field with
+    // bytes that are not UTF-8 serializes into a request the backend cannot
+    // parse (found by transcoder_fuzz).
+    if (!runtime::idempotency::ValidateKey(key).ok()) {
+      return absl::InvalidArgumentError(
+          "header Idempotency-Key must be UTF-8, at most 255 characters, without control characters");
+    }
     const google::protobuf::FieldDescriptor* field =
         message->GetDescriptor()->FindFieldByName("idempotency_key");
     if (field != nullptr && field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
