@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/status/reason.h"
 
 namespace agora::customers {
 namespace {
@@ -27,8 +28,10 @@ absl::Status LoginThrottle::Check(const std::string& account, const std::string&
   const bool address_ok = address.empty() || by_address_.Peek(address, now, &address_wait);
   if (account_ok && address_ok) return absl::OkStatus();
   if (!address_ok) wait = account_ok ? address_wait : std::max(wait, address_wait);
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "too many failed sign-ins; try again in ", absl::ToInt64Seconds(wait) + 1, " s"));
+  return runtime::status::WithRetryAfter(
+      absl::ResourceExhaustedError(absl::StrCat("too many failed sign-ins; try again in ",
+                                                absl::ToInt64Seconds(wait) + 1, " s")),
+      "SIGN_IN_THROTTLED", wait);
 }
 
 void LoginThrottle::Failed(const std::string& account, const std::string& address, absl::Time now) {

@@ -29,7 +29,8 @@ class LoginThrottle final {
  public:
   explicit LoginThrottle(ThrottleOptions options);
 
-  // OK, or RESOURCE_EXHAUSTED naming the seconds to wait.
+  // OK, or RESOURCE_EXHAUSTED naming the seconds to wait (reason
+  // SIGN_IN_THROTTLED, with retry_after_seconds for the gateway's Retry-After).
   absl::Status Check(const std::string& account, const std::string& address, absl::Time now) const;
   // One failure of `account` (may be "") from `address` (may be "").
   void Failed(const std::string& account, const std::string& address, absl::Time now);

@@ -280,7 +280,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
     if (code != 0) {
-      HttpResponse error = ErrorResponse(code, message, DetailsJson(response));
+      HttpResponse error = BackendError(code, message, response);
       for (auto& h : base.headers) error.headers.push_back(h);
       return finish(std::move(error));
     }

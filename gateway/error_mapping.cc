@@ -1,5 +1,6 @@
 #include "gateway/error_mapping.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "agora/api/v1/errors.pb.h"
@@ -96,6 +97,27 @@ HttpResponse ErrorResponse(int grpc_code, std::string_view message, std::string_
   if (details_json != "[]") {
     r.body.resize(r.body.size() - 3);  // drop "[]}"
     r.body += std::string(details_json) + "}";
+  }
+  return r;
+}
+
+HttpResponse BackendError(int grpc_code, std::string_view message, std::string_view status_details) {
+  HttpResponse r = ErrorResponse(grpc_code, message, DetailsJson(status_details));
+  if (r.status != 429 || status_details.empty()) return r;
+  google::rpc::Status status;
+  if (!status.ParseFromArray(status_details.data(), static_cast<int>(status_details.size()))) return r;
+  for (const google::protobuf::Any& any : status.details()) {
+    agora::api::v1::ErrorInfo info;
+    if (!any.UnpackTo(&info)) continue;
+    auto it = info.metadata().find("retry_after_seconds");
+    int64_t seconds = 0;
+    if (it == info.metadata().end() || !absl::SimpleAtoi(it->second, &seconds) || seconds < 1 ||
+        seconds > 86400) {
+      continue;
+    }
+    for (auto& h : r.headers) {
+      if (h.first == "Retry-After") h.second = absl::StrCat(seconds);
+    }
   }
   return r;
 }

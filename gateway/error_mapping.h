@@ -34,6 +34,11 @@ std::string_view PublicMessage(int grpc_code, std::string_view message, bool* re
 // know keeps only its "@type". "[]" when there are none.
 std::string DetailsJson(std::string_view status_details);
 
+// A backend's error: ErrorResponse with its details as JSON, and on a 429
+// the Retry-After its ErrorInfo names (metadata retry_after_seconds, at
+// most a day), else 1.
+HttpResponse BackendError(int grpc_code, std::string_view message, std::string_view status_details);
+
 // The same from a Status (its code and message).
 HttpResponse ErrorResponse(const absl::Status& status);
 

@@ -124,7 +124,7 @@ void RunFanout(const Fanout& fanout, const std::string& id, bool signed_in,
       if (code == -1) continue;
       if (code != 0) {
         if (part.required) {
-          respond(ErrorResponse(code, gather->messages[i], DetailsJson(gather->values[i])));
+          respond(BackendError(code, gather->messages[i], gather->values[i]));
           return;
         }
         if (std::find(degraded.begin(), degraded.end(), part.backend) == degraded.end()) {

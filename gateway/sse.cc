@@ -68,7 +68,7 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
     if (writer_ == nullptr) {
       // Nothing streamed yet: an ordinary answer.
       HttpResponse r =
-          code == 0 ? call_.head : ErrorResponse(code, status.error_message(), DetailsJson(status.error_details()));
+          code == 0 ? call_.head : BackendError(code, status.error_message(), status.error_details());
       if (code == 0) {
         r.Set("Content-Type", "text/event-stream");
       } else {
@@ -78,7 +78,7 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
       exchange_.respond(std::move(r));
     } else {
       if (code != 0 && status.error_code() != grpc::StatusCode::CANCELLED) {
-        const HttpResponse e = ErrorResponse(code, status.error_message(), DetailsJson(status.error_details()));
+        const HttpResponse e = BackendError(code, status.error_message(), status.error_details());
         writer_->Write(absl::StrCat("event: error\ndata: ", e.body, "\n\n"));
       }
       writer_->Finish();

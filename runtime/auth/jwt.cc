@@ -399,8 +399,8 @@ std::string JwtSigner::Sign(const std::string& subject, const std::vector<std::s
   return signing_input + "." + B64Url(sig);
 }
 
-absl::StatusOr<std::string> GenerateRsaPrivateKeyPem() {
-  EVP_PKEY* pkey = EVP_RSA_gen(2048);
+absl::StatusOr<std::string> GenerateRsaPrivateKeyPem(int bits) {
+  EVP_PKEY* pkey = EVP_RSA_gen(static_cast<unsigned>(bits));
   if (pkey == nullptr) return absl::InternalError("RSA key generation failed");
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);

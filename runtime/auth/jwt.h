@@ -144,8 +144,9 @@ class JwtSigner final {
   SignerOptions options_;
 };
 
-// A new 2048-bit RSA private key as PEM (PKCS#8), for local runs and tests.
-absl::StatusOr<std::string> GenerateRsaPrivateKeyPem();
+// A new RSA private key as PEM (PKCS#8), for local runs and tests (fewer
+// than 2048 bits only for tests that check such keys are refused).
+absl::StatusOr<std::string> GenerateRsaPrivateKeyPem(int bits = 2048);
 
 // The public half (SubjectPublicKeyInfo PEM) of a PEM private key.
 absl::StatusOr<std::string> PublicKeyPem(const std::string& private_pem);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace agora::runtime::status {
 
@@ -20,6 +21,10 @@ inline constexpr char kErrorInfoType[] = "type.googleapis.com/agora.api.v1.Error
 // `status` with an ErrorInfo{reason, domain "agora"} attached (replacing an
 // earlier one). OK statuses are returned unchanged.
 absl::Status WithReason(absl::Status status, std::string_view reason);
+
+// The same, and the ErrorInfo's metadata "retry_after_seconds" (whole
+// seconds, rounded up): the gateway answers it as Retry-After on a 429.
+absl::Status WithRetryAfter(absl::Status status, std::string_view reason, absl::Duration wait);
 
 // The reason attached to `status`, or "".
 std::string ReasonOf(const absl::Status& status);

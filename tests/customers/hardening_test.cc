@@ -90,6 +90,8 @@ TEST_CASE("repeated failed logins throttle the account, known or not, before any
   const grpc::Status throttled = Login(h, email, "password123");
   CHECK(throttled.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK(throttled.error_message().find("try again in") != std::string::npos);
+  CHECK(throttled.error_details().find("SIGN_IN_THROTTLED") != std::string::npos);
+  CHECK(throttled.error_details().find("retry_after_seconds") != std::string::npos);
   // The same for an email nobody registered: the throttle tells nothing.
   const std::string ghost = NewEmail();
   for (int i = 0; i < 3; ++i) CHECK(Login(h, ghost, "wrong-password").error_code() == grpc::StatusCode::UNAUTHENTICATED);

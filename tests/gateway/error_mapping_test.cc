@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "agora/api/v1/errors.pb.h"
@@ -72,6 +73,37 @@ TEST_CASE("status details from a backend are printed with protobuf's JSON mappin
   CHECK(details[1] == nlohmann::json{{"@type", "type.googleapis.com/some.unknown.Type"}});
   const HttpResponse r = ErrorResponse(6, "taken", DetailsJson(status.SerializeAsString()));
   CHECK(nlohmann::json::parse(r.body)["details"][0]["reason"] == "EMAIL_TAKEN");
+}
+
+std::string StatusWithInfo(int code, const std::map<std::string, std::string>& metadata) {
+  agora::api::v1::ErrorInfo info;
+  info.set_reason("SIGN_IN_THROTTLED");
+  info.set_domain("agora");
+  for (const auto& [k, v] : metadata) (*info.mutable_metadata())[k] = v;
+  google::rpc::Status status;
+  status.set_code(code);
+  status.add_details()->PackFrom(info);
+  return status.SerializeAsString();
+}
+
+std::string RetryAfter(const HttpResponse& r) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Retry-After") return v;
+  }
+  return "";
+}
+
+TEST_CASE("a backend's 429 carries the Retry-After its ErrorInfo names, else 1", "[unit]") {
+  CHECK(RetryAfter(BackendError(8, "slow down", StatusWithInfo(8, {{"retry_after_seconds", "120"}}))) == "120");
+  CHECK(RetryAfter(BackendError(8, "slow down", "")) == "1");
+  for (const char* bad : {"0", "-5", "abc", "99999999", ""}) {
+    INFO(bad);
+    CHECK(RetryAfter(BackendError(8, "slow down", StatusWithInfo(8, {{"retry_after_seconds", bad}}))) == "1");
+  }
+  const HttpResponse not_limited = BackendError(3, "bad", StatusWithInfo(3, {{"retry_after_seconds", "120"}}));
+  CHECK(not_limited.status == 400);
+  CHECK(RetryAfter(not_limited).empty());
+  CHECK(nlohmann::json::parse(not_limited.body)["details"][0]["reason"] == "SIGN_IN_THROTTLED");
 }
 
 }  // namespace

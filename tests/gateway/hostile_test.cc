@@ -149,6 +149,20 @@ TEST_CASE("invented HTTP methods are counted as OTHER, never as labels of their 
   CHECK(metrics.body.find("method=\"OTHER\"") != std::string::npos);
 }
 
+TEST_CASE("repeated failed logins of one account answer 429 with the Retry-After the throttle names",
+          "[e2e]") {
+  System& s = System::Get();
+  const std::string email = agora::testing::UniqueName("t") + "@example.com";
+  const std::string wrong = json{{"email", email}, {"password", "wrong-password"}}.dump();
+  for (int i = 0; i < 10; ++i) CHECK(s.Call("POST", "/v1/auth:login", wrong).status == 401);
+  const HttpResult r = s.Call("POST", "/v1/auth:login", wrong);
+  INFO(r.body);
+  REQUIRE(r.status == 429);
+  CHECK(std::stoi(r.Header("retry-after")) > 1);
+  CHECK(json::parse(r.body)["details"][0]["reason"] == "SIGN_IN_THROTTLED");
+  RequireAlive(s);
+}
+
 int ThreadsOf(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;

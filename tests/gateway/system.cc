@@ -42,7 +42,9 @@ System::System() {
   const std::string customers = start("customers", AGORA_CUSTOMERS_BINARY,
                                       {"--jwt-private-key-file=" + TestPrivateKeyFile(),
                                        "--jwt-generate-key=false", "--admin-email=admin@agora.test",
-                                       "--admin-password=admin-password", "--demo-payments=true", "--argon2-ops=1",
+                                       "--admin-password=admin-password", "--demo-payments=true",
+                                       // Every test's client is 127.0.0.1: only the per-account throttle is tested here.
+                                       "--login-max-failures-per-ip=100000", "--argon2-ops=1",
                                        "--argon2-memory-kib=8192"});
   const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub});
   const std::string orders = start("orders", AGORA_ORDERS_BINARY,

@@ -1,7 +1,3 @@
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -321,32 +317,15 @@ TEST_CASE("base64url in a token is strict: no padding, no whitespace, no other a
   }
 }
 
-std::string RsaPem(int bits, bool private_key) {
-  EVP_PKEY* pkey = EVP_RSA_gen(static_cast<unsigned>(bits));
-  REQUIRE(pkey != nullptr);
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (private_key) {
-    PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-  } else {
-    PEM_write_bio_PUBKEY(bio, pkey);
-  }
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  EVP_PKEY_free(pkey);
-  return pem;
-}
-
 TEST_CASE("RSA keys shorter than 2048 bits are refused wherever a key is loaded", "[unit]") {
-  const std::string weak_private = RsaPem(1024, true);
+  const std::string weak_private = *GenerateRsaPrivateKeyPem(1024);
   KeySet keys;
   CHECK(keys.AddPem(weak_private).status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(keys.AddPem(RsaPem(1024, false)).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(keys.AddPem(*PublicKeyPem(weak_private)).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(keys.empty());
   CHECK(JwtSigner::FromPem(weak_private, {}).status().code() == absl::StatusCode::kInvalidArgument);
   // The same key as a JWKS entry (n and e of a 1024-bit modulus).
-  auto strong = JwtSigner::FromPem(RsaPem(2048, true), {});
+  auto strong = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), {});
   REQUIRE(strong.ok());
   json jwks = json::parse((*strong)->public_keys().ToJwks());
   std::string n;
