@@ -64,10 +64,12 @@ function(agora_embed_sql)
   foreach(f IN LISTS A_FILES)
     list(APPEND abs_files ${CMAKE_CURRENT_SOURCE_DIR}/${f})
   endforeach()
+  # A list would split into several arguments: passed joined by commas.
+  string(REPLACE ";" "," files_arg "${abs_files}")
   add_custom_command(
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${A_NAMESPACE}
-            -DFUNCTION=${A_FUNCTION} "-DFILES=${abs_files}"
+            -DFUNCTION=${A_FUNCTION} "-DFILES=${files_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
     DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
     COMMENT "Embedding migrations for ${A_NAMESPACE}::${A_FUNCTION}")

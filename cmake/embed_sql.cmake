@@ -1,5 +1,6 @@
 # Script mode: writes a .cc holding the migrations named by FILES.
 # File names are NNNN_name.sql; NNNN is the version.
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
 
 namespace agora::customers {
@@ -92,6 +93,38 @@ absl::StatusOr<std::optional<int64_t>> DecodeLedgerToken(const std::string& toke
 
 std::string EncodeLedgerToken(int64_t seq) {
   return absl::WebSafeBase64Escape(absl::StrCat(kTokenPrefix, seq));
+}
+
+absl::Status NormaliseDebit(DebitRequest* r) {
+  if (!runtime::ids::IsUuid(r->order_id)) return absl::InvalidArgumentError("order_id must be a UUID");
+  if (!runtime::ids::IsUuid(r->customer_id)) {
+    return absl::InvalidArgumentError("customer_id must be a UUID");
+  }
+  if (r->amount_cents < 0) return absl::InvalidArgumentError("amount_cents must be >= 0");
+  if (!r->from_cart) {
+    r->cart_lines.clear();
+    return absl::OkStatus();
+  }
+  if (r->cart_lines.empty() || r->cart_lines.size() > static_cast<size_t>(kMaxCartProducts)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a fromCart debit names the order's 1 to ", kMaxCartProducts, " cart lines"));
+  }
+  for (CartLine& line : r->cart_lines) {
+    if (!runtime::ids::IsUuid(line.product_id)) {
+      return absl::InvalidArgumentError("cart_lines.product_id must be a UUID");
+    }
+    line.product_id = absl::AsciiStrToLower(line.product_id);
+    if (line.quantity < 1 || line.quantity > 1000) {
+      return absl::InvalidArgumentError("cart_lines.quantity must be 1 to 1000");
+    }
+  }
+  std::vector<std::string> ids;
+  for (const CartLine& line : r->cart_lines) ids.push_back(line.product_id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+    return absl::InvalidArgumentError("a product appears in two cart lines");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace agora::customers

@@ -48,6 +48,21 @@ struct CartLine {
   int quantity = 0;
 };
 
+// The saga's balance step for one order (DebitBalance).
+struct DebitRequest {
+  std::string order_id;     // a UUID
+  std::string customer_id;  // a UUID
+  int64_t amount_cents = 0;  // >= 0
+  // A fromCart order: `cart_lines` (the order's lines) leave the cart.
+  bool from_cart = false;
+  std::vector<CartLine> cart_lines;
+};
+
+// Checks a debit: UUID ids, amount >= 0, and with from_cart 1..50 lines of
+// UUID products (lowercased), quantity 1..1000, no product twice.
+// INVALID_ARGUMENT naming the field. The gRPC method and the Kafka command
+// handler both check with it.
+absl::Status NormaliseDebit(DebitRequest* request);
 // Exactly one '@', non-empty local part and domain, no whitespace or control
 // characters; compared case-insensitively, so returned lowercase.
 absl::StatusOr<std::string> NormaliseEmail(const std::string& email);

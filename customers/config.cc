@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "runtime/auth/verifier_config.h"
+#include "runtime/kafka/options_from_config.h"
 
 namespace agora::customers {
 
@@ -50,6 +51,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
         "failed sign-ins and registrations per client address within the window (0: no limit)");
   r.Duration("AGORA_LOGIN_FAILURE_WINDOW", absl::Minutes(15), absl::Seconds(1), absl::Hours(24),
              &c.service.throttle.window, "window of the sign-in throttle");
+  runtime::kafka::ReadKafkaOptions(r, "customers", &c.kafka);
+  runtime::messaging::ReadMessagingConfig(r, "customers", &c.messaging);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;
 }

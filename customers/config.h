@@ -7,6 +7,8 @@
 #include "customers/service_options.h"
 #include "runtime/auth/jwt.h"
 #include "runtime/grpc/serve.h"
+#include "runtime/kafka/options.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/pg/options_from_config.h"
 
 namespace agora::customers {
@@ -24,6 +26,8 @@ struct Config {
   int password_threads = 2;
   int password_queue = 64;
   ServiceOptions service;
+  runtime::kafka::KafkaOptions kafka;
+  runtime::messaging::MessagingConfig messaging;
 };
 
 absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv);

@@ -30,6 +30,7 @@ pb::DebitBalanceResponse::Outcome ToProto(DebitOutcome o) {
     case DebitOutcome::kDebited: return pb::DebitBalanceResponse::DEBITED;
     case DebitOutcome::kInsufficientFunds: return pb::DebitBalanceResponse::INSUFFICIENT_FUNDS;
     case DebitOutcome::kRefunded: return pb::DebitBalanceResponse::REFUNDED;
+    case DebitOutcome::kUnknownCustomer: break;
   }
   return pb::DebitBalanceResponse::OUTCOME_UNSPECIFIED;
 }
@@ -66,11 +67,14 @@ grpc::ServerUnaryReactor* CustomersService::DebitBalance(grpc::CallbackServerCon
                                                          pb::DebitBalanceResponse* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kDebitBalance,
                            [this, req, resp](const Caller&) -> absl::Status {
-    if (absl::Status s = CheckIds(req->order_id(), req->customer_id()); !s.ok()) return s;
-    if (req->amount_cents() < 0) return absl::InvalidArgumentError("amount_cents must be >= 0");
-    absl::StatusOr<DebitResult> r =
-        store_.Debit(req->order_id(), req->customer_id(), req->amount_cents(), req->clear_cart());
+    DebitRequest debit{req->order_id(), req->customer_id(), req->amount_cents(), req->clear_cart(), {}};
+    for (const pb::CartItem& line : req->cart_lines()) {
+      debit.cart_lines.push_back({line.product_id(), line.quantity()});
+    }
+    if (absl::Status s = NormaliseDebit(&debit); !s.ok()) return s;
+    absl::StatusOr<DebitResult> r = store_.Debit(debit);
     if (!r.ok()) return r.status();
+    if (r->outcome == DebitOutcome::kUnknownCustomer) return absl::NotFoundError("customer not found");
     resp->set_outcome(ToProto(r->outcome));
     resp->set_balance_cents(r->balance_cents);
     GetMetrics()
@@ -86,8 +90,10 @@ grpc::ServerUnaryReactor* CustomersService::RefundBalance(grpc::CallbackServerCo
   return OffloadAuthorized(ctx, executor_, authorizer_, kRefundBalance,
                            [this, req, resp](const Caller&) -> absl::Status {
     if (absl::Status s = CheckIds(req->order_id(), req->customer_id()); !s.ok()) return s;
-    absl::StatusOr<RefundResult> r = store_.Refund(req->order_id(), req->customer_id());
+    absl::StatusOr<RefundResult> r =
+        store_.Refund(req->order_id(), req->customer_id(), req->restore_cart());
     if (!r.ok()) return r.status();
+    if (r->payer_mismatch) return absl::FailedPreconditionError("order was paid by another customer");
     resp->set_amount_refunded_cents(r->refunded_cents);
     resp->set_balance_cents(r->balance_cents);
     GetMetrics().refunded_cents.Increment(static_cast<double>(r->refunded_cents));

@@ -6,6 +6,7 @@
 
 #include "customers/admin_bootstrap.h"
 #include "customers/config.h"
+#include "customers/participant.h"
 #include "customers/pg_store.h"
 #include "customers/service.h"
 #include "runtime/auth/verifier_config.h"
@@ -13,7 +14,9 @@
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
 #include "runtime/log/log.h"
+#include "runtime/kafka/producer.h"
 #include "runtime/messaging/migrations.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/pg/startup.h"
 
 namespace rt = agora::runtime;
@@ -71,7 +74,11 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return rt::grpc_server::StartFailed("migrations_failed", s);
   }
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
+  // One connection per executor worker, plus the relay's, the command
+  // consumer's and the inbox pruner's: requests never queue behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   rt::grpc_server::Executor password_executor(config->password_threads,
                                               static_cast<size_t>(config->password_queue));
@@ -99,7 +106,17 @@ int main(int argc, char** argv) {
 
   cu::CustomersService service(store, executor, password_executor, authorizer, hasher, **signer,
                                config->service);
+  rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
+  rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());
+  cu::RegisterSagaCommands(commands, store);
+  absl::StatusOr<std::unique_ptr<rt::messaging::Participant>> participant =
+      rt::messaging::Participant::Start("customers", pool, config->kafka, config->messaging, commands,
+                                        producer->get());
+  if (!participant.ok()) return rt::grpc_server::StartFailed("kafka_consumer_failed", participant.status());
+  relay.Start();
   return rt::grpc_server::ServeUntilSignal("customers", config->serve, {&service}, [&] {
+    (*participant)->Stop();  // the batch in hand commits; its replies are in the outbox
+    relay.Stop();            // publishes what is due, then stops
     password_executor.Drain();
     executor.Drain();
   });

@@ -188,9 +188,12 @@ constexpr char kKeyAnswer[] =
     "SELECT amount_cents, balance_cents FROM topup_keys WHERE customer_id = $1 AND key = $2";
 constexpr char kKeyDone[] =
     "UPDATE topup_keys SET balance_cents = $3 WHERE customer_id = $1 AND key = $2";
+// Leaves room for what may be refunded (customers_balance_and_refundable_fit),
+// so that a refund can never overflow.
 constexpr char kCredit[] =
     "UPDATE customers SET balance_cents = balance_cents + $2 "
-    "WHERE id = $1 AND balance_cents <= 9223372036854775807 - $2::bigint RETURNING balance_cents";
+    "WHERE id = $1 AND balance_cents <= 9223372036854775807 - refundable_cents - $2::bigint "
+    "RETURNING balance_cents";
 constexpr char kExists[] = "SELECT 1 FROM customers WHERE id = $1";
 constexpr char kLedger[] =
     "INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) VALUES ($1, $2, $3, $4, $5)";
@@ -282,15 +285,41 @@ constexpr char kClaimPayment[] =
     "INSERT INTO order_payments (order_id, customer_id, state) VALUES ($1, $2, $3) "
     "ON CONFLICT (order_id) DO NOTHING";
 constexpr char kPayment[] =
-    "SELECT state, amount_cents, customer_id::text FROM order_payments WHERE order_id = $1 FOR UPDATE";
+    "SELECT state, amount_cents, customer_id::text, cart_products::text[], cart_quantities "
+    "FROM order_payments WHERE order_id = $1 FOR UPDATE";
 constexpr char kSetPayment[] =
     "UPDATE order_payments SET state = $2, amount_cents = $3, updated_at = now() WHERE order_id = $1";
-// A conditional UPDATE: never below zero, whatever runs concurrently.
+constexpr char kSetPaymentCart[] =
+    "UPDATE order_payments SET cart_products = $2::uuid[], cart_quantities = $3::integer[] "
+    "WHERE order_id = $1";
+// A conditional UPDATE: never below zero, whatever runs concurrently. The
+// cents move to refundable_cents: balance + refundable stays the same.
 constexpr char kDebit[] =
-    "UPDATE customers SET balance_cents = balance_cents - $2 "
+    "UPDATE customers SET balance_cents = balance_cents - $2, "
+    "refundable_cents = refundable_cents + $2 "
     "WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents";
+// The way back: balance + refundable stays the same, within
+// customers_balance_and_refundable_fit, so it cannot overflow.
+constexpr char kRefund[] =
+    "UPDATE customers SET balance_cents = balance_cents + $2, "
+    "refundable_cents = refundable_cents - $2 WHERE id = $1 RETURNING balance_cents";
 constexpr char kBalance[] = "SELECT balance_cents FROM customers WHERE id = $1";
-constexpr char kClearCart[] = "DELETE FROM cart_items WHERE customer_id = $1";
+// The order's lines leave the cart: each product's quantity goes down by
+// the line's; a line at 0 goes. Lines the customer added meanwhile stay.
+constexpr char kTakeCartLines[] =
+    "DELETE FROM cart_items c USING unnest($2::uuid[], $3::integer[]) AS t(product_id, quantity) "
+    "WHERE c.customer_id = $1 AND c.product_id = t.product_id AND c.quantity <= t.quantity";
+constexpr char kLowerCartLines[] =
+    "UPDATE cart_items c SET quantity = c.quantity - t.quantity "
+    "FROM unnest($2::uuid[], $3::integer[]) AS t(product_id, quantity) "
+    "WHERE c.customer_id = $1 AND c.product_id = t.product_id";
+// A rejected order's lines go back (at most 1000 of a product).
+constexpr char kRestoreCartLines[] =
+    "INSERT INTO cart_items (customer_id, product_id, quantity) "
+    "SELECT $1, t.product_id, LEAST(t.quantity, 1000) "
+    "FROM unnest($2::uuid[], $3::integer[]) AS t(product_id, quantity) "
+    "ON CONFLICT (customer_id, product_id) DO UPDATE "
+    "SET quantity = LEAST(cart_items.quantity + excluded.quantity, 1000)";
 
 DebitOutcome OutcomeOf(const std::string& state) {
   if (state == "DEBITED") return DebitOutcome::kDebited;
@@ -302,54 +331,90 @@ int64_t BalanceOf(Tx& tx, const std::string& customer_id) {
   pqxx::result r = Exec(tx, kBalance, customer_id);
   return r.empty() ? 0 : r[0][0].as<int64_t>();
 }
+
+std::string ProductArray(const std::vector<CartLine>& lines) {
+  std::vector<std::string> ids;
+  for (const CartLine& l : lines) ids.push_back(l.product_id);
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+std::string QuantityArray(const std::vector<CartLine>& lines) {
+  std::vector<int> q;
+  for (const CartLine& l : lines) q.push_back(l.quantity);
+  return absl::StrCat("{", absl::StrJoin(q, ","), "}");
+}
 }  // namespace
 
-absl::StatusOr<DebitResult> PgStore::Debit(const std::string& order_id,
-                                           const std::string& customer_id, int64_t amount_cents,
-                                           bool clear_cart) {
-  return pool_.Transact<DebitResult>([&](Tx& tx) -> absl::StatusOr<DebitResult> {
-    if (Exec(tx, kClaimPayment, order_id, customer_id, "PENDING").affected_rows() == 0) {
-      pqxx::result p = Exec(tx, kPayment, order_id);
-      return DebitResult{OutcomeOf(p[0][0].as<std::string>()), BalanceOf(tx, customer_id)};
-    }
-    if (Exec(tx, kExists, customer_id).empty()) return NoSuchCustomer();
-    pqxx::result r = Exec(tx, kDebit, customer_id, amount_cents);
-    if (r.empty()) {
-      Exec(tx, kSetPayment, order_id, "INSUFFICIENT_FUNDS", 0);
-      return DebitResult{DebitOutcome::kInsufficientFunds, BalanceOf(tx, customer_id)};
-    }
-    Exec(tx, kLedger, runtime::ids::NewUuid(), customer_id, "ORDER_DEBIT", -amount_cents, order_id);
-    Exec(tx, kSetPayment, order_id, "DEBITED", amount_cents);
-    if (clear_cart) Exec(tx, kClearCart, customer_id);
-    return DebitResult{DebitOutcome::kDebited, r[0][0].as<int64_t>()};
-  });
+absl::StatusOr<DebitResult> PgStore::Debit(const DebitRequest& request) {
+  return pool_.Transact<DebitResult>(
+      [&](Tx& tx) -> absl::StatusOr<DebitResult> { return DebitIn(tx, request); });
+}
+
+DebitResult PgStore::DebitIn(Tx& tx, const DebitRequest& req) {
+  // An unknown customer claims nothing: a later debit for them (if they
+  // came to exist) would be decided afresh.
+  if (Exec(tx, kExists, req.customer_id).empty()) return {DebitOutcome::kUnknownCustomer, 0};
+  // The payment's row first (relay.h's rule): a concurrent command for the
+  // same order waits here, then answers what this one decided.
+  if (Exec(tx, kClaimPayment, req.order_id, req.customer_id, "PENDING").affected_rows() == 0) {
+    pqxx::result p = Exec(tx, kPayment, req.order_id);
+    return DebitResult{OutcomeOf(p[0][0].as<std::string>()), BalanceOf(tx, req.customer_id)};
+  }
+  pqxx::result r = Exec(tx, kDebit, req.customer_id, req.amount_cents);
+  if (r.empty()) {
+    Exec(tx, kSetPayment, req.order_id, "INSUFFICIENT_FUNDS", 0);
+    return DebitResult{DebitOutcome::kInsufficientFunds, BalanceOf(tx, req.customer_id)};
+  }
+  Exec(tx, kLedger, runtime::ids::NewUuid(), req.customer_id, "ORDER_DEBIT", -req.amount_cents,
+       req.order_id);
+  Exec(tx, kSetPayment, req.order_id, "DEBITED", req.amount_cents);
+  if (req.from_cart && !req.cart_lines.empty()) {
+    const std::string products = ProductArray(req.cart_lines);
+    const std::string quantities = QuantityArray(req.cart_lines);
+    Exec(tx, kTakeCartLines, req.customer_id, products, quantities);
+    Exec(tx, kLowerCartLines, req.customer_id, products, quantities);
+    Exec(tx, kSetPaymentCart, req.order_id, products, quantities);
+  }
+  return DebitResult{DebitOutcome::kDebited, r[0][0].as<int64_t>()};
 }
 
 absl::StatusOr<RefundResult> PgStore::Refund(const std::string& order_id,
-                                             const std::string& customer_id) {
+                                             const std::string& customer_id, bool restore_cart) {
   return pool_.Transact<RefundResult>([&](Tx& tx) -> absl::StatusOr<RefundResult> {
-    // Never debited: a tombstone refuses a debit that arrives later.
-    if (Exec(tx, kClaimPayment, order_id, customer_id, "REFUNDED").affected_rows() == 1) {
-      return RefundResult{0, BalanceOf(tx, customer_id)};
-    }
-    pqxx::result p = Exec(tx, kPayment, order_id);
-    const std::string state = p[0][0].as<std::string>();
-    const int64_t amount = p[0][1].as<int64_t>();
-    // The money goes back to whoever paid, whatever the command says.
-    const std::string payer = p[0][2].as<std::string>();
-    if (payer != customer_id) {
-      return absl::FailedPreconditionError("order was paid by another customer");
-    }
-    if (state != "DEBITED") {
-      Exec(tx, kSetPayment, order_id, "REFUNDED", 0);
-      return RefundResult{0, BalanceOf(tx, payer)};
-    }
-    absl::StatusOr<int64_t> balance =
-        Credit(tx, payer, amount, "ORDER_REFUND", std::optional<std::string>(order_id));
-    if (!balance.ok()) return balance.status();
-    Exec(tx, kSetPayment, order_id, "REFUNDED", amount);
-    return RefundResult{amount, *balance};
+    return RefundIn(tx, order_id, customer_id, restore_cart);
   });
+}
+
+// Cannot fail but for the database itself: every state of the payment
+// (none, PENDING, INSUFFICIENT_FUNDS, DEBITED, REFUNDED) has an answer, and
+// giving cents back cannot overflow (customers_balance_and_refundable_fit).
+// A command naming another customer than the payer moves nothing.
+RefundResult PgStore::RefundIn(Tx& tx, const std::string& order_id,
+                               const std::string& customer_id, bool restore_cart) {
+  // Never debited: a tombstone refuses a debit that arrives later.
+  if (Exec(tx, kClaimPayment, order_id, customer_id, "REFUNDED").affected_rows() == 1) {
+    return RefundResult{0, BalanceOf(tx, customer_id), false};
+  }
+  pqxx::result p = Exec(tx, kPayment, order_id);
+  const std::string state = p[0][0].as<std::string>();
+  const int64_t amount = p[0][1].as<int64_t>();
+  // The money goes back to whoever paid, and only on their behalf.
+  const std::string payer = p[0][2].as<std::string>();
+  if (payer != customer_id) return RefundResult{0, 0, true};
+  if (state != "DEBITED") {
+    Exec(tx, kSetPayment, order_id, "REFUNDED", 0);
+    return RefundResult{0, BalanceOf(tx, payer), false};
+  }
+  const int64_t balance = Exec(tx, kRefund, payer, amount)[0][0].as<int64_t>();
+  Exec(tx, kLedger, runtime::ids::NewUuid(), payer, "ORDER_REFUND", amount,
+       std::optional<std::string>(order_id));
+  Exec(tx, kSetPayment, order_id, "REFUNDED", amount);
+  if (restore_cart) {
+    const std::string products = p[0][3].as<std::string>();
+    const std::string quantities = p[0][4].as<std::string>();
+    if (products != "{}") Exec(tx, kRestoreCartLines, payer, products, quantities);
+  }
+  return RefundResult{amount, balance, false};
 }
 
 // ---- cart and favourites

@@ -29,10 +29,17 @@ class PgStore final : public Store {
                                 const std::string& idempotency_key, int64_t daily_cap_cents) override;
   absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
                                         std::optional<int64_t> after_seq) override;
-  absl::StatusOr<DebitResult> Debit(const std::string& order_id, const std::string& customer_id,
-                                    int64_t amount_cents, bool clear_cart) override;
+  absl::StatusOr<DebitResult> Debit(const DebitRequest& request) override;
   absl::StatusOr<RefundResult> Refund(const std::string& order_id,
-                                      const std::string& customer_id) override;
+                                      const std::string& customer_id, bool restore_cart) override;
+
+  // Debit and Refund inside the caller's transaction: the one code path of
+  // the saga's balance step, for the gRPC methods (each its own
+  // transaction) and the Kafka command handler (customers/participant.h, a
+  // batch's transaction). Throw libpqxx exceptions.
+  DebitResult DebitIn(runtime::pg::Tx& tx, const DebitRequest& request);
+  RefundResult RefundIn(runtime::pg::Tx& tx, const std::string& order_id,
+                        const std::string& customer_id, bool restore_cart);
   absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) override;
   absl::StatusOr<std::vector<CartLine>> SetCartItem(const std::string& customer_id,
                                                     const std::string& product_id,

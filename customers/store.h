@@ -34,7 +34,7 @@ struct LedgerPage {
   std::optional<int64_t> next_after_seq;
 };
 
-enum class DebitOutcome { kDebited, kInsufficientFunds, kRefunded };
+enum class DebitOutcome { kDebited, kInsufficientFunds, kRefunded, kUnknownCustomer };
 struct DebitResult {
   DebitOutcome outcome = DebitOutcome::kDebited;
   int64_t balance_cents = 0;
@@ -42,6 +42,8 @@ struct DebitResult {
 struct RefundResult {
   int64_t refunded_cents = 0;
   int64_t balance_cents = 0;
+  // The order was paid by another customer than the one named: nothing moved.
+  bool payer_mismatch = false;
 };
 
 class Store {
@@ -82,12 +84,15 @@ class Store {
                                         int64_t daily_cap_cents) = 0;
   virtual absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
                                                 std::optional<int64_t> after_seq) = 0;
-  // The saga's balance step, idempotent by order id (see DESIGN.md).
-  virtual absl::StatusOr<DebitResult> Debit(const std::string& order_id,
-                                            const std::string& customer_id, int64_t amount_cents,
-                                            bool clear_cart) = 0;
+  // The saga's balance step, idempotent by order id (see DESIGN.md): a
+  // repeat answers the first outcome; after a refund, kRefunded (a
+  // tombstone when the refund came first).
+  virtual absl::StatusOr<DebitResult> Debit(const DebitRequest& request) = 0;
+  // Its compensation, idempotent by order id; the money goes back to the
+  // payer only. `restore_cart`: the cart lines the debit took go back too.
   virtual absl::StatusOr<RefundResult> Refund(const std::string& order_id,
-                                              const std::string& customer_id) = 0;
+                                              const std::string& customer_id,
+                                              bool restore_cart) = 0;
 
   virtual absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) = 0;
   // quantity 0 removes. FAILED_PRECONDITION past kMaxCartProducts lines.

@@ -1,5 +1,7 @@
 #include "inventory/config.h"
 
+#include "runtime/kafka/options_from_config.h"
+
 namespace agora::inventory {
 
 absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
@@ -9,6 +11,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
                                         /*default_metrics_port=*/9161, &c.serve);
   runtime::pg::ReadPgConfig(r, "inventory", &c.pg);
   runtime::auth::ReadVerifierConfig(r, &c.jwt);
+  runtime::kafka::ReadKafkaOptions(r, "inventory", &c.kafka);
+  runtime::messaging::ReadMessagingConfig(r, "inventory", &c.messaging);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;
 }

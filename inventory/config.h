@@ -3,6 +3,8 @@
 #include "absl/status/statusor.h"
 #include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/serve.h"
+#include "runtime/kafka/options.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/pg/options_from_config.h"
 
 namespace agora::inventory {
@@ -11,6 +13,8 @@ struct Config {
   runtime::grpc_server::ServeConfig serve;
   runtime::pg::PgConfig pg;
   runtime::auth::VerifierConfig jwt;
+  runtime::kafka::KafkaOptions kafka;
+  runtime::messaging::MessagingConfig messaging;
 };
 
 // From AGORA_* variables and flags; INVALID_ARGUMENT listing every bad value,

@@ -1,13 +1,16 @@
 // The inventory service: composition root only.
 
 #include "inventory/config.h"
+#include "inventory/participant.h"
 #include "inventory/pg_store.h"
 #include "inventory/service.h"
 #include "runtime/auth/authorizer.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
+#include "runtime/kafka/producer.h"
 #include "runtime/log/log.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/service/prepare.h"
 
 namespace rt = agora::runtime;
@@ -23,10 +26,25 @@ int main(int argc, char** argv) {
     return code;
   }
   rt::auth::Authorizer authorizer(*verifier);
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
+  // One connection per executor worker, plus the relay's, the command
+  // consumer's and the inbox pruner's: requests never queue behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   agora::inventory::PgStore store(pool);
   agora::inventory::InventoryService service(store, executor, authorizer);
-  return rt::grpc_server::ServeUntilSignal("inventory", config->serve, {&service},
-                                           [&] { executor.Drain(); });
+  rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
+  rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());
+  agora::inventory::RegisterSagaCommands(commands, store);
+  absl::StatusOr<std::unique_ptr<rt::messaging::Participant>> participant =
+      rt::messaging::Participant::Start("inventory", pool, config->kafka, config->messaging, commands,
+                                        producer->get());
+  if (!participant.ok()) return rt::grpc_server::StartFailed("kafka_consumer_failed", participant.status());
+  relay.Start();
+  return rt::grpc_server::ServeUntilSignal("inventory", config->serve, {&service}, [&] {
+    (*participant)->Stop();  // the batch in hand commits; its replies are in the outbox
+    relay.Stop();            // publishes what is due, then stops
+    executor.Drain();
+  });
 }

@@ -126,9 +126,11 @@ constexpr char kUpdate[] =
     "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description), "
     "price_cents = COALESCE($4, price_cents), updated_at = now() "
     "WHERE id = $1 AND deleted_at IS NULL RETURNING " PRODUCT_COLUMNS;
+// Leaves room for what the product holds (products_stock_and_held_fit), so
+// that releasing it can never overflow.
 constexpr char kRestock[] =
     "UPDATE products SET stock = stock + $2, updated_at = now() "
-    "WHERE id = $1 AND deleted_at IS NULL AND stock <= 9223372036854775807 - $2::bigint "
+    "WHERE id = $1 AND deleted_at IS NULL AND stock <= 9223372036854775807 - held - $2::bigint "
     "RETURNING " PRODUCT_COLUMNS;
 constexpr char kExists[] = "SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL";
 constexpr char kDelete[] =
@@ -219,7 +221,8 @@ constexpr char kExisting[] =
 constexpr char kLockProducts[] =
     "SELECT id::text, stock FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
     "ORDER BY id FOR UPDATE";
-constexpr char kTake[] = "UPDATE products SET stock = stock - $2, updated_at = now() WHERE id = $1";
+constexpr char kTake[] =
+    "UPDATE products SET stock = stock - $2, held = held + $2, updated_at = now() WHERE id = $1";
 constexpr char kLine[] =
     "INSERT INTO reservation_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)";
 constexpr char kSetOutcome[] =
@@ -263,26 +266,31 @@ ReserveResult Check(const std::vector<StockLine>& lines, const pqxx::result& loc
 
 absl::StatusOr<ReserveResult> PgStore::Reserve(const std::string& order_id,
                                                const std::vector<StockLine>& lines) {
-  return pool_.Transact<ReserveResult>([&](Tx& tx) -> absl::StatusOr<ReserveResult> {
-    // A concurrent call for the same order waits here until this one commits.
-    if (runtime::pg::Exec(tx, kClaim, order_id).affected_rows() == 0) {
-      return StoredOutcome(runtime::pg::Exec(tx, kExisting, order_id)[0]);
-    }
-    std::vector<std::string> ids;
-    for (const StockLine& line : lines) ids.push_back(line.product_id);
-    const ReserveResult result = Check(lines, runtime::pg::Exec(tx, kLockProducts, UuidArray(ids)));
-    if (result.outcome != ReserveOutcome::kReserved) {
-      runtime::pg::Exec(tx, kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
-                     result.product_id);
-      return result;
-    }
-    for (const StockLine& line : lines) {
-      runtime::pg::Exec(tx, kTake, line.product_id, line.quantity);
-      runtime::pg::Exec(tx, kLine, order_id, line.product_id, line.quantity);
-    }
-    runtime::pg::Exec(tx, kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
+  return pool_.Transact<ReserveResult>(
+      [&](Tx& tx) -> absl::StatusOr<ReserveResult> { return ReserveIn(tx, order_id, lines); });
+}
+
+ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
+                                 const std::vector<StockLine>& lines) {
+  // The reservation's row first (relay.h's rule): a concurrent call for the
+  // same order waits here until this one commits.
+  if (runtime::pg::Exec(tx, kClaim, order_id).affected_rows() == 0) {
+    return StoredOutcome(runtime::pg::Exec(tx, kExisting, order_id)[0]);
+  }
+  std::vector<std::string> ids;
+  for (const StockLine& line : lines) ids.push_back(line.product_id);
+  const ReserveResult result = Check(lines, runtime::pg::Exec(tx, kLockProducts, UuidArray(ids)));
+  if (result.outcome != ReserveOutcome::kReserved) {
+    runtime::pg::Exec(tx, kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
+                      result.product_id);
     return result;
-  });
+  }
+  for (const StockLine& line : lines) {
+    runtime::pg::Exec(tx, kTake, line.product_id, line.quantity);
+    runtime::pg::Exec(tx, kLine, order_id, line.product_id, line.quantity);
+  }
+  runtime::pg::Exec(tx, kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
+  return result;
 }
 
 namespace {
@@ -292,29 +300,37 @@ constexpr char kTombstone[] =
 constexpr char kLockLines[] =
     "SELECT p.id::text, l.quantity FROM reservation_lines l JOIN products p ON p.id = l.product_id "
     "WHERE l.order_id = $1 ORDER BY p.id FOR UPDATE OF p";
-constexpr char kGive[] = "UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1";
+// stock + held stays the same: within products_stock_and_held_fit.
+constexpr char kGive[] =
+    "UPDATE products SET stock = stock + $2, held = held - $2, updated_at = now() WHERE id = $1";
 constexpr char kReleased[] =
     "UPDATE reservations SET state = 'RELEASED', updated_at = now() WHERE order_id = $1";
 }  // namespace
 
 absl::StatusOr<int64_t> PgStore::Release(const std::string& order_id) {
   if (!runtime::ids::IsUuid(order_id)) return absl::InvalidArgumentError("order_id must be a UUID");
-  return pool_.Transact<int64_t>([&](Tx& tx) -> absl::StatusOr<int64_t> {
-    // Never reserved: leave a tombstone so that a late reservation is refused.
-    if (runtime::pg::Exec(tx, kTombstone, order_id).affected_rows() == 1) return int64_t{0};
-    const std::string state = runtime::pg::Exec(tx, kExisting, order_id)[0][0].as<std::string>();
-    if (state != "RESERVED") {
-      runtime::pg::Exec(tx, kReleased, order_id);
-      return int64_t{0};
-    }
-    int64_t units = 0;
-    for (const auto& row : runtime::pg::Exec(tx, kLockLines, order_id)) {
-      runtime::pg::Exec(tx, kGive, row[0].as<std::string>(), row[1].as<int64_t>());
-      units += row[1].as<int64_t>();
-    }
+  return pool_.Transact<int64_t>(
+      [&](Tx& tx) -> absl::StatusOr<int64_t> { return ReleaseIn(tx, order_id); });
+}
+
+// Cannot fail but for the database itself: every state of the reservation
+// (none, FAILED, RESERVED, RELEASED) has an answer, and giving units back
+// cannot overflow (products_stock_and_held_fit).
+int64_t PgStore::ReleaseIn(Tx& tx, const std::string& order_id) {
+  // Never reserved: leave a tombstone so that a late reservation is refused.
+  if (runtime::pg::Exec(tx, kTombstone, order_id).affected_rows() == 1) return 0;
+  const std::string state = runtime::pg::Exec(tx, kExisting, order_id)[0][0].as<std::string>();
+  if (state != "RESERVED") {
     runtime::pg::Exec(tx, kReleased, order_id);
-    return units;
-  });
+    return 0;
+  }
+  int64_t units = 0;
+  for (const auto& row : runtime::pg::Exec(tx, kLockLines, order_id)) {
+    runtime::pg::Exec(tx, kGive, row[0].as<std::string>(), row[1].as<int64_t>());
+    units += row[1].as<int64_t>();
+  }
+  runtime::pg::Exec(tx, kReleased, order_id);
+  return units;
 }
 
 }  // namespace agora::inventory

@@ -26,6 +26,16 @@ class PgStore final : public Store {
                                         const std::vector<StockLine>& lines) override;
   absl::StatusOr<int64_t> Release(const std::string& order_id) override;
 
+  // Reserve and Release inside the caller's transaction: the one code path
+  // of the saga's stock step, for the gRPC methods above (each its own
+  // transaction) and the Kafka command handler (inventory/participant.h,
+  // a batch's transaction). `lines` as NormaliseReservation returns them.
+  // Throw libpqxx exceptions.
+  ReserveResult ReserveIn(runtime::pg::Tx& tx, const std::string& order_id,
+                          const std::vector<StockLine>& lines);
+  // `order_id` must be a UUID.
+  int64_t ReleaseIn(runtime::pg::Tx& tx, const std::string& order_id);
+
  private:
   runtime::pg::Pool& pool_;
 };

@@ -11,6 +11,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
                                         /*default_metrics_port=*/9163, &c.serve);
   runtime::pg::ReadPgConfig(r, "orders", &c.pg);
   runtime::kafka::ReadKafkaOptions(r, "orders", &c.kafka);
+  runtime::messaging::ReadMessagingConfig(r, "orders", &c.messaging);
   r.String("AGORA_INVENTORY_ADDRESS", "127.0.0.1:50061", &c.inventory_address,
            "inventory gRPC address (host:port or dns:///name:port)");
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,

@@ -7,6 +7,7 @@
 #include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/kafka/options.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/pg/options_from_config.h"
 
 namespace agora::orders {
@@ -14,7 +15,8 @@ namespace agora::orders {
 struct Config {
   runtime::grpc_server::ServeConfig serve;
   runtime::pg::PgConfig pg;
-  runtime::kafka::KafkaOptions kafka;  // the outbox relay's producer
+  runtime::kafka::KafkaOptions kafka;  // the relay's producer, the command consumer
+  runtime::messaging::MessagingConfig messaging;
   // AGORA_INVENTORY_ADDRESS (prices), AGORA_CUSTOMERS_ADDRESS (carts), and
   // AGORA_BACKEND_TIMEOUT, the deadline of each call to them.
   std::string inventory_address;

@@ -19,39 +19,42 @@ void AddLines(const Order& order, google::protobuf::RepeatedPtrField<saga::Order
   }
 }
 
-OutboxMessage Message(const Order& order, const google::protobuf::Message& payload,
-                      const EnvelopeContext& context) {
-  return OutboxMessage{kEventsTopic, order.id, runtime::messaging::Wrap(payload, context)};
+OutboxMessage Message(const std::string& topic, const Order& order,
+                      const google::protobuf::Message& payload, const EnvelopeContext& context) {
+  return OutboxMessage{topic, order.id, runtime::messaging::Wrap(payload, context)};
 }
 
 }  // namespace
 
-OutboxMessage OrderCreatedMessage(const Order& order, const EnvelopeContext& context) {
+OutboxMessage OrderCreatedMessage(const std::string& topic, const Order& order,
+                                     const EnvelopeContext& context) {
   saga::OrderCreated event;
   event.set_order_id(order.id);
   event.set_customer_id(order.customer_id);
   AddLines(order, event.mutable_lines());
   event.set_total_cents(order.total_cents);
   event.set_from_cart(order.from_cart);
-  return Message(order, event, context);
+  return Message(topic, order, event, context);
 }
 
-OutboxMessage StatusChangedMessage(const Order& order, const EnvelopeContext& context) {
+OutboxMessage StatusChangedMessage(const std::string& topic, const Order& order,
+                                     const EnvelopeContext& context) {
   saga::OrderStatusChanged event;
   event.set_order_id(order.id);
   event.set_customer_id(order.customer_id);
   event.set_status(ToProto(order.status));
   event.set_rejection_reason(ToProto(order.rejection_reason));
   AddLines(order, event.mutable_lines());
-  return Message(order, event, context);
+  return Message(topic, order, event, context);
 }
 
-OutboxMessage CancelRequestedMessage(const Order& order, const EnvelopeContext& context) {
+OutboxMessage CancelRequestedMessage(const std::string& topic, const Order& order,
+                                     const EnvelopeContext& context) {
   saga::OrderCancelRequested event;
   event.set_order_id(order.id);
   event.set_customer_id(order.customer_id);
   event.set_status(ToProto(order.status));
-  return Message(order, event, context);
+  return Message(topic, order, event, context);
 }
 
 }  // namespace agora::orders

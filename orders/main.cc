@@ -2,6 +2,7 @@
 
 #include "orders/clients.h"
 #include "orders/config.h"
+#include "orders/participant.h"
 #include "orders/pg_store.h"
 #include "orders/service.h"
 #include "orders/watch_hub.h"
@@ -12,6 +13,7 @@
 #include "runtime/grpc/server.h"
 #include "runtime/kafka/producer.h"
 #include "runtime/log/log.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/messaging/relay.h"
 #include "runtime/service/prepare.h"
 
@@ -35,24 +37,32 @@ int main(int argc, char** argv) {
     return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   }
 
-  // One connection per executor worker, plus one for the outbox relay, which may hold
-  // it for a while (a batch waiting for the broker): requests never queue
-  // behind it.
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 1);
+  // One connection per executor worker, plus the relay's (which may hold it
+  // while a batch waits for the broker), the command consumer's and the
+  // inbox pruner's: requests never queue behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
-  orders::PgStore store(pool);
+  orders::PgStore store(pool, config->messaging.topics.OrderEvents());
   std::unique_ptr<orders::Catalog> catalog = orders::NewGrpcCatalog(
       rt::grpc_client::NewChannel(config->inventory_address), config->backend_timeout);
   std::unique_ptr<orders::Carts> carts = orders::NewGrpcCarts(
       rt::grpc_client::NewChannel(config->customers_address), config->backend_timeout);
-  rt::messaging::OutboxRelay relay(pool, **producer, rt::messaging::RelayOptions{});
+  rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   orders::WatchHub hub(config->pg.connection);
   orders::OrdersService service(store, *catalog, *carts, hub, executor, authorizer);
+
+  rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());
+  orders::RegisterSagaCommands(commands, store);
+  absl::StatusOr<std::unique_ptr<rt::messaging::Participant>> participant =
+      rt::messaging::Participant::Start("orders", pool, config->kafka, config->messaging, commands,
+                                        producer->get());
+  if (!participant.ok()) return rt::grpc_server::StartFailed("kafka_consumer_failed", participant.status());
 
   relay.Start();
   hub.Start();
   return rt::grpc_server::ServeUntilSignal("orders", config->serve, {&service}, [&] {
-    relay.Stop();
+    (*participant)->Stop();  // the batch in hand commits; its replies are in the outbox
+    relay.Stop();            // publishes what is due, then stops
     hub.Stop();
     executor.Drain();
   });

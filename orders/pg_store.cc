@@ -182,7 +182,7 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
     order.from_cart = n.from_cart;
     order.created_at = absl::FromUnixMicros(times[0][0].as<int64_t>());
     order.updated_at = absl::FromUnixMicros(times[0][1].as<int64_t>());
-    AppendToOutbox(tx, OrderCreatedMessage(order, context));
+    AppendToOutbox(tx, OrderCreatedMessage(events_topic_, order, context));
     return CreateResult{std::move(order), true};
   });
 }
@@ -218,7 +218,7 @@ absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change&
       if (!order.ok()) return order.status();
       return ChangeResult{std::move(*order), false, {}};
     }
-    absl::StatusOr<ChangeResult> applied = ApplyLocked(tx, id, change, owner, context);
+    absl::StatusOr<ChangeResult> applied = ApplyIn(tx, id, change, owner, context);
     if (applied.ok()) {
       pb::Order answer;
       ToProto(applied->order, &answer);
@@ -228,7 +228,7 @@ absl::StatusOr<ChangeResult> PgStore::Apply(const std::string& id, const Change&
   });
 }
 
-absl::StatusOr<ChangeResult> PgStore::ApplyLocked(Tx& tx, const std::string& id, const Change& change,
+absl::StatusOr<ChangeResult> PgStore::ApplyIn(Tx& tx, const std::string& id, const Change& change,
                                                   const std::optional<std::string>& owner,
                                                   const EnvelopeContext& context) {
   std::vector<Order> locked = Collect(Exec(tx, kLock, id));
@@ -250,9 +250,9 @@ absl::StatusOr<ChangeResult> PgStore::ApplyLocked(Tx& tx, const std::string& id,
       order.status = step->status;
       order.rejection_reason = rejected ? change.reason : RejectionReason::kNone;
       order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
-      AppendToOutbox(tx, StatusChangedMessage(order, context));
+      AppendToOutbox(tx, StatusChangedMessage(events_topic_, order, context));
       if (change.event == Event::kRequestCancel) {
-        AppendToOutbox(tx, CancelRequestedMessage(order, context));
+        AppendToOutbox(tx, CancelRequestedMessage(events_topic_, order, context));
       }
       break;
     }
@@ -260,7 +260,7 @@ absl::StatusOr<ChangeResult> PgStore::ApplyLocked(Tx& tx, const std::string& id,
       pqxx::result r = Exec(tx, kRecordCancel, id);
       order.cancel_requested = true;
       order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
-      AppendToOutbox(tx, CancelRequestedMessage(order, context));
+      AppendToOutbox(tx, CancelRequestedMessage(events_topic_, order, context));
       break;
     }
   }

@@ -2,6 +2,8 @@
 
 // The PostgreSQL Store: the only SQL of the orders service.
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "orders/store.h"
@@ -13,8 +15,10 @@ namespace agora::orders {
 class PgStore final : public Store {
  public:
   // `pool` is borrowed; its connections use the orders schema, whose
-  // messaging tables (the outbox) are migrated too.
-  explicit PgStore(runtime::pg::Pool& pool) : pool_(pool) {}
+  // messaging tables (the outbox) are migrated too. Events go to
+  // `events_topic` (Topics::OrderEvents()).
+  PgStore(runtime::pg::Pool& pool, std::string events_topic)
+      : pool_(pool), events_topic_(std::move(events_topic)) {}
 
   absl::StatusOr<std::optional<KeyedOrder>> FindByIdempotencyKey(const std::string& customer_id,
                                                                  const std::string& key) override;
@@ -27,13 +31,19 @@ class PgStore final : public Store {
                                      const EnvelopeContext& context,
                                      const runtime::idempotency::RequestKey& key) override;
 
- private:
-  // Apply's work inside its transaction, after the key was claimed.
-  absl::StatusOr<ChangeResult> ApplyLocked(runtime::pg::Tx& tx, const std::string& id, const Change& change,
-                                           const std::optional<std::string>& owner,
-                                           const EnvelopeContext& context);
+  // Apply's work inside the caller's transaction (after the key was
+  // claimed, for Apply): the one code path of a status change, for the gRPC
+  // methods and the saga's command handler (orders/participant.h). The
+  // order's row is locked first, then its events appended. Errors as
+  // Apply's; they are decided before anything is written. Throws libpqxx
+  // exceptions.
+  absl::StatusOr<ChangeResult> ApplyIn(runtime::pg::Tx& tx, const std::string& id,
+                                       const Change& change, const std::optional<std::string>& owner,
+                                       const EnvelopeContext& context);
 
+ private:
   runtime::pg::Pool& pool_;
+  const std::string events_topic_;
 };
 
 // The migrations of the orders schema (orders/migrations/).

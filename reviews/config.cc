@@ -2,6 +2,7 @@
 
 #include "reviews/purchases.h"
 #include "runtime/kafka/options_from_config.h"
+#include "runtime/messaging/topics.h"
 
 namespace agora::reviews {
 
@@ -12,8 +13,9 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
                                         /*default_metrics_port=*/9164, &c.serve);
   runtime::pg::ReadPgConfig(r, "reviews", &c.pg);
   runtime::kafka::ReadKafkaOptions(r, "reviews", &c.kafka);
-  r.RequiredString("AGORA_ORDER_EVENTS_TOPIC", kOrderEventsTopic, &c.order_events_topic,
-                   "the topic of the order events (verified purchases)");
+  runtime::messaging::Topics topics;
+  runtime::messaging::ReadTopics(r, &topics);
+  c.order_events_topic = topics.OrderEvents();
   r.RequiredString("AGORA_CONSUMER_GROUP", kConsumerGroup, &c.consumer_group,
                    "the consumer group of the reviews instances");
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,

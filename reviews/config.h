@@ -15,7 +15,8 @@ struct Config {
   runtime::grpc_server::ServeConfig serve;
   runtime::pg::PgConfig pg;
   runtime::kafka::KafkaOptions kafka;
-  // Where purchases are learnt: AGORA_ORDER_EVENTS_TOPIC, AGORA_CONSUMER_GROUP.
+  // Where purchases are learnt: the order events topic (with
+  // AGORA_KAFKA_TOPIC_PREFIX), as AGORA_CONSUMER_GROUP.
   std::string order_events_topic;
   std::string consumer_group;
   // The customers service (author names): AGORA_CUSTOMERS_ADDRESS, AGORA_CUSTOMERS_TIMEOUT.

@@ -18,7 +18,6 @@
 
 namespace agora::reviews {
 
-inline constexpr char kOrderEventsTopic[] = "agora.orders.events";
 inline constexpr char kConsumerGroup[] = "reviews";
 
 // What an order event says about purchases: OrderCreated records PENDING

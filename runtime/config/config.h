@@ -49,6 +49,10 @@ class Reader final {
   void Duration(const std::string& name, absl::Duration fallback, absl::Duration min,
                 absl::Duration max, absl::Duration* out, const std::string& help);
 
+  // Records a problem found by the caller's own check of a value read above
+  // (reported by Finish with the others).
+  void AddError(const std::string& message) { errors_.push_back(message); }
+
   // OK, or INVALID_ARGUMENT listing every problem; CANCELLED with the usage
   // text when --help was given.
   absl::Status Finish();

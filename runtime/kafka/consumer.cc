@@ -3,11 +3,16 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "runtime/kafka/rdkafka_config.h"
 #include "runtime/log/log.h"
+#include "runtime/metrics/metrics.h"
 
 namespace agora::runtime::kafka {
 
@@ -25,14 +30,39 @@ bool IsTransient(const absl::Status& status) {
 
 namespace {
 
-IncomingMessage ToIncoming(const RdKafka::Message& m) {
+constexpr absl::Duration kPollWait = absl::Milliseconds(100);
+constexpr absl::Duration kLagInterval = absl::Seconds(1);
+
+struct ConsumerMetrics {
+  prometheus::Family<prometheus::Gauge>& lag;
+  prometheus::Family<prometheus::Counter>& dead_letters;
+};
+
+ConsumerMetrics& Metrics() {
+  static ConsumerMetrics* const m = [] {
+    auto& r = metrics::Registry();
+    return new ConsumerMetrics{
+        prometheus::BuildGauge()
+            .Name("agora_kafka_consumer_lag")
+            .Help("Messages of an assigned partition not yet handled by this consumer group "
+                  "member (high watermark minus the next offset to handle).")
+            .Register(r),
+        prometheus::BuildCounter()
+            .Name("agora_kafka_dead_letters_total")
+            .Help("Messages sent to a .dlq topic because they could not be handled.")
+            .Register(r)};
+  }();
+  return *m;
+}
+
+IncomingMessage ToIncoming(RdKafka::Message& m) {
   IncomingMessage in;
   in.topic = m.topic_name();
   in.partition = m.partition();
   in.offset = m.offset();
   if (m.key() != nullptr) in.key = *m.key();
   in.value.assign(static_cast<const char*>(m.payload()), m.len());
-  if (const RdKafka::Headers* h = const_cast<RdKafka::Message&>(m).headers(); h != nullptr) {
+  if (const RdKafka::Headers* h = m.headers(); h != nullptr) {
     for (const RdKafka::Headers::Header& header : h->get_all()) {
       in.headers.emplace_back(header.key(),
                               std::string(static_cast<const char*>(header.value()),
@@ -42,14 +72,36 @@ IncomingMessage ToIncoming(const RdKafka::Message& m) {
   return in;
 }
 
+using PartitionKey = std::pair<std::string, int32_t>;
+
+// Messages of a partition waiting for a retry (the partition is paused).
+struct Waiting {
+  std::vector<IncomingMessage> messages;
+  int attempts = 0;  // failures of messages.front()
+  absl::Time retry_at;
+};
+
+class RdKafkaConsumer;
+
+// Assignment changes arrive on the consuming thread (inside consume()).
+class Rebalancer final : public RdKafka::RebalanceCb {
+ public:
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+  RdKafkaConsumer* owner = nullptr;
+};
+
 class RdKafkaConsumer final : public Consumer {
  public:
-  RdKafkaConsumer(ConsumerOptions options, Handler handler, Producer* dlq,
+  RdKafkaConsumer(ConsumerOptions options, BatchHandler handler, Producer* dlq,
+                  std::unique_ptr<Rebalancer> rebalancer,
                   std::unique_ptr<RdKafka::KafkaConsumer> consumer)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         dlq_(dlq),
+        rebalancer_(std::move(rebalancer)),
         consumer_(std::move(consumer)) {
+    rebalancer_->owner = this;
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -65,54 +117,139 @@ class RdKafkaConsumer final : public Consumer {
   int64_t handled() const override { return handled_.load(); }
   int64_t dead_lettered() const override { return dead_lettered_.load(); }
 
- private:
-  void Run() {
-    while (!stop_.load()) {
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
-      if (m == nullptr) continue;
-      switch (m->err()) {
-        case RdKafka::ERR_NO_ERROR:
-          Handle(*m);
-          break;
-        case RdKafka::ERR__TIMED_OUT:
-        case RdKafka::ERR__PARTITION_EOF:
-          break;
-        default:
-          log::Warn("kafka_consume_error", {{"error", m->errstr()}});
+  // On the consuming thread, from Rebalancer.
+  void Revoked(const std::vector<RdKafka::TopicPartition*>& partitions) {
+    for (const RdKafka::TopicPartition* p : partitions) {
+      const PartitionKey key{p->topic(), p->partition()};
+      // The next owner starts from the committed offset: what waited here
+      // is handled there.
+      waiting_.erase(key);
+      next_offset_.erase(key);
+      if (auto it = lag_.find(key); it != lag_.end()) {
+        Metrics().lag.Remove(it->second);
+        lag_.erase(it);
       }
     }
   }
 
-  // Runs the handler until it succeeds, gives up (dead letter) or the
-  // consumer stops (then the offset is not stored: the message comes again).
-  void Handle(RdKafka::Message& m) {
-    const IncomingMessage in = ToIncoming(m);
-    absl::Duration backoff = options_.initial_backoff;
-    for (int attempt = 1;; ++attempt) {
-      absl::Status status = handler_(in);
-      if (status.ok()) {
-        Store(m);
-        handled_.fetch_add(1);
-        return;
+ private:
+  void Run() {
+    absl::Time lag_at = absl::InfinitePast();
+    while (!stop_.load()) {
+      RetryDue();
+      std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> groups = Poll();
+      for (auto& [key, messages] : groups) {
+        if (stop_.load()) break;
+        if (auto it = waiting_.find(key); it != waiting_.end()) {
+          // Paused partitions deliver nothing; kept in order all the same.
+          for (auto& m : messages) it->second.messages.push_back(std::move(m));
+          continue;
+        }
+        Process(key, std::move(messages), 0);
       }
-      const bool give_up = !IsTransient(status) && attempt >= options_.max_attempts && dlq_ != nullptr;
-      log::Warn("kafka_handler_failed", {{"topic", in.topic},
-                                         {"partition", in.partition},
-                                         {"offset", in.offset},
-                                         {"attempt", attempt},
-                                         {"code", absl::StatusCodeToString(status.code())},
-                                         {"error", status.message()}});
-      if (give_up && DeadLetter(in, status)) {
-        Store(m);
-        return;
+      if (absl::Now() - lag_at >= kLagInterval) {
+        lag_at = absl::Now();
+        UpdateLag();
       }
-      const absl::Time until = absl::Now() + backoff;
-      while (absl::Now() < until) {
-        if (stop_.load()) return;
-        absl::SleepFor(absl::Milliseconds(10));
-      }
-      backoff = std::min(backoff * 2, options_.max_backoff);
     }
+  }
+
+  // Up to batch_size messages, grouped by partition in arrival order.
+  std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> Poll() {
+    std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> groups;
+    std::map<PartitionKey, size_t> index;
+    absl::Duration wait = kPollWait;
+    for (const auto& [key, w] : waiting_) {
+      wait = std::min(wait, std::max(absl::ZeroDuration(), w.retry_at - absl::Now()));
+    }
+    int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
+    const int max = std::max(1, options_.kafka.consumer_batch_size);
+    for (int n = 0; n < max; ++n) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout_ms));
+      timeout_ms = 0;  // the rest of the batch only from what is already fetched
+      if (m == nullptr) break;
+      if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) break;
+      if (m->err() != RdKafka::ERR_NO_ERROR) {
+        log::Warn("kafka_consume_error", {{"error", m->errstr()}});
+        break;
+      }
+      IncomingMessage in = ToIncoming(*m);
+      const PartitionKey key{in.topic, in.partition};
+      auto [it, fresh] = index.emplace(key, groups.size());
+      if (fresh) groups.push_back({key, {}});
+      groups[it->second].second.push_back(std::move(in));
+    }
+    return groups;
+  }
+
+  // Hands `messages` (one partition) to the handler until all are handled
+  // or one must wait; then the partition is paused with the rest.
+  void Process(const PartitionKey& key, std::vector<IncomingMessage> messages, int attempts) {
+    while (!messages.empty()) {
+      const BatchResult r = handler_(messages);
+      // A handler that answered OK handled them all.
+      const size_t handled = r.status.ok() ? messages.size() : std::min(r.handled, messages.size());
+      if (handled > 0) {
+        Store(messages[handled - 1]);
+        handled_.fetch_add(static_cast<int64_t>(handled));
+        messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(handled));
+        attempts = 0;
+      }
+      if (messages.empty()) break;
+      const IncomingMessage& failing = messages.front();
+      ++attempts;
+      log::Warn("kafka_handler_failed", {{"topic", failing.topic},
+                                         {"partition", failing.partition},
+                                         {"offset", failing.offset},
+                                         {"attempt", attempts},
+                                         {"code", absl::StatusCodeToString(r.status.code())},
+                                         {"error", r.status.message()}});
+      const bool unreadable = r.status.code() == absl::StatusCode::kInvalidArgument;
+      const bool give_up =
+          unreadable || (!IsTransient(r.status) && attempts >= options_.max_attempts);
+      if (give_up && dlq_ != nullptr && DeadLetter(failing, r.status)) {
+        Store(failing);
+        messages.erase(messages.begin());
+        attempts = 0;
+        continue;
+      }
+      // Wait with the rest; other partitions go on meanwhile.
+      absl::Duration backoff = options_.initial_backoff;
+      for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
+      backoff = std::min(backoff, options_.max_backoff);
+      waiting_[key] = Waiting{std::move(messages), attempts, absl::Now() + backoff};
+      SetPaused(key, true);
+      return;
+    }
+    if (waiting_.erase(key) > 0) SetPaused(key, false);
+  }
+
+  void RetryDue() {
+    const absl::Time now = absl::Now();
+    std::vector<PartitionKey> due;
+    for (const auto& [key, w] : waiting_) {
+      if (w.retry_at <= now) due.push_back(key);
+    }
+    for (const PartitionKey& key : due) {
+      if (stop_.load()) return;
+      auto it = waiting_.find(key);
+      if (it == waiting_.end()) continue;
+      Waiting w = std::move(it->second);
+      // Stays in waiting_ (paused) until Process has handled everything.
+      it->second.messages.clear();
+      it->second.retry_at = absl::InfiniteFuture();
+      Process(key, std::move(w.messages), w.attempts);
+    }
+  }
+
+  void SetPaused(const PartitionKey& key, bool paused) {
+    std::vector<RdKafka::TopicPartition*> parts = {
+        RdKafka::TopicPartition::create(key.first, key.second)};
+    const RdKafka::ErrorCode err = paused ? consumer_->pause(parts) : consumer_->resume(parts);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      log::Warn("kafka_pause_failed", {{"topic", key.first}, {"error", RdKafka::err2str(err)}});
+    }
+    RdKafka::TopicPartition::destroy(parts);
   }
 
   bool DeadLetter(const IncomingMessage& in, const absl::Status& status) {
@@ -123,21 +260,60 @@ class RdKafkaConsumer final : public Consumer {
     std::vector<absl::Status> sent = dlq_->SendAndWait({out}, absl::Seconds(10));
     if (!sent[0].ok()) return false;
     dead_lettered_.fetch_add(1);
-    log::Error("kafka_message_dead_lettered",
-               {{"topic", in.topic}, {"partition", in.partition}, {"offset", in.offset}});
+    Metrics().dead_letters.Add({{"topic", in.topic}}).Increment();
+    log::Error("kafka_message_dead_lettered", {{"topic", in.topic},
+                                               {"partition", in.partition},
+                                               {"offset", in.offset},
+                                               {"error", status.message()}});
     return true;
   }
 
-  void Store(RdKafka::Message& m) {
+  void Store(const IncomingMessage& m) {
     std::vector<RdKafka::TopicPartition*> offsets = {
-        RdKafka::TopicPartition::create(m.topic_name(), m.partition(), m.offset() + 1)};
+        RdKafka::TopicPartition::create(m.topic, m.partition, m.offset + 1)};
     consumer_->offsets_store(offsets);
     RdKafka::TopicPartition::destroy(offsets);
+    next_offset_[{m.topic, m.partition}] = m.offset + 1;
+  }
+
+  void UpdateLag() {
+    std::vector<RdKafka::TopicPartition*> parts;
+    if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) return;
+    consumer_->position(parts);
+    for (const RdKafka::TopicPartition* p : parts) {
+      const PartitionKey key{p->topic(), p->partition()};
+      int64_t low = 0;
+      int64_t high = 0;
+      if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) !=
+              RdKafka::ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      int64_t next = p->offset();
+      if (auto it = next_offset_.find(key); it != next_offset_.end()) next = it->second;
+      if (auto it = waiting_.find(key); it != waiting_.end() && !it->second.messages.empty()) {
+        next = it->second.messages.front().offset;
+      }
+      if (next < 0) continue;  // nothing consumed yet: unknown
+      prometheus::Gauge*& g = lag_[key];
+      if (g == nullptr) {
+        g = &Metrics().lag.Add({{"group", options_.group_id},
+                                {"topic", key.first},
+                                {"partition", absl::StrCat(key.second)}});
+      }
+      g->Set(static_cast<double>(std::max<int64_t>(0, high - next)));
+    }
+    RdKafka::TopicPartition::destroy(parts);
   }
 
   const ConsumerOptions options_;
-  Handler handler_;
+  BatchHandler handler_;
   Producer* dlq_;
+  // Consuming thread only:
+  std::map<PartitionKey, Waiting> waiting_;
+  std::map<PartitionKey, int64_t> next_offset_;
+  std::map<PartitionKey, prometheus::Gauge*> lag_;
+  std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stopped_{false};
@@ -146,10 +322,35 @@ class RdKafkaConsumer final : public Consumer {
   std::thread thread_;  // last: joined first
 };
 
+void Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                              std::vector<RdKafka::TopicPartition*>& partitions) {
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    consumer->assign(partitions);
+    // A partition paused here before a rebalance stays paused in librdkafka.
+    consumer->resume(partitions);
+    return;
+  }
+  if (owner != nullptr) owner->Revoked(partitions);
+  consumer->unassign();
+}
+
+// The single-message handler as a batch handler.
+BatchHandler OneByOne(Handler handler) {
+  return [handler = std::move(handler)](const std::vector<IncomingMessage>& batch) {
+    BatchResult r;
+    for (const IncomingMessage& m : batch) {
+      r.status = handler(m);
+      if (!r.status.ok()) return r;
+      ++r.handled;
+    }
+    return r;
+  };
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Consumer>> StartConsumer(const ConsumerOptions& options,
-                                                        Handler handler, Producer* dlq) {
+absl::StatusOr<std::unique_ptr<Consumer>> StartBatchConsumer(const ConsumerOptions& options,
+                                                             BatchHandler handler, Producer* dlq) {
   if (options.group_id.empty()) return absl::InvalidArgumentError("kafka consumer needs a group id");
   if (options.topics.empty()) return absl::InvalidArgumentError("kafka consumer needs topics");
   std::map<std::string, std::string> props = CommonProperties(options.kafka);
@@ -161,17 +362,33 @@ absl::StatusOr<std::unique_ptr<Consumer>> StartConsumer(const ConsumerOptions& o
   props["fetch.wait.max.ms"] = absl::StrCat(options.kafka.fetch_wait_max_ms);
   props["session.timeout.ms"] = absl::StrCat(options.kafka.session_timeout_ms);
   props["heartbeat.interval.ms"] = absl::StrCat(options.kafka.heartbeat_interval_ms);
+  props["max.poll.interval.ms"] = absl::StrCat(options.kafka.max_poll_interval_ms);
   props["isolation.level"] = "read_committed";
+  // A subscribed topic that does not exist yet is created (the dev broker
+  // creates it; a production cluster may refuse, then topics come from its
+  // operator).
+  props["allow.auto.create.topics"] = "true";
+  // Settings given through KafkaOptions::extra win.
+  for (const auto& [k, v] : options.kafka.extra) props[k] = v;
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BuildConf(props);
   if (!conf.ok()) return conf.status();
+  auto rebalancer = std::make_unique<Rebalancer>();
   std::string err;
+  if ((*conf)->set("rebalance_cb", rebalancer.get(), err) != RdKafka::Conf::CONF_OK) {
+    return absl::InvalidArgumentError(err);
+  }
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
   if (consumer == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   if (RdKafka::ErrorCode e = consumer->subscribe(options.topics); e != RdKafka::ERR_NO_ERROR) {
     return absl::InvalidArgumentError(absl::StrCat("kafka subscribe: ", RdKafka::err2str(e)));
   }
-  return std::unique_ptr<Consumer>(
-      new RdKafkaConsumer(options, std::move(handler), dlq, std::move(consumer)));
+  return std::unique_ptr<Consumer>(new RdKafkaConsumer(
+      options, std::move(handler), dlq, std::move(rebalancer), std::move(consumer)));
+}
+
+absl::StatusOr<std::unique_ptr<Consumer>> StartConsumer(const ConsumerOptions& options,
+                                                        Handler handler, Producer* dlq) {
+  return StartBatchConsumer(options, OneByOne(std::move(handler)), dlq);
 }
 
 }  // namespace agora::runtime::kafka

@@ -1,22 +1,30 @@
 #pragma once
 
-// A consumer-group member that hands each message to a handler and commits
-// its offset only after the handler returned OK (the handler's database
-// transaction has committed by then). So a crash replays, never skips:
-// handlers deduplicate with the inbox (messaging/inbox.h).
+// A consumer-group member that hands messages to a handler, a batch per
+// partition at a time, and stores each message's offset only after the
+// handler reported it handled (its database transaction committed by then).
+// So a crash replays, never skips: handlers deduplicate with the inbox
+// (messaging/inbox.h). Stored offsets are committed every 200 ms, on a
+// rebalance and on Stop.
 //
-// Handler results:
-//   OK                                  -> offset stored, committed shortly after
+// A batch handler answers how many messages, from the front, it handled,
+// and the status of the next one when it stopped early:
+//   OK (all handled)                    -> offsets stored
 //   UNAVAILABLE, ABORTED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
-//                                       -> retried with backoff until it
-//                                          succeeds or the consumer stops
-//   anything else (a message that cannot be handled)
-//                                       -> retried up to max_attempts, then
-//                                          sent to "<topic>.dlq" with the error
-//                                          in headers, and skipped
+//                                       -> the partition is paused and the
+//                                          rest retried after a backoff
+//                                          (exponential, capped), forever;
+//                                          other partitions go on meanwhile
+//   INVALID_ARGUMENT (the message cannot be read)
+//                                       -> sent to "<topic>.dlq" at once
+//   anything else                       -> retried like a transient fault up
+//                                          to max_attempts, then dead-lettered
+// Dead letters carry the error and the source in headers; a partition whose
+// dead letter cannot be sent waits and tries again.
 //
-// One thread per consumer; the handler runs on it. Messages of a partition
-// are handled in order.
+// One thread per consumer; handlers run on it. Messages of a partition are
+// handled in order. Metrics: agora_kafka_consumer_lag{group,topic,partition}
+// (messages in the partition not yet handled), agora_kafka_dead_letters_total{topic}.
 
 #include <cstdint>
 #include <functional>
@@ -42,7 +50,17 @@ struct IncomingMessage {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// One message at a time.
 using Handler = std::function<absl::Status(const IncomingMessage&)>;
+
+struct BatchResult {
+  // Messages handled, from the front of the batch.
+  size_t handled = 0;
+  // OK when every message was handled; else why the next one was not.
+  absl::Status status;
+};
+// Messages of one partition, in offset order (never empty).
+using BatchHandler = std::function<BatchResult(const std::vector<IncomingMessage>&)>;
 
 struct ConsumerOptions {
   KafkaOptions kafka;
@@ -58,7 +76,7 @@ struct ConsumerOptions {
 class Consumer {
  public:
   virtual ~Consumer() = default;
-  // Finishes the message in hand, commits stored offsets, leaves the group.
+  // Finishes the batch in hand, commits stored offsets, leaves the group.
   // Idempotent; also done by the destructor.
   virtual void Stop() = 0;
   virtual int64_t handled() const = 0;
@@ -69,6 +87,8 @@ class Consumer {
 // message is retried forever) receives dead letters.
 absl::StatusOr<std::unique_ptr<Consumer>> StartConsumer(const ConsumerOptions& options,
                                                         Handler handler, Producer* dlq);
+absl::StatusOr<std::unique_ptr<Consumer>> StartBatchConsumer(const ConsumerOptions& options,
+                                                             BatchHandler handler, Producer* dlq);
 
 // True for the codes a handler is retried on without limit.
 bool IsTransient(const absl::Status& status);

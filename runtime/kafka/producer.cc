@@ -25,14 +25,44 @@ struct Slot {
   size_t index;
 };
 
+// Failures of the cluster (brokers down, leaders moving, timeouts) pass:
+// UNAVAILABLE. Anything else is the message's own (too large, a topic
+// refused or not allowed): FAILED_PRECONDITION, which a retry will not fix.
+absl::Status DeliveryStatus(const RdKafka::Message& message) {
+  const RdKafka::ErrorCode err = message.err();
+  if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  switch (err) {
+    case RdKafka::ERR__MSG_TIMED_OUT:
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR__PURGE_QUEUE:
+    case RdKafka::ERR__PURGE_INFLIGHT:
+    case RdKafka::ERR__DESTROY:
+    case RdKafka::ERR__FATAL:
+    case RdKafka::ERR__TIMED_OUT_QUEUE:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_NOT_ENOUGH_REPLICAS:
+    case RdKafka::ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RdKafka::ERR_NETWORK_EXCEPTION:
+    case RdKafka::ERR_BROKER_NOT_AVAILABLE:
+    case RdKafka::ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+      return absl::UnavailableError(absl::StrCat("kafka delivery failed: ", message.errstr()));
+    default:
+      return absl::FailedPreconditionError(
+          absl::StrCat("kafka refused the message: ", message.errstr()));
+  }
+}
+
 class DeliveryReports final : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
     auto* slot = static_cast<Slot*>(message.msg_opaque());
-    absl::Status status;
-    if (message.err() != RdKafka::ERR_NO_ERROR) {
-      status = absl::UnavailableError(absl::StrCat("kafka delivery failed: ", message.errstr()));
-    }
+    const absl::Status status = DeliveryStatus(message);
     absl::MutexLock lock(&slot->batch->mu);
     slot->batch->results[slot->index] = status;
     --slot->batch->pending;
@@ -79,8 +109,12 @@ class RdKafkaProducer final : public Producer {
       if (err != RdKafka::ERR_NO_ERROR) {
         delete headers;  // not taken over on failure
         absl::MutexLock lock(&batch.mu);
-        batch.results[i] = absl::UnavailableError(
-            absl::StrCat("kafka produce refused: ", RdKafka::err2str(err)));
+        const std::string text = absl::StrCat("kafka produce refused: ", RdKafka::err2str(err));
+        // A full queue or an unknown partition passes; a message too large
+        // or an invalid topic name does not.
+        const bool passes = err == RdKafka::ERR__QUEUE_FULL || err == RdKafka::ERR__UNKNOWN_PARTITION ||
+                            err == RdKafka::ERR__UNKNOWN_TOPIC;
+        batch.results[i] = passes ? absl::UnavailableError(text) : absl::FailedPreconditionError(text);
         continue;
       }
       absl::MutexLock lock(&batch.mu);

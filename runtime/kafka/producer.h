@@ -30,8 +30,11 @@ class Producer {
   virtual ~Producer() = default;
   // Sends every message and waits (at most `timeout`) for each delivery
   // report. Returns one status per message, in order: OK once the broker has
-  // acknowledged it (all in-sync replicas), UNAVAILABLE or DEADLINE_EXCEEDED
-  // otherwise (the message may or may not have been written).
+  // acknowledged it (all in-sync replicas); UNAVAILABLE or DEADLINE_EXCEEDED
+  // when the cluster failed it (the message may or may not have been
+  // written; a retry may succeed); FAILED_PRECONDITION when the message
+  // itself was refused (too large, a topic that cannot exist or is not
+  // allowed): a retry will not help.
   virtual std::vector<absl::Status> SendAndWait(const std::vector<OutgoingMessage>& messages,
                                                 absl::Duration timeout) = 0;
 };

@@ -14,7 +14,8 @@ namespace agora::runtime::messaging {
 
 struct StoredReply {
   std::string topic;
-  std::string payload;
+  std::string key;      // the order id the reply is published under
+  std::string payload;  // the serialized envelope, its message id included
 };
 
 // Records `message_id` in the transaction. Returns true the first time,

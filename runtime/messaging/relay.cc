@@ -1,27 +1,48 @@
 #include "runtime/messaging/relay.h"
 
 #include <exception>
+#include <map>
 #include <pqxx/pqxx>
-
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/kafka/options.h"
 #include "runtime/log/log.h"
+#include "runtime/messaging/metrics.h"
+#include "runtime/metrics/metrics.h"
 #include "runtime/pg/errors.h"
 #include "runtime/pg/exec.h"
 
 namespace agora::runtime::messaging {
 namespace {
 
+// Due rows whose key has no earlier row waiting for its next attempt (the
+// partial index outbox_waiting holds the rows that ever failed).
 constexpr char kTakeBatch[] =
-    "SELECT id, topic, message_key, message_id, payload FROM outbox "
-    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
+    "SELECT o.id, o.topic, o.message_key, o.message_id, o.payload, o.attempts, "
+    "extract(epoch FROM clock_timestamp() - o.created_at)::float8 FROM outbox o "
+    "WHERE o.next_attempt_at <= clock_timestamp() AND NOT EXISTS ("
+    "  SELECT 1 FROM outbox w WHERE w.attempts > 0 AND w.message_key = o.message_key "
+    "  AND w.id < o.id AND w.next_attempt_at > clock_timestamp()) "
+    "ORDER BY o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED";
 constexpr char kDelete[] = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+constexpr char kFailed[] =
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
+    "next_attempt_at = clock_timestamp() + $3 * interval '1 millisecond' WHERE id = $1";
+constexpr char kBury[] =
+    "WITH moved AS (DELETE FROM outbox WHERE id = $1 "
+    "  RETURNING id, topic, message_key, message_id, payload, created_at, attempts) "
+    "INSERT INTO outbox_dead (id, topic, message_key, message_id, payload, created_at, attempts, "
+    "last_error) SELECT id, topic, message_key, message_id, payload, created_at, attempts + 1, $2 "
+    "FROM moved";
+constexpr char kBacklog[] =
+    "SELECT count(*), COALESCE(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8, "
+    "(SELECT count(*) FROM outbox_dead) FROM outbox";
 constexpr char kTryLead[] =
     "SELECT pg_try_advisory_lock(hashtext('agora.outbox_relay'), hashtext(current_schema()))";
 constexpr char kSchema[] = "SELECT current_schema()";
 constexpr absl::Duration kWaitSlice = absl::Milliseconds(100);
+constexpr absl::Duration kMetricsInterval = absl::Seconds(1);
 
 class Wakeup final : public pqxx::notification_receiver {
  public:
@@ -30,62 +51,158 @@ class Wakeup final : public pqxx::notification_receiver {
   void operator()(const std::string& /*payload*/, int /*backend_pid*/) override {}
 };
 
+struct Row {
+  std::string id;
+  int attempts = 0;
+  double age_seconds = 0;
+  kafka::OutgoingMessage message;
+};
+
+// A refusal of the message itself, which no retry fixes.
+bool Refused(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kFailedPrecondition ||
+         s.code() == absl::StatusCode::kInvalidArgument;
+}
+
+absl::Duration Backoff(const RelayOptions& o, int failures) {
+  absl::Duration d = o.initial_backoff;
+  for (int i = 1; i < failures && d < o.max_backoff; ++i) d *= 2;
+  return std::min(d, o.max_backoff);
+}
+
 }  // namespace
 
 OutboxRelay::OutboxRelay(pg::Pool& pool, kafka::Producer& producer, RelayOptions options)
     : pool_(pool), producer_(producer), options_(std::move(options)) {}
 
-OutboxRelay::~OutboxRelay() { Stop(); }
+OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
 
 void OutboxRelay::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void OutboxRelay::Stop() {
+void OutboxRelay::Stop(absl::Duration drain) {
+  drain_micros_.store(absl::ToInt64Microseconds(drain));
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
 }
 
 absl::StatusOr<int> OutboxRelay::RelayBatch() {
-  return pool_.Transact<int>([&](pg::Tx& tx) -> absl::StatusOr<int> {
-    pqxx::result rows = pg::Exec(tx, kTakeBatch, options_.batch_size);
-    if (rows.empty()) return 0;
-    std::vector<kafka::OutgoingMessage> messages;
-    messages.reserve(rows.size());
-    for (const auto& row : rows) {
-      pqxx::binarystring payload(row[4]);
-      messages.push_back(kafka::OutgoingMessage{
-          row[1].as<std::string>(), row[2].as<std::string>(), payload.str(),
-          {{kafka::kMessageIdHeader, row[3].as<std::string>()}}});
+  Metrics& m = GetMetrics();
+  const std::string& schema = pool_.options().schema;
+  int64_t acked_total = 0;
+  int64_t failed_total = 0;
+  absl::StatusOr<int> taken = pool_.Transact<int>([&](pg::Tx& tx) -> absl::StatusOr<int> {
+    acked_total = 0;
+    failed_total = 0;
+    pqxx::result result = pg::Exec(tx, kTakeBatch, options_.batch_size);
+    if (result.empty()) return 0;
+    const absl::Time taken_at = absl::Now();
+    std::vector<Row> rows;
+    rows.reserve(result.size());
+    // Each key's rows, in id order; keys in the order of their first row.
+    std::vector<std::vector<size_t>> keys;
+    std::map<std::string, size_t> key_index;
+    for (const auto& r : result) {
+      pqxx::binarystring payload(r[4]);
+      Row row{r[0].as<std::string>(), r[5].as<int>(), r[6].as<double>(),
+              kafka::OutgoingMessage{r[1].as<std::string>(), r[2].as<std::string>(), payload.str(),
+                                     {{kafka::kMessageIdHeader, r[3].as<std::string>()}}}};
+      auto [it, fresh] = key_index.emplace(row.message.key, keys.size());
+      if (fresh) keys.emplace_back();
+      keys[it->second].push_back(rows.size());
+      rows.push_back(std::move(row));
     }
-    const std::vector<absl::Status> sent = producer_.SendAndWait(messages, options_.send_timeout);
     std::vector<std::string> acked;
-    absl::Status first_error;
-    for (size_t i = 0; i < sent.size(); ++i) {
-      if (sent[i].ok()) {
-        acked.push_back(rows[static_cast<int>(i)][0].as<std::string>());
-      } else if (first_error.ok()) {
-        first_error = sent[i];
+    // Wave i: the i-th row of every key whose earlier rows were acknowledged.
+    std::vector<size_t> next(keys.size(), 0);
+    std::vector<size_t> alive(keys.size());
+    for (size_t k = 0; k < keys.size(); ++k) alive[k] = k;
+    while (!alive.empty()) {
+      std::vector<kafka::OutgoingMessage> wave;
+      wave.reserve(alive.size());
+      for (size_t k : alive) wave.push_back(rows[keys[k][next[k]]].message);
+      const std::vector<absl::Status> sent = producer_.SendAndWait(wave, options_.send_timeout);
+      std::vector<size_t> still;
+      for (size_t i = 0; i < alive.size(); ++i) {
+        const size_t k = alive[i];
+        Row& row = rows[keys[k][next[k]]];
+        if (sent[i].ok()) {
+          acked.push_back(row.id);
+          m.relay_latency.Add({{"schema", schema}}, metrics::LatencyBuckets())
+              .Observe(row.age_seconds + absl::ToDoubleSeconds(absl::Now() - taken_at));
+          if (++next[k] < keys[k].size()) still.push_back(k);
+          continue;
+        }
+        // The rest of this key stays back until this row went out.
+        ++failed_total;
+        const int failures = row.attempts + 1;
+        const bool refused = Refused(sent[i]);
+        m.outbox_failed.Add({{"schema", schema}, {"kind", refused ? "refused" : "unavailable"}})
+            .Increment();
+        const std::string error(sent[i].message());
+        log::Warn("outbox_publish_failed", {{"schema", schema},
+                                            {"topic", row.message.topic},
+                                            {"key", row.message.key},
+                                            {"attempt", failures},
+                                            {"error", error}});
+        if (refused && failures >= options_.max_attempts) {
+          pg::Exec(tx, kBury, row.id, error);
+          m.outbox_dead.Add({{"schema", schema}}).Increment();
+          log::Error("outbox_row_dead", {{"schema", schema},
+                                         {"topic", row.message.topic},
+                                         {"key", row.message.key},
+                                         {"attempts", failures},
+                                         {"error", error}});
+        } else {
+          pg::Exec(tx, kFailed, row.id, error,
+                   absl::ToInt64Milliseconds(Backoff(options_, failures)));
+        }
       }
+      alive = std::move(still);
     }
     if (options_.after_send) options_.after_send(static_cast<int>(acked.size()));
-    if (!acked.empty()) {
-      pg::Exec(tx, kDelete, absl::StrCat("{", absl::StrJoin(acked, ","), "}"));
-    }
-    if (!first_error.ok()) {
-      log::Warn("outbox_publish_failed", {{"failed", static_cast<int64_t>(sent.size() - acked.size())},
-                                          {"error", first_error.message()}});
-    }
-    published_.fetch_add(static_cast<int64_t>(acked.size()));
-    return static_cast<int>(acked.size());
+    if (!acked.empty()) pg::Exec(tx, kDelete, absl::StrCat("{", absl::StrJoin(acked, ","), "}"));
+    acked_total = static_cast<int64_t>(acked.size());
+    return static_cast<int>(rows.size());
   });
+  if (taken.ok()) {
+    published_.fetch_add(acked_total);
+    failed_.fetch_add(failed_total);
+    if (acked_total > 0) m.outbox_published.Add({{"schema", schema}}).Increment(static_cast<double>(acked_total));
+  }
+  return taken;
+}
+
+absl::Status OutboxRelay::UpdateBacklogMetrics() {
+  Metrics& m = GetMetrics();
+  const std::string& schema = pool_.options().schema;
+  return pool_.Read([&](pg::Tx& tx) -> absl::Status {
+    pqxx::result r = pg::Exec(tx, kBacklog);
+    m.outbox_backlog.Add({{"schema", schema}}).Set(r[0][0].as<double>());
+    m.outbox_oldest_age.Add({{"schema", schema}}).Set(r[0][1].as<double>());
+    m.outbox_dead_rows.Add({{"schema", schema}}).Set(r[0][2].as<double>());
+    return absl::OkStatus();
+  });
+}
+
+void OutboxRelay::Drain(absl::Time deadline) {
+  while (absl::Now() < deadline) {
+    absl::StatusOr<int> n = RelayBatch();
+    if (!n.ok() || *n < options_.batch_size) return;
+  }
 }
 
 void OutboxRelay::Run() {
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Wakeup> wakeup;
   absl::Duration retry = absl::Milliseconds(100);
+  absl::Time metrics_at = absl::InfinitePast();
   while (!stop_.load()) {
+    if (absl::Now() - metrics_at >= kMetricsInterval) {
+      metrics_at = absl::Now();
+      (void)UpdateBacklogMetrics();  // a database fault shows in the batch below
+    }
     // Become the leader: a LISTEN connection holding the relay lock.
     if (conn == nullptr) {
       wakeup.reset();
@@ -115,9 +232,9 @@ void OutboxRelay::Run() {
       }
       conn = std::move(*c);
       leader_.store(true);
-      log::Info("outbox_relay_leading");
+      log::Info("outbox_relay_leading", {{"schema", pool_.options().schema}});
     }
-    // Drain what is committed.
+    // Publish what is committed and due.
     for (;;) {
       absl::StatusOr<int> n = RelayBatch();
       if (!n.ok()) {
@@ -129,7 +246,8 @@ void OutboxRelay::Run() {
       retry = absl::Milliseconds(100);
       if (*n < options_.batch_size || stop_.load()) break;
     }
-    // Sleep until a NOTIFY, the poll interval, or Stop.
+    // Sleep until a NOTIFY, the poll interval, or Stop. Rows waiting for
+    // their next attempt are taken by a later pass once due.
     try {
       for (absl::Duration waited; waited < options_.poll_interval && !stop_.load();
            waited += kWaitSlice) {
@@ -141,6 +259,8 @@ void OutboxRelay::Run() {
       conn.reset();  // lock released with the session; elect again
     }
   }
+  // Only the leader drains: two relays at once could split a key's rows.
+  if (leader_.load()) Drain(absl::Now() + absl::Microseconds(drain_micros_.load()));
   wakeup.reset();
   conn.reset();
   leader_.store(false);

@@ -3,16 +3,41 @@
 // The outbox relay: publishes committed outbox rows to Kafka and deletes each
 // row only after the broker acknowledged its message.
 //
-// One relay per schema is active at a time (a session advisory lock on its
-// LISTEN connection elects it), so messages of one key leave in the order
-// their transactions committed. It wakes on the outbox trigger's NOTIFY and
-// polls every `poll_interval` as a fallback. Batches are taken
-// FOR UPDATE SKIP LOCKED.
+// THE RULE FOR EVERY WRITER: in the transaction that appends to the outbox,
+// lock the aggregate's row first (the order, the reservation, the payment:
+// SELECT ... FOR UPDATE or the INSERT that claims it), then append. Two
+// transactions that write messages of one key then commit in the order they
+// took the lock, and their outbox ids (taken at the append, after the lock)
+// are in that order too. The relay publishes each key's rows in id order,
+// so Kafka holds them in the order the changes were made.
+//
+// Order per key, also across failures:
+//   - One relay per schema is active at a time (a session advisory lock on
+//     its LISTEN connection elects it).
+//   - A batch is sent in waves: wave i holds the i-th row of each key, and
+//     is sent only after wave i-1 was acknowledged, so a key's next message
+//     never leaves before the previous one is in Kafka.
+//   - A row that fails keeps the rest of its key back (those rows are not
+//     sent): it gets `attempts + 1`, its error, and a next attempt after an
+//     exponential backoff (capped); the relay then takes every other key's
+//     rows but not this key's until that time.
+//   - Failures of the cluster (UNAVAILABLE, DEADLINE_EXCEEDED: brokers down)
+//     are retried forever. A row refused for a reason of its own
+//     (FAILED_PRECONDITION: too large, a topic refused) is moved to
+//     outbox_dead with its error after `max_attempts`, so that its key goes
+//     on. Each failure is logged and counted (agora_outbox_failed_total);
+//     dead rows are a gauge to alert on (agora_outbox_dead_rows).
 //
 // Delivery is at least once: a relay killed after the broker acknowledged a
-// batch but before the DELETE committed publishes those rows again when it
+// wave but before the DELETE committed publishes those rows again when it
 // restarts. Every message carries its envelope's message id (also as the
 // agora-message-id header), and consumers drop duplicates with the inbox.
+//
+// Metrics, labelled by schema: agora_outbox_published_total,
+// agora_outbox_failed_total{kind}, agora_outbox_dead_total,
+// agora_outbox_backlog_rows, agora_outbox_oldest_age_seconds,
+// agora_outbox_dead_rows, agora_outbox_relay_latency_seconds (from the
+// row's insert to the broker's acknowledgement).
 //
 // Thread-safe: Start/Stop from one owner; RelayBatch may run concurrently.
 
@@ -34,8 +59,13 @@ struct RelayOptions {
   int batch_size = 256;
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration send_timeout = absl::Seconds(30);
-  // Test seam: runs after the broker acknowledged a batch and before its rows
-  // are deleted (a crash test kills the process here).
+  // Backoff of a failed row: initial * 2^(attempts-1), at most max.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Refusals of a row's own (FAILED_PRECONDITION) before it moves to outbox_dead.
+  int max_attempts = 10;
+  // Test seam: runs after the broker acknowledged a batch's waves and before
+  // their rows are deleted (a crash test kills the process here).
   std::function<void(int acknowledged)> after_send;
 };
 
@@ -48,25 +78,37 @@ class OutboxRelay final {
 
   // Starts the relay thread.
   void Start();
-  // Stops it; a batch in flight finishes first. Idempotent.
-  void Stop();
+  // Stops it; a batch in flight finishes first, then what is committed and
+  // due is published (for at most `drain`). Idempotent.
+  void Stop(absl::Duration drain = absl::Seconds(5));
 
-  // Publishes up to batch_size committed rows (oldest first) and deletes the
-  // acknowledged ones. Returns how many were published.
+  // Publishes up to batch_size committed, due rows (oldest first, in waves)
+  // and deletes the acknowledged ones; records failures. Returns how many
+  // rows it took (published or failed): fewer than batch_size means the
+  // outbox holds nothing more that is due.
   absl::StatusOr<int> RelayBatch();
 
+  // Refreshes the backlog gauges (rows, oldest age, dead rows).
+  absl::Status UpdateBacklogMetrics();
+
   int64_t published() const { return published_.load(); }
+  int64_t failed() const { return failed_.load(); }
   bool leader() const { return leader_.load(); }
 
  private:
   void Run();
+  // Publishes what is due until the outbox is empty of due rows, Stop's
+  // drain time passed, or a batch fails.
+  void Drain(absl::Time deadline);
 
   pg::Pool& pool_;
   kafka::Producer& producer_;
   const RelayOptions options_;
   std::atomic<bool> stop_{false};
+  std::atomic<int64_t> drain_micros_{0};
   std::atomic<bool> leader_{false};
   std::atomic<int64_t> published_{0};
+  std::atomic<int64_t> failed_{0};
   std::thread thread_;  // last: joined first
 };
 

@@ -28,12 +28,18 @@ grpc::Status TopUp(Harness& h, const std::string& id, int64_t amount, const std:
 }
 
 pb::DebitBalanceResponse Debit(Harness& h, const std::string& order, const std::string& customer,
-                               int64_t amount, bool clear_cart = false) {
+                               int64_t amount, bool clear_cart = false,
+                               const std::vector<std::pair<std::string, int>>& cart_lines = {}) {
   pb::DebitBalanceRequest req;
   req.set_order_id(order);
   req.set_customer_id(customer);
   req.set_amount_cents(amount);
   req.set_clear_cart(clear_cart);
+  for (const auto& [product, quantity] : cart_lines) {
+    pb::CartItem* line = req.add_cart_lines();
+    line->set_product_id(product);
+    line->set_quantity(quantity);
+  }
   pb::DebitBalanceResponse resp;
   grpc::ClientContext ctx;
   const grpc::Status s = h.stub().DebitBalance(&ctx, req, &resp);
@@ -273,11 +279,12 @@ TEST_CASE("the cart sets, updates and removes lines; a successful debit empties 
   }
   cart.Clear();
   REQUIRE(set(p1, 3, &cart).ok());
-  // A refused debit leaves the cart; a successful one empties it.
-  CHECK(Debit(h, NewUuid(), id, 1, true).outcome() == pb::DebitBalanceResponse::INSUFFICIENT_FUNDS);
+  // A refused debit leaves the cart; a successful one takes the order's lines out.
+  CHECK(Debit(h, NewUuid(), id, 1, true, {{p1, 3}}).outcome() ==
+        pb::DebitBalanceResponse::INSUFFICIENT_FUNDS);
   CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.cart_items") == "1");
   REQUIRE(TopUp(h, id, 10, "").ok());
-  CHECK(Debit(h, NewUuid(), id, 1, true).outcome() == pb::DebitBalanceResponse::DEBITED);
+  CHECK(Debit(h, NewUuid(), id, 1, true, {{p1, 3}}).outcome() == pb::DebitBalanceResponse::DEBITED);
   CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.cart_items") == "0");
   // Another customer's cart is theirs alone; the internal read sees it.
   pb::GetCustomerCartRequest internal;

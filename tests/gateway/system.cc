@@ -32,8 +32,11 @@ System& System::Get() {
 
 System::System() {
   const std::string pub = "--jwt-public-key-file=" + TestPublicKeyFile();
-  const std::string brokers = "--kafka-brokers=" + GetInfra().kafka_brokers;
+  // One topic prefix for the system: its services talk to each other, and
+  // to no other system on the run's broker.
+  const std::vector<std::string> kafka = agora::testing::KafkaFlags(UniqueName("sys") + ".");
   auto start = [&](const char* name, const char* binary, std::vector<std::string> flags) {
+    if (std::string(name) != "saga") flags.insert(flags.end(), kafka.begin(), kafka.end());
     dbs_.push_back(std::make_unique<TestDatabase>(name));
     services_.push_back(std::make_unique<ServiceProcess>(binary, name, *dbs_.back(), flags));
     addresses_[name] = services_.back()->address();
@@ -48,10 +51,10 @@ System::System() {
                                        "--argon2-memory-kib=8192"});
   const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub});
   const std::string orders = start("orders", AGORA_ORDERS_BINARY,
-                                   {pub, brokers, "--inventory-address=" + inventory,
+                                   {pub, "--inventory-address=" + inventory,
                                     "--customers-address=" + customers});
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
-                                    {pub, brokers, "--customers-address=" + customers,
+                                    {pub, "--customers-address=" + customers,
                                      "--consumer-group=" + UniqueName("reviews")});
   const std::string saga = start("saga", AGORA_SAGA_BINARY, {});
   gateway_flags_ = {pub,

@@ -9,6 +9,7 @@
 #include "runtime/grpc/client.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/migrations.h"
+#include "runtime/messaging/topics.h"
 #include "tests/support/auth.h"
 
 namespace agora::orders::test {
@@ -49,7 +50,7 @@ Harness::Harness()
       inventory_executor_(4, 1024),
       executor_(8, 1024),
       inventory_store_(inventory_pool_),
-      store_(pool_),
+      store_(pool_, runtime::messaging::Topics{}.OrderEvents()),
       hub_(db_.ServiceOptions()) {
   REQUIRE(runtime::pg::ApplyMigrations(
               inventory_db_.ServiceOptions(),

@@ -35,11 +35,12 @@ using runtime::ids::NewUuid;
 TEST_CASE("the reviews process learns purchases from Kafka, serves, and stops on SIGTERM",
           "[e2e]") {
   TestDatabase db("reviews");
-  const std::string topic = UniqueName("orders_events");
+  const std::string prefix = UniqueName("p") + ".";
+  const std::string topic = prefix + "agora.orders.events";
   ServiceProcess proc(AGORA_REVIEWS_BINARY, "reviews", db,
                       {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile(),
                        "--kafka-brokers=" + GetInfra().kafka_brokers,
-                       "--order-events-topic=" + topic, "--consumer-group=" + UniqueName("reviews"),
+                       "--kafka-topic-prefix=" + prefix, "--consumer-group=" + UniqueName("reviews"),
                        // Nothing listens there: customers is down.
                        "--customers-address=127.0.0.1:1"});
 

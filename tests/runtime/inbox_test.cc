@@ -61,7 +61,7 @@ TEST_CASE("a stored reply is found again for a duplicate", "[pg]") {
   const std::string binary("a\0b\xff", 4);
   REQUIRE(pool.Transact([&](Tx& tx) {
                 REQUIRE(RecordInInbox(tx, "cmd-1"));
-                StoreInboxReply(tx, "cmd-1", {"agora.saga.replies", binary});
+                StoreInboxReply(tx, "cmd-1", {"agora.saga.replies", "order-7", binary});
                 return absl::OkStatus();
               }).ok());
   auto reply = pool.Transact<std::optional<StoredReply>>(
@@ -69,6 +69,7 @@ TEST_CASE("a stored reply is found again for a duplicate", "[pg]") {
   REQUIRE(reply.ok());
   REQUIRE(reply->has_value());
   CHECK((*reply)->topic == "agora.saga.replies");
+  CHECK((*reply)->key == "order-7");
   CHECK((*reply)->payload == binary);
   auto none = pool.Transact<std::optional<StoredReply>>(
       [&](Tx& tx) -> absl::StatusOr<std::optional<StoredReply>> { return LoadInboxReply(tx, "cmd-2"); });

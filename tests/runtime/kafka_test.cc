@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -133,7 +134,7 @@ TEST_CASE("a message that keeps failing goes to the dead-letter topic and is ski
                                 [&](const IncomingMessage& m) {
                                   if (m.value == "poison") {
                                     poison_attempts.fetch_add(1);
-                                    return absl::InvalidArgumentError("cannot parse");
+                                    return absl::InternalError("cannot handle");
                                   }
                                   handled.Add(m);
                                   return absl::OkStatus();
@@ -160,8 +161,101 @@ TEST_CASE("a message that keeps failing goes to the dead-letter topic and is ski
   CHECK(dead.values()[0] == "poison");
   absl::MutexLock lock(&mu);
   bool has_error = false;
-  for (const auto& [k, v] : dead_headers) has_error |= (k == "agora-dlq-error" && v == "cannot parse");
+  for (const auto& [k, v] : dead_headers) has_error |= (k == "agora-dlq-error" && v == "cannot handle");
   CHECK(has_error);
+}
+
+TEST_CASE("a message that cannot be read goes to the dead-letter topic at once", "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs = {{topic, "k", "garbage", {}}, {topic, "k", "good", {}}};
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  std::atomic<int> garbage_attempts{0};
+  Collected handled;
+  ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.max_attempts = 5;
+  auto consumer = StartConsumer(options,
+                                [&](const IncomingMessage& m) {
+                                  if (m.value == "garbage") {
+                                    garbage_attempts.fetch_add(1);
+                                    return absl::InvalidArgumentError("not an envelope");
+                                  }
+                                  handled.Add(m);
+                                  return absl::OkStatus();
+                                },
+                                producer->get());
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return handled.size() == 1; }));
+  CHECK(garbage_attempts.load() == 1);
+  CHECK((*consumer)->dead_lettered() == 1);
+}
+
+TEST_CASE("a partition whose handler fails for a while waits alone; the others go on",
+          "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  // Many keys: several partitions (the dev broker makes 4 per topic).
+  std::vector<OutgoingMessage> msgs;
+  for (int i = 0; i < 200; ++i) msgs.push_back({topic, absl::StrCat("key-", i % 20), absl::StrCat(i), {}});
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+
+  absl::Mutex mu;
+  std::map<int32_t, std::vector<int64_t>> offsets;  // per partition, in handling order
+  int32_t stuck = -1;
+  std::atomic<bool> recovered{false};
+  std::atomic<int> batches{0};
+  ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.initial_backoff = absl::Milliseconds(20);
+  options.max_backoff = absl::Milliseconds(100);
+  auto consumer = StartBatchConsumer(
+      options,
+      [&](const std::vector<IncomingMessage>& batch) {
+        batches.fetch_add(1);
+        absl::MutexLock lock(&mu);
+        if (stuck < 0) stuck = batch.front().partition;
+        BatchResult r;
+        for (const IncomingMessage& m : batch) {
+          if (m.partition == stuck && !recovered.load()) {
+            r.status = absl::UnavailableError("database down");
+            return r;
+          }
+          offsets[m.partition].push_back(m.offset);
+          ++r.handled;
+        }
+        return r;
+      },
+      producer->get());
+  REQUIRE(consumer.ok());
+  auto total = [&] {
+    absl::MutexLock lock(&mu);
+    size_t n = 0;
+    for (const auto& [p, o] : offsets) n += o.size();
+    return n;
+  };
+  auto of_stuck = [&] {
+    absl::MutexLock lock(&mu);
+    return offsets[stuck].size();
+  };
+  // Other partitions are handled while the stuck one keeps failing.
+  REQUIRE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    size_t others = 0;
+    for (const auto& [p, o] : offsets) others += p == stuck ? 0 : o.size();
+    return others > 0 && offsets[stuck].empty();
+  }));
+  const size_t before = total();
+  CHECK(of_stuck() == 0);
+  recovered.store(true);
+  REQUIRE(Eventually([&] { return total() == 200; }));
+  CHECK(total() > before);
+  absl::MutexLock lock(&mu);
+  for (const auto& [p, o] : offsets) {
+    // Each partition in offset order, each message once.
+    for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
+  }
+  CHECK(batches.load() < 200);  // handed over in batches, not one by one
 }
 
 TEST_CASE("a bad broker option is refused with the property named", "[kafka]") {

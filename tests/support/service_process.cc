@@ -24,6 +24,17 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& nam
                                     "--metrics-port=0", absl::StrCat("--pg-port=", o.port),
                                     absl::StrCat("--pg-database=", o.dbname), "--drain-timeout=2s"};
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  if (name == "inventory" || name == "customers" || name == "orders" || name == "reviews") {
+    auto named = [&](const std::string& flag) {
+      for (const std::string& f : extra_flags) {
+        if (f.rfind(flag + "=", 0) == 0) return true;
+      }
+      return false;
+    };
+    const std::vector<std::string> kafka = KafkaFlags(UniqueName("p") + ".");
+    if (!named("--kafka-brokers")) flags.push_back(kafka[0]);
+    if (!named("--kafka-topic-prefix")) flags.push_back(kafka[1]);
+  }
   process_ = std::make_unique<ChildProcess>(binary, flags, log_file_);
   const std::regex ready("\"event\":\"" + name + "_ready\",\"grpc_port\":(\\d+),\"metrics_port\":(\\d+)");
   std::smatch m;
@@ -37,6 +48,10 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& nam
   REQUIRE(std::regex_search(text, m, ready));
   grpc_port_ = std::stoi(m[1]);
   metrics_port_ = std::stoi(m[2]);
+}
+
+std::vector<std::string> KafkaFlags(const std::string& prefix) {
+  return {"--kafka-brokers=" + GetInfra().kafka_brokers, "--kafka-topic-prefix=" + prefix};
 }
 
 std::string ServiceProcess::Log() const { return ReadFile(log_file_); }

@@ -16,7 +16,10 @@ class ServiceProcess final {
  public:
   // Starts `binary` connected to `db` with --grpc-address=127.0.0.1:0 and
   // --metrics-port=0 plus `extra_flags`, and waits until it is ready (fails
-  // the test otherwise).
+  // the test otherwise). The services that speak Kafka (inventory,
+  // customers, orders, reviews) also get the run's dev broker and a topic
+  // prefix of their own, unless `extra_flags` name them (a system of
+  // several processes passes one prefix to all: KafkaFlags).
   ServiceProcess(const std::string& binary, const std::string& name, const TestDatabase& db,
                  const std::vector<std::string>& extra_flags = {});
 
@@ -34,5 +37,8 @@ class ServiceProcess final {
 };
 
 std::string ReadFile(const std::string& path);
+
+// --kafka-brokers (the run's dev broker) and --kafka-topic-prefix=`prefix`.
+std::vector<std::string> KafkaFlags(const std::string& prefix);
 
 }  // namespace agora::testing

@@ -1,0 +1,107 @@
+#include "runtime/messaging/command_handler.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "agora/saga/v1/messages.pb.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/messaging/inbox.h"
+#include "runtime/messaging/metrics.h"
+#include "runtime/messaging/outbox.h"
+
+namespace agora::runtime::messaging {
+
+CommandHandler::CommandHandler(pg::Pool& pool, std::string reply_topic)
+    : pool_(pool), reply_topic_(std::move(reply_topic)) {}
+
+absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelope* envelope) const {
+  absl::StatusOr<Envelope> parsed = ParseEnvelope(message.value);
+  if (!parsed.ok()) return parsed.status();
+  if (!effects_.contains(parsed->type())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no command of type '", parsed->type(), "' is handled here"));
+  }
+  *envelope = *std::move(parsed);
+  return absl::OkStatus();
+}
+
+absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
+  Metrics& m = GetMetrics();
+  auto effect = effects_.find(envelope.type());
+  if (effect == effects_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("no command of type '", envelope.type(), "'"));
+  }
+  if (!RecordInInbox(tx, envelope.message_id())) {
+    // A duplicate: the reply it got, again (the coordinator's inbox drops
+    // it if the first one arrived), and nothing else.
+    if (std::optional<StoredReply> stored = LoadInboxReply(tx, envelope.message_id())) {
+      absl::StatusOr<Envelope> reply = ParseEnvelope(stored->payload);
+      if (reply.ok()) AppendToOutbox(tx, OutboxMessage{stored->topic, stored->key, *reply});
+    }
+    m.commands.Add({{"command", envelope.type()}, {"outcome", "duplicate"}}).Increment();
+    return absl::OkStatus();
+  }
+  std::string order_id;
+  absl::StatusOr<StepResult> result = effect->second(tx, envelope, &order_id);
+  if (!result.ok()) return result.status();
+  agora::saga::v1::StepReply reply;
+  reply.set_order_id(order_id);
+  reply.set_command(envelope.type());
+  reply.set_success(result->success);
+  reply.set_error(result->error);
+  if (result->balance_cents.has_value()) reply.set_balance_cents(*result->balance_cents);
+  OutboxMessage out{reply_topic_, order_id,
+                    Wrap(reply, {envelope.saga_id(), envelope.message_id(), envelope.traceparent()})};
+  AppendToOutbox(tx, out);
+  StoreInboxReply(tx, envelope.message_id(),
+                  StoredReply{out.topic, out.key, out.envelope.SerializeAsString()});
+  m.commands.Add({{"command", envelope.type()}, {"outcome", result->success ? "success" : "refused"}})
+      .Increment();
+  return absl::OkStatus();
+}
+
+absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, size_t n,
+                                      size_t* failed_at) {
+  return pool_.Transact([&](pg::Tx& tx) -> absl::Status {
+    for (size_t i = 0; i < n; ++i) {
+      *failed_at = i;
+      absl::Status s = HandleOne(tx, envelopes[i]);
+      if (!s.ok()) return s;
+    }
+    *failed_at = n;
+    return absl::OkStatus();
+  });
+}
+
+kafka::BatchResult CommandHandler::Handle(const std::vector<kafka::IncomingMessage>& batch) {
+  std::vector<Envelope> envelopes;
+  envelopes.reserve(batch.size());
+  absl::Status unreadable;
+  for (const kafka::IncomingMessage& message : batch) {
+    Envelope e;
+    unreadable = Parse(message, &e);
+    if (!unreadable.ok()) break;
+    envelopes.push_back(std::move(e));
+  }
+  size_t n = envelopes.size();
+  while (n > 0) {
+    size_t failed_at = 0;
+    absl::Status s = RunBatch(envelopes, n, &failed_at);
+    if (s.ok()) break;
+    // A fault of the database: the whole batch again later.
+    if (kafka::IsTransient(s) || failed_at >= n) return {0, s};
+    // One command fails on its own: commit those before it, then let the
+    // consumer retry it alone.
+    if (failed_at == 0) return {0, s};
+    n = failed_at;
+    unreadable = s;
+  }
+  if (n > 0) {
+    GetMetrics().batch_size.Add({{"schema", pool_.options().schema}}, BatchSizeBuckets())
+        .Observe(static_cast<double>(n));
+  }
+  return {n, n == batch.size() ? absl::OkStatus() : unreadable};
+}
+
+}  // namespace agora::runtime::messaging

@@ -1,0 +1,102 @@
+#pragma once
+
+// The one saga-command handler every participant uses (inventory,
+// customers, orders register their effects; none copies this).
+//
+// For a batch of command messages of one partition, in ONE PostgreSQL
+// transaction, each message in order:
+//   1. parse the envelope and its payload (a message that cannot be read
+//      stops the batch before it: INVALID_ARGUMENT, dead-lettered by the
+//      consumer);
+//   2. record its message id in the inbox; a duplicate re-appends the reply
+//      stored for it (same message id, keyed by order id) and changes
+//      nothing else;
+//   3. apply the effect (row locks first, runtime/messaging/relay.h);
+//   4. append the StepReply to the outbox: same saga id, causation id = the
+//      command's message id, its traceparent carried;
+//   5. store that reply in the inbox row.
+// Then commit; the consumer stores the offsets after the commit.
+//
+// Business refusals (out of stock, insufficient funds, an unknown product or
+// customer, an order already rejected, a tombstone) are failure replies with
+// a domain code, from the effect's StepResult: never errors. An effect's
+// error status is a fault: UNAVAILABLE, ABORTED and friends roll the batch
+// back and the consumer retries it after a backoff; any other code splits
+// the batch: the commands before the failing one are committed, the
+// consumer retries the failing one alone and dead-letters it after its
+// attempts.
+//
+// Thread-safe once every effect is registered (On before Handle).
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/messaging/envelope.h"
+#include "runtime/pg/pool.h"
+
+namespace agora::runtime::messaging {
+
+// What a participant answers to a command.
+struct StepResult {
+  bool success = true;
+  // When !success: a short domain code ("OUT_OF_STOCK"), never internal text.
+  std::string error;
+  // DebitBalance and RefundBalance: the balance after the step.
+  std::optional<int64_t> balance_cents;
+
+  static StepResult Ok() { return StepResult{}; }
+  static StepResult Refused(std::string code) { return StepResult{false, std::move(code), {}}; }
+};
+
+class CommandHandler final {
+ public:
+  // `pool` is borrowed; its schema's inbox and outbox are used. Replies go to
+  // `reply_topic`.
+  CommandHandler(pg::Pool& pool, std::string reply_topic);
+
+  // Registers the effect of command type `Command` (a proto message with an
+  // `order_id` field, e.g. agora::saga::v1::ReserveStockCommand); it also
+  // gets the command's envelope (saga id, trace context for what it
+  // writes). The effect runs inside the batch's transaction and must do all
+  // its work through `tx`; it may run more than once (a retried transaction).
+  template <typename Command>
+  void On(std::function<absl::StatusOr<StepResult>(pg::Tx&, const Command&, const Envelope&)> effect) {
+    effects_[Command::descriptor()->full_name()] =
+        [effect = std::move(effect)](pg::Tx& tx, const Envelope& envelope,
+                                     std::string* order_id) -> absl::StatusOr<StepResult> {
+      Command command;
+      if (absl::Status s = Unwrap(envelope, &command); !s.ok()) return s;
+      *order_id = command.order_id();
+      return effect(tx, command, envelope);
+    };
+  }
+
+  // The consumer's batch handler (kafka::BatchHandler).
+  kafka::BatchResult Handle(const std::vector<kafka::IncomingMessage>& batch);
+
+  // Handles one envelope in the caller's transaction (what Handle does per
+  // message). Exposed for the benchmark and tests.
+  absl::Status HandleOne(pg::Tx& tx, const Envelope& envelope);
+
+ private:
+  using Effect =
+      std::function<absl::StatusOr<StepResult>(pg::Tx&, const Envelope&, std::string* order_id)>;
+
+  // Parses messages until one cannot be read; INVALID_ARGUMENT for it.
+  absl::Status Parse(const kafka::IncomingMessage& message, Envelope* envelope) const;
+  // Runs HandleOne for envelopes[0, n) in one transaction. On an effect's
+  // non-transient error, *failed_at is its index.
+  absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);
+
+  pg::Pool& pool_;
+  const std::string reply_topic_;
+  std::map<std::string, Effect> effects_;
+};
+
+}  // namespace agora::runtime::messaging
