@@ -1,0 +1,304 @@
+// Inventory's saga commands through Kafka: a command produced to
+// agora.saga.commands.inventory, the StepReply read from agora.saga.replies,
+// against the real PostgreSQL and the dev broker.
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "agora/saga/v1/messages.pb.h"
+#include "inventory/participant.h"
+#include "inventory/pg_store.h"
+#include "runtime/ids/uuid.h"
+#include "tests/support/participant_fixture.h"
+
+namespace agora::inventory {
+namespace {
+
+namespace saga = agora::saga::v1;
+using agora::testing::Eventually;
+using agora::testing::ParticipantFixture;
+using agora::testing::ReceivedReply;
+using runtime::ids::NewUuid;
+
+constexpr char kReserve[] = "agora.saga.v1.ReserveStockCommand";
+
+class Inventory final {
+ public:
+  explicit Inventory(int batch_size = 64) : f_("inventory", InventoryMigrations(), batch_size) {
+    store_ = std::make_unique<PgStore>(f_.pool());
+    f_.Start([this](runtime::messaging::CommandHandler& h) { RegisterSagaCommands(h, *store_); });
+  }
+
+  ParticipantFixture& f() { return f_; }
+  PgStore& store() { return *store_; }
+
+  std::string Product(int64_t stock) {
+    const std::string id = NewUuid();
+    f_.Query(absl::StrCat("INSERT INTO inventory.products (id, sku, name, price_cents, stock) VALUES ('",
+                          id, "', '", id, "', 'p', 100, ", stock, ")"));
+    return id;
+  }
+  int64_t Stock(const std::string& id) {
+    return std::stoll(f_.Query("SELECT stock FROM inventory.products WHERE id = '" + id + "'"));
+  }
+  int64_t Held(const std::string& id) {
+    return std::stoll(f_.Query("SELECT held FROM inventory.products WHERE id = '" + id + "'"));
+  }
+
+  runtime::messaging::Envelope Reserve(const std::string& order,
+                                       const std::vector<std::pair<std::string, int64_t>>& lines) {
+    return f_.wire().Send("inventory", order, ReserveCommand(order, lines));
+  }
+  runtime::messaging::Envelope Release(const std::string& order) {
+    return f_.wire().Send("inventory", order, ReleaseCommand(order));
+  }
+  static saga::ReserveStockCommand ReserveCommand(
+      const std::string& order, const std::vector<std::pair<std::string, int64_t>>& lines) {
+    saga::ReserveStockCommand c;
+    c.set_order_id(order);
+    for (const auto& [product, quantity] : lines) {
+      saga::StockLine* l = c.add_lines();
+      l->set_product_id(product);
+      l->set_quantity(quantity);
+    }
+    return c;
+  }
+  static saga::ReleaseStockCommand ReleaseCommand(const std::string& order) {
+    saga::ReleaseStockCommand c;
+    c.set_order_id(order);
+    return c;
+  }
+  saga::StepReply ReplyTo(const runtime::messaging::Envelope& command) {
+    std::vector<ReceivedReply> r = f_.wire().RepliesTo(command.message_id());
+    REQUIRE(r.size() >= 1);
+    return r[0].reply;
+  }
+
+ private:
+  ParticipantFixture f_;
+  std::unique_ptr<PgStore> store_;
+};
+
+TEST_CASE("a reserve command holds the stock and is answered; a release gives it back",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(10);
+  const std::string b = inv.Product(5);
+  const std::string order = NewUuid();
+  const auto reserve = inv.Reserve(order, {{a, 3}, {b, 5}});
+  std::vector<ReceivedReply> replies = inv.f().wire().RepliesTo(reserve.message_id());
+  REQUIRE(replies.size() == 1);
+  const ReceivedReply& r = replies[0];
+  CHECK(r.reply.success());
+  CHECK(r.reply.order_id() == order);
+  CHECK(r.reply.command() == kReserve);
+  CHECK(r.reply.error().empty());
+  CHECK(r.key == order);
+  CHECK(r.envelope.saga_id() == "saga-test");
+  CHECK(r.envelope.causation_id() == reserve.message_id());
+  CHECK(r.envelope.traceparent() == reserve.traceparent());
+  CHECK(inv.Stock(a) == 7);
+  CHECK(inv.Held(a) == 3);
+  CHECK(inv.Stock(b) == 0);
+  CHECK(inv.Held(b) == 5);
+
+  const auto release = inv.Release(order);
+  const saga::StepReply released = inv.ReplyTo(release);
+  CHECK(released.success());
+  CHECK(released.command() == "agora.saga.v1.ReleaseStockCommand");
+  CHECK(inv.Stock(a) == 10);
+  CHECK(inv.Held(a) == 0);
+  CHECK(inv.Stock(b) == 5);
+  // A second release (new message id) changes nothing and still succeeds.
+  CHECK(inv.ReplyTo(inv.Release(order)).success());
+  CHECK(inv.Stock(a) == 10);
+}
+
+TEST_CASE("business refusals are failure replies with a domain code, and take nothing",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(2);
+  const std::string b = inv.Product(50);
+
+  saga::StepReply r = inv.ReplyTo(inv.Reserve(NewUuid(), {{b, 10}, {a, 3}}));
+  CHECK_FALSE(r.success());
+  CHECK(r.error() == "OUT_OF_STOCK");
+  r = inv.ReplyTo(inv.Reserve(NewUuid(), {{b, 1}, {NewUuid(), 1}}));
+  CHECK(r.error() == "PRODUCT_UNAVAILABLE");
+  r = inv.ReplyTo(inv.Reserve(NewUuid(), {}));
+  CHECK(r.error() == "INVALID_LINES");
+  r = inv.ReplyTo(inv.Reserve(NewUuid(), {{"not-a-uuid", 1}}));
+  CHECK(r.error() == "INVALID_LINES");
+  r = inv.ReplyTo(inv.Reserve(NewUuid(), {{b, 0}}));
+  CHECK(r.error() == "INVALID_LINES");
+  r = inv.ReplyTo(inv.Reserve("not-an-order-id", {{b, 1}}));
+  CHECK(r.error() == "INVALID_LINES");
+  // Nothing moved: all or nothing.
+  CHECK(inv.Stock(a) == 2);
+  CHECK(inv.Stock(b) == 50);
+  CHECK(inv.Held(b) == 0);
+  // A release of an order that never reserved, even a malformed id, succeeds.
+  CHECK(inv.ReplyTo(inv.Release("not-an-order-id")).success());
+}
+
+TEST_CASE("a command delivered twice changes stock once and answers the same reply twice",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(10);
+  const std::string order = NewUuid();
+  const auto reserve = inv.Reserve(order, {{a, 4}});
+  inv.f().wire().Resend("inventory", order, reserve);
+  std::vector<ReceivedReply> replies = inv.f().wire().RepliesTo(reserve.message_id(), 2);
+  REQUIRE(replies.size() == 2);
+  // The stored reply again: the same message, so the coordinator's inbox drops it.
+  CHECK(replies[0].envelope.message_id() == replies[1].envelope.message_id());
+  CHECK(replies[0].reply.SerializeAsString() == replies[1].reply.SerializeAsString());
+  CHECK(replies[1].reply.success());
+  CHECK(inv.Stock(a) == 6);
+  CHECK(inv.Held(a) == 4);
+
+  // A refused command delivered twice answers its refusal twice.
+  const auto poor = inv.Reserve(NewUuid(), {{a, 100}});
+  inv.f().wire().Resend("inventory", poor.message_id(), poor);
+  replies = inv.f().wire().RepliesTo(poor.message_id(), 2);
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0].reply.error() == "OUT_OF_STOCK");
+  CHECK(replies[1].reply.error() == "OUT_OF_STOCK");
+  CHECK(inv.Stock(a) == 6);
+  CHECK(inv.f().Query("SELECT count(*) FROM inventory.inbox") == "2");
+}
+
+TEST_CASE("a release delivered before its reserve leaves a tombstone; the late reserve is refused",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(10);
+  const std::string order = NewUuid();
+  CHECK(inv.ReplyTo(inv.Release(order)).success());
+  const saga::StepReply late = inv.ReplyTo(inv.Reserve(order, {{a, 4}}));
+  CHECK_FALSE(late.success());
+  CHECK(late.error() == "RELEASED");
+  CHECK(inv.Stock(a) == 10);
+  CHECK(inv.Held(a) == 0);
+}
+
+TEST_CASE("an unreadable message lands in the .dlq twin with its reason and the partition goes on",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(10);
+  const std::string order = NewUuid();
+  const std::string topic = inv.f().wire().topics().Commands("inventory");
+  agora::testing::TopicReader dlq(topic + ".dlq");
+  // Same key, so the same partition: the good command comes after the bad ones.
+  inv.f().wire().SendRaw(topic, order, "this is not an envelope");
+  inv.f().wire().Send("inventory", order, saga::ApproveOrderCommand());  // not inventory's
+  const auto reserve = inv.Reserve(order, {{a, 1}});
+  CHECK(inv.ReplyTo(reserve).success());
+  REQUIRE(dlq.WaitFor(2));
+  const auto dead = dlq.Messages();
+  CHECK(dead[0].value == "this is not an envelope");
+  auto header = [](const runtime::kafka::IncomingMessage& m, const std::string& name) {
+    for (const auto& [k, v] : m.headers) {
+      if (k == name) return v;
+    }
+    return std::string();
+  };
+  CHECK(header(dead[0], "agora-dlq-error").find("not an envelope") != std::string::npos);
+  CHECK(header(dead[0], "agora-dlq-source").rfind(topic + "/", 0) == 0);
+  CHECK(header(dead[1], "agora-dlq-error").find("ApproveOrderCommand") != std::string::npos);
+  CHECK(inv.Stock(a) == 9);
+}
+
+TEST_CASE("a release cannot overflow: restocks leave room for what is held", "[pg][kafka]") {
+  Inventory inv;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const std::string a = inv.Product(1000);
+  const std::string order = NewUuid();
+  REQUIRE(inv.ReplyTo(inv.Reserve(order, {{a, 1000}})).success());
+  // Stock 0, 1000 held: a restock into that room is refused...
+  CHECK(inv.store().Restock(a, kMax - 999, {}).status().code() == absl::StatusCode::kOutOfRange);
+  // ... one that leaves exactly the room passes ...
+  REQUIRE(inv.store().Restock(a, kMax - 1000, {}).ok());
+  // ... and the release still lands, at the very top.
+  CHECK(inv.ReplyTo(inv.Release(order)).success());
+  CHECK(inv.Stock(a) == kMax);
+  CHECK(inv.Held(a) == 0);
+}
+
+// Per product: initial stock = stock + held, and held = the units of the
+// RESERVED reservations; nothing negative.
+void CheckStockConserved(Inventory& inv, const std::map<std::string, int64_t>& initial) {
+  for (const auto& [id, units] : initial) {
+    INFO(id);
+    CHECK(inv.Stock(id) + inv.Held(id) == units);
+    CHECK(inv.Stock(id) >= 0);
+    const std::string held = inv.f().Query(
+        "SELECT COALESCE(sum(l.quantity), 0) FROM inventory.reservation_lines l "
+        "JOIN inventory.reservations r ON r.order_id = l.order_id "
+        "WHERE r.state = 'RESERVED' AND l.product_id = '" + id + "'");
+    CHECK(std::stoll(held) == inv.Held(id));
+  }
+}
+
+TEST_CASE("1,000 random commands with duplicates and reorderings conserve every product's stock",
+          "[pg][kafka]") {
+  Inventory inv;
+  std::mt19937 rng(20261206);
+  std::map<std::string, int64_t> initial;
+  std::vector<std::string> products;
+  for (int i = 0; i < 6; ++i) {
+    const int64_t units = 20 + static_cast<int64_t>(rng() % 40);
+    products.push_back(inv.Product(units));
+    initial[products.back()] = units;
+  }
+  std::vector<std::string> orders;
+  for (int i = 0; i < 250; ++i) orders.push_back(NewUuid());
+  std::vector<std::pair<std::string, runtime::messaging::Envelope>> sent;  // (order, command)
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    if (!sent.empty() && rng() % 6 == 0) {
+      sent.push_back(sent[rng() % sent.size()]);  // a duplicate, possibly far behind its first
+      continue;
+    }
+    const std::string& order = orders[rng() % orders.size()];
+    runtime::messaging::Envelope e;
+    if (rng() % 3 == 0) {
+      e = runtime::messaging::Wrap(Inventory::ReleaseCommand(order), {order, "", ""});
+    } else {
+      std::vector<std::pair<std::string, int64_t>> lines;
+      const size_t n = 1 + rng() % 3;
+      const size_t first = rng() % products.size();
+      for (size_t k = 0; k < n; ++k) {
+        lines.push_back({products[(first + k) % products.size()], 1 + static_cast<int64_t>(rng() % 8)});
+      }
+      e = runtime::messaging::Wrap(Inventory::ReserveCommand(order, lines), {order, "", ""});
+    }
+    ids.push_back(e.message_id());
+    sent.push_back({order, e});
+  }
+  // Sent in shuffled chunks: commands of one order arrive in any order.
+  std::shuffle(sent.begin(), sent.end(), rng);
+  for (size_t i = 0; i < sent.size(); i += 100) {
+    inv.f().wire().SendAll("inventory", {sent.begin() + static_cast<std::ptrdiff_t>(i),
+                                         sent.begin() + static_cast<std::ptrdiff_t>(std::min(i + 100, sent.size()))});
+  }
+  // Every command answered (duplicates at least once more).
+  REQUIRE(Eventually([&] { return inv.f().wire().All().size() >= sent.size(); }, 60));
+  std::map<std::string, int> answered;
+  for (const ReceivedReply& r : inv.f().wire().All()) ++answered[r.envelope.causation_id()];
+  for (const std::string& id : ids) CHECK(answered[id] >= 1);
+  CheckStockConserved(inv, initial);
+  // Each command was applied once: one inbox row per distinct command.
+  CHECK(std::stoi(inv.f().Query("SELECT count(*) FROM inventory.inbox")) == static_cast<int>(ids.size()));
+  // Each order either holds its lines (RESERVED) or nothing.
+  CHECK(inv.f().Query("SELECT count(*) FROM inventory.reservation_lines l JOIN inventory.reservations r "
+                      "ON r.order_id = l.order_id WHERE r.state <> 'RESERVED'") ==
+        inv.f().Query("SELECT count(*) FROM inventory.reservation_lines l JOIN inventory.reservations r "
+                      "ON r.order_id = l.order_id WHERE r.state = 'RELEASED'"));
+}
+
+}  // namespace
+}  // namespace agora::inventory
