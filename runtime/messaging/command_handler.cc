@@ -1,5 +1,6 @@
 #include "runtime/messaging/command_handler.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -18,6 +19,11 @@ CommandHandler::CommandHandler(pg::Pool& pool, std::string reply_topic)
 absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelope* envelope) const {
   absl::StatusOr<Envelope> parsed = ParseEnvelope(message.value);
   if (!parsed.ok()) return parsed.status();
+  // The id is an inbox key (PostgreSQL text): printable ASCII, bounded.
+  const std::string& id = parsed->message_id();
+  if (id.size() > 200 || std::any_of(id.begin(), id.end(), [](char c) { return c < 0x21 || c > 0x7e; })) {
+    return absl::InvalidArgumentError("envelope message id is not 1 to 200 printable characters");
+  }
   if (!effects_.contains(parsed->type())) {
     return absl::InvalidArgumentError(
         absl::StrCat("no command of type '", parsed->type(), "' is handled here"));
@@ -27,17 +33,24 @@ absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelo
 }
 
 absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
+  std::map<std::string, std::optional<StoredReply>> known =
+      LoadInboxRows(tx, {envelope.message_id()});
+  return HandleInBatch(tx, envelope, known);
+}
+
+absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
+                                           std::map<std::string, std::optional<StoredReply>>& known) {
   Metrics& m = GetMetrics();
   auto effect = effects_.find(envelope.type());
   if (effect == effects_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("no command of type '", envelope.type(), "'"));
   }
-  if (!RecordInInbox(tx, envelope.message_id())) {
+  if (auto it = known.find(envelope.message_id()); it != known.end()) {
     // A duplicate: the reply it got, again (the coordinator's inbox drops
     // it if the first one arrived), and nothing else.
-    if (std::optional<StoredReply> stored = LoadInboxReply(tx, envelope.message_id())) {
-      absl::StatusOr<Envelope> reply = ParseEnvelope(stored->payload);
-      if (reply.ok()) AppendToOutbox(tx, OutboxMessage{stored->topic, stored->key, *reply});
+    if (it->second.has_value()) {
+      absl::StatusOr<Envelope> reply = ParseEnvelope(it->second->payload);
+      if (reply.ok()) AppendToOutbox(tx, OutboxMessage{it->second->topic, it->second->key, *reply});
     }
     m.commands.Add({{"command", envelope.type()}, {"outcome", "duplicate"}}).Increment();
     return absl::OkStatus();
@@ -51,11 +64,15 @@ absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
   reply.set_success(result->success);
   reply.set_error(result->error);
   if (result->balance_cents.has_value()) reply.set_balance_cents(*result->balance_cents);
-  OutboxMessage out{reply_topic_, order_id,
-                    Wrap(reply, {envelope.saga_id(), envelope.message_id(), envelope.traceparent()})};
-  AppendToOutbox(tx, out);
-  StoreInboxReply(tx, envelope.message_id(),
-                  StoredReply{out.topic, out.key, out.envelope.SerializeAsString()});
+  const Envelope out =
+      Wrap(reply, {envelope.saga_id(), envelope.message_id(), envelope.traceparent()});
+  StoredReply stored{reply_topic_, order_id, out.SerializeAsString()};
+  if (!RecordWithReply(tx, envelope.message_id(), stored, out.message_id())) {
+    // Another consumer (a rebalance) handled it meanwhile: this effect was
+    // a duplicate. Roll back; the retry finds it in the inbox.
+    return absl::AbortedError("command handled concurrently");
+  }
+  known.emplace(envelope.message_id(), std::move(stored));
   m.commands.Add({{"command", envelope.type()}, {"outcome", result->success ? "success" : "refused"}})
       .Increment();
   return absl::OkStatus();
@@ -63,10 +80,15 @@ absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
 
 absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, size_t n,
                                       size_t* failed_at) {
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) ids.push_back(envelopes[i].message_id());
   return pool_.Transact([&](pg::Tx& tx) -> absl::Status {
+    // One query finds every command of the batch handled before.
+    std::map<std::string, std::optional<StoredReply>> known = LoadInboxRows(tx, ids);
     for (size_t i = 0; i < n; ++i) {
       *failed_at = i;
-      absl::Status s = HandleOne(tx, envelopes[i]);
+      absl::Status s = HandleInBatch(tx, envelopes[i], known);
       if (!s.ok()) return s;
     }
     *failed_at = n;

@@ -8,13 +8,15 @@
 //   1. parse the envelope and its payload (a message that cannot be read
 //      stops the batch before it: INVALID_ARGUMENT, dead-lettered by the
 //      consumer);
-//   2. record its message id in the inbox; a duplicate re-appends the reply
-//      stored for it (same message id, keyed by order id) and changes
-//      nothing else;
+//   2. look its message id up in the inbox (one query for the batch); a
+//      duplicate re-appends the reply stored for it (same message id, keyed
+//      by order id) and changes nothing else;
 //   3. apply the effect (row locks first, runtime/messaging/relay.h);
-//   4. append the StepReply to the outbox: same saga id, causation id = the
-//      command's message id, its traceparent carried;
-//   5. store that reply in the inbox row.
+//   4. append the StepReply to the outbox (same saga id, causation id = the
+//      command's message id, its traceparent carried) and record the
+//      message id in the inbox with that reply, in one statement. If another
+//      consumer recorded it meanwhile (a rebalance), the batch rolls back
+//      (ABORTED) and is retried, finding the duplicate.
 // Then commit; the consumer stores the offsets after the commit.
 //
 // Business refusals (out of stock, insufficient funds, an unknown product or
@@ -38,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/messaging/envelope.h"
+#include "runtime/messaging/inbox.h"
 #include "runtime/pg/pool.h"
 
 namespace agora::runtime::messaging {
@@ -88,8 +91,12 @@ class CommandHandler final {
   using Effect =
       std::function<absl::StatusOr<StepResult>(pg::Tx&, const Envelope&, std::string* order_id)>;
 
-  // Parses messages until one cannot be read; INVALID_ARGUMENT for it.
+  // INVALID_ARGUMENT for a message that cannot be read.
   absl::Status Parse(const kafka::IncomingMessage& message, Envelope* envelope) const;
+  // One command of a batch; `known`: the batch's inbox rows (found before,
+  // or recorded by earlier commands of the batch).
+  absl::Status HandleInBatch(pg::Tx& tx, const Envelope& envelope,
+                             std::map<std::string, std::optional<StoredReply>>& known);
   // Runs HandleOne for envelopes[0, n) in one transaction. On an effect's
   // non-transient error, *failed_at is its index.
   absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);

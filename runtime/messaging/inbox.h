@@ -5,8 +5,10 @@
 // nothing. Concurrent deliveries of one id serialize on the primary key: the
 // second waits for the first to commit, then sees a duplicate.
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/pg/pool.h"
 
@@ -28,5 +30,17 @@ void StoreInboxReply(pg::Tx& tx, const std::string& message_id, const StoredRepl
 
 // The reply stored for a handled message, if any.
 std::optional<StoredReply> LoadInboxReply(pg::Tx& tx, const std::string& message_id);
+
+// The inbox rows among `message_ids` (one query for a batch): id -> its
+// stored reply (nullopt for a row without one).
+std::map<std::string, std::optional<StoredReply>> LoadInboxRows(pg::Tx& tx,
+                                                                 const std::vector<std::string>& message_ids);
+
+// In one statement: appends `reply` to the outbox and records `message_id`
+// in the inbox with that reply. False, with nothing recorded, when another
+// transaction recorded `message_id` meanwhile (it waited for that one to
+// commit): the caller must roll back, its effect was a duplicate.
+bool RecordWithReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply,
+                     const std::string& reply_message_id);
 
 }  // namespace agora::runtime::messaging

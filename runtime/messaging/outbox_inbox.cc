@@ -17,7 +17,59 @@ constexpr char kLoadReply[] =
     "SELECT reply_topic, COALESCE(reply_key, ''), reply FROM inbox "
     "WHERE message_id = $1 AND reply IS NOT NULL";
 
+// A join on the ids (not "= ANY($1)"): the generic plan of a prepared
+// "= ANY" may scan the whole inbox, comparing every row with every id.
+constexpr char kLoadRows[] =
+    "SELECT i.message_id, i.reply IS NOT NULL, COALESCE(i.reply_topic, ''), COALESCE(i.reply_key, ''), "
+    "i.reply FROM unnest($1::text[]) AS t(id) JOIN inbox i ON i.message_id = t.id";
+// The outbox row and the inbox row at once; the inbox insert answers no row
+// when the id was recorded by another transaction.
+constexpr char kRecordWithReply[] =
+    "WITH reply AS (INSERT INTO outbox (topic, message_key, message_id, payload) "
+    "VALUES ($2, $3, $5, $4)) "
+    "INSERT INTO inbox (message_id, reply_topic, reply_key, reply) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (message_id) DO NOTHING RETURNING 1";
+
+// A text[] literal of `values`, each quoted (message ids are ours, but may
+// hold anything a producer put there).
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace
+
+std::map<std::string, std::optional<StoredReply>> LoadInboxRows(pg::Tx& tx,
+                                                                 const std::vector<std::string>& message_ids) {
+  std::map<std::string, std::optional<StoredReply>> out;
+  if (message_ids.empty()) return out;
+  for (const auto& row : pg::Exec(tx, kLoadRows, TextArray(message_ids))) {
+    std::optional<StoredReply> reply;
+    if (row[1].as<bool>()) {
+      pqxx::binarystring payload(row[4]);
+      reply = StoredReply{row[2].as<std::string>(), row[3].as<std::string>(), payload.str()};
+    }
+    out.emplace(row[0].as<std::string>(), std::move(reply));
+  }
+  return out;
+}
+
+bool RecordWithReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply,
+                     const std::string& reply_message_id) {
+  return !pg::Exec(tx, kRecordWithReply, message_id, reply.topic, reply.key,
+                   pqxx::binarystring(reply.payload.data(), reply.payload.size()), reply_message_id)
+              .empty();
+}
 
 void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message) {
   const std::string bytes = message.envelope.SerializeAsString();

@@ -8,6 +8,9 @@
 #include "absl/synchronization/mutex.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/kafka/producer.h"
+#include "runtime/metrics/metrics.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 #include "tests/support/infra.h"
 
 namespace agora::runtime::kafka {
@@ -256,6 +259,45 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
     for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
   }
   CHECK(batches.load() < 200);  // handed over in batches, not one by one
+}
+
+// The sum of agora_kafka_consumer_lag over the partitions of `group`; -1
+// before any is reported.
+double Lag(const std::string& group) {
+  const std::string text = prometheus::TextSerializer().Serialize(metrics::Registry().Collect());
+  double sum = -1;
+  const std::string needle = "agora_kafka_consumer_lag{group=\"" + group + "\"";
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    const size_t end = text.find('\n', at);
+    const size_t space = text.rfind(' ', end);
+    sum = std::max(sum, 0.0) + std::stod(text.substr(space + 1, end - space - 1));
+  }
+  return sum;
+}
+
+TEST_CASE("consumer lag per partition is reported, and falls to 0 once handled", "[kafka]") {
+  const std::string topic = UniqueName("t");
+  const std::string group = UniqueName("g");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs;
+  for (int i = 0; i < 40; ++i) msgs.push_back({topic, absl::StrCat("k", i), "v", {}});
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  std::atomic<bool> open{false};
+  ConsumerOptions options{TestKafkaOptions(), group, {topic}};
+  options.initial_backoff = absl::Milliseconds(20);
+  options.max_backoff = absl::Milliseconds(50);
+  auto consumer = StartConsumer(options,
+                                [&](const IncomingMessage&) {
+                                  return open.load() ? absl::OkStatus()
+                                                     : absl::UnavailableError("not yet");
+                                },
+                                nullptr);
+  REQUIRE(consumer.ok());
+  // Nothing handled: the whole topic is lag.
+  CHECK(Eventually([&] { return Lag(group) == 40; }));
+  open.store(true);
+  CHECK(Eventually([&] { return (*consumer)->handled() == 40 && Lag(group) == 0; }));
 }
 
 TEST_CASE("a bad broker option is refused with the property named", "[kafka]") {
