@@ -76,9 +76,10 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
-  // One connection per executor worker, plus the relay's, the command
-  // consumer's and the inbox pruner's: requests never queue behind them.
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3);
+  // One connection per executor worker, plus the relay's, the inbox
+  // pruner's and one per command-consumer thread: requests never queue
+  // behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 2 + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   rt::grpc_server::Executor password_executor(config->password_threads,
                                               static_cast<size_t>(config->password_queue));

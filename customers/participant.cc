@@ -13,6 +13,24 @@ using runtime::pg::Tx;
 }  // namespace
 
 void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& store) {
+  // Every customer the batch will touch, locked first in id order.
+  handler.BeforeBatch([&store](Tx& tx, const std::vector<runtime::messaging::Envelope>& batch) {
+    std::vector<std::string> ids;
+    for (const runtime::messaging::Envelope& e : batch) {
+      if (e.type() == saga::DebitBalanceCommand::descriptor()->full_name()) {
+        saga::DebitBalanceCommand c;
+        if (runtime::messaging::Unwrap(e, &c).ok() && runtime::ids::IsUuid(c.customer_id())) {
+          ids.push_back(c.customer_id());
+        }
+      } else if (e.type() == saga::RefundBalanceCommand::descriptor()->full_name()) {
+        saga::RefundBalanceCommand c;
+        if (runtime::messaging::Unwrap(e, &c).ok() && runtime::ids::IsUuid(c.customer_id())) {
+          ids.push_back(c.customer_id());
+        }
+      }
+    }
+    store.LockCustomers(tx, ids);
+  });
   handler.On<saga::DebitBalanceCommand>(
       [&store](Tx& tx, const saga::DebitBalanceCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {
         DebitRequest debit{command.order_id(), command.customer_id(), command.amount_cents(),

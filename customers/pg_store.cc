@@ -345,6 +345,16 @@ std::string QuantityArray(const std::vector<CartLine>& lines) {
 }
 }  // namespace
 
+namespace {
+constexpr char kLockForBatch[] =
+    "SELECT 1 FROM customers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE";
+}  // namespace
+
+void PgStore::LockCustomers(Tx& tx, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  Exec(tx, kLockForBatch, absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+}
+
 absl::StatusOr<DebitResult> PgStore::Debit(const DebitRequest& request) {
   return pool_.Transact<DebitResult>(
       [&](Tx& tx) -> absl::StatusOr<DebitResult> { return DebitIn(tx, request); });

@@ -40,6 +40,10 @@ class PgStore final : public Store {
   DebitResult DebitIn(runtime::pg::Tx& tx, const DebitRequest& request);
   RefundResult RefundIn(runtime::pg::Tx& tx, const std::string& order_id,
                         const std::string& customer_id, bool restore_cart);
+  // Locks the customers `ids` (UUIDs) in id order: what a batch of saga
+  // commands will lock, taken up front in one order so that batches running
+  // at once never deadlock.
+  void LockCustomers(runtime::pg::Tx& tx, const std::vector<std::string>& ids);
   absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) override;
   absl::StatusOr<std::vector<CartLine>> SetCartItem(const std::string& customer_id,
                                                     const std::string& product_id,

@@ -27,6 +27,26 @@ const char* RefusalOf(ReserveOutcome outcome) {
 }  // namespace
 
 void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& store) {
+  // Every product the batch will touch, locked first in id order.
+  handler.BeforeBatch([&store](Tx& tx, const std::vector<runtime::messaging::Envelope>& batch) {
+    std::vector<std::string> products;
+    std::vector<std::string> releases;
+    for (const runtime::messaging::Envelope& e : batch) {
+      if (e.type() == saga::ReserveStockCommand::descriptor()->full_name()) {
+        saga::ReserveStockCommand c;
+        if (!runtime::messaging::Unwrap(e, &c).ok()) continue;
+        for (const saga::StockLine& l : c.lines()) {
+          if (runtime::ids::IsUuid(l.product_id())) products.push_back(l.product_id());
+        }
+      } else if (e.type() == saga::ReleaseStockCommand::descriptor()->full_name()) {
+        saga::ReleaseStockCommand c;
+        if (runtime::messaging::Unwrap(e, &c).ok() && runtime::ids::IsUuid(c.order_id())) {
+          releases.push_back(c.order_id());
+        }
+      }
+    }
+    store.LockProducts(tx, products, releases);
+  });
   handler.On<saga::ReserveStockCommand>(
       [&store](Tx& tx, const saga::ReserveStockCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {
         std::vector<StockLine> lines;

@@ -307,6 +307,19 @@ constexpr char kReleased[] =
     "UPDATE reservations SET state = 'RELEASED', updated_at = now() WHERE order_id = $1";
 }  // namespace
 
+namespace {
+constexpr char kLockForBatch[] =
+    "SELECT 1 FROM products WHERE id IN (SELECT unnest($1::uuid[]) UNION "
+    "SELECT product_id FROM reservation_lines WHERE order_id = ANY($2::uuid[])) "
+    "ORDER BY id FOR UPDATE";
+}  // namespace
+
+void PgStore::LockProducts(Tx& tx, const std::vector<std::string>& product_ids,
+                           const std::vector<std::string>& release_order_ids) {
+  if (product_ids.empty() && release_order_ids.empty()) return;
+  runtime::pg::Exec(tx, kLockForBatch, UuidArray(product_ids), UuidArray(release_order_ids));
+}
+
 absl::StatusOr<int64_t> PgStore::Release(const std::string& order_id) {
   if (!runtime::ids::IsUuid(order_id)) return absl::InvalidArgumentError("order_id must be a UUID");
   return pool_.Transact<int64_t>(

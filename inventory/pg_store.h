@@ -35,6 +35,12 @@ class PgStore final : public Store {
                           const std::vector<StockLine>& lines);
   // `order_id` must be a UUID.
   int64_t ReleaseIn(runtime::pg::Tx& tx, const std::string& order_id);
+  // Locks, in id order, the products named by `product_ids` and those held
+  // by the reservations of `release_order_ids` (all UUIDs): what a batch of
+  // saga commands will lock, taken up front in one order so that batches
+  // running at once never deadlock.
+  void LockProducts(runtime::pg::Tx& tx, const std::vector<std::string>& product_ids,
+                    const std::vector<std::string>& release_order_ids);
 
  private:
   runtime::pg::Pool& pool_;

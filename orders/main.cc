@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
   }
 
   // One connection per executor worker, plus the relay's (which may hold it
-  // while a batch waits for the broker), the command consumer's and the
-  // inbox pruner's: requests never queue behind them.
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3);
+  // while a batch waits for the broker), the inbox pruner's and one per
+  // command-consumer thread: requests never queue behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 2 + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   orders::PgStore store(pool, config->messaging.topics.OrderEvents());
   std::unique_ptr<orders::Catalog> catalog = orders::NewGrpcCatalog(

@@ -29,10 +29,9 @@ int main(int argc, char** argv) {
     return code;
   }
   const rt::auth::Authorizer authorizer(*verifier);
-  // One connection per executor worker, plus one for the order-event consumer, which may hold
-  // it for a while (a batch waiting for the broker): requests never queue
-  // behind it.
-  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 1);
+  // One connection per executor worker, plus one per order-event consumer
+  // thread (partitions are handled at once): requests never queue behind them.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   reviews::PgStore store(pool);
   std::unique_ptr<reviews::Profiles> profiles = reviews::NewGrpcProfiles(

@@ -3,10 +3,12 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -74,6 +76,75 @@ IncomingMessage ToIncoming(RdKafka::Message& m) {
 
 using PartitionKey = std::pair<std::string, int32_t>;
 
+// Runs a round of tasks on `threads` threads (the caller's among them) and
+// returns when all are done. Handlers of different partitions run at once:
+// a participant's batch is bound by its connection's round trips, so
+// partitions in parallel use the cores PostgreSQL leaves idle.
+class Workers final {
+ public:
+  explicit Workers(int threads) {
+    for (int i = 1; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~Workers() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void Run(std::vector<std::function<void()>>& tasks) {
+    {
+      absl::MutexLock lock(&mu_);
+      tasks_ = &tasks;
+      next_ = 0;
+      left_ = tasks.size();
+    }
+    Drain();
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](size_t* left) { return *left == 0; }, &left_));
+    tasks_ = nullptr;
+  }
+
+ private:
+  // Takes tasks of the current round until none is left to start.
+  void Drain() {
+    for (;;) {
+      std::function<void()>* task = nullptr;
+      {
+        absl::MutexLock lock(&mu_);
+        if (tasks_ == nullptr || next_ >= tasks_->size()) return;
+        task = &(*tasks_)[next_++];
+      }
+      (*task)();
+      absl::MutexLock lock(&mu_);
+      --left_;
+    }
+  }
+
+  void Work() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stop_ || (tasks_ != nullptr && next_ < tasks_->size());
+        };
+        mu_.Await(absl::Condition(&ready));
+        if (stop_) return;
+      }
+      Drain();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::vector<std::function<void()>>* tasks_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t left_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // last: joined first
+};
+
 // Messages of a partition waiting for a retry (the partition is paused).
 struct Waiting {
   std::vector<IncomingMessage> messages;
@@ -133,25 +204,52 @@ class RdKafkaConsumer final : public Consumer {
   }
 
  private:
+  // A partition's messages to hand over, and the failures of the first.
+  struct Work {
+    PartitionKey key;
+    std::vector<IncomingMessage> messages;
+    int attempts = 0;
+    BatchResult result;
+  };
+
   void Run() {
     absl::Time lag_at = absl::InfinitePast();
     while (!stop_.load()) {
-      RetryDue();
-      std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> groups = Poll();
-      for (auto& [key, messages] : groups) {
-        if (stop_.load()) break;
+      std::vector<Work> work = TakeDue();
+      for (auto& [key, messages] : Poll()) {
         if (auto it = waiting_.find(key); it != waiting_.end()) {
           // Paused partitions deliver nothing; kept in order all the same.
           for (auto& m : messages) it->second.messages.push_back(std::move(m));
           continue;
         }
-        Process(key, std::move(messages), 0);
+        work.push_back(Work{key, std::move(messages), 0, {}});
+      }
+      if (!work.empty() && !stop_.load()) {
+        std::vector<std::function<void()>> tasks;
+        tasks.reserve(work.size());
+        for (Work& w : work) tasks.emplace_back([this, &w] { w.result = handler_(w.messages); });
+        workers_.Run(tasks);
+        for (Work& w : work) Apply(std::move(w));
       }
       if (absl::Now() - lag_at >= kLagInterval) {
         lag_at = absl::Now();
         UpdateLag();
       }
     }
+  }
+
+  // The waiting partitions whose retry is due (they stay paused, marked in
+  // waiting_ with no messages, until Apply settles them).
+  std::vector<Work> TakeDue() {
+    std::vector<Work> due;
+    const absl::Time now = absl::Now();
+    for (auto& [key, w] : waiting_) {
+      if (w.retry_at > now || w.messages.empty()) continue;
+      due.push_back(Work{key, std::move(w.messages), w.attempts, {}});
+      w.messages.clear();
+      w.retry_at = absl::InfiniteFuture();
+    }
+    return due;
   }
 
   // Up to batch_size messages, grouped by partition in arrival order.
@@ -163,7 +261,7 @@ class RdKafkaConsumer final : public Consumer {
       wait = std::min(wait, std::max(absl::ZeroDuration(), w.retry_at - absl::Now()));
     }
     int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
-    const int max = std::max(1, options_.kafka.consumer_batch_size);
+    const int max = std::max(1, options_.kafka.consumer_batch_size) * std::max(1, options_.kafka.consumer_threads);
     for (int n = 0; n < max; ++n) {
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout_ms));
       timeout_ms = 0;  // the rest of the batch only from what is already fetched
@@ -182,64 +280,54 @@ class RdKafkaConsumer final : public Consumer {
     return groups;
   }
 
-  // Hands `messages` (one partition) to the handler until all are handled
-  // or one must wait; then the partition is paused with the rest.
-  void Process(const PartitionKey& key, std::vector<IncomingMessage> messages, int attempts) {
-    while (!messages.empty()) {
-      const BatchResult r = handler_(messages);
-      // A handler that answered OK handled them all.
-      const size_t handled = r.status.ok() ? messages.size() : std::min(r.handled, messages.size());
-      if (handled > 0) {
-        Store(messages[handled - 1]);
-        handled_.fetch_add(static_cast<int64_t>(handled));
-        messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(handled));
-        attempts = 0;
-      }
-      if (messages.empty()) break;
-      const IncomingMessage& failing = messages.front();
-      ++attempts;
-      log::Warn("kafka_handler_failed", {{"topic", failing.topic},
-                                         {"partition", failing.partition},
-                                         {"offset", failing.offset},
-                                         {"attempt", attempts},
-                                         {"code", absl::StatusCodeToString(r.status.code())},
-                                         {"error", r.status.message()}});
-      const bool unreadable = r.status.code() == absl::StatusCode::kInvalidArgument;
-      const bool give_up =
-          unreadable || (!IsTransient(r.status) && attempts >= options_.max_attempts);
-      if (give_up && dlq_ != nullptr && DeadLetter(failing, r.status)) {
-        Store(failing);
-        messages.erase(messages.begin());
-        attempts = 0;
-        continue;
-      }
-      // Wait with the rest; other partitions go on meanwhile.
-      absl::Duration backoff = options_.initial_backoff;
-      for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
-      backoff = std::min(backoff, options_.max_backoff);
-      waiting_[key] = Waiting{std::move(messages), attempts, absl::Now() + backoff};
-      SetPaused(key, true);
+  // Settles a handler's answer for one partition on the consuming thread:
+  // stores the offsets of what was handled, dead-letters or schedules the
+  // rest (the partition paused meanwhile), or resumes the partition.
+  void Apply(Work w) {
+    const BatchResult& r = w.result;
+    std::vector<IncomingMessage>& messages = w.messages;
+    // A handler that answered OK handled them all.
+    const size_t handled = r.status.ok() ? messages.size() : std::min(r.handled, messages.size());
+    if (handled > 0) {
+      Store(messages[handled - 1]);
+      handled_.fetch_add(static_cast<int64_t>(handled));
+      messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(handled));
+      w.attempts = 0;
+    }
+    if (messages.empty()) {
+      if (waiting_.erase(w.key) > 0) SetPaused(w.key, false);
       return;
     }
-    if (waiting_.erase(key) > 0) SetPaused(key, false);
-  }
-
-  void RetryDue() {
-    const absl::Time now = absl::Now();
-    std::vector<PartitionKey> due;
-    for (const auto& [key, w] : waiting_) {
-      if (w.retry_at <= now) due.push_back(key);
+    const IncomingMessage& failing = messages.front();
+    const int attempts = w.attempts + 1;
+    log::Warn("kafka_handler_failed", {{"topic", failing.topic},
+                                       {"partition", failing.partition},
+                                       {"offset", failing.offset},
+                                       {"attempt", attempts},
+                                       {"code", absl::StatusCodeToString(r.status.code())},
+                                       {"error", r.status.message()}});
+    const bool unreadable = r.status.code() == absl::StatusCode::kInvalidArgument;
+    const bool give_up = unreadable || (!IsTransient(r.status) && attempts >= options_.max_attempts);
+    absl::Time retry_at;
+    int next_attempts = attempts;
+    if (give_up && dlq_ != nullptr && DeadLetter(failing, r.status)) {
+      Store(failing);
+      messages.erase(messages.begin());
+      if (messages.empty()) {
+        if (waiting_.erase(w.key) > 0) SetPaused(w.key, false);
+        return;
+      }
+      next_attempts = 0;
+      retry_at = absl::Now();  // the rest at once
+    } else {
+      absl::Duration backoff = options_.initial_backoff;
+      for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
+      retry_at = absl::Now() + std::min(backoff, options_.max_backoff);
     }
-    for (const PartitionKey& key : due) {
-      if (stop_.load()) return;
-      auto it = waiting_.find(key);
-      if (it == waiting_.end()) continue;
-      Waiting w = std::move(it->second);
-      // Stays in waiting_ (paused) until Process has handled everything.
-      it->second.messages.clear();
-      it->second.retry_at = absl::InfiniteFuture();
-      Process(key, std::move(w.messages), w.attempts);
-    }
+    // Other partitions go on meanwhile.
+    const bool paused = waiting_.contains(w.key);
+    waiting_[w.key] = Waiting{std::move(messages), next_attempts, retry_at};
+    if (!paused) SetPaused(w.key, true);
   }
 
   void SetPaused(const PartitionKey& key, bool paused) {
@@ -313,6 +401,7 @@ class RdKafkaConsumer final : public Consumer {
   std::map<PartitionKey, Waiting> waiting_;
   std::map<PartitionKey, int64_t> next_offset_;
   std::map<PartitionKey, prometheus::Gauge*> lag_;
+  Workers workers_{std::max(1, options_.kafka.consumer_threads)};
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};

@@ -19,9 +19,11 @@ struct KafkaOptions {
   int heartbeat_interval_ms = 1000;
   int socket_timeout_ms = 5000;
   int message_timeout_ms = 30000;
-  // Consumers: messages handed to a handler at once (per partition), and
-  // the longest a handler may take before the group counts the member gone.
+  // Consumers: messages handed to a handler at once (per partition), the
+  // partitions handled at once (threads), and the longest a round may take
+  // before the group counts the member gone.
   int consumer_batch_size = 64;
+  int consumer_threads = 4;
   int max_poll_interval_ms = 300000;
   // Any further librdkafka property, passed as is.
   std::map<std::string, std::string> extra;

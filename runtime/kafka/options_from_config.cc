@@ -19,6 +19,8 @@ void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOpti
         "producer message.timeout.ms: how long a message may wait for its acknowledgement");
   r.Int("AGORA_KAFKA_CONSUMER_BATCH_SIZE", 64, 1, 10000, &out->consumer_batch_size,
         "consumers: messages of a partition handled in one database transaction");
+  r.Int("AGORA_KAFKA_CONSUMER_THREADS", 4, 1, 64, &out->consumer_threads,
+        "consumers: partitions handled at once, each on its own database connection");
   r.Int("AGORA_KAFKA_MAX_POLL_INTERVAL_MS", 300000, 10000, 86400000, &out->max_poll_interval_ms,
         "consumer max.poll.interval.ms: the longest a batch may take before the group moves "
         "its partitions");

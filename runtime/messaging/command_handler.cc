@@ -86,6 +86,13 @@ absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, si
   return pool_.Transact([&](pg::Tx& tx) -> absl::Status {
     // One query finds every command of the batch handled before.
     std::map<std::string, std::optional<StoredReply>> known = LoadInboxRows(tx, ids);
+    if (before_batch_) {
+      *failed_at = n;  // a fault here is the batch's, not a command's
+      before_batch_(tx, n == envelopes.size()
+                            ? envelopes
+                            : std::vector<Envelope>(envelopes.begin(),
+                                                    envelopes.begin() + static_cast<std::ptrdiff_t>(n)));
+    }
     for (size_t i = 0; i < n; ++i) {
       *failed_at = i;
       absl::Status s = HandleInBatch(tx, envelopes[i], known);

@@ -80,7 +80,16 @@ class CommandHandler final {
     };
   }
 
-  // The consumer's batch handler (kafka::BatchHandler).
+  // Runs first in each batch's transaction, with the batch's commands (for
+  // a participant to lock, in one fixed order, every row its effects will
+  // lock: batches of different partitions run at once, and rows locked in
+  // command order by two of them could deadlock). Optional.
+  void BeforeBatch(std::function<void(pg::Tx&, const std::vector<Envelope>&)> hook) {
+    before_batch_ = std::move(hook);
+  }
+
+  // The consumer's batch handler (kafka::BatchHandler). Thread-safe: batches
+  // of different partitions run at once.
   kafka::BatchResult Handle(const std::vector<kafka::IncomingMessage>& batch);
 
   // Handles one envelope in the caller's transaction (what Handle does per
@@ -104,6 +113,7 @@ class CommandHandler final {
   pg::Pool& pool_;
   const std::string reply_topic_;
   std::map<std::string, Effect> effects_;
+  std::function<void(pg::Tx&, const std::vector<Envelope>&)> before_batch_;
 };
 
 }  // namespace agora::runtime::messaging

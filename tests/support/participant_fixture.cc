@@ -17,7 +17,7 @@ ParticipantFixture::ParticipantFixture(const std::string& service,
                {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                {service, &migrations}})
               .ok());
-  pool_ = std::make_unique<runtime::pg::Pool>(db_.ServiceOptions(), 6);
+  pool_ = std::make_unique<runtime::pg::Pool>(db_.ServiceOptions(), 8);
   auto producer = runtime::kafka::NewProducer(TestKafkaOptions());
   REQUIRE(producer.ok());
   producer_ = std::move(*producer);
