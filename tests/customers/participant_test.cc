@@ -289,6 +289,10 @@ TEST_CASE("1,000 random debits and refunds with duplicates and reorderings keep 
                     "SELECT 1 FROM customers.ledger d WHERE d.kind = 'ORDER_DEBIT' AND d.order_id = r.order_id "
                     "AND d.amount_cents = -r.amount_cents)") == "0");
   CHECK(std::stoi(c.f().Query("SELECT count(*) FROM customers.inbox")) == static_cast<int>(ids.size()));
+  // Batches of different partitions ran at once over the same few customers:
+  // locked up front in one order, they never deadlocked.
+  c.f().Stop();
+  CHECK(c.f().Query("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()") == "0");
 }
 
 }  // namespace
