@@ -196,6 +196,7 @@ class RdKafkaConsumer final : public Consumer {
       // is handled there.
       waiting_.erase(key);
       next_offset_.erase(key);
+      committed_.erase(key);
       if (auto it = lag_.find(key); it != lag_.end()) {
         Metrics().lag.Remove(it->second);
         lag_.erase(it);
@@ -382,7 +383,12 @@ class RdKafkaConsumer final : public Consumer {
       if (auto it = waiting_.find(key); it != waiting_.end() && !it->second.messages.empty()) {
         next = it->second.messages.front().offset;
       }
-      if (next < 0) continue;  // nothing consumed yet: unknown
+      // Nothing consumed here yet: from the group's committed offset, else
+      // where auto.offset.reset starts a new group.
+      if (next < 0) {
+        next = CommittedOffset(key);
+        if (next < 0) next = options_.auto_offset_reset == "earliest" ? low : high;
+      }
       prometheus::Gauge*& g = lag_[key];
       if (g == nullptr) {
         g = &Metrics().lag.Add({{"group", options_.group_id},
@@ -394,12 +400,25 @@ class RdKafkaConsumer final : public Consumer {
     RdKafka::TopicPartition::destroy(parts);
   }
 
+  // The group's committed offset of a partition (asked once per assignment;
+  // negative when the group has none).
+  int64_t CommittedOffset(const PartitionKey& key) {
+    if (auto it = committed_.find(key); it != committed_.end()) return it->second;
+    std::vector<RdKafka::TopicPartition*> parts = {RdKafka::TopicPartition::create(key.first, key.second)};
+    int64_t offset = -1;
+    if (consumer_->committed(parts, 500) == RdKafka::ERR_NO_ERROR) offset = parts[0]->offset();
+    RdKafka::TopicPartition::destroy(parts);
+    committed_[key] = offset;
+    return offset;
+  }
+
   const ConsumerOptions options_;
   BatchHandler handler_;
   Producer* dlq_;
   // Consuming thread only:
   std::map<PartitionKey, Waiting> waiting_;
   std::map<PartitionKey, int64_t> next_offset_;
+  std::map<PartitionKey, int64_t> committed_;
   std::map<PartitionKey, prometheus::Gauge*> lag_;
   Workers workers_{std::max(1, options_.kafka.consumer_threads)};
   std::unique_ptr<Rebalancer> rebalancer_;
