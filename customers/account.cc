@@ -100,6 +100,8 @@ absl::Status NormaliseDebit(DebitRequest* r) {
   if (!runtime::ids::IsUuid(r->customer_id)) {
     return absl::InvalidArgumentError("customer_id must be a UUID");
   }
+  r->order_id = absl::AsciiStrToLower(r->order_id);
+  r->customer_id = absl::AsciiStrToLower(r->customer_id);
   if (r->amount_cents < 0) return absl::InvalidArgumentError("amount_cents must be >= 0");
   if (!r->from_cart) {
     r->cart_lines.clear();

@@ -3,6 +3,7 @@
 #include <limits>
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -409,8 +410,9 @@ RefundResult PgStore::RefundIn(Tx& tx, const std::string& order_id,
   const std::string state = p[0][0].as<std::string>();
   const int64_t amount = p[0][1].as<int64_t>();
   // The money goes back to whoever paid, and only on their behalf.
-  const std::string payer = p[0][2].as<std::string>();
-  if (payer != customer_id) return RefundResult{0, 0, true};
+  const std::string payer = p[0][2].as<std::string>();  // lowercase, from the uuid column
+  if (payer != absl::AsciiStrToLower(customer_id)) return RefundResult{0, 0, true};
+  if (state == "REFUNDED") return RefundResult{0, BalanceOf(tx, payer), false};  // keeps its amount
   if (state != "DEBITED") {
     Exec(tx, kSetPayment, order_id, "REFUNDED", 0);
     return RefundResult{0, BalanceOf(tx, payer), false};

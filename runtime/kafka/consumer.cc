@@ -193,14 +193,21 @@ class RdKafkaConsumer final : public Consumer {
     for (const RdKafka::TopicPartition* p : partitions) {
       const PartitionKey key{p->topic(), p->partition()};
       // The next owner starts from the committed offset: what waited here
-      // is handled there.
+      // is handled there, and answers of this round for it are dropped.
+      ++epoch_[key];
       waiting_.erase(key);
       next_offset_.erase(key);
       committed_.erase(key);
-      if (auto it = lag_.find(key); it != lag_.end()) {
-        Metrics().lag.Remove(it->second);
-        lag_.erase(it);
-      }
+      // Kept, not removed: another consumer of the process may share it.
+      if (auto it = lag_.find(key); it != lag_.end()) it->second->Set(0);
+    }
+  }
+
+  void Assigned(const std::vector<RdKafka::TopicPartition*>& partitions) {
+    for (const RdKafka::TopicPartition* p : partitions) {
+      const PartitionKey key{p->topic(), p->partition()};
+      ++epoch_[key];
+      waiting_.erase(key);
     }
   }
 
@@ -210,25 +217,41 @@ class RdKafkaConsumer final : public Consumer {
     PartitionKey key;
     std::vector<IncomingMessage> messages;
     int attempts = 0;
+    uint64_t epoch = 0;  // the partition's assignment when the messages came
     BatchResult result;
   };
 
   void Run() {
     absl::Time lag_at = absl::InfinitePast();
     while (!stop_.load()) {
-      std::vector<Work> work = TakeDue();
-      for (auto& [key, messages] : Poll()) {
+      // Rebalances happen inside Poll: everything below sees the assignment
+      // as it is now, and a result for a partition revoked meanwhile is
+      // dropped by its epoch.
+      std::vector<Work> polled;
+      for (auto& [key, messages, epoch] : Poll()) {
+        if (epoch != epoch_[key]) continue;  // revoked during the poll
         if (auto it = waiting_.find(key); it != waiting_.end()) {
-          // Paused partitions deliver nothing; kept in order all the same.
+          // A waiting partition is paused; what came before the pause waits too.
           for (auto& m : messages) it->second.messages.push_back(std::move(m));
           continue;
         }
-        work.push_back(Work{key, std::move(messages), 0, {}});
+        polled.push_back(Work{key, std::move(messages), 0, epoch, {}});
       }
+      std::vector<Work> work = TakeDue();
+      for (Work& w : polled) work.push_back(std::move(w));
       if (!work.empty() && !stop_.load()) {
         std::vector<std::function<void()>> tasks;
         tasks.reserve(work.size());
-        for (Work& w : work) tasks.emplace_back([this, &w] { w.result = handler_(w.messages); });
+        for (Work& w : work) {
+          tasks.emplace_back([this, &w] {
+            // A handler must not throw; if one does, the batch is retried.
+            try {
+              w.result = handler_(w.messages);
+            } catch (const std::exception& e) {
+              w.result = BatchResult{0, absl::InternalError(absl::StrCat("handler threw: ", e.what()))};
+            }
+          });
+        }
         workers_.Run(tasks);
         for (Work& w : work) Apply(std::move(w));
       }
@@ -246,7 +269,7 @@ class RdKafkaConsumer final : public Consumer {
     const absl::Time now = absl::Now();
     for (auto& [key, w] : waiting_) {
       if (w.retry_at > now || w.messages.empty()) continue;
-      due.push_back(Work{key, std::move(w.messages), w.attempts, {}});
+      due.push_back(Work{key, std::move(w.messages), w.attempts, epoch_[key], {}});
       w.messages.clear();
       w.retry_at = absl::InfiniteFuture();
     }
@@ -254,8 +277,13 @@ class RdKafkaConsumer final : public Consumer {
   }
 
   // Up to batch_size messages, grouped by partition in arrival order.
-  std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> Poll() {
-    std::vector<std::pair<PartitionKey, std::vector<IncomingMessage>>> groups;
+  struct Polled {
+    PartitionKey key;
+    std::vector<IncomingMessage> messages;
+    uint64_t epoch;
+  };
+  std::vector<Polled> Poll() {
+    std::vector<Polled> groups;
     std::map<PartitionKey, size_t> index;
     absl::Duration wait = kPollWait;
     for (const auto& [key, w] : waiting_) {
@@ -275,8 +303,12 @@ class RdKafkaConsumer final : public Consumer {
       IncomingMessage in = ToIncoming(*m);
       const PartitionKey key{in.topic, in.partition};
       auto [it, fresh] = index.emplace(key, groups.size());
-      if (fresh) groups.push_back({key, {}});
-      groups[it->second].second.push_back(std::move(in));
+      if (fresh || groups[it->second].epoch != epoch_[key]) {
+        // A partition reassigned within this poll starts a group of its own.
+        index[key] = groups.size();
+        groups.push_back({key, {}, epoch_[key]});
+      }
+      groups[index[key]].messages.push_back(std::move(in));
     }
     return groups;
   }
@@ -285,6 +317,7 @@ class RdKafkaConsumer final : public Consumer {
   // stores the offsets of what was handled, dead-letters or schedules the
   // rest (the partition paused meanwhile), or resumes the partition.
   void Apply(Work w) {
+    if (w.epoch != epoch_[w.key]) return;  // revoked since: the next owner handles it
     const BatchResult& r = w.result;
     std::vector<IncomingMessage>& messages = w.messages;
     // A handler that answered OK handled them all.
@@ -296,7 +329,7 @@ class RdKafkaConsumer final : public Consumer {
       w.attempts = 0;
     }
     if (messages.empty()) {
-      if (waiting_.erase(w.key) > 0) SetPaused(w.key, false);
+      Settled(w.key);
       return;
     }
     const IncomingMessage& failing = messages.front();
@@ -315,7 +348,7 @@ class RdKafkaConsumer final : public Consumer {
       Store(failing);
       messages.erase(messages.begin());
       if (messages.empty()) {
-        if (waiting_.erase(w.key) > 0) SetPaused(w.key, false);
+        Settled(w.key);
         return;
       }
       next_attempts = 0;
@@ -325,10 +358,29 @@ class RdKafkaConsumer final : public Consumer {
       for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
       retry_at = absl::Now() + std::min(backoff, options_.max_backoff);
     }
-    // Other partitions go on meanwhile.
-    const bool paused = waiting_.contains(w.key);
+    // Other partitions go on meanwhile. Anything that reached the waiting
+    // entry since (messages fetched before the pause) comes after these.
+    auto it = waiting_.find(w.key);
+    const bool paused = it != waiting_.end();
+    if (paused) {
+      for (auto& m : it->second.messages) messages.push_back(std::move(m));
+    }
     waiting_[w.key] = Waiting{std::move(messages), next_attempts, retry_at};
     if (!paused) SetPaused(w.key, true);
+  }
+
+  // Everything handed over for `key` was handled: resume it, unless
+  // messages reached its waiting entry meanwhile (they go next, at once).
+  void Settled(const PartitionKey& key) {
+    auto it = waiting_.find(key);
+    if (it == waiting_.end()) return;
+    if (!it->second.messages.empty()) {
+      it->second.attempts = 0;
+      it->second.retry_at = absl::Now();
+      return;
+    }
+    waiting_.erase(it);
+    SetPaused(key, false);
   }
 
   void SetPaused(const PartitionKey& key, bool paused) {
@@ -406,9 +458,11 @@ class RdKafkaConsumer final : public Consumer {
     if (auto it = committed_.find(key); it != committed_.end()) return it->second;
     std::vector<RdKafka::TopicPartition*> parts = {RdKafka::TopicPartition::create(key.first, key.second)};
     int64_t offset = -1;
-    if (consumer_->committed(parts, 500) == RdKafka::ERR_NO_ERROR) offset = parts[0]->offset();
+    if (consumer_->committed(parts, 500) == RdKafka::ERR_NO_ERROR) {
+      offset = parts[0]->offset();
+      committed_[key] = offset;  // a timeout is asked again next time
+    }
     RdKafka::TopicPartition::destroy(parts);
-    committed_[key] = offset;
     return offset;
   }
 
@@ -419,6 +473,7 @@ class RdKafkaConsumer final : public Consumer {
   std::map<PartitionKey, Waiting> waiting_;
   std::map<PartitionKey, int64_t> next_offset_;
   std::map<PartitionKey, int64_t> committed_;
+  std::map<PartitionKey, uint64_t> epoch_;
   std::map<PartitionKey, prometheus::Gauge*> lag_;
   Workers workers_{std::max(1, options_.kafka.consumer_threads)};
   std::unique_ptr<Rebalancer> rebalancer_;
@@ -433,6 +488,7 @@ class RdKafkaConsumer final : public Consumer {
 void Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                               std::vector<RdKafka::TopicPartition*>& partitions) {
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    if (owner != nullptr) owner->Assigned(partitions);
     consumer->assign(partitions);
     // A partition paused here before a rebalance stays paused in librdkafka.
     consumer->resume(partitions);

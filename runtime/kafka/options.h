@@ -19,8 +19,10 @@ struct KafkaOptions {
   int heartbeat_interval_ms = 1000;
   int socket_timeout_ms = 5000;
   int message_timeout_ms = 30000;
-  // Consumers: messages handed to a handler at once (per partition), the
-  // partitions handled at once (threads), and the longest a round may take
+  // Consumers: a poll round takes up to batch_size x threads messages and
+  // hands each partition's share to the handler at once (so one busy
+  // partition may get them all in one batch); threads: the partitions
+  // handled at once; max.poll.interval.ms: the longest a round may take
   // before the group counts the member gone.
   int consumer_batch_size = 64;
   int consumer_threads = 4;

@@ -25,36 +25,27 @@ struct Slot {
   size_t index;
 };
 
-// Failures of the cluster (brokers down, leaders moving, timeouts) pass:
-// UNAVAILABLE. Anything else is the message's own (too large, a topic
-// refused or not allowed): FAILED_PRECONDITION, which a retry will not fix.
+// A refusal of the message itself, which no retry fixes: FAILED_PRECONDITION.
+// Everything else (brokers down, leaders moving, timeouts, throttling,
+// storage errors, fenced producers) may pass: UNAVAILABLE.
 absl::Status DeliveryStatus(const RdKafka::Message& message) {
   const RdKafka::ErrorCode err = message.err();
   if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
   switch (err) {
-    case RdKafka::ERR__MSG_TIMED_OUT:
-    case RdKafka::ERR__TIMED_OUT:
-    case RdKafka::ERR__TRANSPORT:
-    case RdKafka::ERR__ALL_BROKERS_DOWN:
-    case RdKafka::ERR__PURGE_QUEUE:
-    case RdKafka::ERR__PURGE_INFLIGHT:
-    case RdKafka::ERR__DESTROY:
-    case RdKafka::ERR__FATAL:
-    case RdKafka::ERR__TIMED_OUT_QUEUE:
-    case RdKafka::ERR_REQUEST_TIMED_OUT:
-    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
-    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
-    case RdKafka::ERR_NOT_ENOUGH_REPLICAS:
-    case RdKafka::ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case RdKafka::ERR_NETWORK_EXCEPTION:
-    case RdKafka::ERR_BROKER_NOT_AVAILABLE:
-    case RdKafka::ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
-    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
-    case RdKafka::ERR__UNKNOWN_PARTITION:
-      return absl::UnavailableError(absl::StrCat("kafka delivery failed: ", message.errstr()));
-    default:
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+    case RdKafka::ERR_INVALID_RECORD:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_TOPIC_EXCEPTION:
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+    case RdKafka::ERR__INVALID_ARG:
       return absl::FailedPreconditionError(
           absl::StrCat("kafka refused the message: ", message.errstr()));
+    default:
+      return absl::UnavailableError(absl::StrCat("kafka delivery failed: ", message.errstr()));
   }
 }
 
@@ -110,11 +101,12 @@ class RdKafkaProducer final : public Producer {
         delete headers;  // not taken over on failure
         absl::MutexLock lock(&batch.mu);
         const std::string text = absl::StrCat("kafka produce refused: ", RdKafka::err2str(err));
-        // A full queue or an unknown partition passes; a message too large
-        // or an invalid topic name does not.
-        const bool passes = err == RdKafka::ERR__QUEUE_FULL || err == RdKafka::ERR__UNKNOWN_PARTITION ||
-                            err == RdKafka::ERR__UNKNOWN_TOPIC;
-        batch.results[i] = passes ? absl::UnavailableError(text) : absl::FailedPreconditionError(text);
+        // A message too large or an invalid topic name is refused for good;
+        // anything else (a full queue, an unknown partition) may pass.
+        const bool refused = err == RdKafka::ERR_MSG_SIZE_TOO_LARGE ||
+                             err == RdKafka::ERR__INVALID_ARG ||
+                             err == RdKafka::ERR_TOPIC_EXCEPTION;
+        batch.results[i] = refused ? absl::FailedPreconditionError(text) : absl::UnavailableError(text);
         continue;
       }
       absl::MutexLock lock(&batch.mu);

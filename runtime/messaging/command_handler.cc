@@ -24,10 +24,12 @@ absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelo
   if (id.size() > 200 || std::any_of(id.begin(), id.end(), [](char c) { return c < 0x21 || c > 0x7e; })) {
     return absl::InvalidArgumentError("envelope message id is not 1 to 200 printable characters");
   }
-  if (!effects_.contains(parsed->type())) {
+  auto parser = parsers_.find(parsed->type());
+  if (parser == parsers_.end()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no command of type '", parsed->type(), "' is handled here"));
   }
+  if (absl::Status s = parser->second(*parsed); !s.ok()) return s;
   *envelope = *std::move(parsed);
   return absl::OkStatus();
 }
@@ -118,13 +120,17 @@ kafka::BatchResult CommandHandler::Handle(const std::vector<kafka::IncomingMessa
     size_t failed_at = 0;
     absl::Status s = RunBatch(envelopes, n, &failed_at);
     if (s.ok()) break;
-    // A fault of the database: the whole batch again later.
-    if (kafka::IsTransient(s) || failed_at >= n) return {0, s};
-    // One command fails on its own: commit those before it, then let the
-    // consumer retry it alone.
-    if (failed_at == 0) return {0, s};
+    // A readable command whose effect fails is never dead-lettered (a
+    // compensation must not be lost): it is retried, after a backoff, until
+    // it passes; its partition waits meanwhile (lag, kafka_handler_failed).
+    const absl::Status retry =
+        kafka::IsTransient(s) ? s : absl::UnavailableError(absl::StrCat("command failed: ", s.message()));
+    // A fault of the database or of the whole batch: all of it again later.
+    if (kafka::IsTransient(s) || failed_at >= n || failed_at == 0) return {0, retry};
+    // One command fails on its own: commit those before it; it goes first
+    // in the next try.
     n = failed_at;
-    unreadable = s;
+    unreadable = retry;
   }
   if (n > 0) {
     GetMetrics().batch_size.Add({{"schema", pool_.options().schema}}, BatchSizeBuckets())

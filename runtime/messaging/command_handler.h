@@ -5,9 +5,9 @@
 //
 // For a batch of command messages of one partition, in ONE PostgreSQL
 // transaction, each message in order:
-//   1. parse the envelope and its payload (a message that cannot be read
-//      stops the batch before it: INVALID_ARGUMENT, dead-lettered by the
-//      consumer);
+//   1. parse the envelope and its payload (a message that cannot be read,
+//      or a command not handled here, stops the batch before it:
+//      INVALID_ARGUMENT, dead-lettered by the consumer);
 //   2. look its message id up in the inbox (one query for the batch); a
 //      duplicate re-appends the reply stored for it (same message id, keyed
 //      by order id) and changes nothing else;
@@ -22,11 +22,11 @@
 // Business refusals (out of stock, insufficient funds, an unknown product or
 // customer, an order already rejected, a tombstone) are failure replies with
 // a domain code, from the effect's StepResult: never errors. An effect's
-// error status is a fault: UNAVAILABLE, ABORTED and friends roll the batch
-// back and the consumer retries it after a backoff; any other code splits
-// the batch: the commands before the failing one are committed, the
-// consumer retries the failing one alone and dead-letters it after its
-// attempts.
+// error (returned or thrown) is a fault: the commands before the failing one
+// are committed, and the failing one (first in the next try, with those
+// after it) is retried after a backoff until it passes; never
+// dead-lettered, since a lost compensation would lose stock or money. Its
+// partition waits meanwhile, visible as lag and kafka_handler_failed.
 //
 // Thread-safe once every effect is registered (On before Handle).
 
@@ -70,6 +70,10 @@ class CommandHandler final {
   // its work through `tx`; it may run more than once (a retried transaction).
   template <typename Command>
   void On(std::function<absl::StatusOr<StepResult>(pg::Tx&, const Command&, const Envelope&)> effect) {
+    parsers_[Command::descriptor()->full_name()] = [](const Envelope& envelope) {
+      Command command;
+      return Unwrap(envelope, &command);
+    };
     effects_[Command::descriptor()->full_name()] =
         [effect = std::move(effect)](pg::Tx& tx, const Envelope& envelope,
                                      std::string* order_id) -> absl::StatusOr<StepResult> {
@@ -113,6 +117,7 @@ class CommandHandler final {
   pg::Pool& pool_;
   const std::string reply_topic_;
   std::map<std::string, Effect> effects_;
+  std::map<std::string, std::function<absl::Status(const Envelope&)>> parsers_;
   std::function<void(pg::Tx&, const std::vector<Envelope>&)> before_batch_;
 };
 

@@ -16,25 +16,32 @@
 namespace agora::runtime::messaging {
 namespace {
 
+// One batch of a schema at a time, whichever relay runs it: two batches at
+// once could split a key's rows (the session lock of the leader is not
+// enough: its session may be gone while it still sends).
+constexpr char kBatchLock[] =
+    "SELECT pg_advisory_xact_lock(hashtext('agora.outbox_batch'), hashtext(current_schema()))";
 // Due rows whose key has no earlier row waiting for its next attempt (the
-// partial index outbox_waiting holds the rows that ever failed).
+// partial index outbox_waiting holds the rows that ever failed). One clock
+// reading for the whole statement (now(): the transaction's start), so a
+// row cannot fall due between its own check and a later row's.
 constexpr char kTakeBatch[] =
-    "SELECT o.id, o.topic, o.message_key, o.message_id, o.payload, o.attempts, "
-    "extract(epoch FROM clock_timestamp() - o.created_at)::float8 FROM outbox o "
-    "WHERE o.next_attempt_at <= clock_timestamp() AND NOT EXISTS ("
+    "SELECT o.id, o.topic, o.message_key, o.message_id, o.payload, o.attempts, o.refusals, "
+    "extract(epoch FROM now() - o.created_at)::float8 FROM outbox o "
+    "WHERE o.next_attempt_at <= now() AND NOT EXISTS ("
     "  SELECT 1 FROM outbox w WHERE w.attempts > 0 AND w.message_key = o.message_key "
-    "  AND w.id < o.id AND w.next_attempt_at > clock_timestamp()) "
-    "ORDER BY o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED";
+    "  AND w.id < o.id AND w.next_attempt_at > now()) "
+    "ORDER BY o.id LIMIT $1 FOR UPDATE OF o";
 constexpr char kDelete[] = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 constexpr char kFailed[] =
-    "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
+    "UPDATE outbox SET attempts = attempts + 1, refusals = refusals + $4, last_error = $2, "
     "next_attempt_at = clock_timestamp() + $3 * interval '1 millisecond' WHERE id = $1";
 constexpr char kBury[] =
     "WITH moved AS (DELETE FROM outbox WHERE id = $1 "
     "  RETURNING id, topic, message_key, message_id, payload, created_at, attempts) "
-    "INSERT INTO outbox_dead (id, topic, message_key, message_id, payload, created_at, attempts, "
-    "last_error) SELECT id, topic, message_key, message_id, payload, created_at, attempts + 1, $2 "
-    "FROM moved";
+    "INSERT INTO outbox_dead (outbox_id, topic, message_key, message_id, payload, created_at, "
+    "attempts, last_error) SELECT id, topic, message_key, message_id, payload, created_at, "
+    "attempts + 1, $2 FROM moved";
 constexpr char kBacklog[] =
     "SELECT count(*), COALESCE(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8, "
     "(SELECT count(*) FROM outbox_dead) FROM outbox";
@@ -54,15 +61,13 @@ class Wakeup final : public pqxx::notification_receiver {
 struct Row {
   std::string id;
   int attempts = 0;
+  int refusals = 0;
   double age_seconds = 0;
   kafka::OutgoingMessage message;
 };
 
-// A refusal of the message itself, which no retry fixes.
-bool Refused(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kFailedPrecondition ||
-         s.code() == absl::StatusCode::kInvalidArgument;
-}
+// A refusal of the message itself, which no retry fixes (Producer's contract).
+bool Refused(const absl::Status& s) { return s.code() == absl::StatusCode::kFailedPrecondition; }
 
 absl::Duration Backoff(const RelayOptions& o, int failures) {
   absl::Duration d = o.initial_backoff;
@@ -95,6 +100,7 @@ absl::StatusOr<int> OutboxRelay::RelayBatch() {
   absl::StatusOr<int> taken = pool_.Transact<int>([&](pg::Tx& tx) -> absl::StatusOr<int> {
     acked_total = 0;
     failed_total = 0;
+    pg::Exec(tx, kBatchLock);
     pqxx::result result = pg::Exec(tx, kTakeBatch, options_.batch_size);
     if (result.empty()) return 0;
     const absl::Time taken_at = absl::Now();
@@ -105,7 +111,7 @@ absl::StatusOr<int> OutboxRelay::RelayBatch() {
     std::map<std::string, size_t> key_index;
     for (const auto& r : result) {
       pqxx::binarystring payload(r[4]);
-      Row row{r[0].as<std::string>(), r[5].as<int>(), r[6].as<double>(),
+      Row row{r[0].as<std::string>(), r[5].as<int>(), r[6].as<int>(), r[7].as<double>(),
               kafka::OutgoingMessage{r[1].as<std::string>(), r[2].as<std::string>(), payload.str(),
                                      {{kafka::kMessageIdHeader, r[3].as<std::string>()}}}};
       auto [it, fresh] = key_index.emplace(row.message.key, keys.size());
@@ -136,27 +142,27 @@ absl::StatusOr<int> OutboxRelay::RelayBatch() {
         }
         // The rest of this key stays back until this row went out.
         ++failed_total;
-        const int failures = row.attempts + 1;
         const bool refused = Refused(sent[i]);
+        const int refusals = row.refusals + (refused ? 1 : 0);
         m.outbox_failed.Add({{"schema", schema}, {"kind", refused ? "refused" : "unavailable"}})
             .Increment();
         const std::string error(sent[i].message());
         log::Warn("outbox_publish_failed", {{"schema", schema},
                                             {"topic", row.message.topic},
                                             {"key", row.message.key},
-                                            {"attempt", failures},
+                                            {"refusals", refusals},
                                             {"error", error}});
-        if (refused && failures >= options_.max_attempts) {
+        if (refused && refusals >= options_.max_attempts) {
           pg::Exec(tx, kBury, row.id, error);
           m.outbox_dead.Add({{"schema", schema}}).Increment();
           log::Error("outbox_row_dead", {{"schema", schema},
                                          {"topic", row.message.topic},
                                          {"key", row.message.key},
-                                         {"attempts", failures},
+                                         {"refusals", refusals},
                                          {"error", error}});
         } else {
           pg::Exec(tx, kFailed, row.id, error,
-                   absl::ToInt64Milliseconds(Backoff(options_, failures)));
+                   absl::ToInt64Milliseconds(Backoff(options_, row.attempts + 1)), refused ? 1 : 0);
         }
       }
       alive = std::move(still);
@@ -257,6 +263,7 @@ void OutboxRelay::Run() {
       log::Warn("outbox_relay_connection_lost", {{"error", e.what()}});
       wakeup.reset();
       conn.reset();  // lock released with the session; elect again
+      leader_.store(false);
     }
   }
   // Only the leader drains: two relays at once could split a key's rows.

@@ -12,8 +12,9 @@
 // so Kafka holds them in the order the changes were made.
 //
 // Order per key, also across failures:
-//   - One relay per schema is active at a time (a session advisory lock on
-//     its LISTEN connection elects it).
+//   - One relay per schema leads at a time (a session advisory lock on its
+//     LISTEN connection elects it), and every batch also takes a
+//     transaction advisory lock: two batches of a schema never run at once.
 //   - A batch is sent in waves: wave i holds the i-th row of each key, and
 //     is sent only after wave i-1 was acknowledged, so a key's next message
 //     never leaves before the previous one is in Kafka.
@@ -22,10 +23,9 @@
 //     exponential backoff (capped); the relay then takes every other key's
 //     rows but not this key's until that time.
 //   - Failures of the cluster (UNAVAILABLE, DEADLINE_EXCEEDED: brokers down)
-//     are retried forever. A row refused for a reason of its own
-//     (FAILED_PRECONDITION: too large, a topic refused) is moved to
-//     outbox_dead with its error after `max_attempts`, so that its key goes
-//     on. Each failure is logged and counted (agora_outbox_failed_total);
+//     are retried forever. A row refused `max_attempts` times for a reason
+//     of its own (FAILED_PRECONDITION: too large, a topic refused) is moved
+//     to outbox_dead with its error, so that its key goes on. Each failure is logged and counted (agora_outbox_failed_total);
 //     dead rows are a gauge to alert on (agora_outbox_dead_rows).
 //
 // Delivery is at least once: a relay killed after the broker acknowledged a
@@ -39,7 +39,8 @@
 // agora_outbox_dead_rows, agora_outbox_relay_latency_seconds (from the
 // row's insert to the broker's acknowledgement).
 //
-// Thread-safe: Start/Stop from one owner; RelayBatch may run concurrently.
+// Thread-safe: Start/Stop from one owner; RelayBatch may be called
+// concurrently (batches of a schema serialize on their lock).
 
 #include <atomic>
 #include <cstdint>

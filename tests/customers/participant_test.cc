@@ -144,6 +144,22 @@ TEST_CASE("debit refusals are failure replies with a domain code and move nothin
   CHECK(c.Balance(bob) == 60);
 }
 
+TEST_CASE("ids in upper case name the same customer and order", "[pg][kafka]") {
+  Customers c;
+  const std::string ann = c.Customer(500);
+  const std::string order = NewUuid();
+  auto upper = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  REQUIRE(c.ReplyTo(c.Send(order, Customers::DebitCommand(upper(order), upper(ann), 200))).success());
+  CHECK(c.Balance(ann) == 300);
+  // The refund names the payer in another case: still the payer.
+  const saga::StepReply refunded = c.ReplyTo(c.Send(order, Customers::RefundCommand(order, upper(ann))));
+  CHECK(refunded.success());
+  CHECK(c.Balance(ann) == 500);
+}
+
 TEST_CASE("a debit delivered twice takes the money once and answers the same reply twice",
           "[pg][kafka]") {
   Customers c;

@@ -39,12 +39,17 @@ std::string TextOf(const std::string& value) {
 }
 
 // Fails messages chosen by `fail` (given the message's text and how many
-// times that text was offered) with `status`; sends the rest.
+// times that text was offered) with `status`, or with what `rule` answers;
+// sends the rest.
 class FailingProducer final : public kafka::Producer {
  public:
-  using Rule = std::function<bool(const std::string& text, int offered)>;
-  FailingProducer(kafka::Producer& real, Rule fail, absl::Status status)
-      : real_(real), fail_(std::move(fail)), status_(std::move(status)) {}
+  using Rule = std::function<absl::Status(const std::string& text, int offered)>;
+  FailingProducer(kafka::Producer& real, std::function<bool(const std::string&, int)> fail,
+                  absl::Status status)
+      : real_(real), rule_([fail = std::move(fail), status](const std::string& text, int offered) {
+          return fail(text, offered) ? status : absl::OkStatus();
+        }) {}
+  FailingProducer(kafka::Producer& real, Rule rule) : real_(real), rule_(std::move(rule)) {}
 
   std::vector<absl::Status> SendAndWait(const std::vector<kafka::OutgoingMessage>& messages,
                                         absl::Duration timeout) override {
@@ -58,8 +63,8 @@ class FailingProducer final : public kafka::Producer {
         absl::MutexLock lock(&mu_);
         offered = ++offered_[text];
       }
-      if (fail_(text, offered)) {
-        out[i] = status_;
+      if (absl::Status s = rule_(text, offered); !s.ok()) {
+        out[i] = s;
       } else {
         pass.push_back(messages[i]);
         where.push_back(i);
@@ -77,8 +82,7 @@ class FailingProducer final : public kafka::Producer {
 
  private:
   kafka::Producer& real_;
-  Rule fail_;
-  absl::Status status_;
+  Rule rule_;
   absl::Mutex mu_;
   std::map<std::string, int> offered_ ABSL_GUARDED_BY(mu_);
 };
@@ -253,6 +257,38 @@ TEST_CASE("a broker that is down only delays: nothing dies, and the backlog show
   REQUIRE(Eventually([&] { return sink.Got().size() >= 6; }));
   relay.Stop();
   CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox_dead") == "0");
+}
+
+TEST_CASE("only refusals count toward outbox_dead: a row that failed in an outage then was "
+          "refused once is sent again",
+          "[pg][kafka]") {
+  TestDatabase db("inventory");
+  Migrate(db);
+  const std::string topic = UniqueName("t");
+  pg::Pool pool(db.ServiceOptions(), 4);
+  auto real = kafka::NewProducer(TestKafkaOptions());
+  REQUIRE(real.ok());
+  FailingProducer failing(**real, [](const std::string& text, int offered) {
+    if (text != "order-0:0") return absl::OkStatus();
+    if (offered <= 4) return absl::UnavailableError("all brokers down");
+    if (offered == 5) return absl::FailedPreconditionError("kafka refused the message: throttled?");
+    return absl::OkStatus();
+  });
+  Fill(pool, topic, 2, 1);
+  KeyedSink sink(topic);
+  RelayOptions options;
+  options.poll_interval = absl::Milliseconds(50);
+  options.initial_backoff = absl::Milliseconds(10);
+  options.max_backoff = absl::Milliseconds(40);
+  options.max_attempts = 2;
+  OutboxRelay relay(pool, failing, options);
+  relay.Start();
+  REQUIRE(Eventually([&] { return sink.Got().size() >= 2; }));
+  relay.Stop();
+  CHECK(failing.Offered("order-0:0") == 6);
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox_dead") == "0");
+  CHECK(sink.Got() == std::vector<std::pair<std::string, std::string>>{{"order-0", "order-0:0"},
+                                                                       {"order-0", "order-0:1"}});
 }
 
 }  // namespace
