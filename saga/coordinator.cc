@@ -1,0 +1,223 @@
+#include "saga/coordinator.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "agora/saga/v1/messages.pb.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/log/log.h"
+#include "runtime/messaging/inbox.h"
+
+namespace agora::saga {
+namespace {
+
+namespace pb = agora::saga::v1;
+using runtime::messaging::Envelope;
+using runtime::messaging::OutboxMessage;
+using runtime::pg::Tx;
+
+template <typename Lines>
+void AddStockLines(const OrderData& order, Lines* out) {
+  for (const Line& l : order.lines) {
+    pb::StockLine* line = out->Add();
+    line->set_product_id(l.product_id);
+    line->set_quantity(l.quantity);
+  }
+}
+
+agora::orders::v1::RejectionReason ToProto(Reason r) {
+  agora::orders::v1::RejectionReason out = agora::orders::v1::REJECTION_REASON_UNSPECIFIED;
+  agora::orders::v1::RejectionReason_Parse(ReasonName(r), &out);
+  return out;
+}
+
+OrderData FromEvent(const pb::OrderCreated& e) {
+  OrderData o{e.order_id(), e.customer_id(), {}, e.total_cents(), e.from_cart()};
+  for (const pb::OrderLine& l : e.lines()) o.lines.push_back({l.product_id(), l.quantity(), l.unit_price_cents()});
+  return o;
+}
+
+}  // namespace
+
+OutboxMessage CommandMessage(const runtime::messaging::Topics& topics, const Saga& saga,
+                             const Send& send, const std::string& causation_id,
+                             const std::string& traceparent) {
+  const OrderData& o = saga.order;
+  const runtime::messaging::EnvelopeContext context{saga.id, causation_id, traceparent};
+  Envelope e;
+  switch (send.command) {
+    case Command::kReserveStock: {
+      pb::ReserveStockCommand c;
+      c.set_order_id(o.order_id);
+      AddStockLines(o, c.mutable_lines());
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kReleaseStock: {
+      pb::ReleaseStockCommand c;
+      c.set_order_id(o.order_id);
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kDebitBalance: {
+      pb::DebitBalanceCommand c;
+      c.set_order_id(o.order_id);
+      c.set_customer_id(o.customer_id);
+      c.set_amount_cents(o.total_cents);
+      c.set_from_cart(o.from_cart);
+      AddStockLines(o, c.mutable_lines());
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kRefundBalance: {
+      pb::RefundBalanceCommand c;
+      c.set_order_id(o.order_id);
+      c.set_customer_id(o.customer_id);
+      // A rejected order's cart lines go back; a cancelled order's do not.
+      c.set_restore_cart(saga.type == SagaType::kPlaceOrder && o.from_cart);
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kApproveOrder: {
+      pb::ApproveOrderCommand c;
+      c.set_order_id(o.order_id);
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kRejectOrder: {
+      pb::RejectOrderCommand c;
+      c.set_order_id(o.order_id);
+      c.set_reason(ToProto(saga.reason));
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+    case Command::kMarkCancelled: {
+      pb::MarkCancelledCommand c;
+      c.set_order_id(o.order_id);
+      e = runtime::messaging::Wrap(c, context);
+      break;
+    }
+  }
+  // A re-send keeps its id: the participant's inbox answers it once.
+  e.set_message_id(send.message_id);
+  return OutboxMessage{topics.Commands(Participant(send.command)), o.order_id, std::move(e)};
+}
+
+Coordinator::Coordinator(runtime::pg::Pool& pool, PgStore& store, CoordinatorOptions options,
+                         std::function<absl::Time()> clock, IdSource ids)
+    : pool_(pool), store_(store), options_(std::move(options)), clock_(std::move(clock)), ids_(std::move(ids)) {}
+
+const SagaDefinition& Coordinator::DefinitionOf(SagaType type) const {
+  return type == SagaType::kPlaceOrder ? options_.place_order : options_.cancel_order;
+}
+
+void Coordinator::Persist(Tx& tx, const Transition& t, const std::string& causation_id,
+                          const std::string& traceparent) {
+  if (!t.changed) return;
+  store_.Save(tx, t.saga);
+  for (const Send& send : t.sends) {
+    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
+  }
+  if (t.start_cancel_saga) {
+    StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, traceparent, false);
+  }
+}
+
+void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& order,
+                            const std::string& causation_id, const std::string& traceparent,
+                            bool cancel_first) {
+  Transition t = Start(def, runtime::ids::NewUuid(), order, clock_(), ids_);
+  if (cancel_first) {
+    // The cancel came first: it stops the saga at its first reply.
+    t.saga.cancel_requested = true;
+  }
+  if (!store_.Insert(tx, t.saga)) return;  // the order has one already (a duplicate event)
+  for (const Send& send : t.sends) {
+    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
+  }
+}
+
+void Coordinator::HandleOne(Tx& tx, const Envelope& e) {
+  if (!runtime::messaging::RecordInInbox(tx, e.message_id())) return;  // a duplicate
+  const absl::Time now = clock_();
+  if (e.type() == pb::OrderCreated::descriptor()->full_name()) {
+    pb::OrderCreated event;
+    if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
+    const bool cancelled = store_.TakeEarlyCancel(tx, event.order_id());
+    StartSaga(tx, options_.place_order, FromEvent(event), e.message_id(), e.traceparent(), cancelled);
+    return;
+  }
+  if (e.type() == pb::OrderCancelRequested::descriptor()->full_name()) {
+    pb::OrderCancelRequested event;
+    if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
+    std::optional<Saga> saga = store_.LockByOrder(tx, event.order_id(), SagaType::kPlaceOrder);
+    if (!saga.has_value()) {
+      store_.RecordEarlyCancel(tx, event.order_id());
+      return;
+    }
+    Persist(tx, Apply(options_.place_order, *saga, CancelRequested{}, now, ids_), e.message_id(), e.traceparent());
+    return;
+  }
+  if (e.type() == pb::StepReply::descriptor()->full_name()) {
+    pb::StepReply reply;
+    if (!runtime::messaging::Unwrap(e, &reply).ok() || !runtime::ids::IsUuid(e.saga_id())) return;
+    std::optional<Saga> saga = store_.Lock(tx, e.saga_id());
+    if (!saga.has_value()) return;  // not one of ours (a command sent by hand)
+    Persist(tx,
+            Apply(DefinitionOf(saga->type), *saga, ReplyInput{e.causation_id(), reply.success(), reply.error()},
+                  now, ids_),
+            e.message_id(), e.traceparent());
+  }
+  // Other events (OrderStatusChanged) concern others.
+}
+
+runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka::IncomingMessage>& batch) {
+  std::vector<Envelope> envelopes;
+  for (const runtime::kafka::IncomingMessage& m : batch) {
+    absl::StatusOr<Envelope> e = runtime::messaging::ParseEnvelope(m.value);
+    if (!e.ok()) {
+      if (envelopes.empty()) return {0, e.status()};  // dead-lettered by the consumer
+      break;
+    }
+    envelopes.push_back(*std::move(e));
+  }
+  // Every saga the batch touches, locked up front in id order.
+  std::vector<std::string> saga_ids;
+  std::vector<std::string> order_ids;
+  for (const Envelope& e : envelopes) {
+    if (e.type() == pb::StepReply::descriptor()->full_name() && runtime::ids::IsUuid(e.saga_id())) {
+      saga_ids.push_back(e.saga_id());
+    } else if (e.type() == pb::OrderCancelRequested::descriptor()->full_name()) {
+      pb::OrderCancelRequested event;
+      if (runtime::messaging::Unwrap(e, &event).ok() && runtime::ids::IsUuid(event.order_id())) {
+        order_ids.push_back(event.order_id());
+      }
+    }
+  }
+  absl::Status s = pool_.Transact([&](Tx& tx) -> absl::Status {
+    store_.LockAll(tx, saga_ids, order_ids);
+    for (const Envelope& e : envelopes) HandleOne(tx, e);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    // Never dead-lettered: a lost reply would stall its saga. Retried.
+    return {0, runtime::kafka::IsTransient(s) ? s : absl::UnavailableError(absl::StrCat("batch failed: ", s.message()))};
+  }
+  return {envelopes.size(), envelopes.size() == batch.size()
+                                ? absl::OkStatus()
+                                : absl::InvalidArgumentError("message is not an envelope")};
+}
+
+absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
+  return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
+    std::vector<Saga> due = store_.LockDue(tx, limit);
+    const absl::Time now = clock_();
+    for (const Saga& saga : due) {
+      Persist(tx, Apply(DefinitionOf(saga.type), saga, DeadlinePassed{}, now, ids_), "", "");
+    }
+    return static_cast<int>(due.size());
+  });
+}
+
+}  // namespace agora::saga

@@ -1,0 +1,81 @@
+#pragma once
+
+// The saga coordinator's message handling: consumes agora.orders.events and
+// agora.saga.replies and, for a batch of one partition in ONE PostgreSQL
+// transaction, checks each message against the inbox, locks the sagas it
+// touches (all of them up front, in id order), applies the state machine,
+// saves each saga and appends the commands it sends to the outbox (the
+// relay publishes them). Offsets are stored after the commit.
+//
+//   OrderCreated          starts the order's PLACE_ORDER saga (once per
+//                         order: a unique key), applying a cancel that came
+//                         first
+//   OrderCancelRequested  applied to the PLACE_ORDER saga; one that comes
+//                         before the saga is kept until it starts; the
+//                         CANCEL_ORDER saga starts when the state machine
+//                         asks for it
+//   StepReply             applied to the saga of its envelope's saga id
+//
+// ScanDeadlines re-applies sagas whose deadline passed (FOR UPDATE SKIP
+// LOCKED: several coordinators share the scan). Thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/messaging/envelope.h"
+#include "runtime/messaging/outbox.h"
+#include "runtime/messaging/topics.h"
+#include "runtime/pg/pool.h"
+#include "saga/definition.h"
+#include "saga/pg_store.h"
+#include "saga/state_machine.h"
+
+namespace agora::saga {
+
+struct CoordinatorOptions {
+  runtime::messaging::Topics topics;
+  SagaDefinition place_order = PlaceOrder();
+  SagaDefinition cancel_order = CancelOrder();
+};
+
+// The command `send` of `saga` as an outbox message: its participant's
+// topic, keyed by order id, the envelope carrying the send's message id, the
+// saga's id and the cause.
+runtime::messaging::OutboxMessage CommandMessage(const runtime::messaging::Topics& topics,
+                                                 const Saga& saga, const Send& send,
+                                                 const std::string& causation_id,
+                                                 const std::string& traceparent);
+
+class Coordinator final {
+ public:
+  // `pool` and `store` are borrowed; `clock` and `ids` injectable for tests.
+  Coordinator(runtime::pg::Pool& pool, PgStore& store, CoordinatorOptions options,
+              std::function<absl::Time()> clock, IdSource ids);
+
+  // The consumer's batch handler (kafka::BatchHandler). Thread-safe.
+  runtime::kafka::BatchResult Handle(const std::vector<runtime::kafka::IncomingMessage>& batch);
+
+  // One pass over up to `limit` sagas whose deadline passed; how many.
+  absl::StatusOr<int> ScanDeadlines(int limit);
+
+ private:
+  void HandleOne(runtime::pg::Tx& tx, const runtime::messaging::Envelope& envelope);
+  // Saves the transition's saga and appends its commands; starts the cancel
+  // saga when asked.
+  void Persist(runtime::pg::Tx& tx, const Transition& t, const std::string& causation_id,
+               const std::string& traceparent);
+  void StartSaga(runtime::pg::Tx& tx, const SagaDefinition& def, const OrderData& order,
+                 const std::string& causation_id, const std::string& traceparent, bool cancel_first);
+  const SagaDefinition& DefinitionOf(SagaType type) const;
+
+  runtime::pg::Pool& pool_;
+  PgStore& store_;
+  const CoordinatorOptions options_;
+  std::function<absl::Time()> clock_;
+  IdSource ids_;
+};
+
+}  // namespace agora::saga

@@ -1,0 +1,114 @@
+#include "saga/pg_store.h"
+
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "runtime/pg/exec.h"
+#include "saga/record.h"
+
+namespace agora::saga {
+namespace {
+
+using runtime::pg::Exec;
+using runtime::pg::Tx;
+
+constexpr char kInsert[] =
+    "INSERT INTO sagas (id, order_id, type, status, current_step, deadline, record, started_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, "
+    "CASE WHEN $6::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $6 * interval '1 microsecond' END, "
+    "$7, 'epoch'::timestamptz + $8 * interval '1 microsecond', "
+    "'epoch'::timestamptz + $9 * interval '1 microsecond') "
+    "ON CONFLICT (order_id, type) DO NOTHING";
+constexpr char kSave[] =
+    "UPDATE sagas SET status = $2, current_step = $3, "
+    "deadline = CASE WHEN $4::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $4 * interval '1 microsecond' END, "
+    "record = $5, updated_at = 'epoch'::timestamptz + $6 * interval '1 microsecond' WHERE id = $1";
+constexpr char kLock[] = "SELECT record FROM sagas WHERE id = $1 FOR UPDATE";
+constexpr char kLockByOrder[] = "SELECT record FROM sagas WHERE order_id = $1 AND type = $2 FOR UPDATE";
+constexpr char kLockAll[] =
+    "SELECT 1 FROM sagas WHERE id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE";
+constexpr char kLockDue[] =
+    "SELECT record FROM sagas WHERE deadline <= now() ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED";
+constexpr char kRecordEarlyCancel[] =
+    "INSERT INTO early_cancels (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING";
+constexpr char kTakeEarlyCancel[] = "DELETE FROM early_cancels WHERE order_id = $1";
+
+Saga Read(const pqxx::field& f) {
+  pqxx::binarystring bytes(f);
+  agora::saga::v1::SagaRecord record;
+  if (!record.ParseFromString(bytes.str())) throw std::runtime_error("saga record does not parse");
+  absl::StatusOr<Saga> saga = FromRecord(record);
+  if (!saga.ok()) throw std::runtime_error(std::string(saga.status().message()));
+  return *std::move(saga);
+}
+
+std::optional<int64_t> DeadlineMicros(const Saga& s) {
+  if (s.deadline == absl::InfiniteFuture()) return std::nullopt;
+  return absl::ToUnixMicros(s.deadline);
+}
+
+std::string Array(const std::vector<std::string>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+}  // namespace
+
+const char* TypeName(SagaType t) { return t == SagaType::kPlaceOrder ? "PLACE_ORDER" : "CANCEL_ORDER"; }
+
+const char* StatusName(SagaStatus s) {
+  switch (s) {
+    case SagaStatus::kRunning: return "RUNNING";
+    case SagaStatus::kCompensating: return "COMPENSATING";
+    case SagaStatus::kCompleted: return "COMPLETED";
+    case SagaStatus::kFailed: return "FAILED";
+  }
+  return "RUNNING";
+}
+
+bool PgStore::Insert(Tx& tx, const Saga& s) {
+  const std::string bytes = ToRecord(s).SerializeAsString();
+  return Exec(tx, kInsert, s.id, s.order.order_id, TypeName(s.type), StatusName(s.status), s.current_step(),
+              DeadlineMicros(s), pqxx::binarystring(bytes.data(), bytes.size()),
+              absl::ToUnixMicros(s.started_at), absl::ToUnixMicros(s.updated_at))
+             .affected_rows() == 1;
+}
+
+std::optional<Saga> PgStore::Lock(Tx& tx, const std::string& saga_id) {
+  pqxx::result r = Exec(tx, kLock, saga_id);
+  if (r.empty()) return std::nullopt;
+  return Read(r[0][0]);
+}
+
+std::optional<Saga> PgStore::LockByOrder(Tx& tx, const std::string& order_id, SagaType type) {
+  pqxx::result r = Exec(tx, kLockByOrder, order_id, TypeName(type));
+  if (r.empty()) return std::nullopt;
+  return Read(r[0][0]);
+}
+
+void PgStore::Save(Tx& tx, const Saga& s) {
+  const std::string bytes = ToRecord(s).SerializeAsString();
+  Exec(tx, kSave, s.id, StatusName(s.status), s.current_step(), DeadlineMicros(s),
+       pqxx::binarystring(bytes.data(), bytes.size()), absl::ToUnixMicros(s.updated_at));
+}
+
+void PgStore::LockAll(Tx& tx, const std::vector<std::string>& saga_ids,
+                      const std::vector<std::string>& order_ids) {
+  if (saga_ids.empty() && order_ids.empty()) return;
+  Exec(tx, kLockAll, Array(saga_ids), Array(order_ids));
+}
+
+std::vector<Saga> PgStore::LockDue(Tx& tx, int limit) {
+  std::vector<Saga> out;
+  for (const auto& row : Exec(tx, kLockDue, limit)) out.push_back(Read(row[0]));
+  return out;
+}
+
+void PgStore::RecordEarlyCancel(Tx& tx, const std::string& order_id) { Exec(tx, kRecordEarlyCancel, order_id); }
+
+bool PgStore::TakeEarlyCancel(Tx& tx, const std::string& order_id) {
+  return Exec(tx, kTakeEarlyCancel, order_id).affected_rows() == 1;
+}
+
+}  // namespace agora::saga

@@ -1,0 +1,47 @@
+#pragma once
+
+// The sagas in PostgreSQL: the only SQL of the coordinator. Every method
+// works inside the caller's transaction (the coordinator's batch) and throws
+// libpqxx exceptions; a stored record that does not read back is
+// DATA_LOSS (thrown as std::runtime_error: the batch fails and is retried,
+// and the row needs an operator).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/pg/migrations.h"
+#include "runtime/pg/pool.h"
+#include "saga/state_machine.h"
+
+namespace agora::saga {
+
+class PgStore final {
+ public:
+  // Inserts a new saga; false when its order already has one of its type.
+  bool Insert(runtime::pg::Tx& tx, const Saga& saga);
+  // The saga, its row locked until the transaction ends.
+  std::optional<Saga> Lock(runtime::pg::Tx& tx, const std::string& saga_id);
+  std::optional<Saga> LockByOrder(runtime::pg::Tx& tx, const std::string& order_id, SagaType type);
+  void Save(runtime::pg::Tx& tx, const Saga& saga);
+  // Locks, in id order, the sagas named and those of the orders named (all
+  // UUIDs): what a batch will touch, taken up front so that batches running
+  // at once never deadlock.
+  void LockAll(runtime::pg::Tx& tx, const std::vector<std::string>& saga_ids,
+               const std::vector<std::string>& order_ids);
+  // Up to `limit` sagas whose deadline passed, locked (those locked by
+  // someone else are skipped: several coordinators share the scan).
+  std::vector<Saga> LockDue(runtime::pg::Tx& tx, int limit);
+  // A cancel that came before its order's saga; TakeEarlyCancel answers
+  // whether one was recorded, and forgets it.
+  void RecordEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
+  bool TakeEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
+};
+
+const char* TypeName(SagaType t);      // "PLACE_ORDER"
+const char* StatusName(SagaStatus s);  // "RUNNING"
+
+// The migrations of the saga schema (saga/migrations/).
+const std::vector<runtime::pg::Migration>& SagaMigrations();
+
+}  // namespace agora::saga

@@ -1,0 +1,257 @@
+// The coordinator driving place-order sagas through the real participants'
+// code, each on its own database, all over the run's dev broker under one
+// topic prefix: orders emits OrderCreated, the coordinator sends commands,
+// inventory, customers and orders answer, the order ends APPROVED or
+// REJECTED with its stock and money where they belong.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "customers/participant.h"
+#include "customers/pg_store.h"
+#include "inventory/participant.h"
+#include "inventory/pg_store.h"
+#include "orders/participant.h"
+#include "orders/pg_store.h"
+#include "runtime/idempotency/request_keys.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/kafka/producer.h"
+#include "runtime/messaging/migrations.h"
+#include "runtime/messaging/participant.h"
+#include "saga/coordinator.h"
+#include "saga/pg_store.h"
+#include "tests/support/infra.h"
+
+namespace agora::saga {
+namespace {
+
+using agora::testing::Eventually;
+using agora::testing::TestDatabase;
+using agora::testing::TestKafkaOptions;
+using agora::testing::UniqueName;
+using runtime::ids::NewUuid;
+namespace rt = agora::runtime;
+
+// One service's database, pool, relay and (for a participant) consumer.
+struct Node {
+  Node(const std::string& service, const std::vector<rt::pg::Migration>& migrations)
+      : db(service) {
+    REQUIRE(rt::pg::ApplyMigrations(db.ServiceOptions(),
+                                    {{"messaging", &rt::messaging::MessagingMigrations()},
+                                     {"request_keys", &rt::idempotency::RequestKeyMigrations()},
+                                     {service, &migrations}})
+                .ok());
+    pool = std::make_unique<rt::pg::Pool>(db.ServiceOptions(), 8);
+  }
+  TestDatabase db;
+  std::unique_ptr<rt::pg::Pool> pool;
+  std::unique_ptr<rt::messaging::CommandHandler> handler;
+  std::unique_ptr<rt::messaging::OutboxRelay> relay;
+  std::unique_ptr<rt::messaging::Participant> participant;
+  std::unique_ptr<rt::kafka::Consumer> consumer;
+};
+
+class System final {
+ public:
+  System()
+      : inventory_("inventory", inventory::InventoryMigrations()),
+        customers_("customers", customers::CustomersMigrations()),
+        orders_("orders", orders::OrdersMigrations()),
+        saga_("saga", SagaMigrations()) {
+    config_.topics.prefix = UniqueName("p") + ".";
+    config_.relay.poll_interval = absl::Milliseconds(100);
+    auto producer = rt::kafka::NewProducer(TestKafkaOptions());
+    REQUIRE(producer.ok());
+    producer_ = std::move(*producer);
+    inventory_store_ = std::make_unique<inventory::PgStore>(*inventory_.pool);
+    customers_store_ = std::make_unique<customers::PgStore>(*customers_.pool);
+    orders_store_ = std::make_unique<orders::PgStore>(*orders_.pool, config_.topics.OrderEvents());
+    StartParticipant(inventory_, "inventory",
+                     [&](rt::messaging::CommandHandler& h) { inventory::RegisterSagaCommands(h, *inventory_store_); });
+    StartParticipant(customers_, "customers",
+                     [&](rt::messaging::CommandHandler& h) { customers::RegisterSagaCommands(h, *customers_store_); });
+    StartParticipant(orders_, "orders",
+                     [&](rt::messaging::CommandHandler& h) { orders::RegisterSagaCommands(h, *orders_store_); });
+    // The coordinator, with short step deadlines.
+    CoordinatorOptions options;
+    options.topics = config_.topics;
+    options.place_order = PlaceOrder(absl::Seconds(3));
+    options.cancel_order = CancelOrder(absl::Seconds(3));
+    coordinator_ = std::make_unique<Coordinator>(
+        *saga_.pool, saga_store_, options, [] { return absl::Now(); }, [] { return NewUuid(); });
+    saga_.relay = std::make_unique<rt::messaging::OutboxRelay>(*saga_.pool, *producer_, config_.relay);
+    saga_.relay->Start();
+    auto consumer = rt::kafka::StartBatchConsumer(
+        {TestKafkaOptions(), UniqueName("saga"), {config_.topics.OrderEvents(), config_.topics.Replies()}},
+        [this](const std::vector<rt::kafka::IncomingMessage>& batch) { return coordinator_->Handle(batch); },
+        producer_.get());
+    REQUIRE(consumer.ok());
+    saga_.consumer = std::move(*consumer);
+    scanner_ = std::thread([this] {
+      while (!stop_.load()) {
+        (void)coordinator_->ScanDeadlines(64);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
+
+  ~System() {
+    stop_.store(true);
+    scanner_.join();
+    saga_.consumer->Stop();
+    for (Node* n : {&inventory_, &customers_, &orders_}) n->participant->Stop();
+    for (Node* n : {&inventory_, &customers_, &orders_, &saga_}) n->relay->Stop();
+  }
+
+  std::string Product(int64_t stock, int64_t price) {
+    const std::string id = NewUuid();
+    inventory_.db.QueryAsSuper(absl::StrCat("INSERT INTO inventory.products (id, sku, name, price_cents, stock) VALUES ('",
+                                            id, "', '", id, "', 'p', ", price, ", ", stock, ")"));
+    return id;
+  }
+  std::string Customer(int64_t balance) {
+    const std::string id = NewUuid();
+    customers_.db.QueryAsSuper(absl::StrCat("INSERT INTO customers.customers (id, email, display_name, password_hash, "
+                                            "balance_cents) VALUES ('", id, "', '", id, "@x', 'c', 'x', ", balance, ")"));
+    customers_.db.QueryAsSuper(absl::StrCat("INSERT INTO customers.ledger (id, customer_id, kind, amount_cents) VALUES ('",
+                                            NewUuid(), "', '", id, "', 'TOP_UP', ", balance, ")"));
+    return id;
+  }
+  // Places an order as orders' CreateOrder does: PENDING, OrderCreated in its outbox.
+  std::string Order(const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& lines,
+                    int64_t price) {
+    orders::NewOrder n;
+    n.id = NewUuid();
+    n.customer_id = customer;
+    for (const auto& [p, q] : lines) {
+      n.lines.push_back({p, q, price});
+      n.total_cents += q * price;
+    }
+    REQUIRE(orders_store_->Create(n, {}).ok());
+    return n.id;
+  }
+  std::string Status(const std::string& order) {
+    return orders_.db.QueryAsSuper("SELECT status || COALESCE('/' || rejection_reason, '') FROM orders.orders WHERE id = '" +
+                                   order + "'");
+  }
+  bool Ends(const std::string& order, const std::string& status) {
+    return Eventually([&] { return Status(order) == status; }, 30);
+  }
+  int64_t Stock(const std::string& p) {
+    return std::stoll(inventory_.db.QueryAsSuper("SELECT stock FROM inventory.products WHERE id = '" + p + "'"));
+  }
+  int64_t Held(const std::string& p) {
+    return std::stoll(inventory_.db.QueryAsSuper("SELECT held FROM inventory.products WHERE id = '" + p + "'"));
+  }
+  int64_t Balance(const std::string& c) {
+    return std::stoll(customers_.db.QueryAsSuper("SELECT balance_cents FROM customers.customers WHERE id = '" + c + "'"));
+  }
+  int64_t LedgerSum(const std::string& c) {
+    return std::stoll(customers_.db.QueryAsSuper(
+        "SELECT COALESCE(sum(amount_cents), 0) FROM customers.ledger WHERE customer_id = '" + c + "'"));
+  }
+  std::string SagaOf(const std::string& order) {
+    return saga_.db.QueryAsSuper("SELECT status || ' ' || current_step FROM saga.sagas WHERE order_id = '" + order +
+                                 "' AND type = 'PLACE_ORDER'");
+  }
+
+ private:
+  void StartParticipant(Node& n, const std::string& service,
+                        const std::function<void(rt::messaging::CommandHandler&)>& effects) {
+    n.handler = std::make_unique<rt::messaging::CommandHandler>(*n.pool, config_.topics.Replies());
+    effects(*n.handler);
+    n.relay = std::make_unique<rt::messaging::OutboxRelay>(*n.pool, *producer_, config_.relay);
+    rt::messaging::MessagingConfig c = config_;
+    c.command_group = UniqueName(service);
+    auto p = rt::messaging::Participant::Start(service, *n.pool, TestKafkaOptions(), c, *n.handler, producer_.get());
+    REQUIRE(p.ok());
+    n.participant = std::move(*p);
+    n.relay->Start();
+  }
+
+  rt::messaging::MessagingConfig config_;
+  std::unique_ptr<rt::kafka::Producer> producer_;
+  Node inventory_;
+  Node customers_;
+  Node orders_;
+  Node saga_;
+  std::unique_ptr<inventory::PgStore> inventory_store_;
+  std::unique_ptr<customers::PgStore> customers_store_;
+  std::unique_ptr<orders::PgStore> orders_store_;
+  PgStore saga_store_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::atomic<bool> stop_{false};
+  std::thread scanner_;
+};
+
+TEST_CASE("sagas drive orders to APPROVED or REJECTED through the participants, stock and money "
+          "where they belong",
+          "[pg][kafka]") {
+  System s;
+  const std::string kettle = s.Product(10, 2500);
+  const std::string rich = s.Customer(100000);
+  const std::string poor = s.Customer(1000);
+
+  // Happy path: reserved, debited, approved.
+  const std::string ok = s.Order(rich, {{kettle, 2}}, 2500);
+  REQUIRE(s.Ends(ok, "APPROVED"));
+  CHECK(s.Stock(kettle) == 8);
+  CHECK(s.Held(kettle) == 2);
+  CHECK(s.Balance(rich) == 95000);
+  CHECK(Eventually([&] { return s.SagaOf(ok) == "COMPLETED "; }));
+
+  // Out of stock: nothing taken.
+  const std::string greedy = s.Order(rich, {{kettle, 50}}, 2500);
+  REQUIRE(s.Ends(greedy, "REJECTED/OUT_OF_STOCK"));
+  CHECK(s.Stock(kettle) == 8);
+  CHECK(s.Balance(rich) == 95000);
+
+  // Insufficient funds: the reserved stock comes back.
+  const std::string broke = s.Order(poor, {{kettle, 1}}, 2500);
+  REQUIRE(s.Ends(broke, "REJECTED/INSUFFICIENT_FUNDS"));
+  CHECK(Eventually([&] { return s.SagaOf(broke) == "FAILED "; }));
+  CHECK(s.Stock(kettle) == 8);
+  CHECK(s.Held(kettle) == 2);
+  CHECK(s.Balance(poor) == 1000);
+
+  // Invariants: stock conserved, balances equal their ledgers.
+  CHECK(s.Stock(kettle) + s.Held(kettle) == 10);
+  CHECK(s.Balance(rich) == s.LedgerSum(rich));
+  CHECK(s.Balance(poor) == s.LedgerSum(poor));
+}
+
+TEST_CASE("many orders at once over one hot product: every saga ends and nothing is oversold",
+          "[pg][kafka]") {
+  System s;
+  const std::string last_units = s.Product(10, 100);
+  std::vector<std::string> customers;
+  std::vector<std::string> orders;
+  for (int i = 0; i < 40; ++i) {
+    customers.push_back(s.Customer(1000));
+    orders.push_back(s.Order(customers.back(), {{last_units, 1}}, 100));
+  }
+  int approved = 0;
+  int out_of_stock = 0;
+  for (const std::string& o : orders) {
+    REQUIRE(Eventually([&] { return s.Status(o) != "PENDING"; }, 60));
+    const std::string st = s.Status(o);
+    if (st == "APPROVED") ++approved;
+    if (st == "REJECTED/OUT_OF_STOCK") ++out_of_stock;
+  }
+  CHECK(approved == 10);
+  CHECK(out_of_stock == 30);
+  CHECK(s.Stock(last_units) == 0);
+  CHECK(s.Held(last_units) == 10);
+  int64_t paid = 0;
+  for (const std::string& c : customers) {
+    CHECK(s.Balance(c) == s.LedgerSum(c));
+    paid += 1000 - s.Balance(c);
+  }
+  CHECK(paid == 10 * 100);
+}
+
+}  // namespace
+}  // namespace agora::saga
