@@ -133,6 +133,11 @@ class System final {
     REQUIRE(orders_store_->Create(n, {}).ok());
     return n.id;
   }
+  // The customer's cancel, as orders' CancelOrder does it.
+  void Cancel(const std::string& order) {
+    auto r = orders_store_->Apply(order, {orders::Event::kRequestCancel}, std::nullopt, {}, {});
+    REQUIRE(r.ok());
+  }
   std::string Status(const std::string& order) {
     return orders_.db.QueryAsSuper("SELECT status || COALESCE('/' || rejection_reason, '') FROM orders.orders WHERE id = '" +
                                    order + "'");
@@ -152,6 +157,10 @@ class System final {
   int64_t LedgerSum(const std::string& c) {
     return std::stoll(customers_.db.QueryAsSuper(
         "SELECT COALESCE(sum(amount_cents), 0) FROM customers.ledger WHERE customer_id = '" + c + "'"));
+  }
+  std::string CancelSagaOf(const std::string& order) {
+    return saga_.db.QueryAsSuper("SELECT status FROM saga.sagas WHERE order_id = '" + order +
+                                 "' AND type = 'CANCEL_ORDER'");
   }
   std::string SagaOf(const std::string& order) {
     return saga_.db.QueryAsSuper("SELECT status || ' ' || current_step FROM saga.sagas WHERE order_id = '" + order +
@@ -251,6 +260,57 @@ TEST_CASE("many orders at once over one hot product: every saga ends and nothing
     paid += 1000 - s.Balance(c);
   }
   CHECK(paid == 10 * 100);
+}
+
+TEST_CASE("a cancel after approval refunds, returns the stock and ends CANCELLED", "[pg][kafka]") {
+  System s;
+  const std::string mug = s.Product(5, 700);
+  const std::string ann = s.Customer(5000);
+  const std::string order = s.Order(ann, {{mug, 3}}, 700);
+  REQUIRE(s.Ends(order, "APPROVED"));
+  CHECK(s.Balance(ann) == 2900);
+  s.Cancel(order);
+  REQUIRE(s.Ends(order, "CANCELLED"));
+  CHECK(Eventually([&] { return s.CancelSagaOf(order) == "COMPLETED"; }));
+  CHECK(s.Balance(ann) == 5000);
+  CHECK(s.Balance(ann) == s.LedgerSum(ann));
+  CHECK(s.Stock(mug) == 5);
+  CHECK(s.Held(mug) == 0);
+}
+
+TEST_CASE("cancels racing their sagas end each order REJECTED/CANCELLED_BY_CUSTOMER or CANCELLED, "
+          "with everything given back",
+          "[pg][kafka]") {
+  System s;
+  const std::string tea = s.Product(100, 300);
+  std::vector<std::pair<std::string, std::string>> placed;  // (order, customer)
+  for (int i = 0; i < 12; ++i) {
+    const std::string c = s.Customer(3000);
+    const std::string o = s.Order(c, {{tea, 2}}, 300);
+    // Cancelled at once, a little later, or after a while: before OrderCreated
+    // reached the coordinator, during a step, or after the approval.
+    if (i % 3 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20 * i));
+    if (i % 3 == 2) REQUIRE(s.Ends(o, "APPROVED"));
+    s.Cancel(o);
+    placed.push_back({o, c});
+  }
+  for (const auto& [o, c] : placed) {
+    INFO(o);
+    REQUIRE(Eventually([&] {
+      const std::string st = s.Status(o);
+      return st == "REJECTED/CANCELLED_BY_CUSTOMER" || st == "CANCELLED";
+    }, 60));
+    CHECK(Eventually([&] { return s.Balance(c) == 3000; }));
+    CHECK(s.Balance(c) == s.LedgerSum(c));
+  }
+  CHECK(Eventually([&] { return s.Held(tea) == 0; }));
+  CHECK(s.Stock(tea) == 100);
+  int rejected = 0;
+  for (const auto& [o, c] : placed) rejected += s.Status(o) == "REJECTED/CANCELLED_BY_CUSTOMER";
+  // Those cancelled after their approval can only end CANCELLED; those
+  // cancelled at once are stopped before it (both paths ran).
+  CHECK(rejected >= 1);
+  CHECK(rejected <= 8);
 }
 
 }  // namespace
