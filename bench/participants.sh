@@ -14,23 +14,9 @@ WORK=$BUILD/bench-participants
 PGBIN=${AGORA_PGBIN:-/usr/lib/postgresql/15/bin}
 PIDS=()
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  "$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 trap cleanup EXIT
-
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768+)
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-  done
-  exit 1
-}
 
 rm -rf "$WORK"; mkdir -p "$WORK"
 pg_port=$(free_port)

@@ -140,17 +140,36 @@ std::string MetricsText() {
   return prometheus::TextSerializer().Serialize(metrics::Registry().Collect());
 }
 
+// A migrated database, its pool, a topic, the real producer, and relay
+// options with short waits.
+struct Rig {
+  Rig() : db("inventory"), topic(UniqueName("t")) {
+    Migrate(db);
+    pool = std::make_unique<pg::Pool>(db.ServiceOptions(), 4);
+    auto producer = kafka::NewProducer(TestKafkaOptions());
+    REQUIRE(producer.ok());
+    real = std::move(*producer);
+    options.poll_interval = absl::Milliseconds(50);
+    options.initial_backoff = absl::Milliseconds(10);
+    options.max_backoff = absl::Milliseconds(40);
+  }
+  int Rows(const std::string& table) {
+    return std::stoi(db.QueryAsSuper("SELECT count(*) FROM inventory." + table));
+  }
+
+  TestDatabase db;
+  std::string topic;
+  std::unique_ptr<pg::Pool> pool;
+  std::unique_ptr<kafka::Producer> real;
+  RelayOptions options;
+};
+
 TEST_CASE("when message k of a batch fails, each key's messages still reach Kafka in order",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 4);
-  auto real = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(real.ok());
+  Rig rig;
   // order-2's 4th message and order-5's 1st fail twice each, order-7's 9th once.
   FailingProducer failing(
-      **real,
+      *rig.real,
       [](const std::string& text, int offered) {
         return (text == "order-2:3" && offered <= 2) || (text == "order-5:0" && offered <= 2) ||
                (text == "order-7:8" && offered <= 1);
@@ -158,14 +177,10 @@ TEST_CASE("when message k of a batch fails, each key's messages still reach Kafk
       absl::UnavailableError("broker said no"));
   constexpr int kKeys = 8;
   constexpr int kMessages = 160;
-  Fill(pool, topic, kMessages, kKeys);
-  KeyedSink sink(topic);
-  RelayOptions options;
-  options.batch_size = 64;
-  options.poll_interval = absl::Milliseconds(50);
-  options.initial_backoff = absl::Milliseconds(20);
-  options.max_backoff = absl::Milliseconds(100);
-  OutboxRelay relay(pool, failing, options);
+  Fill(*rig.pool, rig.topic, kMessages, kKeys);
+  KeyedSink sink(rig.topic);
+  rig.options.batch_size = 64;
+  OutboxRelay relay(*rig.pool, failing, rig.options);
   relay.Start();
   REQUIRE(Eventually([&] { return sink.Got().size() >= static_cast<size_t>(kMessages); }, 30));
   relay.Stop();
@@ -182,7 +197,7 @@ TEST_CASE("when message k of a batch fails, each key's messages still reach Kafk
     REQUIRE(seqs.size() == static_cast<size_t>(kMessages / kKeys));
     for (size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == static_cast<int>(i));
   }
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox") == "0");
+  CHECK(rig.Rows("outbox") == 0);
   const std::string text = MetricsText();
   CHECK(text.find("agora_outbox_failed_total{kind=\"unavailable\",schema=\"inventory\"}") != std::string::npos);
   CHECK(text.find("agora_outbox_relay_latency_seconds_count{schema=\"inventory\"}") != std::string::npos);
@@ -190,30 +205,21 @@ TEST_CASE("when message k of a batch fails, each key's messages still reach Kafk
 
 TEST_CASE("a row refused again and again moves to outbox_dead with its error, and its key goes on",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 4);
-  auto real = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(real.ok());
+  Rig rig;
   FailingProducer failing(
-      **real, [](const std::string& text, int) { return text == "order-0:1"; },
+      *rig.real, [](const std::string& text, int) { return text == "order-0:1"; },
       absl::FailedPreconditionError("kafka refused the message: too large"));
-  Fill(pool, topic, 12, 3);  // order-0: 0..3, order-1: 0..3, order-2: 0..3
-  KeyedSink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Milliseconds(50);
-  options.initial_backoff = absl::Milliseconds(10);
-  options.max_backoff = absl::Milliseconds(40);
-  options.max_attempts = 3;
-  OutboxRelay relay(pool, failing, options);
+  Fill(*rig.pool, rig.topic, 12, 3);  // order-0: 0..3, order-1: 0..3, order-2: 0..3
+  KeyedSink sink(rig.topic);
+  rig.options.max_attempts = 3;
+  OutboxRelay relay(*rig.pool, failing, rig.options);
   relay.Start();
   REQUIRE(Eventually([&] { return sink.Got().size() >= 11; }, 30));
-  REQUIRE(Eventually([&] { return db.QueryAsSuper("SELECT count(*) FROM inventory.outbox") == "0"; }));
+  REQUIRE(Eventually([&] { return rig.Rows("outbox") == 0; }));
   relay.Stop();
   CHECK(failing.Offered("order-0:1") == 3);
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox_dead") == "1");
-  CHECK(db.QueryAsSuper("SELECT message_key || ' ' || attempts || ' ' || last_error FROM inventory.outbox_dead") ==
+  CHECK(rig.Rows("outbox_dead") == 1);
+  CHECK(rig.db.QueryAsSuper("SELECT message_key || ' ' || attempts || ' ' || last_error FROM inventory.outbox_dead") ==
         "order-0 3 kafka refused the message: too large");
   // order-0 went on after its dead row, in order.
   std::vector<int> order0;
@@ -229,24 +235,15 @@ TEST_CASE("a row refused again and again moves to outbox_dead with its error, an
 
 TEST_CASE("a broker that is down only delays: nothing dies, and the backlog shows its age",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 4);
-  auto real = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(real.ok());
+  Rig rig;
   std::atomic<bool> down{true};
   FailingProducer failing(
-      **real, [&](const std::string&, int) { return down.load(); },
+      *rig.real, [&](const std::string&, int) { return down.load(); },
       absl::UnavailableError("all brokers down"));
-  Fill(pool, topic, 6, 2);
-  KeyedSink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Milliseconds(50);
-  options.initial_backoff = absl::Milliseconds(10);
-  options.max_backoff = absl::Milliseconds(50);
-  options.max_attempts = 2;  // refusals only: an outage never kills a row
-  OutboxRelay relay(pool, failing, options);
+  Fill(*rig.pool, rig.topic, 6, 2);
+  KeyedSink sink(rig.topic);
+  rig.options.max_attempts = 2;  // refusals only: an outage never kills a row
+  OutboxRelay relay(*rig.pool, failing, rig.options);
   relay.Start();
   REQUIRE(Eventually([&] { return failing.Offered("order-0:0") >= 5; }));
   // The rest of each key stays back while its first message fails.
@@ -256,37 +253,28 @@ TEST_CASE("a broker that is down only delays: nothing dies, and the backlog show
   down.store(false);
   REQUIRE(Eventually([&] { return sink.Got().size() >= 6; }));
   relay.Stop();
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox_dead") == "0");
+  CHECK(rig.Rows("outbox_dead") == 0);
 }
 
 TEST_CASE("only refusals count toward outbox_dead: a row that failed in an outage then was "
           "refused once is sent again",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 4);
-  auto real = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(real.ok());
-  FailingProducer failing(**real, [](const std::string& text, int offered) {
+  Rig rig;
+  FailingProducer failing(*rig.real, [](const std::string& text, int offered) {
     if (text != "order-0:0") return absl::OkStatus();
     if (offered <= 4) return absl::UnavailableError("all brokers down");
     if (offered == 5) return absl::FailedPreconditionError("kafka refused the message: throttled?");
     return absl::OkStatus();
   });
-  Fill(pool, topic, 2, 1);
-  KeyedSink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Milliseconds(50);
-  options.initial_backoff = absl::Milliseconds(10);
-  options.max_backoff = absl::Milliseconds(40);
-  options.max_attempts = 2;
-  OutboxRelay relay(pool, failing, options);
+  Fill(*rig.pool, rig.topic, 2, 1);
+  KeyedSink sink(rig.topic);
+  rig.options.max_attempts = 2;
+  OutboxRelay relay(*rig.pool, failing, rig.options);
   relay.Start();
   REQUIRE(Eventually([&] { return sink.Got().size() >= 2; }));
   relay.Stop();
   CHECK(failing.Offered("order-0:0") == 6);
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox_dead") == "0");
+  CHECK(rig.Rows("outbox_dead") == 0);
   CHECK(sink.Got() == std::vector<std::pair<std::string, std::string>>{{"order-0", "order-0:0"},
                                                                        {"order-0", "order-0:1"}});
 }
