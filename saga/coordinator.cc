@@ -209,6 +209,18 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
                                 : absl::InvalidArgumentError("message is not an envelope")};
 }
 
+absl::StatusOr<Saga> Coordinator::Operate(const std::string& saga_id, const Input& input) {
+  if (!runtime::ids::IsUuid(saga_id)) return absl::NotFoundError("saga not found");
+  return pool_.Transact<Saga>([&](Tx& tx) -> absl::StatusOr<Saga> {
+    std::optional<Saga> saga = store_.Lock(tx, saga_id);
+    if (!saga.has_value()) return absl::NotFoundError("saga not found");
+    Transition t = Apply(DefinitionOf(saga->type), *saga, input, clock_(), ids_);
+    if (!t.refused.ok()) return t.refused;
+    Persist(tx, t, "", "");
+    return t.saga;
+  });
+}
+
 absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
   return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
     std::vector<Saga> due = store_.LockDue(tx, limit);

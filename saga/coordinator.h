@@ -61,6 +61,12 @@ class Coordinator final {
   // One pass over up to `limit` sagas whose deadline passed; how many.
   absl::StatusOr<int> ScanDeadlines(int limit);
 
+  // An operator's Retry or Abort of saga `saga_id`, applied and persisted
+  // with its commands in one transaction; the saga as it is after.
+  // NOT_FOUND for an unknown id, FAILED_PRECONDITION when the saga refuses
+  // (ended; for an abort, ApproveOrder already sent).
+  absl::StatusOr<Saga> Operate(const std::string& saga_id, const Input& input);
+
  private:
   void HandleOne(runtime::pg::Tx& tx, const runtime::messaging::Envelope& envelope);
   // Saves the transition's saga and appends its commands; starts the cancel

@@ -35,6 +35,17 @@ constexpr char kRecordEarlyCancel[] =
     "INSERT INTO early_cancels (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING";
 constexpr char kTakeEarlyCancel[] = "DELETE FROM early_cancels WHERE order_id = $1";
 
+constexpr char kFind[] = "SELECT record FROM sagas WHERE id = $1";
+constexpr char kFindForOrder[] =
+    "SELECT record FROM sagas WHERE order_id = $1 ORDER BY (type = 'CANCEL_ORDER') DESC LIMIT 1";
+// NULL $1: any status; $2: seconds without an update (0: no filter);
+// NULL $4: the first page.
+constexpr char kList[] =
+    "SELECT record FROM sagas WHERE ($1::text IS NULL OR status = $1) "
+    "AND ($2 = 0 OR updated_at <= now() - $2 * interval '1 second') "
+    "AND ($4::bigint IS NULL OR (started_at, id) < ('epoch'::timestamptz + $4 * interval '1 microsecond', $5::uuid)) "
+    "ORDER BY started_at DESC, id DESC LIMIT $3";
+
 Saga Read(const pqxx::field& f) {
   pqxx::binarystring bytes(f);
   agora::saga::v1::SagaRecord record;
@@ -109,6 +120,35 @@ void PgStore::RecordEarlyCancel(Tx& tx, const std::string& order_id) { Exec(tx, 
 
 bool PgStore::TakeEarlyCancel(Tx& tx, const std::string& order_id) {
   return Exec(tx, kTakeEarlyCancel, order_id).affected_rows() == 1;
+}
+
+std::optional<Saga> PgStore::Find(Tx& tx, const std::string& saga_id) {
+  pqxx::result r = Exec(tx, kFind, saga_id);
+  if (r.empty()) return std::nullopt;
+  return Read(r[0][0]);
+}
+
+std::optional<Saga> PgStore::FindForOrder(Tx& tx, const std::string& order_id) {
+  pqxx::result r = Exec(tx, kFindForOrder, order_id);
+  if (r.empty()) return std::nullopt;
+  return Read(r[0][0]);
+}
+
+std::vector<Saga> PgStore::List(Tx& tx, std::optional<SagaStatus> status, absl::Duration older_than,
+                                int limit, const std::optional<Cursor>& after) {
+  std::optional<std::string> status_name;
+  if (status.has_value()) status_name = StatusName(*status);
+  std::optional<int64_t> after_us;
+  std::optional<std::string> after_id;
+  if (after.has_value()) {
+    after_us = absl::ToUnixMicros(after->started_at);
+    after_id = after->id;
+  }
+  std::vector<Saga> out;
+  for (const auto& row : Exec(tx, kList, status_name, absl::ToInt64Seconds(older_than), limit, after_us, after_id)) {
+    out.push_back(Read(row[0]));
+  }
+  return out;
 }
 
 }  // namespace agora::saga

@@ -36,6 +36,19 @@ class PgStore final {
   // whether one was recorded, and forgets it.
   void RecordEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
   bool TakeEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
+
+  // ---- reads (no lock)
+  std::optional<Saga> Find(runtime::pg::Tx& tx, const std::string& saga_id);
+  // The order's latest saga: its cancel saga once one started, else its own.
+  std::optional<Saga> FindForOrder(runtime::pg::Tx& tx, const std::string& order_id);
+  // Newest first (started_at, id), after `after` when set; `status` and
+  // `older_than` (not updated for at least that long) filter when set.
+  struct Cursor {
+    absl::Time started_at;
+    std::string id;
+  };
+  std::vector<Saga> List(runtime::pg::Tx& tx, std::optional<SagaStatus> status,
+                         absl::Duration older_than, int limit, const std::optional<Cursor>& after);
 };
 
 const char* TypeName(SagaType t);      // "PLACE_ORDER"

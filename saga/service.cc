@@ -1,0 +1,176 @@
+#include "saga/service.h"
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
+#include "runtime/auth/authorized_call.h"
+#include "runtime/ids/uuid.h"
+
+namespace agora::saga {
+namespace {
+
+using runtime::auth::Caller;
+using runtime::auth::OffloadAuthorized;
+using runtime::pg::Tx;
+
+constexpr char kGetOrderSaga[] = "agora.saga.v1.Sagas.GetOrderSaga";
+constexpr char kListSagas[] = "agora.saga.v1.Sagas.ListSagas";
+constexpr char kGetSaga[] = "agora.saga.v1.Sagas.GetSaga";
+constexpr char kRetrySaga[] = "agora.saga.v1.Sagas.RetrySaga";
+constexpr char kAbortSaga[] = "agora.saga.v1.Sagas.AbortSaga";
+constexpr int kDefaultPageSize = 20;
+constexpr int kMaxPageSize = 100;
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture() || t == absl::Time()) return;
+  *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+pb::SagaState StateOf(SagaStatus s) {
+  switch (s) {
+    case SagaStatus::kRunning: return pb::RUNNING;
+    case SagaStatus::kCompensating: return pb::COMPENSATING;
+    case SagaStatus::kCompleted: return pb::COMPLETED;
+    case SagaStatus::kFailed: return pb::FAILED;
+  }
+  return pb::SAGA_STATE_UNSPECIFIED;
+}
+
+pb::SagaType TypeOf(SagaType t) { return t == SagaType::kPlaceOrder ? pb::PLACE_ORDER : pb::CANCEL_ORDER; }
+
+// The opaque page token: base64url of "v1|<started_at us>|<id>".
+std::string EncodeToken(const Saga& last) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1|", absl::ToUnixMicros(last.started_at), "|", last.id));
+}
+
+absl::StatusOr<std::optional<PgStore::Cursor>> DecodeToken(const std::string& token) {
+  if (token.empty()) return std::optional<PgStore::Cursor>();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return absl::InvalidArgumentError("page_token is not valid");
+  std::vector<std::string> parts = absl::StrSplit(raw, '|');
+  int64_t us = 0;
+  if (parts.size() != 3 || parts[0] != "v1" || !absl::SimpleAtoi(parts[1], &us) || !runtime::ids::IsUuid(parts[2])) {
+    return absl::InvalidArgumentError("page_token is not valid");
+  }
+  return std::optional<PgStore::Cursor>(PgStore::Cursor{absl::FromUnixMicros(us), parts[2]});
+}
+
+void ToSummary(const Saga& s, pb::SagaSummary* out) {
+  out->set_saga_id(s.id);
+  out->set_order_id(s.order.order_id);
+  out->set_type(TypeOf(s.type));
+  out->set_state(StateOf(s.status));
+  out->set_current_step(s.current_step());
+  SetTime(s.started_at, out->mutable_started_at());
+  SetTime(s.updated_at, out->mutable_updated_at());
+}
+
+}  // namespace
+
+void ToTimeline(const Saga& s, pb::SagaTimeline* out) {
+  out->set_saga_id(s.id);
+  out->set_order_id(s.order.order_id);
+  out->set_type(TypeOf(s.type));
+  out->set_state(StateOf(s.status));
+  out->set_current_step(s.current_step());
+  for (const Step& step : s.steps) {
+    pb::SagaStep* st = out->add_steps();
+    st->set_name(CommandName(step.command));
+    st->set_state(static_cast<pb::SagaStep::State>(static_cast<int>(step.state) + 1));
+    st->set_attempts(step.attempts);
+    SetTime(step.started_at, st->mutable_started_at());
+    if (step.state != StepState::kRunning && step.state != StepState::kPending) {
+      SetTime(step.finished_at, st->mutable_finished_at());
+    }
+    // A short domain code, on failed steps only.
+    if (step.state == StepState::kFailed) st->set_error(step.error);
+  }
+  SetTime(s.started_at, out->mutable_started_at());
+  SetTime(s.updated_at, out->mutable_updated_at());
+}
+
+grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext* ctx,
+                                                     const pb::GetOrderSagaRequest* req,
+                                                     pb::SagaTimeline* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kGetOrderSaga,
+                           [this, req, resp](const Caller& caller) -> absl::Status {
+    const absl::Status not_found = absl::NotFoundError("this order has no saga (yet)");
+    if (!runtime::ids::IsUuid(req->order_id())) return not_found;
+    absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
+        [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
+    if (!saga.ok()) return saga.status();
+    // Someone else's order is as unknown as a missing one (API.md).
+    if (!saga->has_value() || !caller.CanAccess((*saga)->order.customer_id)) return not_found;
+    ToTimeline(**saga, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SagasService::ListSagas(grpc::CallbackServerContext* ctx,
+                                                  const pb::ListSagasRequest* req,
+                                                  pb::ListSagasResponse* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kListSagas,
+                           [this, req, resp](const Caller&) -> absl::Status {
+    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    if (req->older_than_seconds() < 0) return absl::InvalidArgumentError("older_than_seconds must be >= 0");
+    std::optional<SagaStatus> status;
+    switch (req->state()) {
+      case pb::SAGA_STATE_UNSPECIFIED: break;
+      case pb::RUNNING: status = SagaStatus::kRunning; break;
+      case pb::COMPENSATING: status = SagaStatus::kCompensating; break;
+      case pb::COMPLETED: status = SagaStatus::kCompleted; break;
+      case pb::FAILED: status = SagaStatus::kFailed; break;
+      default: return absl::InvalidArgumentError("state is not a saga state");
+    }
+    absl::StatusOr<std::optional<PgStore::Cursor>> after = DecodeToken(req->page_token());
+    if (!after.ok()) return after.status();
+    const int size = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
+    absl::StatusOr<std::vector<Saga>> page = pool_.Read<std::vector<Saga>>(
+        [&](Tx& tx) -> absl::StatusOr<std::vector<Saga>> {
+          return store_.List(tx, status, absl::Seconds(req->older_than_seconds()), size + 1, *after);
+        });
+    if (!page.ok()) return page.status();
+    for (size_t i = 0; i < page->size() && static_cast<int>(i) < size; ++i) ToSummary((*page)[i], resp->add_sagas());
+    if (static_cast<int>(page->size()) > size) resp->set_next_page_token(EncodeToken((*page)[static_cast<size_t>(size) - 1]));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SagasService::GetSaga(grpc::CallbackServerContext* ctx, const pb::GetSagaRequest* req,
+                                                pb::SagaTimeline* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kGetSaga, [this, req, resp](const Caller&) -> absl::Status {
+    if (!runtime::ids::IsUuid(req->id())) return absl::NotFoundError("saga not found");
+    absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
+        [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.Find(tx, req->id()); });
+    if (!saga.ok()) return saga.status();
+    if (!saga->has_value()) return absl::NotFoundError("saga not found");
+    ToTimeline(**saga, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SagasService::RetrySaga(grpc::CallbackServerContext* ctx, const pb::RetrySagaRequest* req,
+                                                  pb::SagaTimeline* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kRetrySaga, [this, req, resp](const Caller&) -> absl::Status {
+    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Retry{});
+    if (!saga.ok()) return saga.status();
+    ToTimeline(*saga, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SagasService::AbortSaga(grpc::CallbackServerContext* ctx, const pb::AbortSagaRequest* req,
+                                                  pb::SagaTimeline* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kAbortSaga, [this, req, resp](const Caller&) -> absl::Status {
+    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Abort{});
+    if (!saga.ok()) return saga.status();
+    ToTimeline(*saga, resp);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace agora::saga

@@ -1,0 +1,194 @@
+// The Sagas gRPC API over a real in-process server (port 0) and a real
+// PostgreSQL database: who sees which timeline, listing and paging, and an
+// operator's retry and abort.
+
+#include <catch2/catch.hpp>
+
+#include "agora/saga/v1/admin.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/grpc/executor.h"
+#include "runtime/grpc/server.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/messaging/migrations.h"
+#include "saga/coordinator.h"
+#include "saga/pg_store.h"
+#include "saga/service.h"
+#include "tests/support/auth.h"
+#include "tests/support/infra.h"
+
+namespace agora::saga {
+namespace {
+
+using runtime::ids::NewUuid;
+using runtime::pg::Tx;
+
+class Harness {
+ public:
+  Harness()
+      : db_("saga"),
+        migrated_(runtime::pg::ApplyMigrations(db_.ServiceOptions(),
+                                               {{"messaging", &runtime::messaging::MessagingMigrations()},
+                                                {"saga", &SagaMigrations()}})
+                      .ok()),
+        pool_(db_.ServiceOptions(), 4),
+        executor_(4, 256),
+        coordinator_(pool_, store_, CoordinatorOptions{}, [this] { return now_; }, [] { return NewUuid(); }),
+        service_(pool_, store_, coordinator_, executor_, agora::testing::TestAuthorizer()) {
+    REQUIRE(migrated_);
+    auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
+    REQUIRE(server.ok());
+    server_ = std::move(*server);
+    stub_ = pb::Sagas::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                                   grpc::InsecureChannelCredentials()));
+  }
+
+  // A place-order saga of `customer`'s new order, started `age` ago, moved by `inputs`.
+  Saga Add(const std::string& customer, absl::Duration age, int replies_ok = 0) {
+    const SagaDefinition def = PlaceOrder();
+    const IdSource ids = [] { return NewUuid(); };
+    Transition t = Start(def, NewUuid(), {NewUuid(), customer, {{NewUuid(), 1, 100}}, 100, false}, now_ - age, ids);
+    for (int i = 0; i < replies_ok; ++i) {
+      t = Apply(def, t.saga, ReplyInput{t.saga.steps[static_cast<size_t>(t.saga.current)].message_id, true, ""},
+                now_ - age + absl::Seconds(i + 1), ids);
+    }
+    REQUIRE(pool_.Transact([&](Tx& tx) {
+                  REQUIRE(store_.Insert(tx, t.saga));
+                  return absl::OkStatus();
+                }).ok());
+    return t.saga;
+  }
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& id, bool admin = false) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", agora::testing::BearerFor(id, admin));
+    return ctx;
+  }
+  pb::Sagas::Stub& stub() { return *stub_; }
+  const agora::testing::TestDatabase& db() const { return db_; }
+
+ private:
+  absl::Time now_ = absl::Now();
+  agora::testing::TestDatabase db_;
+  bool migrated_;
+  runtime::pg::Pool pool_;
+  runtime::grpc_server::Executor executor_;
+  PgStore store_;
+  Coordinator coordinator_;
+  SagasService service_;
+  std::unique_ptr<runtime::grpc_server::GrpcServer> server_;
+  std::unique_ptr<pb::Sagas::Stub> stub_;
+};
+
+TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else's", "[pg]") {
+  Harness h;
+  const std::string ann = NewUuid();
+  const Saga saga = h.Add(ann, absl::Minutes(1), /*replies_ok=*/1);
+  pb::GetOrderSagaRequest req;
+  req.set_order_id(saga.order.order_id);
+  pb::SagaTimeline t;
+  REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).ok());
+  CHECK(t.saga_id() == saga.id);
+  CHECK(t.order_id() == saga.order.order_id);
+  CHECK(t.type() == pb::PLACE_ORDER);
+  CHECK(t.state() == pb::RUNNING);
+  CHECK(t.current_step() == "DebitBalance");
+  REQUIRE(t.steps_size() == 2);
+  CHECK(t.steps(0).name() == "ReserveStock");
+  CHECK(t.steps(0).state() == pb::SagaStep::SUCCEEDED);
+  CHECK(t.steps(0).attempts() == 1);
+  CHECK(t.steps(0).has_started_at());
+  CHECK(t.steps(0).has_finished_at());
+  CHECK(t.steps(1).state() == pb::SagaStep::RUNNING);
+  CHECK_FALSE(t.steps(1).has_finished_at());
+  CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid(), true).get(), req, &t).ok());
+  // Someone else's order, an unknown one, a malformed id: all NOT_FOUND.
+  CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid()).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  req.set_order_id(NewUuid());
+  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  req.set_order_id("../etc");
+  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  grpc::ClientContext anonymous;
+  CHECK(h.stub().GetOrderSaga(&anonymous, req, &t).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("admins list sagas newest first, by state and age, a page at a time", "[pg]") {
+  Harness h;
+  const Saga old = h.Add(NewUuid(), absl::Hours(2));
+  const Saga mid = h.Add(NewUuid(), absl::Hours(1), 3);  // completed
+  const Saga young = h.Add(NewUuid(), absl::Seconds(1));
+  pb::ListSagasRequest req;
+  pb::ListSagasResponse resp;
+  REQUIRE(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), req, &resp).ok());
+  REQUIRE(resp.sagas_size() == 3);
+  CHECK(resp.sagas(0).saga_id() == young.id);
+  CHECK(resp.sagas(1).saga_id() == mid.id);
+  CHECK(resp.sagas(1).state() == pb::COMPLETED);
+  CHECK(resp.sagas(1).current_step().empty());
+  CHECK(resp.sagas(2).saga_id() == old.id);
+  CHECK(resp.next_page_token().empty());
+
+  req.set_page_size(2);
+  REQUIRE(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), req, &resp).ok());
+  REQUIRE(resp.sagas_size() == 2);
+  REQUIRE_FALSE(resp.next_page_token().empty());
+  req.set_page_token(resp.next_page_token());
+  pb::ListSagasResponse next;
+  REQUIRE(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), req, &next).ok());
+  REQUIRE(next.sagas_size() == 1);
+  CHECK(next.sagas(0).saga_id() == old.id);
+
+  pb::ListSagasRequest running;
+  running.set_state(pb::RUNNING);
+  running.set_older_than_seconds(600);  // stuck for ten minutes at least
+  REQUIRE(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), running, &resp).ok());
+  REQUIRE(resp.sagas_size() == 1);
+  CHECK(resp.sagas(0).saga_id() == old.id);
+
+  pb::ListSagasRequest bad;
+  bad.set_page_size(-1);
+  CHECK(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), bad, &resp).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_page_size(0);
+  bad.set_page_token("not-a-token");
+  CHECK(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), bad, &resp).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(h.stub().ListSagas(Harness::As(NewUuid()).get(), req, &resp).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_CASE("an operator retries a saga's command and aborts a saga before its pivot", "[pg]") {
+  Harness h;
+  const Saga running = h.Add(NewUuid(), absl::Minutes(5), 1);  // DebitBalance outstanding
+  pb::RetrySagaRequest retry;
+  retry.set_id(running.id);
+  pb::SagaTimeline t;
+  REQUIRE(h.stub().RetrySaga(Harness::As(NewUuid(), true).get(), retry, &t).ok());
+  CHECK(t.steps(1).attempts() == 2);
+  // The re-send is in the outbox, with the command's own id.
+  CHECK(h.db().QueryAsSuper("SELECT message_id FROM saga.outbox ORDER BY id DESC LIMIT 1") ==
+        running.steps[1].message_id);
+
+  pb::AbortSagaRequest abort;
+  abort.set_id(running.id);
+  REQUIRE(h.stub().AbortSaga(Harness::As(NewUuid(), true).get(), abort, &t).ok());
+  CHECK(t.state() == pb::COMPENSATING);
+  CHECK(t.current_step() == "RefundBalance");  // the debit in flight may have run
+  CHECK(t.steps(1).state() == pb::SagaStep::FAILED);
+  CHECK(t.steps(1).error() == "ABORTED");
+
+  const Saga approving = h.Add(NewUuid(), absl::Minutes(5), 2);  // ApproveOrder sent
+  abort.set_id(approving.id);
+  CHECK(h.stub().AbortSaga(Harness::As(NewUuid(), true).get(), abort, &t).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  const Saga ended = h.Add(NewUuid(), absl::Minutes(5), 3);
+  retry.set_id(ended.id);
+  CHECK(h.stub().RetrySaga(Harness::As(NewUuid(), true).get(), retry, &t).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  retry.set_id(NewUuid());
+  CHECK(h.stub().RetrySaga(Harness::As(NewUuid(), true).get(), retry, &t).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  CHECK(h.stub().RetrySaga(Harness::As(NewUuid()).get(), retry, &t).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace agora::saga
