@@ -1,10 +1,89 @@
-// The saga process. Its gRPC methods are declared in protos/agora/saga/v1/
-// and answer UNIMPLEMENTED until the saga coordinator's issue lands; see README.md, "Status".
+// The saga coordinator: composition root only.
 
-#include "agora/saga/v1/admin.grpc.pb.h"
-#include "runtime/grpc/placeholder.h"
+#include <atomic>
+#include <thread>
+
+#include "runtime/auth/authorizer.h"
+#include "runtime/grpc/executor.h"
+#include "runtime/grpc/serve.h"
+#include "runtime/grpc/server.h"
+#include "runtime/ids/uuid.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/kafka/producer.h"
+#include "runtime/log/log.h"
+#include "runtime/messaging/inbox_pruner.h"
+#include "runtime/messaging/relay.h"
+#include "runtime/service/prepare.h"
+#include "saga/config.h"
+#include "saga/coordinator.h"
+#include "saga/pg_store.h"
+#include "saga/service.h"
+
+namespace rt = agora::runtime;
+namespace saga = agora::saga;
 
 int main(int argc, char** argv) {
-  agora::saga::v1::Sagas::CallbackService service;
-  return agora::runtime::grpc_server::RunPlaceholderService(argc, argv, "saga", 50065, 9165, &service);
+  rt::grpc_server::BlockTerminationSignals();
+  absl::StatusOr<saga::Config> config = saga::LoadConfig(argc, argv);
+  if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("saga", config.status());
+  rt::grpc_server::InitLogging("saga", config->serve);
+  std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+                                                   {"saga", &saga::SagaMigrations()}, &verifier)) {
+    return code;
+  }
+  const rt::auth::Authorizer authorizer(*verifier);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
+
+  // One connection per executor worker, plus the relay's, the scanner's, the
+  // inbox pruner's and one per consumer thread.
+  rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 3 + config->kafka.consumer_threads);
+  rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
+  saga::PgStore store;
+  saga::CoordinatorOptions options;
+  options.topics = config->messaging.topics;
+  options.place_order = saga::PlaceOrder(config->step_deadline, config->retry);
+  options.cancel_order = saga::CancelOrder(config->step_deadline, config->retry);
+  saga::Coordinator coordinator(pool, store, options, [] { return absl::Now(); }, [] { return rt::ids::NewUuid(); });
+  saga::SagasService service(pool, store, coordinator, executor, authorizer);
+  rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
+  rt::messaging::InboxPruner pruner(pool, config->messaging.inbox);
+
+  rt::kafka::ConsumerOptions consumer_options;
+  consumer_options.kafka = config->kafka;
+  consumer_options.group_id = config->group;
+  consumer_options.topics = {options.topics.OrderEvents(), options.topics.Replies()};
+  absl::StatusOr<std::unique_ptr<rt::kafka::Consumer>> consumer = rt::kafka::StartBatchConsumer(
+      consumer_options,
+      [&coordinator](const std::vector<rt::kafka::IncomingMessage>& batch) { return coordinator.Handle(batch); },
+      producer->get());
+  if (!consumer.ok()) return rt::grpc_server::StartFailed("kafka_consumer_failed", consumer.status());
+
+  // Late steps: re-sent, timed out, compensated (several coordinators share
+  // the scan: SKIP LOCKED).
+  std::atomic<bool> stop{false};
+  std::thread scanner([&] {
+    while (!stop.load()) {
+      absl::StatusOr<int> n = coordinator.ScanDeadlines(128);
+      if (!n.ok()) rt::log::Warn("saga_scan_failed", {{"error", n.status().message()}});
+      if (n.ok() && *n == 128) continue;  // more are due
+      absl::SleepFor(config->scan_interval);
+    }
+  });
+  relay.Start();
+  pruner.Start();
+  const int code = rt::grpc_server::ServeUntilSignal("saga", config->serve, {&service}, [&] {
+    (*consumer)->Stop();  // the batch in hand commits; its commands are in the outbox
+    stop.store(true);
+    scanner.join();
+    relay.Stop();  // publishes what is due, then stops
+    pruner.Stop();
+    executor.Drain();
+  });
+  if (scanner.joinable()) {
+    stop.store(true);
+    scanner.join();
+  }
+  return code;
 }

@@ -1,6 +1,6 @@
-// Every service binary runs as a process: health SERVING, reflection,
-// metrics, graceful exit. Services whose issue has not landed answer
-// UNIMPLEMENTED (README.md, "Status").
+// The saga coordinator as a process: health, its API behind tokens, its
+// tables migrated, a saga started from an OrderCreated on Kafka with its
+// first command sent, metrics, and a graceful exit.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,44 +8,76 @@
 #include <catch2/catch.hpp>
 
 #include "agora/saga/v1/admin.grpc.pb.h"
+#include "agora/saga/v1/messages.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/ids/uuid.h"
+#include "tests/support/auth.h"
 #include "tests/support/http.h"
+#include "tests/support/saga_wire.h"
 #include "tests/support/service_process.h"
 
 namespace agora {
 namespace {
 
+using agora::testing::Eventually;
 using agora::testing::ServiceProcess;
 using agora::testing::TestDatabase;
+using agora::testing::UniqueName;
 
-struct Case {
-  const char* name;
-  const char* binary;
-};
-
-TEST_CASE("each placeholder service runs, is healthy and answers UNIMPLEMENTED", "[e2e]") {
-  const Case cases[] = {{"saga", AGORA_SAGA_BINARY}};
-  for (const Case& c : cases) {
-    SECTION(c.name) {
-      TestDatabase db(c.name);
-      ServiceProcess proc(c.binary, c.name, db);
-      auto channel = grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials());
-      grpc::Status status;
-      grpc::ClientContext ctx;
-      saga::v1::ListSagasResponse out;
-      status = saga::v1::Sagas::NewStub(channel)->ListSagas(&ctx, {}, &out);
-      CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-      // The runtime's messaging tables are migrated in the service's own schema.
-      CHECK(db.QueryAsSuper("SELECT count(*) FROM pg_tables WHERE schemaname = '" +
-                            std::string(c.name) + "' AND tablename IN ('outbox', 'inbox')") == "2");
-      const std::string metrics = agora::testing::HttpGet(proc.metrics_port(), "/metrics");
-      CHECK(metrics.find("grpc_code=\"Unimplemented\"") != std::string::npos);
-      proc.process().Signal(SIGTERM);
-      const int exit_status = proc.process().Wait();
-      CHECK(WIFEXITED(exit_status));
-      CHECK(WEXITSTATUS(exit_status) == 0);
-    }
+TEST_CASE("the saga process starts sagas from order events, serves its API and stops on SIGTERM",
+          "[e2e][kafka]") {
+  TestDatabase db("saga");
+  const std::string prefix = UniqueName("p") + ".";
+  ServiceProcess proc(AGORA_SAGA_BINARY, "saga", db,
+                      {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile(), "--kafka-topic-prefix=" + prefix,
+                       "--saga-group=" + UniqueName("saga")});
+  auto stub = saga::v1::Sagas::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext anonymous;
+    saga::v1::ListSagasResponse out;
+    CHECK(stub->ListSagas(&anonymous, {}, &out).error_code() == grpc::StatusCode::UNAUTHENTICATED);
   }
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM pg_tables WHERE schemaname = 'saga' AND tablename IN "
+                        "('outbox', 'inbox', 'sagas', 'early_cancels')") == "4");
+
+  // An order is created: its saga starts and sends ReserveStock.
+  agora::testing::TopicReader commands(prefix + "agora.saga.commands.inventory");
+  agora::testing::SagaWire wire(prefix);
+  saga::v1::OrderCreated created;
+  created.set_order_id(runtime::ids::NewUuid());
+  created.set_customer_id(runtime::ids::NewUuid());
+  saga::v1::OrderLine* line = created.add_lines();
+  line->set_product_id(runtime::ids::NewUuid());
+  line->set_quantity(2);
+  line->set_unit_price_cents(300);
+  created.set_total_cents(600);
+  const runtime::messaging::Envelope event = runtime::messaging::Wrap(created);
+  wire.SendRaw(prefix + "agora.orders.events", created.order_id(), event.SerializeAsString());
+  REQUIRE(commands.WaitFor(1, 30));
+  const auto sent = runtime::messaging::ParseEnvelope(commands.Messages()[0].value);
+  REQUIRE(sent.ok());
+  CHECK(sent->type() == "agora.saga.v1.ReserveStockCommand");
+  CHECK(sent->causation_id() == event.message_id());
+  CHECK(commands.Messages()[0].key == created.order_id());
+
+  saga::v1::ListSagasResponse list;
+  {
+    grpc::ClientContext admin;
+    admin.AddMetadata("authorization", agora::testing::BearerFor(runtime::ids::NewUuid(), /*admin=*/true));
+    REQUIRE(stub->ListSagas(&admin, {}, &list).ok());
+  }
+  REQUIRE(list.sagas_size() == 1);
+  CHECK(list.sagas(0).order_id() == created.order_id());
+  CHECK(list.sagas(0).state() == saga::v1::RUNNING);
+  CHECK(list.sagas(0).current_step() == "ReserveStock");
+
+  const std::string metrics = agora::testing::HttpGet(proc.metrics_port(), "/metrics");
+  CHECK(metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"ListSagas\"") != std::string::npos);
+  proc.process().Signal(SIGTERM);
+  const int exit_status = proc.process().Wait();
+  CHECK(WIFEXITED(exit_status));
+  CHECK(WEXITSTATUS(exit_status) == 0);
+  CHECK(proc.Log().find("\"event\":\"saga_stopped\"") != std::string::npos);
 }
 
 }  // namespace

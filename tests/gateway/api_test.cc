@@ -328,16 +328,19 @@ TEST_CASE("orders: 202 with Location, idempotent by key, owner-only, admin-only 
   RequireError(s.Call("GET", path, "", other_token), 404, 5);
   CHECK(s.Call("GET", path, "", s.admin_token()).status == 200);
   RequireError(s.Call("POST", path + ":ship", "", token), 403, 7);
-  RequireError(s.Call("POST", path + ":ship", "", s.admin_token()), 400, 9);  // PENDING cannot ship
-  const json list = Body(s.Call("GET", "/v1/orders?status=PENDING", "", token));
+  // The saga rejects it (no money); a rejected order cannot ship.
+  s.WaitForStatus(token, order["id"], "REJECTED");
+  RequireError(s.Call("POST", path + ":ship", "", s.admin_token()), 400, 9);
+  const json list = Body(s.Call("GET", "/v1/orders?status=REJECTED", "", token));
   CHECK(list["orders"].size() == 1);
+  CHECK(Body(s.Call("GET", "/v1/orders?status=PENDING", "", token))["orders"].size() == 0);
   RequireError(s.Call("GET", "/v1/orders?status=NOPE", "", token), 400, 3);
   RequireError(s.Call("POST", "/v1/orders", R"({"items":[]})", token), 400, 3);
 }
 
-TEST_CASE("watching an order streams its current state as an event", "[e2e]") {
+TEST_CASE("watching an order streams its states as events, up to its end", "[e2e]") {
   System& s = System::Get();
-  const auto [id, token] = s.NewCustomer();
+  const auto [id, token] = s.NewCustomer();  // no money: the saga rejects the order
   const std::string product = s.NewProduct(100, 10);
   const json order = Body(s.Call("POST", "/v1/orders",
                                  json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token));
@@ -350,7 +353,9 @@ TEST_CASE("watching an order streams its current state as an event", "[e2e]") {
   CHECK(r.status == 200);
   CHECK(r.Header("content-type") == "text/event-stream");
   CHECK(raw.find("data: {") != std::string::npos);
-  CHECK(raw.find("\"status\":\"PENDING\"") != std::string::npos);
+  // PENDING if the watch came first, then the end: REJECTED, which ends the stream.
+  CHECK(raw.find("\"status\":\"REJECTED\"") != std::string::npos);
+  CHECK(raw.find("INSUFFICIENT_FUNDS") != std::string::npos);
   const auto [other, other_token] = s.NewCustomer();
   RequireError(s.Call("GET", "/v1/orders/" + order["id"].get<std::string>() + ":watch", "", other_token), 404, 5);
 }

@@ -1,8 +1,6 @@
 // The rest of API.md's routes over HTTP: sign-out, cart, favourites, the
-// order life cycle after the saga's steps, reviews of a purchase, error
-// details, HEAD, stream errors. Until the saga coordinator exists, the test
-// plays its part through the services' internal gRPC methods (debit,
-// reserve, approve), exactly the calls the saga will make.
+// order life cycle driven by the real saga coordinator, reviews of a
+// purchase, error details, HEAD, stream errors.
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -26,7 +24,6 @@ using agora::testing::HttpResult;
 using agora::testing::System;
 using json = nlohmann::json;
 
-int64_t Int64(const json& v) { return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>(); }
 
 json Body(const HttpResult& r) {
   INFO(r.status << " " << r.body);
@@ -46,53 +43,6 @@ void RequireError(const HttpResult& r, int status, int code, const std::string& 
     CHECK(b["details"][0]["reason"] == reason);
     CHECK(b["details"][0]["domain"] == "agora");
   }
-}
-
-// What the saga does for an order that goes through: reserve the stock,
-// debit the balance, approve. Each call must succeed.
-void ApproveLikeTheSaga(const json& order) {
-  System& s = System::Get();
-  const std::string id = order["id"];
-  {
-    agora::inventory::v1::ReserveStockRequest req;
-    req.set_order_id(id);
-    for (const json& item : order["items"]) {
-      auto* line = req.add_lines();
-      line->set_product_id(item["productId"]);
-      line->set_quantity(Int64(item["quantity"]));
-    }
-    agora::inventory::v1::ReserveStockResponse resp;
-    auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
-    const grpc::Status st = agora::inventory::v1::Inventory::NewStub(
-                                runtime::grpc_client::NewChannel(s.address("inventory")))
-                                ->ReserveStock(ctx.get(), req, &resp);
-    INFO(st.error_message());
-    REQUIRE(st.ok());
-    REQUIRE(resp.outcome() == agora::inventory::v1::ReserveStockResponse::RESERVED);
-  }
-  {
-    agora::customers::v1::DebitBalanceRequest req;
-    req.set_order_id(id);
-    req.set_customer_id(order["customerId"]);
-    req.set_amount_cents(Int64(order["totalCents"]));
-    agora::customers::v1::DebitBalanceResponse resp;
-    auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
-    const grpc::Status st = agora::customers::v1::Customers::NewStub(
-                                runtime::grpc_client::NewChannel(s.address("customers")))
-                                ->DebitBalance(ctx.get(), req, &resp);
-    INFO(st.error_message());
-    REQUIRE(st.ok());
-    REQUIRE(resp.outcome() == agora::customers::v1::DebitBalanceResponse::DEBITED);
-  }
-  agora::orders::v1::ApproveOrderRequest req;
-  req.set_order_id(id);
-  agora::orders::v1::Order resp;
-  auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
-  const grpc::Status st =
-      agora::orders::v1::Orders::NewStub(runtime::grpc_client::NewChannel(s.address("orders")))
-          ->ApproveOrder(ctx.get(), req, &resp);
-  INFO(st.error_message());
-  REQUIRE(st.ok());
 }
 
 json PlaceOrder(const std::string& token, const std::string& product, int quantity) {
@@ -184,22 +134,51 @@ TEST_CASE("an order from the cart takes the cart's lines; an overflowing total i
   CHECK(s.Call("GET", "/v1/orders?status=&pageSize=&pageToken=", "", token).status == 200);
 }
 
-TEST_CASE("a rejected order names its reason; others have none", "[e2e]") {
+TEST_CASE("a rejected order names its reason and its saga's timeline shows why", "[e2e]") {
   System& s = System::Get();
-  const auto [id, token] = s.NewCustomer();
-  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  const auto [id, token] = s.NewCustomer();  // no money
+  const std::string product = s.NewProduct(100, 3);
+  const json order = PlaceOrder(token, product, 1);
   CHECK_FALSE(order.contains("rejectionReason"));
-  agora::orders::v1::RejectOrderRequest req;
-  req.set_order_id(order["id"]);
-  req.set_reason(agora::orders::v1::OUT_OF_STOCK);
-  agora::orders::v1::Order resp;
-  auto ctx = runtime::grpc_client::NewContext(absl::Seconds(10), nullptr);
-  REQUIRE(agora::orders::v1::Orders::NewStub(runtime::grpc_client::NewChannel(s.address("orders")))
-              ->RejectOrder(ctx.get(), req, &resp)
-              .ok());
-  const json rejected = Body(s.Call("GET", "/v1/orders/" + order["id"].get<std::string>(), "", token));
+  const json rejected = s.WaitForOrder(token, order["id"], [](const std::string& st) { return st != "PENDING"; });
   CHECK(rejected["status"] == "REJECTED");
-  CHECK(rejected["rejectionReason"] == "OUT_OF_STOCK");
+  CHECK(rejected["rejectionReason"] == "INSUFFICIENT_FUNDS");
+  // The stock reserved for it came back.
+  CHECK(agora::testing::Eventually([&] { return Body(s.Call("GET", "/v1/products/" + product))["stock"] == "3"; }));
+  // Its timeline, for its owner (and admins), in the order the steps started.
+  const std::string saga_path = "/v1/orders/" + order["id"].get<std::string>() + "/saga";
+  json timeline;
+  REQUIRE(agora::testing::Eventually([&] {
+    timeline = Body(s.Call("GET", saga_path, "", token));
+    return timeline["state"] == "FAILED";
+  }));
+  INFO(timeline.dump());
+  REQUIRE(timeline["steps"].size() == 4);
+  CHECK(timeline["steps"][0]["name"] == "ReserveStock");
+  CHECK(timeline["steps"][0]["state"] == "COMPENSATED");
+  CHECK(timeline["steps"][1]["name"] == "DebitBalance");
+  CHECK(timeline["steps"][1]["state"] == "FAILED");
+  CHECK(timeline["steps"][1]["error"] == "INSUFFICIENT_FUNDS");
+  CHECK(timeline["steps"][2]["name"] == "ReleaseStock");
+  CHECK(timeline["steps"][3]["name"] == "RejectOrder");
+  CHECK(timeline["steps"][3]["state"] == "SUCCEEDED");
+  CHECK(timeline["steps"][3]["attempts"] == 1);
+  CHECK(timeline["steps"][3].contains("startedAt"));
+  CHECK(timeline["steps"][3].contains("finishedAt"));
+  CHECK(timeline["sagaId"].is_string());
+  CHECK(s.Call("GET", saga_path, "", s.admin_token()).status == 200);
+  const auto [other, other_token] = s.NewCustomer();
+  RequireError(s.Call("GET", saga_path, "", other_token), 404, 5);
+  // Admins find it in the list and by id; an ended saga cannot be retried or aborted.
+  const json listed = Body(s.Call("GET", "/v1/admin/sagas?state=FAILED&pageSize=100", "", s.admin_token()));
+  bool found = false;
+  for (const json& row : listed["sagas"]) found |= row["orderId"] == order["id"];
+  CHECK(found);
+  const std::string admin_path = "/v1/admin/sagas/" + timeline["sagaId"].get<std::string>();
+  CHECK(Body(s.Call("GET", admin_path, "", s.admin_token()))["orderId"] == order["id"]);
+  RequireError(s.Call("POST", admin_path + ":retry", "{}", s.admin_token()), 400, 9);
+  RequireError(s.Call("POST", admin_path + ":abort", "{}", s.admin_token()), 400, 9);
+  RequireError(s.Call("GET", "/v1/admin/sagas/" + runtime::ids::NewUuid(), "", s.admin_token()), 404, 5);
 }
 
 TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified review", "[e2e]") {
@@ -211,8 +190,9 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":5,"text":"great"})", token), 400,
                9, "PURCHASE_REQUIRED");
 
+  // The saga reserves, debits and approves.
   const json shipped = PlaceOrder(token, product, 2);
-  ApproveLikeTheSaga(shipped);
+  s.WaitForStatus(token, shipped["id"], "APPROVED");
   const std::string path = "/v1/orders/" + shipped["id"].get<std::string>();
   CHECK(Body(s.Call("GET", path, "", token))["status"] == "APPROVED");
   CHECK(Body(s.Call("GET", "/v1/products/" + product))["stock"] == "8");
@@ -246,7 +226,7 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   CHECK(raw.substr(raw.size() - 5) == "0\r\n\r\n");  // the last chunk: the server ended it
 
   const json cancelled = PlaceOrder(token, product, 1);
-  ApproveLikeTheSaga(cancelled);
+  s.WaitForStatus(token, cancelled["id"], "APPROVED");
   const std::string cancel_path = "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel";
   const HttpResult cancel = s.Call("POST", cancel_path, "", token, {{"Idempotency-Key", "c-1"}});
   REQUIRE(cancel.status == 200);
@@ -255,6 +235,10 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   CHECK(recancel.status == 200);
   CHECK(recancel.body == cancel.body);
   RequireError(s.Call("POST", cancel_path, "", token), 400, 9, "INVALID_ORDER_STATUS");
+  // The cancel saga refunds and returns the stock.
+  s.WaitForStatus(token, cancelled["id"], "CANCELLED");
+  CHECK(Body(s.Call("GET", "/v1/customers/me", "", token))["balanceCents"] == "1400");
+  CHECK(Body(s.Call("GET", "/v1/products/" + product))["stock"] == "8");
   const auto [other, other_token] = s.NewCustomer();
   RequireError(s.Call("POST", "/v1/orders/" + cancelled["id"].get<std::string>() + ":cancel", "", other_token), 404, 5);
 
@@ -358,12 +342,21 @@ TEST_CASE("HEAD answers a GET route's status and headers without a body", "[e2e]
   CHECK(two.find("\"code\":3", second) != std::string::npos);
 }
 
+// An APPROVED order (its watch stays open: only REJECTED, CANCELLED and
+// SHIPPED end it).
+json ApprovedOrder(const std::string& token) {
+  System& s = System::Get();
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":1000})", token).status == 200);
+  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  return s.WaitForStatus(token, order["id"], "APPROVED");
+}
+
 TEST_CASE("a watch that fails after its first event ends with an error event", "[e2e]") {
   System& s = System::Get();
   const auto [id, token] = s.NewCustomer();
-  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  const json order = ApprovedOrder(token);
   // The client's own timeout (Grpc-Timeout, 3 s) ends the backend call
-  // while the order is still PENDING.
+  // while the order is APPROVED (a watch that stays open).
   const std::string raw = agora::testing::HttpRaw(
       s.http_port(),
       "GET /v1/orders/" + order["id"].get<std::string>() +
@@ -388,13 +381,13 @@ TEST_CASE("a watcher that disconnects ends its stream and the backend call", "[e
   // A gateway of its own, so that its in-flight gauge counts only this stream.
   const int port = s.ExtraGateway({});
   const auto [id, token] = s.NewCustomer();
-  const json order = PlaceOrder(token, s.NewProduct(100, 3), 1);
+  const json order = ApprovedOrder(token);
   auto in_flight = [port] {
     const std::string metrics = agora::testing::Http(port, "GET", "/metrics").body;
     const size_t at = metrics.find("\nhttp_requests_in_flight ");
     return at == std::string::npos ? std::string("?") : metrics.substr(at + 25, metrics.find('\n', at + 1) - at - 25);
   };
-  // The client reads for 1.5 s (the order stays PENDING, the stream open),
+  // The client reads for 1.5 s (the order stays APPROVED, the stream open),
   // then closes its socket.
   std::string during;
   std::thread probe([&] {
@@ -407,7 +400,7 @@ TEST_CASE("a watcher that disconnects ends its stream and the backend call", "[e
           token + "\r\n\r\n",
       /*timeout_ms=*/1500);
   probe.join();
-  CHECK(raw.find("\"status\":\"PENDING\"") != std::string::npos);
+  CHECK(raw.find("\"status\":\"APPROVED\"") != std::string::npos);
   CHECK(during == "1");
   // Without the cancel the call would live until the stream timeout.
   CHECK(agora::testing::Eventually([&] { return in_flight() == "0"; }, 5));

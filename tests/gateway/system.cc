@@ -36,7 +36,7 @@ System::System() {
   // to no other system on the run's broker.
   const std::vector<std::string> kafka = agora::testing::KafkaFlags(UniqueName("sys") + ".");
   auto start = [&](const char* name, const char* binary, std::vector<std::string> flags) {
-    if (std::string(name) != "saga") flags.insert(flags.end(), kafka.begin(), kafka.end());
+    flags.insert(flags.end(), kafka.begin(), kafka.end());
     dbs_.push_back(std::make_unique<TestDatabase>(name));
     services_.push_back(std::make_unique<ServiceProcess>(binary, name, *dbs_.back(), flags));
     addresses_[name] = services_.back()->address();
@@ -56,7 +56,7 @@ System::System() {
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
                                     {pub, "--customers-address=" + customers,
                                      "--consumer-group=" + UniqueName("reviews")});
-  const std::string saga = start("saga", AGORA_SAGA_BINARY, {});
+  const std::string saga = start("saga", AGORA_SAGA_BINARY, {pub, "--saga-group=" + UniqueName("saga")});
   gateway_flags_ = {pub,
                     "--http-address=127.0.0.1",
                     "--http-port=0",
@@ -136,6 +136,26 @@ std::pair<std::string, std::string> System::NewCustomer() {
       Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "password123"}}.dump());
   REQUIRE(login.status == 200);
   return {json::parse(reg.body)["id"], json::parse(login.body)["accessToken"]};
+}
+
+json System::WaitForOrder(const std::string& token, const std::string& order_id,
+                          const std::function<bool(const std::string&)>& done) {
+  json order;
+  const bool ended = Eventually(
+      [&] {
+        const HttpResult r = Call("GET", "/v1/orders/" + order_id, "", token);
+        if (r.status != 200) return false;
+        order = json::parse(r.body);
+        return done(order["status"].get<std::string>());
+      },
+      30);
+  INFO(order.dump());
+  REQUIRE(ended);
+  return order;
+}
+
+json System::WaitForStatus(const std::string& token, const std::string& order_id, const std::string& status) {
+  return WaitForOrder(token, order_id, [&](const std::string& s) { return s == status; });
 }
 
 std::string System::NewProduct(int64_t price_cents, int64_t stock) {

@@ -5,11 +5,13 @@
 // database, and the gateway in front, configured like a local run.
 // Started once per test binary (Get()).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "nlohmann/json.hpp"
 #include "tests/support/http.h"
 #include "tests/support/infra.h"
 #include "tests/support/process.h"
@@ -33,6 +35,12 @@ class System {
   std::pair<std::string, std::string> NewCustomer();
   // A product created by the administrator; returns its id.
   std::string NewProduct(int64_t price_cents, int64_t stock);
+  // Polls GET /v1/orders/{id} (as `token`) until `done(status)` holds (the
+  // saga runs for real: orders end APPROVED or REJECTED); fails the test
+  // after 30 s. Returns the order.
+  nlohmann::json WaitForOrder(const std::string& token, const std::string& order_id,
+                              const std::function<bool(const std::string&)>& done);
+  nlohmann::json WaitForStatus(const std::string& token, const std::string& order_id, const std::string& status);
 
   // The gRPC address of a backend ("customers", "inventory", "orders", ...),
   // for tests that play the saga's part through the internal methods.

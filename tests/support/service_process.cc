@@ -24,7 +24,7 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& nam
                                     "--metrics-port=0", absl::StrCat("--pg-port=", o.port),
                                     absl::StrCat("--pg-database=", o.dbname), "--drain-timeout=2s"};
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
-  if (name == "inventory" || name == "customers" || name == "orders" || name == "reviews") {
+  if (name == "inventory" || name == "customers" || name == "orders" || name == "reviews" || name == "saga") {
     auto named = [&](const std::string& flag) {
       for (const std::string& f : extra_flags) {
         if (f.rfind(flag + "=", 0) == 0) return true;

@@ -17,7 +17,7 @@ class ServiceProcess final {
   // Starts `binary` connected to `db` with --grpc-address=127.0.0.1:0 and
   // --metrics-port=0 plus `extra_flags`, and waits until it is ready (fails
   // the test otherwise). The services that speak Kafka (inventory,
-  // customers, orders, reviews) also get the run's dev broker and a topic
+  // customers, orders, reviews, saga) also get the run's dev broker and a topic
   // prefix of their own, unless `extra_flags` name them (a system of
   // several processes passes one prefix to all: KafkaFlags).
   ServiceProcess(const std::string& binary, const std::string& name, const TestDatabase& db,

@@ -1,0 +1,28 @@
+#include "saga/config.h"
+
+#include "runtime/kafka/options_from_config.h"
+
+namespace agora::saga {
+
+absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
+  runtime::config::Reader r(argc, argv);
+  Config c;
+  runtime::grpc_server::ReadServeConfig(r, /*default_grpc_port=*/50065, /*default_metrics_port=*/9165, &c.serve);
+  runtime::pg::ReadPgConfig(r, "saga", &c.pg);
+  runtime::kafka::ReadKafkaOptions(r, "saga", &c.kafka);
+  runtime::messaging::ReadMessagingConfig(r, "saga", &c.messaging);
+  runtime::auth::ReadVerifierConfig(r, &c.jwt);
+  r.String("AGORA_SAGA_GROUP", "saga", &c.group, "consumer group of the coordinators (order events and replies)");
+  r.Duration("AGORA_SAGA_STEP_DEADLINE", absl::Seconds(5), absl::Milliseconds(100), absl::Hours(1),
+             &c.step_deadline, "how long a step's reply may take before its command is sent again");
+  r.Int("AGORA_SAGA_MAX_ATTEMPTS", 5, 1, 1000, &c.retry.max_attempts,
+        "sends of a step before the saga gives up on it (before ApproveOrder; never after)");
+  r.Duration("AGORA_SAGA_MAX_WAIT", absl::Seconds(30), absl::Milliseconds(100), absl::Hours(1), &c.retry.max_wait,
+             "the longest wait between re-sends of a late command (doubling from the step deadline)");
+  r.Duration("AGORA_SAGA_SCAN_INTERVAL", absl::Milliseconds(200), absl::Milliseconds(10), absl::Minutes(1),
+             &c.scan_interval, "how often the coordinator looks for late steps");
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  return c;
+}
+
+}  // namespace agora::saga
