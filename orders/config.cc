@@ -12,6 +12,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::pg::ReadPgConfig(r, "orders", &c.pg);
   runtime::kafka::ReadKafkaOptions(r, "orders", &c.kafka);
   runtime::messaging::ReadMessagingConfig(r, "orders", &c.messaging);
+  r.Duration("AGORA_ORDERS_REEMIT_AFTER", absl::Seconds(30), absl::ZeroDuration(), absl::Hours(24), &c.reemit_after,
+             "publish a PENDING order's events again after this long without a change (0: never)");
   r.String("AGORA_INVENTORY_ADDRESS", "127.0.0.1:50061", &c.inventory_address,
            "inventory gRPC address (host:port or dns:///name:port)");
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,

@@ -17,6 +17,9 @@ struct Config {
   runtime::pg::PgConfig pg;
   runtime::kafka::KafkaOptions kafka;  // the relay's producer, the command consumer
   runtime::messaging::MessagingConfig messaging;
+  // AGORA_ORDERS_REEMIT_AFTER: a PENDING order's events are published again
+  // after this long without a change (a lost OrderCreated); 0 disables.
+  absl::Duration reemit_after;
   // AGORA_INVENTORY_ADDRESS (prices), AGORA_CUSTOMERS_ADDRESS (carts), and
   // AGORA_BACKEND_TIMEOUT, the deadline of each call to them.
   std::string inventory_address;

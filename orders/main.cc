@@ -1,5 +1,8 @@
 // The orders service: composition root only.
 
+#include <atomic>
+#include <thread>
+
 #include "orders/clients.h"
 #include "orders/config.h"
 #include "orders/participant.h"
@@ -58,12 +61,29 @@ int main(int argc, char** argv) {
                                         producer->get());
   if (!participant.ok()) return rt::grpc_server::StartFailed("kafka_consumer_failed", participant.status());
 
+  // A lost OrderCreated cannot leave an order PENDING forever.
+  std::atomic<bool> stop{false};
+  std::thread reemitter([&] {
+    while (!stop.load() && config->reemit_after > absl::ZeroDuration()) {
+      absl::StatusOr<int> n = store.ReemitStalled(config->reemit_after, 100);
+      if (!n.ok()) rt::log::Warn("orders_reemit_failed", {{"error", n.status().message()}});
+      if (n.ok() && *n > 0) rt::log::Info("orders_events_reemitted", {{"orders", *n}});
+      // Checked a few times per period; stops within 100 ms.
+      const absl::Time next = absl::Now() + config->reemit_after / 4;
+      while (!stop.load() && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
   relay.Start();
   hub.Start();
-  return rt::grpc_server::ServeUntilSignal("orders", config->serve, {&service}, [&] {
+  const int code = rt::grpc_server::ServeUntilSignal("orders", config->serve, {&service}, [&] {
+    stop.store(true);
+    if (reemitter.joinable()) reemitter.join();
     (*participant)->Stop();  // the batch in hand commits; its replies are in the outbox
     relay.Stop();            // publishes what is due, then stops
     hub.Stop();
     executor.Drain();
   });
+  stop.store(true);
+  if (reemitter.joinable()) reemitter.join();
+  return code;
 }

@@ -268,4 +268,30 @@ absl::StatusOr<ChangeResult> PgStore::ApplyIn(Tx& tx, const std::string& id, con
   return result;
 }
 
+namespace {
+constexpr char kStalled[] =
+    "SELECT id::text FROM orders WHERE status = 'PENDING' "
+    "AND updated_at < now() - $1 * interval '1 millisecond' "
+    "AND (reemitted_at IS NULL OR reemitted_at < now() - $1 * interval '1 millisecond') "
+    "ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED";
+constexpr char kReemitted[] = "UPDATE orders SET reemitted_at = now() WHERE id = $1";
+}  // namespace
+
+absl::StatusOr<int> PgStore::ReemitStalled(absl::Duration age, int limit) {
+  return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
+    int n = 0;
+    for (const auto& row : Exec(tx, kStalled, absl::ToInt64Milliseconds(age), limit)) {
+      const std::string id = row[0].as<std::string>();
+      std::vector<Order> orders = Collect(Exec(tx, kGet, id));
+      if (orders.empty()) continue;
+      const Order& order = orders[0];
+      AppendToOutbox(tx, OrderCreatedMessage(events_topic_, order, {}));
+      if (order.cancel_requested) AppendToOutbox(tx, CancelRequestedMessage(events_topic_, order, {}));
+      Exec(tx, kReemitted, id);
+      ++n;
+    }
+    return n;
+  });
+}
+
 }  // namespace agora::orders

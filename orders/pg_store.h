@@ -41,6 +41,14 @@ class PgStore final : public Store {
                                        const Change& change, const std::optional<std::string>& owner,
                                        const EnvelopeContext& context);
 
+  // Publishes again the events of up to `limit` orders PENDING for longer
+  // than `age` whose events were not published again within `age`:
+  // OrderCreated (the coordinator starts a saga once per order, so a copy
+  // changes nothing) and, for a cancel request, OrderCancelRequested. A lost
+  // OrderCreated then cannot leave an order PENDING forever. Rows locked by
+  // others are skipped (several instances share the work). How many.
+  absl::StatusOr<int> ReemitStalled(absl::Duration age, int limit);
+
  private:
   runtime::pg::Pool& pool_;
   const std::string events_topic_;

@@ -8,6 +8,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 #include "runtime/messaging/inbox.h"
+#include "saga/metrics.h"
 
 namespace agora::saga {
 namespace {
@@ -112,10 +113,11 @@ const SagaDefinition& Coordinator::DefinitionOf(SagaType type) const {
   return type == SagaType::kPlaceOrder ? options_.place_order : options_.cancel_order;
 }
 
-void Coordinator::Persist(Tx& tx, const Transition& t, const std::string& causation_id,
+void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const std::string& causation_id,
                           const std::string& traceparent) {
   if (!t.changed) return;
   store_.Save(tx, t.saga);
+  Observe(&before, t.saga, t.sends);
   for (const Send& send : t.sends) {
     runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
   }
@@ -133,6 +135,7 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
     t.saga.cancel_requested = true;
   }
   if (!store_.Insert(tx, t.saga)) return;  // the order has one already (a duplicate event)
+  Observe(nullptr, t.saga, t.sends);
   for (const Send& send : t.sends) {
     runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
   }
@@ -156,7 +159,8 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e) {
       store_.RecordEarlyCancel(tx, event.order_id());
       return;
     }
-    Persist(tx, Apply(options_.place_order, *saga, CancelRequested{}, now, ids_), e.message_id(), e.traceparent());
+    Persist(tx, *saga, Apply(options_.place_order, *saga, CancelRequested{}, now, ids_), e.message_id(),
+            e.traceparent());
     return;
   }
   if (e.type() == pb::StepReply::descriptor()->full_name()) {
@@ -164,7 +168,7 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e) {
     if (!runtime::messaging::Unwrap(e, &reply).ok() || !runtime::ids::IsUuid(e.saga_id())) return;
     std::optional<Saga> saga = store_.Lock(tx, e.saga_id());
     if (!saga.has_value()) return;  // not one of ours (a command sent by hand)
-    Persist(tx,
+    Persist(tx, *saga,
             Apply(DefinitionOf(saga->type), *saga, ReplyInput{e.causation_id(), reply.success(), reply.error()},
                   now, ids_),
             e.message_id(), e.traceparent());
@@ -216,9 +220,29 @@ absl::StatusOr<Saga> Coordinator::Operate(const std::string& saga_id, const Inpu
     if (!saga.has_value()) return absl::NotFoundError("saga not found");
     Transition t = Apply(DefinitionOf(saga->type), *saga, input, clock_(), ids_);
     if (!t.refused.ok()) return t.refused;
-    Persist(tx, t, "", "");
+    Persist(tx, *saga, t, "", "");
     return t.saga;
   });
+}
+
+absl::Status Coordinator::UpdateGauges() {
+  absl::StatusOr<std::vector<PgStore::Running>> running = pool_.Read<std::vector<PgStore::Running>>(
+      [&](Tx& tx) -> absl::StatusOr<std::vector<PgStore::Running>> { return store_.CountRunning(tx); });
+  if (!running.ok()) return running.status();
+  Metrics& m = GetMetrics();
+  for (SagaType type : {SagaType::kPlaceOrder, SagaType::kCancelOrder}) {
+    double count = 0;
+    double oldest = 0;
+    for (const PgStore::Running& r : *running) {
+      if (r.type == type) {
+        count = static_cast<double>(r.count);
+        oldest = r.oldest_age_seconds;
+      }
+    }
+    m.in_flight.Add({{"type", TypeName(type)}}).Set(count);
+    m.oldest_running.Add({{"type", TypeName(type)}}).Set(oldest);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
@@ -226,7 +250,7 @@ absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
     std::vector<Saga> due = store_.LockDue(tx, limit);
     const absl::Time now = clock_();
     for (const Saga& saga : due) {
-      Persist(tx, Apply(DefinitionOf(saga.type), saga, DeadlinePassed{}, now, ids_), "", "");
+      Persist(tx, saga, Apply(DefinitionOf(saga.type), saga, DeadlinePassed{}, now, ids_), "", "");
     }
     return static_cast<int>(due.size());
   });

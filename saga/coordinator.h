@@ -17,7 +17,9 @@
 //   StepReply             applied to the saga of its envelope's saga id
 //
 // ScanDeadlines re-applies sagas whose deadline passed (FOR UPDATE SKIP
-// LOCKED: several coordinators share the scan). Thread-safe.
+// LOCKED: several coordinators share the scan). Metrics: saga/metrics.h
+// (counted in the transaction, so a retried batch may count twice).
+// Thread-safe.
 
 #include <string>
 #include <vector>
@@ -60,6 +62,8 @@ class Coordinator final {
 
   // One pass over up to `limit` sagas whose deadline passed; how many.
   absl::StatusOr<int> ScanDeadlines(int limit);
+  // Refreshes the in-flight and oldest-running gauges.
+  absl::Status UpdateGauges();
 
   // An operator's Retry or Abort of saga `saga_id`, applied and persisted
   // with its commands in one transaction; the saga as it is after.
@@ -71,8 +75,8 @@ class Coordinator final {
   void HandleOne(runtime::pg::Tx& tx, const runtime::messaging::Envelope& envelope);
   // Saves the transition's saga and appends its commands; starts the cancel
   // saga when asked.
-  void Persist(runtime::pg::Tx& tx, const Transition& t, const std::string& causation_id,
-               const std::string& traceparent);
+  void Persist(runtime::pg::Tx& tx, const Saga& before, const Transition& t,
+               const std::string& causation_id, const std::string& traceparent);
   void StartSaga(runtime::pg::Tx& tx, const SagaDefinition& def, const OrderData& order,
                  const std::string& causation_id, const std::string& traceparent, bool cancel_first);
   const SagaDefinition& DefinitionOf(SagaType type) const;

@@ -64,7 +64,12 @@ int main(int argc, char** argv) {
   // the scan: SKIP LOCKED).
   std::atomic<bool> stop{false};
   std::thread scanner([&] {
+    absl::Time gauges_at = absl::InfinitePast();
     while (!stop.load()) {
+      if (absl::Now() - gauges_at >= absl::Seconds(1)) {
+        gauges_at = absl::Now();
+        (void)coordinator.UpdateGauges();  // a database fault shows in the scan below
+      }
       absl::StatusOr<int> n = coordinator.ScanDeadlines(128);
       if (!n.ok()) rt::log::Warn("saga_scan_failed", {{"error", n.status().message()}});
       if (n.ok() && *n == 128) continue;  // more are due

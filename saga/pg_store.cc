@@ -46,6 +46,10 @@ constexpr char kList[] =
     "AND ($4::bigint IS NULL OR (started_at, id) < ('epoch'::timestamptz + $4 * interval '1 microsecond', $5::uuid)) "
     "ORDER BY started_at DESC, id DESC LIMIT $3";
 
+constexpr char kRunning[] =
+    "SELECT type, count(*), COALESCE(extract(epoch FROM now() - min(started_at)), 0)::float8 FROM sagas "
+    "WHERE status IN ('RUNNING', 'COMPENSATING') GROUP BY type";
+
 Saga Read(const pqxx::field& f) {
   pqxx::binarystring bytes(f);
   agora::saga::v1::SagaRecord record;
@@ -120,6 +124,15 @@ void PgStore::RecordEarlyCancel(Tx& tx, const std::string& order_id) { Exec(tx, 
 
 bool PgStore::TakeEarlyCancel(Tx& tx, const std::string& order_id) {
   return Exec(tx, kTakeEarlyCancel, order_id).affected_rows() == 1;
+}
+
+std::vector<PgStore::Running> PgStore::CountRunning(Tx& tx) {
+  std::vector<Running> out;
+  for (const auto& row : Exec(tx, kRunning)) {
+    out.push_back({row[0].as<std::string>() == "PLACE_ORDER" ? SagaType::kPlaceOrder : SagaType::kCancelOrder,
+                   row[1].as<int64_t>(), row[2].as<double>()});
+  }
+  return out;
 }
 
 std::optional<Saga> PgStore::Find(Tx& tx, const std::string& saga_id) {

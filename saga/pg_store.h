@@ -38,6 +38,13 @@ class PgStore final {
   bool TakeEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
 
   // ---- reads (no lock)
+  struct Running {
+    SagaType type;
+    int64_t count = 0;
+    double oldest_age_seconds = 0;
+  };
+  // Sagas running or compensating, per type.
+  std::vector<Running> CountRunning(runtime::pg::Tx& tx);
   std::optional<Saga> Find(runtime::pg::Tx& tx, const std::string& saga_id);
   // The order's latest saga: its cancel saga once one started, else its own.
   std::optional<Saga> FindForOrder(runtime::pg::Tx& tx, const std::string& order_id);

@@ -23,6 +23,9 @@
 #include "runtime/messaging/participant.h"
 #include "saga/coordinator.h"
 #include "saga/pg_store.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "runtime/metrics/metrics.h"
 #include "tests/support/infra.h"
 
 namespace agora::saga {
@@ -56,7 +59,7 @@ struct Node {
 
 class System final {
  public:
-  System()
+  explicit System(absl::Duration step_deadline = absl::Seconds(3), RetryPolicy retry = {})
       : inventory_("inventory", inventory::InventoryMigrations()),
         customers_("customers", customers::CustomersMigrations()),
         orders_("orders", orders::OrdersMigrations()),
@@ -78,8 +81,8 @@ class System final {
     // The coordinator, with short step deadlines.
     CoordinatorOptions options;
     options.topics = config_.topics;
-    options.place_order = PlaceOrder(absl::Seconds(3));
-    options.cancel_order = CancelOrder(absl::Seconds(3));
+    options.place_order = PlaceOrder(step_deadline, retry);
+    options.cancel_order = CancelOrder(step_deadline, retry);
     coordinator_ = std::make_unique<Coordinator>(
         *saga_.pool, saga_store_, options, [] { return absl::Now(); }, [] { return NewUuid(); });
     saga_.relay = std::make_unique<rt::messaging::OutboxRelay>(*saga_.pool, *producer_, config_.relay);
@@ -133,6 +136,32 @@ class System final {
     REQUIRE(orders_store_->Create(n, {}).ok());
     return n.id;
   }
+  // Customers' consumer stops (the process is down) and comes back.
+  void StopCustomers() { customers_.participant->Stop(); }
+  void StartCustomers() {
+    rt::messaging::MessagingConfig c = config_;
+    c.command_group = customers_group_;
+    auto p = rt::messaging::Participant::Start("customers", *customers_.pool, TestKafkaOptions(), c,
+                                               *customers_.handler, producer_.get());
+    REQUIRE(p.ok());
+    customers_.participant = std::move(*p);
+  }
+
+  // An order whose OrderCreated was lost: its rows, no event.
+  std::string OrderWithoutEvent(const std::string& customer, const std::string& product, int64_t quantity,
+                                int64_t price) {
+    const std::string id = NewUuid();
+    orders_.db.QueryAsSuper(absl::StrCat(
+        "INSERT INTO orders.orders (id, customer_id, status, total_cents, from_cart, created_at, updated_at) "
+        "VALUES ('", id, "', '", customer, "', 'PENDING', ", quantity * price, ", false, now() - interval '1 minute', "
+        "now() - interval '1 minute')"));
+    orders_.db.QueryAsSuper(absl::StrCat(
+        "INSERT INTO orders.order_items (order_id, line_no, product_id, quantity, unit_price_cents) VALUES ('", id,
+        "', 1, '", product, "', ", quantity, ", ", price, ")"));
+    return id;
+  }
+  absl::StatusOr<int> Reemit(absl::Duration age) { return orders_store_->ReemitStalled(age, 100); }
+
   // The customer's cancel, as orders' CancelOrder does it.
   void Cancel(const std::string& order) {
     auto r = orders_store_->Apply(order, {orders::Event::kRequestCancel}, std::nullopt, {}, {});
@@ -158,9 +187,13 @@ class System final {
     return std::stoll(customers_.db.QueryAsSuper(
         "SELECT COALESCE(sum(amount_cents), 0) FROM customers.ledger WHERE customer_id = '" + c + "'"));
   }
+  absl::Status UpdateGauges() { return coordinator_->UpdateGauges(); }
   std::string CancelSagaOf(const std::string& order) {
     return saga_.db.QueryAsSuper("SELECT status FROM saga.sagas WHERE order_id = '" + order +
                                  "' AND type = 'CANCEL_ORDER'");
+  }
+  int SagaCount(const std::string& order) {
+    return std::stoi(saga_.db.QueryAsSuper("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'"));
   }
   std::string SagaOf(const std::string& order) {
     return saga_.db.QueryAsSuper("SELECT status || ' ' || current_step FROM saga.sagas WHERE order_id = '" + order +
@@ -175,6 +208,7 @@ class System final {
     n.relay = std::make_unique<rt::messaging::OutboxRelay>(*n.pool, *producer_, config_.relay);
     rt::messaging::MessagingConfig c = config_;
     c.command_group = UniqueName(service);
+    if (service == "customers") customers_group_ = c.command_group;
     auto p = rt::messaging::Participant::Start(service, *n.pool, TestKafkaOptions(), c, *n.handler, producer_.get());
     REQUIRE(p.ok());
     n.participant = std::move(*p);
@@ -182,6 +216,7 @@ class System final {
   }
 
   rt::messaging::MessagingConfig config_;
+  std::string customers_group_;
   std::unique_ptr<rt::kafka::Producer> producer_;
   Node inventory_;
   Node customers_;
@@ -230,6 +265,20 @@ TEST_CASE("sagas drive orders to APPROVED or REJECTED through the participants, 
   CHECK(s.Stock(kettle) + s.Held(kettle) == 10);
   CHECK(s.Balance(rich) == s.LedgerSum(rich));
   CHECK(s.Balance(poor) == s.LedgerSum(poor));
+
+  // What the dashboards read.
+  const std::string text = prometheus::TextSerializer().Serialize(rt::metrics::Registry().Collect());
+  CHECK(text.find("agora_saga_started_total{type=\"PLACE_ORDER\"}") != std::string::npos);
+  CHECK(text.find("agora_saga_finished_total{outcome=\"completed\",reason=\"\",type=\"PLACE_ORDER\"}") !=
+        std::string::npos);
+  CHECK(text.find("agora_saga_finished_total{outcome=\"failed\",reason=\"INSUFFICIENT_FUNDS\",type=\"PLACE_ORDER\"}") !=
+        std::string::npos);
+  CHECK(text.find("agora_saga_compensations_total{reason=\"INSUFFICIENT_FUNDS\",step=\"ReserveStock\"}") !=
+        std::string::npos);
+  CHECK(text.find("agora_saga_step_seconds_count{outcome=\"succeeded\",step=\"ApproveOrder\"}") != std::string::npos);
+  REQUIRE(s.UpdateGauges().ok());
+  CHECK(prometheus::TextSerializer().Serialize(rt::metrics::Registry().Collect()).find(
+            "agora_saga_in_flight{type=\"PLACE_ORDER\"} 0") != std::string::npos);
 }
 
 TEST_CASE("many orders at once over one hot product: every saga ends and nothing is oversold",
@@ -260,6 +309,59 @@ TEST_CASE("many orders at once over one hot product: every saga ends and nothing
     paid += 1000 - s.Balance(c);
   }
   CHECK(paid == 10 * 100);
+}
+
+TEST_CASE("a participant down past its step's deadline: the saga times out and compensates, and "
+          "when the participant comes back nothing changes",
+          "[pg][kafka]") {
+  // Short waits: a step fails after 2 sends 0.5 s and 1 s apart.
+  System s(absl::Milliseconds(500), RetryPolicy{2, 2.0, absl::Seconds(2)});
+  const std::string lamp = s.Product(4, 1000);
+  const std::string ann = s.Customer(5000);
+  // Every consumer has joined its group once an order went through (with
+  // such short deadlines, orders placed before time out).
+  const std::string warm_product = s.Product(100, 1);
+  const std::string warm_customer = s.Customer(100);
+  REQUIRE(Eventually(
+      [&] {
+        const std::string o = s.Order(warm_customer, {{warm_product, 1}}, 1);
+        return Eventually([&] { return s.Status(o) != "PENDING"; }, 10) && s.Status(o) == "APPROVED";
+      },
+      60));
+  s.StopCustomers();
+  const std::string order = s.Order(ann, {{lamp, 1}}, 1000);
+  // The debit times out; its refund waits for customers (compensations never give up).
+  CHECK(Eventually([&] { return s.SagaOf(order) == "COMPENSATING RefundBalance"; }, 30));
+  CHECK(s.Status(order) == "PENDING");
+  s.StartCustomers();
+  // Back: the late debit and its refund cancel out, the stock comes back, the order is rejected.
+  REQUIRE(s.Ends(order, "REJECTED/TIMED_OUT"));
+  CHECK(Eventually([&] { return s.SagaOf(order) == "FAILED "; }));
+  CHECK(Eventually([&] { return s.Held(lamp) == 0; }));
+  CHECK(s.Stock(lamp) == 4);
+  CHECK(Eventually([&] { return s.Balance(ann) == 5000; }));
+  CHECK(s.Balance(ann) == s.LedgerSum(ann));
+}
+
+TEST_CASE("a lost OrderCreated is published again and the order still ends; a second copy changes "
+          "nothing",
+          "[pg][kafka]") {
+  System s;
+  const std::string pen = s.Product(5, 200);
+  const std::string ann = s.Customer(1000);
+  const std::string order = s.OrderWithoutEvent(ann, pen, 2, 200);
+  CHECK(s.SagaOf(order).empty());  // nothing knows of it yet
+  // Not stalled long enough: nothing is published.
+  REQUIRE(s.Reemit(absl::Hours(1)).value() == 0);
+  REQUIRE(s.Reemit(absl::Seconds(30)).value() == 1);
+  // Very likely still PENDING: published once more, a copy for the coordinator.
+  REQUIRE(s.Reemit(absl::Milliseconds(1)).ok());
+  REQUIRE(s.Ends(order, "APPROVED"));
+  CHECK(s.SagaCount(order) == 1);  // one saga per order, whatever the copies
+  CHECK(s.Balance(ann) == 600);
+  CHECK(s.Stock(pen) == 3);
+  // Ended orders are not published again.
+  CHECK(s.Reemit(absl::Milliseconds(1)).value() == 0);
 }
 
 TEST_CASE("a cancel after approval refunds, returns the stock and ends CANCELLED", "[pg][kafka]") {
