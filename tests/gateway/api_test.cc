@@ -346,9 +346,9 @@ TEST_CASE("watching an order streams its states as events, up to its end", "[e2e
                                  json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token));
   const std::string raw = agora::testing::HttpRaw(
       s.http_port(),
-      "GET /v1/orders/" + order["id"].get<std::string>() + ":watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-          token + "\r\n\r\n",
-      /*timeout_ms=*/1500);
+      "GET /v1/orders/" + order["id"].get<std::string>() +
+          ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + token + "\r\n\r\n",
+      /*timeout_ms=*/30000);
   const HttpResult r = agora::testing::ParseHttp(raw);
   CHECK(r.status == 200);
   CHECK(r.Header("content-type") == "text/event-stream");
@@ -356,6 +356,8 @@ TEST_CASE("watching an order streams its states as events, up to its end", "[e2e
   // PENDING if the watch came first, then the end: REJECTED, which ends the stream.
   CHECK(raw.find("\"status\":\"REJECTED\"") != std::string::npos);
   CHECK(raw.find("INSUFFICIENT_FUNDS") != std::string::npos);
+  REQUIRE(raw.size() >= 5);
+  CHECK(raw.substr(raw.size() - 5) == "0\r\n\r\n");  // the last chunk: the server ended it
   const auto [other, other_token] = s.NewCustomer();
   RequireError(s.Call("GET", "/v1/orders/" + order["id"].get<std::string>() + ":watch", "", other_token), 404, 5);
 }

@@ -74,6 +74,13 @@ System::System() {
   INFO(login.body);
   REQUIRE(login.status == 200);
   admin_token_ = json::parse(login.body)["accessToken"];
+  // One order through the saga first: every consumer group has joined (a
+  // few seconds on the dev broker), so no test waits for that.
+  const auto [warm_id, warm_token] = NewCustomer();
+  const HttpResult warm = Call("POST", "/v1/orders",
+                               json{{"items", {{{"productId", NewProduct(1, 1)}, {"quantity", 1}}}}}.dump(), warm_token);
+  REQUIRE(warm.status == 202);
+  WaitForOrder(warm_token, json::parse(warm.body)["id"], [](const std::string& st) { return st != "PENDING"; });
 }
 
 int System::StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out,

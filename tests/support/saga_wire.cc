@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "tests/support/infra.h"
 
 namespace agora::testing {
@@ -58,6 +61,30 @@ void SagaWire::SendRaw(const std::string& topic, const std::string& key, const s
   for (const absl::Status& s : producer_->SendAndWait({{topic, key, value, {}}}, absl::Seconds(30))) {
     REQUIRE(s.ok());
   }
+}
+
+bool SagaWire::SendShuffledAndAwait(const std::string& service,
+                                    std::vector<std::pair<std::string, Envelope>> keyed,
+                                    const std::vector<std::string>& ids, unsigned seed, double seconds) {
+  // Commands of one order arrive in any order, duplicates anywhere.
+  std::mt19937 rng(seed);
+  std::shuffle(keyed.begin(), keyed.end(), rng);
+  for (size_t i = 0; i < keyed.size(); i += 100) {
+    SendAll(service, {keyed.begin() + static_cast<std::ptrdiff_t>(i),
+                      keyed.begin() + static_cast<std::ptrdiff_t>(std::min(i + 100, keyed.size()))});
+  }
+  return Eventually(
+      [&] {
+        const std::vector<ReceivedReply> all = All();
+        if (all.size() < keyed.size()) return false;
+        std::set<std::string> answered;
+        for (const ReceivedReply& r : all) answered.insert(r.envelope.causation_id());
+        for (const std::string& id : ids) {
+          if (!answered.contains(id)) return false;
+        }
+        return true;
+      },
+      seconds);
 }
 
 std::vector<ReceivedReply> SagaWire::RepliesTo(const std::string& message_id, size_t count,

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,14 @@ class SagaWire final {
   // Sends many envelopes at once, in order.
   void SendAll(const std::string& service,
                const std::vector<std::pair<std::string, runtime::messaging::Envelope>>& keyed);
+
+  // Sends `keyed` (duplicates included) in an order shuffled by `seed`, 100
+  // at a time, then waits up to `seconds` until every command of `ids` has
+  // a reply and at least `keyed.size()` replies came (duplicates answer
+  // again). False if not.
+  bool SendShuffledAndAwait(const std::string& service,
+                            std::vector<std::pair<std::string, runtime::messaging::Envelope>> keyed,
+                            const std::vector<std::string>& ids, unsigned seed, double seconds = 60);
 
   // The replies to the command `message_id`, waiting up to `seconds` for
   // at least `count` of them.
