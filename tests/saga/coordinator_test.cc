@@ -124,14 +124,17 @@ class System final {
     return id;
   }
   // Places an order as orders' CreateOrder does: PENDING, OrderCreated in its outbox.
+  // `prices`, when given, one per line; else every line at `price`.
   std::string Order(const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& lines,
-                    int64_t price) {
+                    int64_t price, bool from_cart = false, const std::vector<int64_t>& prices = {}) {
     orders::NewOrder n;
     n.id = NewUuid();
     n.customer_id = customer;
-    for (const auto& [p, q] : lines) {
-      n.lines.push_back({p, q, price});
-      n.total_cents += q * price;
+    n.from_cart = from_cart;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const int64_t unit = prices.empty() ? price : prices[i];
+      n.lines.push_back({lines[i].first, lines[i].second, unit});
+      n.total_cents += lines[i].second * unit;
     }
     REQUIRE(orders_store_->Create(n, {}).ok());
     return n.id;
@@ -173,6 +176,13 @@ class System final {
   }
   bool Ends(const std::string& order, const std::string& status) {
     return Eventually([&] { return Status(order) == status; }, 30);
+  }
+  void AddToCart(const std::string& customer, const std::string& product, int quantity) {
+    REQUIRE(customers_store_->SetCartItem(customer, product, quantity).ok());
+  }
+  int CartSize(const std::string& customer) {
+    return std::stoi(customers_.db.QueryAsSuper("SELECT count(*) FROM customers.cart_items WHERE customer_id = '" +
+                                                customer + "'"));
   }
   int64_t Stock(const std::string& p) {
     return std::stoll(inventory_.db.QueryAsSuper("SELECT stock FROM inventory.products WHERE id = '" + p + "'"));
@@ -309,6 +319,50 @@ TEST_CASE("many orders at once over one hot product: every saga ends and nothing
     paid += 1000 - s.Balance(c);
   }
   CHECK(paid == 10 * 100);
+}
+
+TEST_CASE("one customer firing 10 orders with money for 3: exactly 3 approved, balance 0",
+          "[pg][kafka]") {
+  System s;
+  const std::string book = s.Product(100, 700);
+  const std::string ann = s.Customer(2100);
+  std::vector<std::string> orders;
+  for (int i = 0; i < 10; ++i) orders.push_back(s.Order(ann, {{book, 1}}, 700));
+  int approved = 0;
+  int refused = 0;
+  for (const std::string& o : orders) {
+    REQUIRE(Eventually([&] { return s.Status(o) != "PENDING"; }, 60));
+    approved += s.Status(o) == "APPROVED";
+    refused += s.Status(o) == "REJECTED/INSUFFICIENT_FUNDS";
+  }
+  CHECK(approved == 3);
+  CHECK(refused == 7);
+  CHECK(s.Balance(ann) == 0);
+  CHECK(s.Balance(ann) == s.LedgerSum(ann));
+  // The rejected orders' stock came back.
+  CHECK(Eventually([&] { return s.Held(book) == 3; }));
+  CHECK(s.Stock(book) == 97);
+}
+
+TEST_CASE("a fromCart order takes its lines out of the cart when approved, and a rejected one "
+          "leaves the cart as it was",
+          "[pg][kafka]") {
+  System s;
+  const std::string tea = s.Product(10, 400);
+  const std::string cup = s.Product(10, 300);
+  const std::string ann = s.Customer(1000);
+  s.AddToCart(ann, tea, 1);
+  s.AddToCart(ann, cup, 2);
+  const std::string paid = s.Order(ann, {{tea, 1}, {cup, 2}}, 0, /*from_cart=*/true, {400, 300});
+  REQUIRE(s.Ends(paid, "APPROVED"));
+  CHECK(s.CartSize(ann) == 0);
+  CHECK(s.Balance(ann) == 0);
+  // Too expensive now: rejected, and the cart is as it was.
+  s.AddToCart(ann, tea, 3);
+  const std::string refused = s.Order(ann, {{tea, 3}}, 0, /*from_cart=*/true, {400});
+  REQUIRE(s.Ends(refused, "REJECTED/INSUFFICIENT_FUNDS"));
+  CHECK(s.CartSize(ann) == 1);
+  CHECK(Eventually([&] { return s.Held(tea) == 1; }));
 }
 
 TEST_CASE("a participant down past its step's deadline: the saga times out and compensates, and "
