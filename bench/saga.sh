@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# ./agora bench saga [SECONDS]: orders through the gateway, each waited for
+# until its saga has ended, with the whole system co-located on this machine:
+# a durable PostgreSQL (fsync and synchronous_commit on), the dev broker,
+# customers, inventory, orders, reviews, the saga coordinator and the gateway,
+# plus the load generator (bench/saga_bench.cc). Runs, SECONDS each (default 15):
+#
+#   1. closed loop, 16 and 64 clients: the most completed sagas/s;
+#   2. fixed rates: 80 % of the best closed-loop rate, and 400/s (80 % of the
+#      500/s target), latency from each order's due time to its end;
+#   3. PostgreSQL's commit ceiling in the same run (pgbench, one-row UPDATE
+#      transactions, 1 and 8 clients), so that sagas/s reads as a fraction
+#      of what the database can commit.
+#
+# An order has ended when its APPROVED/REJECTED event is on Kafka (see
+# saga_bench.cc). Commits are pg_stat_database.xact_commit of the agora
+# database over the run, divided by the sagas completed in it: the order's
+# own insert, every participant's and the coordinator's batch transactions,
+# the relays', and whatever else ran.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(realpath "${1:?usage: saga.sh BUILD_DIR [SECONDS]}")
+SECS=${2:-15}
+[[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "saga.sh: SECONDS must be a positive integer, got '$SECS'" >&2; exit 2; }
+WORK=$BUILD/bench-saga
+PGBIN=${AGORA_PGBIN:-/usr/lib/postgresql/15/bin}
+PIDS=()
+
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for b in gateway/gateway customers/customers inventory/inventory orders/orders reviews/reviews saga/saga \
+         tools/agoractl tools/dev_broker bench/saga_bench; do
+  [[ -x $BUILD/$b ]] || { log "$BUILD/$b is missing: build first (./agora build)"; exit 1; }
+done
+read -r load1 _ </proc/loadavg
+awk -v l="$load1" 'BEGIN{exit !(l > 1.5)}' &&
+  log "WARNING: load average $load1 before the run: other processes share the cores, figures will be noisy"
+
+"$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true  # an interrupted run's
+rm -rf "$WORK"; mkdir -p "$WORK"
+pg_port=$(free_port)
+log "PostgreSQL on $pg_port (durable: fsync and synchronous_commit on)"
+"$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$pg_port" >"$WORK/pg.log" 2>&1
+
+log "dev broker"
+"$BUILD/tools/dev_broker" --bootstrap-file="$WORK/bootstrap" >"$WORK/broker.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
+[[ -s $WORK/bootstrap ]] || { log "the dev broker did not start"; exit 1; }
+brokers=$(cat "$WORK/bootstrap")
+prefix="benchsaga$RANDOM."
+
+declare -A port
+for name in customers inventory orders reviews saga gateway; do port[$name]=$(free_port); done
+common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
+        AGORA_METRICS_PORT=0 AGORA_LOG_LEVEL=warn
+        AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem"
+        AGORA_INVENTORY_ADDRESS="127.0.0.1:${port[inventory]}" AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
+        AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
+        AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}")
+for name in customers inventory orders reviews saga; do  # customers first: it writes the signing key
+  env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null \
+    || { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; exit 1; }
+done
+env "${common[@]}" AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
+  AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 \
+  "$BUILD/gateway/gateway" >"$WORK/gateway.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+log "system up: gateway on ${port[gateway]}, topics $prefix*"
+
+run() {  # run MODE TARGET: one saga_bench line
+  local line
+  line=$("$BUILD/bench/saga_bench" --gateway-port="${port[gateway]}" --pg-port="$pg_port" \
+    --kafka-brokers="$brokers" --topic-prefix="$prefix" --jwt-key-file="$WORK/jwt.pem" \
+    --mode="$1" $([[ $1 == closed ]] && echo "--concurrency=$2" || echo "--rate=$2 --concurrency=64") \
+    --seconds="$SECS" 2>>"$WORK/saga_bench.log") || log "saga_bench $1 $2: some orders failed or did not end (see $WORK/saga_bench.log)"
+  echo "$line" >>"$WORK/runs.txt"
+  echo "$line"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+rows=()
+best=0
+for c in 16 64; do
+  log "closed loop, $c clients, ${SECS}s"
+  row=$(run closed "$c"); rows+=("$row")
+  rate=$(field sagas_per_s "$row")
+  (( ${rate:-0} > best )) && best=$rate
+done
+eighty=$(( best * 8 / 10 ))
+for r in "$eighty" 400; do
+  (( r > 0 )) || continue
+  log "fixed rate $r orders/s, ${SECS}s"
+  rows+=("$(run rate "$r")")
+done
+
+log "PostgreSQL commit ceiling (pgbench, one-row UPDATE per transaction, 5 s each)"
+"$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE TABLE public.bench_commit (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+  INSERT INTO public.bench_commit (id) SELECT generate_series(1, 1000)" >/dev/null
+printf '\\set id random(1, 1000)\nUPDATE public.bench_commit SET n = n + 1 WHERE id = :id;\n' >"$WORK/commit.sql"
+chmod 644 "$WORK/commit.sql"
+ceiling() {  # ceiling CLIENTS: transactions per second
+  PGPASSWORD=postgres "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" \
+    -T 5 -f "$WORK/commit.sql" agora 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
+}
+c1=$(ceiling 1)
+c8=$(ceiling 8)
+
+{
+  printf '\n| run | sent | completed (approved / rejected) | unfinished, errors | sagas/s | p50 ms | p99 ms | max ms | commits per saga | commits/s vs ceiling (8 clients) |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|\n'
+  for row in "${rows[@]}"; do
+    mode=$(field mode "$row"); target=$(field target "$row")
+    [[ $mode == closed ]] && what="closed loop, $target clients" || what="$target orders/s"
+    sps=$(field sagas_per_s "$row"); cps=$(field commits_per_saga "$row")
+    frac=$(awk -v s="$sps" -v c="$cps" -v m="$c8" 'BEGIN { printf "%.0f %%", m ? 100 * s * c / m : 0 }')
+    printf '| %s | %s | %s (%s / %s) | %s, %s | %s | %s | %s | %s | %s | %s |\n' "$what" "$(field sent "$row")" \
+      "$(field completed "$row")" "$(field approved "$row")" "$(field rejected "$row")" \
+      "$(field unfinished "$row")" "$(field errors "$row")" "$sps" "$(field p50_ms "$row")" \
+      "$(field p99_ms "$row")" "$(field max_ms "$row")" "$cps" "$frac"
+  done
+  printf '\nPostgreSQL commit ceiling, same run: %.0f commits/s with 1 client, %.0f with 8.\n' "$c1" "$c8"
+  printf 'Target: >= 500 completed sagas/s; p99 < 250 ms at 400/s.\n'
+} | tee "$WORK/results.md"
