@@ -4,12 +4,14 @@
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
-# Stops every process in PIDS (last started first), then the PostgreSQL
-# cluster in $WORK/pg.
+# Stops every process in PIDS but the first, then the first (the broker, where
+# there is one, outlives the services that drain into it), then the
+# PostgreSQL cluster in $WORK/pg.
 cleanup() {
   local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM "${PIDS[i]}" 2>/dev/null || true; done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do wait "${PIDS[i]}" 2>/dev/null || true; done
+  for ((i = ${#PIDS[@]} - 1; i >= 1; i--)); do kill -TERM "${PIDS[i]}" 2>/dev/null || true; done
+  for ((i = ${#PIDS[@]} - 1; i >= 1; i--)); do wait "${PIDS[i]}" 2>/dev/null || true; done
+  if ((${#PIDS[@]})); then kill -TERM "${PIDS[0]}" 2>/dev/null || true; wait "${PIDS[0]}" 2>/dev/null || true; fi
   "$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
 }
 

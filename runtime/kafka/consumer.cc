@@ -1,5 +1,6 @@
 #include "runtime/kafka/consumer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
@@ -182,7 +183,7 @@ class RdKafkaConsumer final : public Consumer {
     if (stopped_.exchange(true)) return;
     stop_.store(true);
     thread_.join();
-    consumer_->close();  // commits stored offsets, leaves the group
+    Close();
   }
 
   int64_t handled() const override { return handled_.load(); }
@@ -477,6 +478,40 @@ class RdKafkaConsumer final : public Consumer {
   std::map<PartitionKey, prometheus::Gauge*> lag_;
   Workers workers_{std::max(1, options_.kafka.consumer_threads)};
   std::unique_ptr<Rebalancer> rebalancer_;
+  // Commits stored offsets and leaves the group, for at most
+  // options_.close_timeout: librdkafka's own close waits without end for a
+  // group coordinator that is gone (a broker killed first), and a process
+  // told to stop must stop. Past the bound the handle is destroyed without
+  // leaving (the destructor passes RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE):
+  // offsets stored since the last auto-commit are then not committed and
+  // those messages come again to the next owner, which the inbox absorbs.
+  void Close() {
+    rd_kafka_t* rk = consumer_->c_ptr();
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk, queue); error != nullptr) {
+      log::Warn("kafka_consumer_close_failed", {{"group", options_.group_id},
+                                                {"error", rd_kafka_error_string(error)}});
+      rd_kafka_error_destroy(error);
+      rd_kafka_queue_destroy(queue);
+      return;
+    }
+    const absl::Time deadline = absl::Now() + options_.close_timeout;
+    while (rd_kafka_consumer_closed(rk) == 0 && absl::Now() < deadline) {
+      rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 50);
+      if (event == nullptr) continue;
+      // The group's last rebalance comes here instead of the callback: give
+      // the partitions up (an assignment at this point is refused the same way).
+      if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) rd_kafka_assign(rk, nullptr);
+      rd_kafka_event_destroy(event);
+    }
+    if (rd_kafka_consumer_closed(rk) == 0) {
+      log::Warn("kafka_consumer_close_timed_out",
+                {{"group", options_.group_id},
+                 {"timeout_ms", std::to_string(absl::ToInt64Milliseconds(options_.close_timeout))}});
+    }
+    rd_kafka_queue_destroy(queue);
+  }
+
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stopped_{false};

@@ -74,6 +74,10 @@ struct ConsumerOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   // Where a new group starts: "earliest" (default: nothing is missed) or "latest".
   std::string auto_offset_reset = "earliest";
+  // How long Stop() may take to commit the stored offsets and leave the
+  // group; past it the consumer is dropped without leaving (a broker that
+  // is gone must not keep a process from stopping).
+  absl::Duration close_timeout = absl::Seconds(10);
 };
 
 class Consumer {
