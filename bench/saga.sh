@@ -17,6 +17,9 @@
 # database over the run, divided by the sagas completed in it: the order's
 # own insert, every participant's and the coordinator's batch transactions,
 # the relays', and whatever else ran.
+#
+# AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
+# that took the most time to $WORK/statements.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(realpath "${1:?usage: saga.sh BUILD_DIR [SECONDS]}")
@@ -43,7 +46,11 @@ awk -v l="$load1" 'BEGIN{exit !(l > 1.5)}' &&
 rm -rf "$WORK"; mkdir -p "$WORK"
 pg_port=$(free_port)
 log "PostgreSQL on $pg_port (durable: fsync and synchronous_commit on)"
-"$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$pg_port" >"$WORK/pg.log" 2>&1
+AGORA_PG_STAT_STATEMENTS=${AGORA_BENCH_PROFILE:-0} \
+  "$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$pg_port" >"$WORK/pg.log" 2>&1
+if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
+  "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+fi
 
 log "dev broker"
 "$BUILD/tools/dev_broker" --bootstrap-file="$WORK/bootstrap" >"$WORK/broker.log" 2>&1 &
@@ -53,7 +60,8 @@ for _ in $(seq 1 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
 brokers=$(cat "$WORK/bootstrap")
 prefix="benchsaga$RANDOM."
 
-declare -A port
+declare -A port pid
+pid[broker]=${PIDS[-1]}
 for name in customers inventory orders reviews saga gateway; do port[$name]=$(free_port); done
 common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
         AGORA_METRICS_PORT=0 AGORA_LOG_LEVEL=warn
@@ -63,26 +71,47 @@ common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPI
         AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}")
 for name in customers inventory orders reviews saga; do  # customers first: it writes the signing key
   env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
+  PIDS+=($!); pid[$name]=$!
   "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null \
     || { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; exit 1; }
 done
 env "${common[@]}" AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
   AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 \
   "$BUILD/gateway/gateway" >"$WORK/gateway.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!); pid[gateway]=$!
 for _ in $(seq 1 100); do
   curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
 log "system up: gateway on ${port[gateway]}, topics $prefix*"
 
-run() {  # run MODE TARGET: one saga_bench line
-  local line
+CLK_TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {  # the postmaster and every backend
+  local main total=0 p; main=$(head -1 "$WORK/pg/postmaster.pid")
+  for p in $main $(pgrep -P "$main"); do total=$((total + $(ticks "$p"))); done
+  echo "$total"
+}
+CPU_PROCS=(gateway orders inventory customers saga reviews broker)
+cpu_snapshot() {
+  local n; for n in "${CPU_PROCS[@]}"; do printf '%s ' "$(ticks "${pid[$n]}")"; done; pg_ticks
+}
+
+run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,...
+  local line before after
+  before=($(cpu_snapshot))
   line=$("$BUILD/bench/saga_bench" --gateway-port="${port[gateway]}" --pg-port="$pg_port" \
     --kafka-brokers="$brokers" --topic-prefix="$prefix" --jwt-key-file="$WORK/jwt.pem" \
     --mode="$1" $([[ $1 == closed ]] && echo "--concurrency=$2" || echo "--rate=$2 --concurrency=64") \
     --seconds="$SECS" 2>>"$WORK/saga_bench.log") || log "saga_bench $1 $2: some orders failed or did not end (see $WORK/saga_bench.log)"
+  after=($(cpu_snapshot))
+  local done_n i cpu="" names=("${CPU_PROCS[@]}" postgres)
+  done_n=$(field completed "$line")
+  for i in "${!names[@]}"; do
+    cpu+=$(awk -v t=$((after[i] - before[i])) -v hz="$CLK_TCK" -v n="${done_n:-0}" -v name="${names[i]}" \
+      'BEGIN { printf "%s%s:%.2f", (NR ? "" : ""), name, n ? t / hz / n * 1000 : 0 }'),
+  done
+  line="$line cpu_ms_per_saga=${cpu%,}"
   echo "$line" >>"$WORK/runs.txt"
   echo "$line"
 }
@@ -102,6 +131,13 @@ for r in "$eighty" 400; do
   log "fixed rate $r orders/s, ${SECS}s"
   rows+=("$(run rate "$r")")
 done
+
+if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
+  log "statement profile of the runs: $WORK/statements.txt"
+  "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT calls, round(total_exec_time) AS total_ms,
+     round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40" >"$WORK/statements.txt"
+fi
 
 log "PostgreSQL commit ceiling (pgbench, one-row UPDATE per transaction, 5 s each)"
 "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE TABLE public.bench_commit (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
@@ -128,6 +164,9 @@ c8=$(ceiling 8)
       "$(field unfinished "$row")" "$(field errors "$row")" "$sps" "$(field p50_ms "$row")" \
       "$(field p99_ms "$row")" "$(field max_ms "$row")" "$cps" "$frac"
   done
+  printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
+  for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
+    "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
   printf '\nPostgreSQL commit ceiling, same run: %.0f commits/s with 1 client, %.0f with 8.\n' "$c1" "$c8"
   printf 'Target: >= 500 completed sagas/s; p99 < 250 ms at 400/s.\n'
 } | tee "$WORK/results.md"

@@ -56,6 +56,11 @@ init() {  # init DATA_DIR PORT FAST
     echo "shared_buffers = 128MB"
     echo "log_min_messages = warning"
     echo "log_min_error_statement = panic"
+    # Benchmarks' statement profile (bench/saga.sh with AGORA_BENCH_PROFILE=1).
+    if [[ ${AGORA_PG_STAT_STATEMENTS:-0} == 1 ]]; then
+      echo "shared_preload_libraries = 'pg_stat_statements'"
+      echo "pg_stat_statements.track = all"
+    fi
     if [[ $fast == 1 ]]; then
       echo "fsync = off"
       echo "synchronous_commit = off"
