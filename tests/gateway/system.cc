@@ -38,6 +38,7 @@ System::System() {
   auto start = [&](const char* name, const char* binary, std::vector<std::string> flags) {
     flags.insert(flags.end(), kafka.begin(), kafka.end());
     dbs_.push_back(std::make_unique<TestDatabase>(name));
+    db_by_service_[name] = dbs_.back().get();
     services_.push_back(std::make_unique<ServiceProcess>(binary, name, *dbs_.back(), flags));
     addresses_[name] = services_.back()->address();
     return services_.back()->address();
@@ -56,7 +57,10 @@ System::System() {
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
                                     {pub, "--customers-address=" + customers,
                                      "--consumer-group=" + UniqueName("reviews")});
-  const std::string saga = start("saga", AGORA_SAGA_BINARY, {pub, "--saga-group=" + UniqueName("saga")});
+  saga_flags_ = {pub, "--saga-group=" + UniqueName("saga")};
+  const std::string saga = start("saga", AGORA_SAGA_BINARY, saga_flags_);
+  saga_flags_.insert(saga_flags_.end(), kafka.begin(), kafka.end());
+  coordinators_.push_back(services_.back().get());
   gateway_flags_ = {pub,
                     "--http-address=127.0.0.1",
                     "--http-port=0",
@@ -124,6 +128,17 @@ int System::StopGateway(int port, std::string* log) {
   const int status = process->Wait();
   *log = ReadFile(file);
   return status;
+}
+
+int System::StartCoordinator() {
+  extra_coordinators_.push_back(
+      std::make_unique<ServiceProcess>(AGORA_SAGA_BINARY, "saga", *db_by_service_.at("saga"), saga_flags_));
+  coordinators_.push_back(extra_coordinators_.back().get());
+  return static_cast<int>(coordinators_.size()) - 1;
+}
+
+std::string System::Query(const std::string& service, const std::string& sql) const {
+  return db_by_service_.at(service)->QueryAsSuper(sql);
 }
 
 HttpResult System::Call(const std::string& method, const std::string& target, const std::string& body,

@@ -57,6 +57,14 @@ class System {
   // SIGTERMs the extra gateway on `port`; returns its wait status and log.
   int StopGateway(int port, std::string* log);
 
+  // The saga coordinators. The system starts one (index 0, the one the
+  // gateway calls for the Sagas API); StartCoordinator adds another in the
+  // same consumer group on the same database and returns its index.
+  int StartCoordinator();
+  ServiceProcess& Coordinator(int index) { return *coordinators_.at(static_cast<size_t>(index)); }
+  // A query as the superuser on a service's database ("orders", "saga", ...).
+  std::string Query(const std::string& service, const std::string& sql) const;
+
  private:
   System();
   int StartGateway(const std::vector<std::string>& flags, std::unique_ptr<ChildProcess>* out,
@@ -68,6 +76,10 @@ class System {
   std::map<int, std::pair<ChildProcess*, std::string>> by_port_;  // port -> process, log
   std::vector<std::string> gateway_flags_;
   std::map<std::string, std::string> addresses_;
+  std::map<std::string, TestDatabase*> db_by_service_;
+  std::vector<std::string> saga_flags_;
+  std::vector<std::unique_ptr<ServiceProcess>> extra_coordinators_;
+  std::vector<ServiceProcess*> coordinators_;
   int http_port_ = 0;
   std::string admin_token_;
   int customers_made_ = 0;
