@@ -118,11 +118,14 @@ void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const
   if (!t.changed) return;
   store_.Save(tx, t.saga);
   Observe(&before, t.saga, t.sends);
+  // A reply carries the flow's trace; a deadline's re-send or an operator's
+  // action has none of its own and sends the saga's.
+  const std::string& trace = traceparent.empty() ? t.saga.traceparent : traceparent;
   for (const Send& send : t.sends) {
-    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
+    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, trace));
   }
   if (t.start_cancel_saga) {
-    StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, traceparent, false);
+    StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, trace, false);
   }
 }
 
@@ -130,6 +133,7 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
                             const std::string& causation_id, const std::string& traceparent,
                             bool cancel_first) {
   Transition t = Start(def, runtime::ids::NewUuid(), order, clock_(), ids_);
+  t.saga.traceparent = traceparent;
   if (cancel_first) {
     // The cancel came first: it stops the saga at its first reply.
     t.saga.cancel_requested = true;

@@ -62,6 +62,7 @@ agora::saga::v1::SagaRecord ToRecord(const Saga& s) {
   r.set_started_at_us(Micros(s.started_at));
   r.set_updated_at_us(Micros(s.updated_at));
   r.set_deadline_us(Micros(s.deadline));
+  r.set_traceparent(s.traceparent);
   return r;
 }
 
@@ -111,6 +112,7 @@ absl::StatusOr<Saga> FromRecord(const agora::saga::v1::SagaRecord& r) {
   s.started_at = FromMicros(r.started_at_us());
   s.updated_at = FromMicros(r.updated_at_us());
   s.deadline = FromMicros(r.deadline_us());
+  s.traceparent = r.traceparent();
   return s;
 }
 

@@ -115,6 +115,9 @@ struct Saga {
   absl::Time updated_at;
   // When the outstanding command is sent again (InfiniteFuture once ended).
   absl::Time deadline = absl::InfiniteFuture();
+  // W3C trace context of the event that started the saga: every command the
+  // saga sends carries it, re-sends and operator actions included.
+  std::string traceparent;
 
   bool ended() const { return status == SagaStatus::kCompleted || status == SagaStatus::kFailed; }
   // The name of the step running or compensating ("" once ended).

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +29,7 @@
 #include "prometheus/text_serializer.h"
 #include "runtime/metrics/metrics.h"
 #include "tests/support/infra.h"
+#include "tests/support/saga_wire.h"
 
 namespace agora::saga {
 namespace {
@@ -126,7 +129,8 @@ class System final {
   // Places an order as orders' CreateOrder does: PENDING, OrderCreated in its outbox.
   // `prices`, when given, one per line; else every line at `price`.
   std::string Order(const std::string& customer, const std::vector<std::pair<std::string, int64_t>>& lines,
-                    int64_t price, bool from_cart = false, const std::vector<int64_t>& prices = {}) {
+                    int64_t price, bool from_cart = false, const std::vector<int64_t>& prices = {},
+                    const std::string& traceparent = "") {
     orders::NewOrder n;
     n.id = NewUuid();
     n.customer_id = customer;
@@ -136,9 +140,10 @@ class System final {
       n.lines.push_back({lines[i].first, lines[i].second, unit});
       n.total_cents += lines[i].second * unit;
     }
-    REQUIRE(orders_store_->Create(n, {}).ok());
+    REQUIRE(orders_store_->Create(n, {"", "", traceparent}).ok());
     return n.id;
   }
+  const rt::messaging::Topics& topics() const { return config_.topics; }
   // Customers' consumer stops (the process is down) and comes back.
   void StopCustomers() { customers_.participant->Stop(); }
   void StartCustomers() {
@@ -383,10 +388,29 @@ TEST_CASE("a participant down past its step's deadline: the saga times out and c
       },
       60));
   s.StopCustomers();
-  const std::string order = s.Order(ann, {{lamp, 1}}, 1000);
+  agora::testing::TopicReader to_customers(s.topics().Commands("customers"));
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const std::string order = s.Order(ann, {{lamp, 1}}, 1000, false, {}, trace);
   // The debit times out; its refund waits for customers (compensations never give up).
   CHECK(Eventually([&] { return s.SagaOf(order) == "COMPENSATING RefundBalance"; }, 30));
   CHECK(s.Status(order) == "PENDING");
+  // The debit went out twice with one message id, then the refund: the
+  // deadline's re-sends carry the order's trace like the first send.
+  REQUIRE(Eventually(
+      [&] {
+        const auto all = to_customers.Messages();
+        return std::count_if(all.begin(), all.end(), [&](const auto& m) { return m.key == order; }) >= 3;
+      },
+      30));
+  std::map<std::string, int> sends;
+  for (const rt::kafka::IncomingMessage& m : to_customers.Messages()) {
+    if (m.key != order) continue;  // the warm-up's
+    absl::StatusOr<rt::messaging::Envelope> e = rt::messaging::ParseEnvelope(m.value);
+    REQUIRE(e.ok());
+    CHECK(e->traceparent() == trace);
+    ++sends[e->message_id()];
+  }
+  CHECK(std::any_of(sends.begin(), sends.end(), [](const auto& kv) { return kv.second >= 2; }));
   s.StartCustomers();
   // Back: the late debit and its refund cancel out, the stock comes back, the order is rejected.
   REQUIRE(s.Ends(order, "REJECTED/TIMED_OUT"));
