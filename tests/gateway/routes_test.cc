@@ -159,6 +159,9 @@ TEST_CASE("a rejected order names its reason and its saga's timeline shows why",
   CHECK(timeline["steps"][1]["name"] == "DebitBalance");
   CHECK(timeline["steps"][1]["state"] == "FAILED");
   CHECK(timeline["steps"][1]["error"] == "INSUFFICIENT_FUNDS");
+  // Only a failed step has an error (API.md).
+  CHECK_FALSE(timeline["steps"][0].contains("error"));
+  CHECK_FALSE(timeline["steps"][3].contains("error"));
   CHECK(timeline["steps"][2]["name"] == "ReleaseStock");
   CHECK(timeline["steps"][3]["name"] == "RejectOrder");
   CHECK(timeline["steps"][3]["state"] == "SUCCEEDED");
