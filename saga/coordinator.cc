@@ -1,6 +1,9 @@
 #include "saga/coordinator.h"
 
 #include <exception>
+#include <map>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -105,6 +108,23 @@ OutboxMessage CommandMessage(const runtime::messaging::Topics& topics, const Sag
   return OutboxMessage{topics.Commands(Participant(send.command)), o.order_id, std::move(e)};
 }
 
+struct Coordinator::Batch {
+  std::map<std::string, Saga> sagas;  // by id
+  std::set<std::string> fresh;
+
+  std::optional<Saga> Find(const std::string& id) const {
+    auto it = sagas.find(id);
+    if (it == sagas.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<Saga> FindByOrder(const std::string& order_id, SagaType type) const {
+    for (const auto& [id, saga] : sagas) {
+      if (saga.order.order_id == order_id && saga.type == type) return saga;
+    }
+    return std::nullopt;
+  }
+};
+
 Coordinator::Coordinator(runtime::pg::Pool& pool, PgStore& store, CoordinatorOptions options,
                          std::function<absl::Time()> clock, IdSource ids)
     : pool_(pool), store_(store), options_(std::move(options)), clock_(std::move(clock)), ids_(std::move(ids)) {}
@@ -114,9 +134,10 @@ const SagaDefinition& Coordinator::DefinitionOf(SagaType type) const {
 }
 
 void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const std::string& causation_id,
-                          const std::string& traceparent) {
+                          const std::string& traceparent, Batch* batch) {
   if (!t.changed) return;
   store_.Save(tx, t.saga);
+  if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
   Observe(&before, t.saga, t.sends);
   // A reply carries the flow's trace; a deadline's re-send or an operator's
   // action has none of its own and sends the saga's.
@@ -125,13 +146,13 @@ void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const
     runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, trace));
   }
   if (t.start_cancel_saga) {
-    StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, trace, false);
+    StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, trace, false, batch);
   }
 }
 
 void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& order,
                             const std::string& causation_id, const std::string& traceparent,
-                            bool cancel_first) {
+                            bool cancel_first, Batch* batch) {
   Transition t = Start(def, runtime::ids::NewUuid(), order, clock_(), ids_);
   t.saga.traceparent = traceparent;
   if (cancel_first) {
@@ -139,43 +160,46 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
     t.saga.cancel_requested = true;
   }
   if (!store_.Insert(tx, t.saga)) return;  // the order has one already (a duplicate event)
+  if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
   Observe(nullptr, t.saga, t.sends);
   for (const Send& send : t.sends) {
     runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
   }
 }
 
-void Coordinator::HandleOne(Tx& tx, const Envelope& e) {
-  if (!runtime::messaging::RecordInInbox(tx, e.message_id())) return;  // a duplicate
+void Coordinator::HandleOne(Tx& tx, const Envelope& e, Batch& batch) {
+  // Recorded in the inbox by this batch: handled here once. Otherwise a
+  // duplicate, or an event the coordinator has no use for (OrderStatusChanged).
+  if (batch.fresh.erase(e.message_id()) == 0) return;
   const absl::Time now = clock_();
   if (e.type() == pb::OrderCreated::descriptor()->full_name()) {
     pb::OrderCreated event;
     if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
     const bool cancelled = store_.TakeEarlyCancel(tx, event.order_id());
-    StartSaga(tx, options_.place_order, FromEvent(event), e.message_id(), e.traceparent(), cancelled);
+    StartSaga(tx, options_.place_order, FromEvent(event), e.message_id(), e.traceparent(), cancelled, &batch);
     return;
   }
   if (e.type() == pb::OrderCancelRequested::descriptor()->full_name()) {
     pb::OrderCancelRequested event;
     if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
-    std::optional<Saga> saga = store_.LockByOrder(tx, event.order_id(), SagaType::kPlaceOrder);
+    std::optional<Saga> saga = batch.FindByOrder(event.order_id(), SagaType::kPlaceOrder);
     if (!saga.has_value()) {
       store_.RecordEarlyCancel(tx, event.order_id());
       return;
     }
     Persist(tx, *saga, Apply(options_.place_order, *saga, CancelRequested{}, now, ids_), e.message_id(),
-            e.traceparent());
+            e.traceparent(), &batch);
     return;
   }
   if (e.type() == pb::StepReply::descriptor()->full_name()) {
     pb::StepReply reply;
     if (!runtime::messaging::Unwrap(e, &reply).ok() || !runtime::ids::IsUuid(e.saga_id())) return;
-    std::optional<Saga> saga = store_.Lock(tx, e.saga_id());
+    std::optional<Saga> saga = batch.Find(e.saga_id());
     if (!saga.has_value()) return;  // not one of ours (a command sent by hand)
     Persist(tx, *saga,
             Apply(DefinitionOf(saga->type), *saga, ReplyInput{e.causation_id(), reply.success(), reply.error()},
                   now, ids_),
-            e.message_id(), e.traceparent());
+            e.message_id(), e.traceparent(), &batch);
   }
   // Other events (OrderStatusChanged) concern others.
 }
@@ -190,13 +214,20 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
     }
     envelopes.push_back(*std::move(e));
   }
-  // Every saga the batch touches, locked up front in id order.
+  // Every saga the batch touches, locked up front in id order, and the
+  // messages it acts on, recorded in the inbox at once.
   std::vector<std::string> saga_ids;
   std::vector<std::string> order_ids;
+  std::vector<std::string> message_ids;
   for (const Envelope& e : envelopes) {
-    if (e.type() == pb::StepReply::descriptor()->full_name() && runtime::ids::IsUuid(e.saga_id())) {
+    const bool reply = e.type() == pb::StepReply::descriptor()->full_name();
+    const bool cancel = e.type() == pb::OrderCancelRequested::descriptor()->full_name();
+    if (reply || cancel || e.type() == pb::OrderCreated::descriptor()->full_name()) {
+      message_ids.push_back(e.message_id());
+    }
+    if (reply && runtime::ids::IsUuid(e.saga_id())) {
       saga_ids.push_back(e.saga_id());
-    } else if (e.type() == pb::OrderCancelRequested::descriptor()->full_name()) {
+    } else if (cancel) {
       pb::OrderCancelRequested event;
       if (runtime::messaging::Unwrap(e, &event).ok() && runtime::ids::IsUuid(event.order_id())) {
         order_ids.push_back(event.order_id());
@@ -204,8 +235,10 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
     }
   }
   absl::Status s = pool_.Transact([&](Tx& tx) -> absl::Status {
-    store_.LockAll(tx, saga_ids, order_ids);
-    for (const Envelope& e : envelopes) HandleOne(tx, e);
+    Batch b;
+    for (Saga& saga : store_.LockAll(tx, saga_ids, order_ids)) b.sagas.emplace(saga.id, std::move(saga));
+    for (std::string& id : runtime::messaging::RecordAllInInbox(tx, message_ids)) b.fresh.insert(std::move(id));
+    for (const Envelope& e : envelopes) HandleOne(tx, e, b);
     return absl::OkStatus();
   });
   if (!s.ok()) {

@@ -72,13 +72,18 @@ class Coordinator final {
   absl::StatusOr<Saga> Operate(const std::string& saga_id, const Input& input);
 
  private:
-  void HandleOne(runtime::pg::Tx& tx, const runtime::messaging::Envelope& envelope);
+  // What one batch's transaction holds: the sagas it locked up front, kept
+  // current as it starts and changes them, and the message ids new to the
+  // inbox (each handled once).
+  struct Batch;
+  void HandleOne(runtime::pg::Tx& tx, const runtime::messaging::Envelope& envelope, Batch& batch);
   // Saves the transition's saga and appends its commands; starts the cancel
-  // saga when asked.
+  // saga when asked. `batch` (may be null) learns the sagas saved.
   void Persist(runtime::pg::Tx& tx, const Saga& before, const Transition& t,
-               const std::string& causation_id, const std::string& traceparent);
+               const std::string& causation_id, const std::string& traceparent, Batch* batch = nullptr);
   void StartSaga(runtime::pg::Tx& tx, const SagaDefinition& def, const OrderData& order,
-                 const std::string& causation_id, const std::string& traceparent, bool cancel_first);
+                 const std::string& causation_id, const std::string& traceparent, bool cancel_first,
+                 Batch* batch = nullptr);
   const SagaDefinition& DefinitionOf(SagaType type) const;
 
   runtime::pg::Pool& pool_;

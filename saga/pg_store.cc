@@ -26,9 +26,8 @@ constexpr char kSave[] =
     "deadline = CASE WHEN $4::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $4 * interval '1 microsecond' END, "
     "record = $5, updated_at = 'epoch'::timestamptz + $6 * interval '1 microsecond' WHERE id = $1";
 constexpr char kLock[] = "SELECT record FROM sagas WHERE id = $1 FOR UPDATE";
-constexpr char kLockByOrder[] = "SELECT record FROM sagas WHERE order_id = $1 AND type = $2 FOR UPDATE";
 constexpr char kLockAll[] =
-    "SELECT 1 FROM sagas WHERE id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE";
+    "SELECT record FROM sagas WHERE id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE";
 constexpr char kLockDue[] =
     "SELECT record FROM sagas WHERE deadline <= now() ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED";
 constexpr char kRecordEarlyCancel[] =
@@ -96,22 +95,18 @@ std::optional<Saga> PgStore::Lock(Tx& tx, const std::string& saga_id) {
   return Read(r[0][0]);
 }
 
-std::optional<Saga> PgStore::LockByOrder(Tx& tx, const std::string& order_id, SagaType type) {
-  pqxx::result r = Exec(tx, kLockByOrder, order_id, TypeName(type));
-  if (r.empty()) return std::nullopt;
-  return Read(r[0][0]);
-}
-
 void PgStore::Save(Tx& tx, const Saga& s) {
   const std::string bytes = ToRecord(s).SerializeAsString();
   Exec(tx, kSave, s.id, StatusName(s.status), s.current_step(), DeadlineMicros(s),
        pqxx::binarystring(bytes.data(), bytes.size()), absl::ToUnixMicros(s.updated_at));
 }
 
-void PgStore::LockAll(Tx& tx, const std::vector<std::string>& saga_ids,
-                      const std::vector<std::string>& order_ids) {
-  if (saga_ids.empty() && order_ids.empty()) return;
-  Exec(tx, kLockAll, Array(saga_ids), Array(order_ids));
+std::vector<Saga> PgStore::LockAll(Tx& tx, const std::vector<std::string>& saga_ids,
+                                   const std::vector<std::string>& order_ids) {
+  std::vector<Saga> out;
+  if (saga_ids.empty() && order_ids.empty()) return out;
+  for (const auto& row : Exec(tx, kLockAll, Array(saga_ids), Array(order_ids))) out.push_back(Read(row[0]));
+  return out;
 }
 
 std::vector<Saga> PgStore::LockDue(Tx& tx, int limit) {

@@ -22,13 +22,12 @@ class PgStore final {
   bool Insert(runtime::pg::Tx& tx, const Saga& saga);
   // The saga, its row locked until the transaction ends.
   std::optional<Saga> Lock(runtime::pg::Tx& tx, const std::string& saga_id);
-  std::optional<Saga> LockByOrder(runtime::pg::Tx& tx, const std::string& order_id, SagaType type);
   void Save(runtime::pg::Tx& tx, const Saga& saga);
   // Locks, in id order, the sagas named and those of the orders named (all
   // UUIDs): what a batch will touch, taken up front so that batches running
-  // at once never deadlock.
-  void LockAll(runtime::pg::Tx& tx, const std::vector<std::string>& saga_ids,
-               const std::vector<std::string>& order_ids);
+  // at once never deadlock. Answers them (unknown ids are left out).
+  std::vector<Saga> LockAll(runtime::pg::Tx& tx, const std::vector<std::string>& saga_ids,
+                            const std::vector<std::string>& order_ids);
   // Up to `limit` sagas whose deadline passed, locked (those locked by
   // someone else are skipped: several coordinators share the scan).
   std::vector<Saga> LockDue(runtime::pg::Tx& tx, int limit);

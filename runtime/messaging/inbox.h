@@ -24,6 +24,11 @@ struct StoredReply {
 // false for a duplicate. Throws libpqxx exceptions.
 bool RecordInInbox(pg::Tx& tx, const std::string& message_id);
 
+// RecordInInbox for a batch in one statement: the ids recorded now (each
+// once, duplicates within `message_ids` included); those already there are
+// left out.
+std::vector<std::string> RecordAllInInbox(pg::Tx& tx, const std::vector<std::string>& message_ids);
+
 // Keeps the reply sent for `message_id` (already recorded in this
 // transaction), so that a duplicate can re-send it.
 void StoreInboxReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply);

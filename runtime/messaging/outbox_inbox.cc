@@ -11,6 +11,9 @@ constexpr char kInsertOutbox[] =
     "INSERT INTO outbox (topic, message_key, message_id, payload) VALUES ($1, $2, $3, $4)";
 constexpr char kInsertInbox[] =
     "INSERT INTO inbox (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING";
+constexpr char kInsertInboxAll[] =
+    "INSERT INTO inbox (message_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT (message_id) DO NOTHING "
+    "RETURNING message_id";
 constexpr char kStoreReply[] =
     "UPDATE inbox SET reply_topic = $2, reply_key = $3, reply = $4 WHERE message_id = $1";
 constexpr char kLoadReply[] =
@@ -79,6 +82,13 @@ void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message) {
 
 bool RecordInInbox(pg::Tx& tx, const std::string& message_id) {
   return pg::Exec(tx, kInsertInbox, message_id).affected_rows() == 1;
+}
+
+std::vector<std::string> RecordAllInInbox(pg::Tx& tx, const std::vector<std::string>& message_ids) {
+  std::vector<std::string> recorded;
+  if (message_ids.empty()) return recorded;
+  for (const auto& row : pg::Exec(tx, kInsertInboxAll, TextArray(message_ids))) recorded.push_back(row[0].as<std::string>());
+  return recorded;
 }
 
 void StoreInboxReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply) {

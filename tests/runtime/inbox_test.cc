@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <thread>
 
 #include "runtime/messaging/inbox.h"
@@ -21,6 +23,27 @@ TEST_CASE("the inbox records a message id once and reports a duplicate", "[pg]")
   CHECK(*record("m-1") == true);
   CHECK(*record("m-1") == false);
   CHECK(*record("m-2") == true);
+}
+
+TEST_CASE("a batch is recorded in one statement: each new id once, known ids and repeats left out", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(pg::ApplyMigrations(db.ServiceOptions(), {{"messaging", &MessagingMigrations()}}).ok());
+  pg::Pool pool(db.ServiceOptions(), 2);
+  auto record = [&](const std::vector<std::string>& ids) {
+    return *pool.Transact<std::vector<std::string>>(
+        [&](Tx& tx) -> absl::StatusOr<std::vector<std::string>> { return RecordAllInInbox(tx, ids); });
+  };
+  REQUIRE(*pool.Transact<bool>([&](Tx& tx) -> absl::StatusOr<bool> { return RecordInInbox(tx, "known"); }));
+  // Ids hold what a producer put there: quotes, commas, braces, backslashes.
+  const std::string odd = R"(a"b,c{d}\e)";
+  std::vector<std::string> first = record({"m-1", "known", "m-2", "m-1", odd});
+  std::sort(first.begin(), first.end());
+  std::vector<std::string> want = {"m-1", "m-2", odd};
+  std::sort(want.begin(), want.end());
+  CHECK(first == want);
+  CHECK(record({"m-2", odd, "known"}).empty());
+  CHECK(record({}).empty());
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.inbox") == "4");
 }
 
 TEST_CASE("an id recorded in a rolled-back transaction is not a duplicate", "[pg]") {

@@ -493,5 +493,61 @@ TEST_CASE("cancels racing their sagas end each order REJECTED/CANCELLED_BY_CUSTO
   CHECK(rejected <= 8);
 }
 
+TEST_CASE("one batch holding a message twice, and the same reply again later, moves a saga once",
+          "[pg][kafka]") {
+  // The coordinator alone, fed batches by hand: no relay runs, so its
+  // commands stay in its outbox to be counted.
+  Node saga("saga", SagaMigrations());
+  PgStore store;
+  CoordinatorOptions options;
+  options.topics.prefix = UniqueName("p") + ".";
+  Coordinator coordinator(*saga.pool, store, options, [] { return absl::Now(); }, [] { return NewUuid(); });
+  auto incoming = [](const rt::messaging::Envelope& e) {
+    rt::kafka::IncomingMessage m;
+    m.key = "k";
+    m.value = e.SerializeAsString();
+    return m;
+  };
+  const std::string order = NewUuid();
+  agora::saga::v1::OrderCreated created;
+  created.set_order_id(order);
+  created.set_customer_id(NewUuid());
+  auto* line = created.add_lines();
+  line->set_product_id(NewUuid());
+  line->set_quantity(1);
+  line->set_unit_price_cents(100);
+  created.set_total_cents(100);
+  const rt::messaging::Envelope created_e = rt::messaging::Wrap(created);
+  agora::saga::v1::OrderCancelRequested cancel;
+  cancel.set_order_id(order);
+  cancel.set_customer_id(created.customer_id());
+  cancel.set_status(agora::orders::v1::PENDING);
+  // OrderCreated twice and the cancel, in one batch.
+  const auto r1 = coordinator.Handle({incoming(created_e), incoming(created_e), incoming(rt::messaging::Wrap(cancel))});
+  REQUIRE(r1.status.ok());
+  CHECK(r1.handled == 3);
+  auto count = [&](const std::string& type) {
+    return saga.db.QueryAsSuper("SELECT count(*) FROM saga.outbox WHERE topic LIKE '%" + type + "'");
+  };
+  CHECK(saga.db.QueryAsSuper("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'") == "1");
+  REQUIRE(count("inventory") == "1");  // one ReserveStock
+  const std::string saga_id = saga.db.QueryAsSuper("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
+  const std::string command = saga.db.QueryAsSuper("SELECT message_id FROM saga.outbox WHERE topic LIKE '%inventory'");
+  // Its success reply twice in one batch, then once more.
+  agora::saga::v1::StepReply reply;
+  reply.set_order_id(order);
+  reply.set_command("agora.saga.v1.ReserveStockCommand");
+  reply.set_success(true);
+  const rt::messaging::Envelope reply_e = rt::messaging::Wrap(reply, {saga_id, command, ""});
+  REQUIRE(coordinator.Handle({incoming(reply_e), incoming(reply_e)}).status.ok());
+  REQUIRE(coordinator.Handle({incoming(reply_e)}).status.ok());
+  // The cancel stopped it at that reply: one ReleaseStock, and nothing else.
+  CHECK(count("inventory") == "2");
+  CHECK(count("customers") == "0");
+  CHECK(count("orders") == "0");
+  CHECK(saga.db.QueryAsSuper("SELECT status || ' ' || current_step FROM saga.sagas WHERE id = '" + saga_id + "'") ==
+        "COMPENSATING ReleaseStock");
+}
+
 }  // namespace
 }  // namespace agora::saga
