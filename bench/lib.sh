@@ -24,3 +24,21 @@ free_port() {
   done
   exit 1
 }
+
+# PostgreSQL's commit ceiling on the cluster in $WORK/pg (port $1): prints
+# "C1 C8", the transactions/s of pgbench with 1 and with 8 clients, 5 s
+# each, every transaction one UPDATE of one of 1,000 rows.
+commit_ceiling() {
+  local port=$1 pgbin=${AGORA_PGBIN:-/usr/lib/postgresql/15/bin} c out=()
+  "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE TABLE IF NOT EXISTS public.bench_commit
+    (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+    INSERT INTO public.bench_commit (id) SELECT generate_series(1, 1000) ON CONFLICT DO NOTHING" >/dev/null
+  printf '\\set id random(1, 1000)\nUPDATE public.bench_commit SET n = n + 1 WHERE id = :id;\n' >"$WORK/commit.sql"
+  chmod 644 "$WORK/commit.sql"
+  for c in 1 8; do
+    out+=("$(PGPASSWORD=postgres "$pgbin/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c "$c" \
+      -j "$((c < 2 ? 1 : 2))" -T 5 -f "$WORK/commit.sql" agora 2>/dev/null |
+      sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)")
+  done
+  echo "${out[0]:-0} ${out[1]:-0}"
+}

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agora/saga/v1/messages.pb.h"
+#include "bench/pg_stats.h"
 #include "runtime/config/config.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/kafka/consumer.h"
@@ -44,17 +45,6 @@ struct Options {
   std::string participant;
   int commands = 20000;
 };
-
-std::string Super(const Options& o) {
-  return absl::StrCat("host=127.0.0.1 port=", o.pg_port, " dbname=agora user=postgres password=postgres");
-}
-
-int64_t Commits(pqxx::connection& c) {
-  pqxx::nontransaction q(c);
-  // The statistics are a snapshot per transaction: clear it first.
-  q.exec("SELECT pg_stat_clear_snapshot()");
-  return q.exec("SELECT xact_commit FROM pg_stat_database WHERE datname = 'agora'")[0][0].as<int64_t>();
-}
 
 // The commands, keyed by order id, with what they need seeded.
 std::vector<std::pair<std::string, Envelope>> Prepare(pqxx::connection& c, const Options& o) {
@@ -132,7 +122,7 @@ int main(int argc, char** argv) {
   kafka.client_id = "participant-bench";
   kafka.linger_ms = 5;
 
-  pqxx::connection pg(Super(o));
+  pqxx::connection pg(agora::bench::SuperuserConnection(o.pg_port));
   const std::vector<std::pair<std::string, Envelope>> commands = Prepare(pg, o);
   std::set<std::string> pending;
   for (const auto& [key, e] : commands) pending.insert(e.message_id());
@@ -159,7 +149,7 @@ int main(int argc, char** argv) {
   // Let the reply consumer join its group, so that its join is not timed.
   absl::SleepFor(absl::Seconds(5));
 
-  const int64_t commits_before = Commits(pg);
+  const int64_t commits_before = agora::bench::Commits(pg);
   const absl::Time start = absl::Now();
   std::vector<rt::kafka::OutgoingMessage> batch;
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -181,7 +171,7 @@ int main(int argc, char** argv) {
     mu.AwaitWithDeadline(absl::Condition(&all), deadline);
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const int64_t commits = Commits(pg) - commits_before;
+  const int64_t commits = agora::bench::Commits(pg) - commits_before;
   size_t done = 0;
   {
     absl::MutexLock lock(&mu);

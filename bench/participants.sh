@@ -11,7 +11,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:?usage: participants.sh BUILD_DIR [COMMANDS]}
 COMMANDS=${2:-20000}
 WORK=$BUILD/bench-participants
-PGBIN=${AGORA_PGBIN:-/usr/lib/postgresql/15/bin}
 PIDS=()
 
 # shellcheck source=bench/lib.sh
@@ -49,18 +48,7 @@ for participant in inventory customers orders; do
 done
 
 log "PostgreSQL commit ceiling (pgbench, one-row UPDATE per transaction, 5 s each)"
-psql_super() { "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" "$@"; }
-psql_super agora -c "CREATE TABLE public.bench_commit (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
-                     INSERT INTO public.bench_commit (id) SELECT generate_series(1, 1000)" >/dev/null
-echo '\set id random(1, 1000)
-UPDATE public.bench_commit SET n = n + 1 WHERE id = :id;' >"$WORK/commit.sql"
-chmod 644 "$WORK/commit.sql"
-ceiling() {  # ceiling CLIENTS: transactions per second
-  PGPASSWORD=postgres "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" \
-    -T 5 -f "$WORK/commit.sql" agora 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
-}
-c1=$(ceiling 1)
-c8=$(ceiling 8)
+read -r c1 c8 < <(commit_ceiling "$pg_port")
 
 printf '\n| participant | commands | commands/s | PostgreSQL commits per command | commands/s vs commit ceiling (1 client / 8 clients) |\n'
 printf '|---|---|---|---|---|\n'

@@ -26,7 +26,6 @@ BUILD=$(realpath "${1:?usage: saga.sh BUILD_DIR [SECONDS]}")
 SECS=${2:-15}
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "saga.sh: SECONDS must be a positive integer, got '$SECS'" >&2; exit 2; }
 WORK=$BUILD/bench-saga
-PGBIN=${AGORA_PGBIN:-/usr/lib/postgresql/15/bin}
 PIDS=()
 
 # shellcheck source=bench/lib.sh
@@ -140,16 +139,7 @@ if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
 fi
 
 log "PostgreSQL commit ceiling (pgbench, one-row UPDATE per transaction, 5 s each)"
-"$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE TABLE public.bench_commit (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
-  INSERT INTO public.bench_commit (id) SELECT generate_series(1, 1000)" >/dev/null
-printf '\\set id random(1, 1000)\nUPDATE public.bench_commit SET n = n + 1 WHERE id = :id;\n' >"$WORK/commit.sql"
-chmod 644 "$WORK/commit.sql"
-ceiling() {  # ceiling CLIENTS: transactions per second
-  PGPASSWORD=postgres "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" \
-    -T 5 -f "$WORK/commit.sql" agora 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
-}
-c1=$(ceiling 1)
-c8=$(ceiling 8)
+read -r c1 c8 < <(commit_ceiling "$pg_port")
 
 {
   printf '\n| run | sent | completed (approved / rejected) | unfinished, errors | sagas/s | p50 ms | p99 ms | max ms | commits per saga | commits/s vs ceiling (8 clients) |\n'

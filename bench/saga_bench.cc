@@ -49,6 +49,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agora/saga/v1/messages.pb.h"
+#include "bench/pg_stats.h"
 #include "runtime/auth/jwt.h"
 #include "runtime/config/config.h"
 #include "runtime/ids/uuid.h"
@@ -77,16 +78,6 @@ struct Options {
   int customers = 200;
   int products = 50;
 };
-
-std::string Super(const Options& o) {
-  return absl::StrCat("host=127.0.0.1 port=", o.pg_port, " dbname=agora user=postgres password=postgres");
-}
-
-int64_t Commits(pqxx::connection& c) {
-  pqxx::nontransaction q(c);
-  q.exec("SELECT pg_stat_clear_snapshot()");
-  return q.exec("SELECT xact_commit FROM pg_stat_database WHERE datname = 'agora'")[0][0].as<int64_t>();
-}
 
 // When each order was due (rate) or sent (closed), and when it ended.
 class Ledger {
@@ -285,7 +276,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const rt::messaging::Topics topics{o.prefix};
-  pqxx::connection pg(Super(o));
+  pqxx::connection pg(agora::bench::SuperuserConnection(o.pg_port));
   const World world = Seed(pg, o);
 
   Ledger ledger;
@@ -329,7 +320,7 @@ int main(int argc, char** argv) {
     }
   }
   std::atomic<int64_t> errors{0};
-  const int64_t commits_before = Commits(pg);
+  const int64_t commits_before = agora::bench::Commits(pg);
   const absl::Time start = absl::Now();
   const absl::Time stop = start + absl::Seconds(o.seconds);
   std::vector<std::thread> threads;
@@ -383,7 +374,7 @@ int main(int argc, char** argv) {
   // Only this run's orders: the warm-up ones are in the ledger without a send time.
   Ledger::Summary s = ledger.Summarize();
   const double span = absl::ToDoubleSeconds(std::max(s.last_end, start + absl::Milliseconds(1)) - start);
-  const int64_t commits = Commits(pg) - commits_before;
+  const int64_t commits = agora::bench::Commits(pg) - commits_before;
   const size_t unfinished = s.sent - s.completed;
   std::printf(
       "mode=%s target=%d sent=%zu completed=%zu approved=%zu rejected=%zu unfinished=%zu errors=%lld seconds=%.2f "

@@ -137,6 +137,14 @@ int System::StartCoordinator() {
   return static_cast<int>(coordinators_.size()) - 1;
 }
 
+std::vector<int> System::RunningCoordinators() {
+  std::vector<int> out;
+  for (size_t i = 0; i < coordinators_.size(); ++i) {
+    if (coordinators_[i]->process().Running()) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
 std::string System::Query(const std::string& service, const std::string& sql) const {
   return db_by_service_.at(service)->QueryAsSuper(sql);
 }

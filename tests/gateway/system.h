@@ -62,6 +62,8 @@ class System {
   // same consumer group on the same database and returns its index.
   int StartCoordinator();
   ServiceProcess& Coordinator(int index) { return *coordinators_.at(static_cast<size_t>(index)); }
+  // The indexes of the coordinators still running (tests kill some).
+  std::vector<int> RunningCoordinators();
   // A query as the superuser on a service's database ("orders", "saga", ...).
   std::string Query(const std::string& service, const std::string& sql) const;
 
