@@ -111,6 +111,10 @@ OutboxMessage CommandMessage(const runtime::messaging::Topics& topics, const Sag
 struct Coordinator::Batch {
   std::map<std::string, Saga> sagas;  // by id
   std::set<std::string> fresh;
+  // Written once at the end of the batch: the sagas changed (already in
+  // the table), and the commands, in the order they were sent.
+  std::set<std::string> changed;
+  std::vector<OutboxMessage> outbox;
 
   std::optional<Saga> Find(const std::string& id) const {
     auto it = sagas.find(id);
@@ -136,14 +140,23 @@ const SagaDefinition& Coordinator::DefinitionOf(SagaType type) const {
 void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const std::string& causation_id,
                           const std::string& traceparent, Batch* batch) {
   if (!t.changed) return;
-  store_.Save(tx, t.saga);
-  if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
+  if (batch != nullptr) {
+    batch->sagas[t.saga.id] = t.saga;
+    batch->changed.insert(t.saga.id);
+  } else {
+    store_.Save(tx, t.saga);
+  }
   Observe(&before, t.saga, t.sends);
   // A reply carries the flow's trace; a deadline's re-send or an operator's
   // action has none of its own and sends the saga's.
   const std::string& trace = traceparent.empty() ? t.saga.traceparent : traceparent;
   for (const Send& send : t.sends) {
-    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, trace));
+    OutboxMessage m = CommandMessage(options_.topics, t.saga, send, causation_id, trace);
+    if (batch != nullptr) {
+      batch->outbox.push_back(std::move(m));
+    } else {
+      runtime::messaging::AppendToOutbox(tx, m);
+    }
   }
   if (t.start_cancel_saga) {
     StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, trace, false, batch);
@@ -163,7 +176,12 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
   if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
   Observe(nullptr, t.saga, t.sends);
   for (const Send& send : t.sends) {
-    runtime::messaging::AppendToOutbox(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent));
+    OutboxMessage m = CommandMessage(options_.topics, t.saga, send, causation_id, traceparent);
+    if (batch != nullptr) {
+      batch->outbox.push_back(std::move(m));
+    } else {
+      runtime::messaging::AppendToOutbox(tx, m);
+    }
   }
 }
 
@@ -239,6 +257,10 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
     for (Saga& saga : store_.LockAll(tx, saga_ids, order_ids)) b.sagas.emplace(saga.id, std::move(saga));
     for (std::string& id : runtime::messaging::RecordAllInInbox(tx, message_ids)) b.fresh.insert(std::move(id));
     for (const Envelope& e : envelopes) HandleOne(tx, e, b);
+    std::vector<const Saga*> changed;
+    for (const std::string& id : b.changed) changed.push_back(&b.sagas.at(id));
+    store_.SaveAll(tx, changed);
+    runtime::messaging::AppendAllToOutbox(tx, b.outbox);
     return absl::OkStatus();
   });
   if (!s.ok()) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 #include "saga/record.h"
 
@@ -26,6 +27,13 @@ constexpr char kSave[] =
     "deadline = CASE WHEN $4::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $4 * interval '1 microsecond' END, "
     "record = $5, updated_at = 'epoch'::timestamptz + $6 * interval '1 microsecond' WHERE id = $1";
 constexpr char kLock[] = "SELECT record FROM sagas WHERE id = $1 FOR UPDATE";
+constexpr char kSaveAll[] =
+    "UPDATE sagas s SET status = u.status, current_step = u.step, "
+    "deadline = CASE WHEN u.deadline IS NULL THEN NULL "
+    "ELSE 'epoch'::timestamptz + u.deadline * interval '1 microsecond' END, "
+    "record = decode(u.record, 'hex'), updated_at = 'epoch'::timestamptz + u.updated * interval '1 microsecond' "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) "
+    "AS u(id, status, step, deadline, record, updated) WHERE s.id = u.id";
 constexpr char kLockAll[] =
     "SELECT record FROM sagas WHERE id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE";
 constexpr char kLockDue[] =
@@ -99,6 +107,23 @@ void PgStore::Save(Tx& tx, const Saga& s) {
   const std::string bytes = ToRecord(s).SerializeAsString();
   Exec(tx, kSave, s.id, StatusName(s.status), s.current_step(), DeadlineMicros(s),
        pqxx::binarystring(bytes.data(), bytes.size()), absl::ToUnixMicros(s.updated_at));
+}
+
+void PgStore::SaveAll(Tx& tx, const std::vector<const Saga*>& sagas) {
+  if (sagas.empty()) return;
+  if (sagas.size() == 1) return Save(tx, *sagas[0]);
+  std::vector<std::string> ids, statuses, steps, records;
+  std::vector<std::optional<int64_t>> deadlines, updated;
+  for (const Saga* s : sagas) {
+    ids.push_back(s->id);
+    statuses.push_back(StatusName(s->status));
+    steps.push_back(s->current_step());
+    deadlines.push_back(DeadlineMicros(*s));
+    records.push_back(ToRecord(*s).SerializeAsString());
+    updated.push_back(absl::ToUnixMicros(s->updated_at));
+  }
+  Exec(tx, kSaveAll, runtime::pg::TextArray(ids), runtime::pg::TextArray(statuses), runtime::pg::TextArray(steps),
+       runtime::pg::Int64Array(deadlines), runtime::pg::HexArray(records), runtime::pg::Int64Array(updated));
 }
 
 std::vector<Saga> PgStore::LockAll(Tx& tx, const std::vector<std::string>& saga_ids,

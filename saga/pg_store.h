@@ -23,6 +23,8 @@ class PgStore final {
   // The saga, its row locked until the transaction ends.
   std::optional<Saga> Lock(runtime::pg::Tx& tx, const std::string& saga_id);
   void Save(runtime::pg::Tx& tx, const Saga& saga);
+  // Save for several sagas (already in the table) in one statement.
+  void SaveAll(runtime::pg::Tx& tx, const std::vector<const Saga*>& sagas);
   // Locks, in id order, the sagas named and those of the orders named (all
   // UUIDs): what a batch will touch, taken up front so that batches running
   // at once never deadlock. Answers them (unknown ids are left out).

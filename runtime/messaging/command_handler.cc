@@ -37,11 +37,26 @@ absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelo
 absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
   std::map<std::string, std::optional<StoredReply>> known =
       LoadInboxRows(tx, {envelope.message_id()});
-  return HandleInBatch(tx, envelope, known);
+  std::vector<PendingReply> pending;
+  if (absl::Status s = HandleInBatch(tx, envelope, known, pending); !s.ok()) return s;
+  return Flush(tx, pending);
+}
+
+absl::Status CommandHandler::Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) {
+  const size_t named = static_cast<size_t>(std::count_if(
+      pending.begin(), pending.end(), [](const PendingReply& r) { return !r.command_id.empty(); }));
+  if (RecordAllWithReplies(tx, pending) != named) {
+    // Another consumer (a rebalance) handled one of them meanwhile: this
+    // batch's effect for it was a duplicate. Roll back; the retry finds it
+    // in the inbox.
+    return absl::AbortedError("command handled concurrently");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
-                                           std::map<std::string, std::optional<StoredReply>>& known) {
+                                           std::map<std::string, std::optional<StoredReply>>& known,
+                                           std::vector<PendingReply>& pending) {
   Metrics& m = GetMetrics();
   auto effect = effects_.find(envelope.type());
   if (effect == effects_.end()) {
@@ -52,7 +67,7 @@ absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
     // it if the first one arrived), and nothing else.
     if (it->second.has_value()) {
       absl::StatusOr<Envelope> reply = ParseEnvelope(it->second->payload);
-      if (reply.ok()) AppendToOutbox(tx, OutboxMessage{it->second->topic, it->second->key, *reply});
+      if (reply.ok()) pending.push_back({"", *it->second, reply->message_id()});
     }
     m.commands.Add({{"command", envelope.type()}, {"outcome", "duplicate"}}).Increment();
     return absl::OkStatus();
@@ -69,11 +84,7 @@ absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
   const Envelope out =
       Wrap(reply, {envelope.saga_id(), envelope.message_id(), envelope.traceparent()});
   StoredReply stored{reply_topic_, order_id, out.SerializeAsString()};
-  if (!RecordWithReply(tx, envelope.message_id(), stored, out.message_id())) {
-    // Another consumer (a rebalance) handled it meanwhile: this effect was
-    // a duplicate. Roll back; the retry finds it in the inbox.
-    return absl::AbortedError("command handled concurrently");
-  }
+  pending.push_back({envelope.message_id(), stored, out.message_id()});
   known.emplace(envelope.message_id(), std::move(stored));
   m.commands.Add({{"command", envelope.type()}, {"outcome", result->success ? "success" : "refused"}})
       .Increment();
@@ -95,13 +106,14 @@ absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, si
                             : std::vector<Envelope>(envelopes.begin(),
                                                     envelopes.begin() + static_cast<std::ptrdiff_t>(n)));
     }
+    std::vector<PendingReply> pending;
     for (size_t i = 0; i < n; ++i) {
       *failed_at = i;
-      absl::Status s = HandleInBatch(tx, envelopes[i], known);
+      absl::Status s = HandleInBatch(tx, envelopes[i], known, pending);
       if (!s.ok()) return s;
     }
     *failed_at = n;
-    return absl::OkStatus();
+    return Flush(tx, pending);
   });
 }
 

@@ -107,9 +107,13 @@ class CommandHandler final {
   // INVALID_ARGUMENT for a message that cannot be read.
   absl::Status Parse(const kafka::IncomingMessage& message, Envelope* envelope) const;
   // One command of a batch; `known`: the batch's inbox rows (found before,
-  // or recorded by earlier commands of the batch).
+  // or recorded by earlier commands of the batch). Its reply joins
+  // `pending`, written with the others at the end of the batch (Flush).
   absl::Status HandleInBatch(pg::Tx& tx, const Envelope& envelope,
-                             std::map<std::string, std::optional<StoredReply>>& known);
+                             std::map<std::string, std::optional<StoredReply>>& known,
+                             std::vector<PendingReply>& pending);
+  // Writes the batch's replies and inbox rows in one statement.
+  static absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending);
   // Runs HandleOne for envelopes[0, n) in one transaction. On an effect's
   // non-transient error, *failed_at is its index.
   absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);

@@ -48,4 +48,18 @@ std::map<std::string, std::optional<StoredReply>> LoadInboxRows(pg::Tx& tx,
 bool RecordWithReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply,
                      const std::string& reply_message_id);
 
+// A reply to append to the outbox; with `command_id`, also recorded in the
+// inbox as that command's reply (empty: a stored reply sent again).
+struct PendingReply {
+  std::string command_id;
+  StoredReply reply;
+  std::string reply_message_id;
+};
+
+// RecordWithReply for a batch in one statement: every reply appended to
+// the outbox in order, the commands named recorded with their replies.
+// Answers how many were recorded: fewer than named means another
+// transaction recorded one meanwhile, and the caller must roll back.
+size_t RecordAllWithReplies(pg::Tx& tx, const std::vector<PendingReply>& replies);
+
 }  // namespace agora::runtime::messaging

@@ -5,6 +5,7 @@
 // commits (runtime/messaging/relay.h publishes it).
 
 #include <string>
+#include <vector>
 
 #include "runtime/messaging/envelope.h"
 #include "runtime/pg/pool.h"
@@ -20,5 +21,9 @@ struct OutboxMessage {
 // Inserts the message into the outbox of the transaction's schema. Throws
 // libpqxx exceptions (inside pg::Pool::Transact they become a Status).
 void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message);
+
+// Inserts the messages in one statement, in their order (a key's messages
+// are published in the order they were appended).
+void AppendAllToOutbox(pg::Tx& tx, const std::vector<OutboxMessage>& messages);
 
 }  // namespace agora::runtime::messaging

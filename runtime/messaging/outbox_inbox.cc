@@ -2,6 +2,7 @@
 
 #include "runtime/messaging/inbox.h"
 #include "runtime/messaging/outbox.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 
 namespace agora::runtime::messaging {
@@ -9,6 +10,21 @@ namespace {
 
 constexpr char kInsertOutbox[] =
     "INSERT INTO outbox (topic, message_key, message_id, payload) VALUES ($1, $2, $3, $4)";
+// The rows in the order given: outbox ids follow it, and with them the
+// order the relay publishes a key's messages in.
+constexpr char kInsertOutboxAll[] =
+    "INSERT INTO outbox (topic, message_key, message_id, payload) "
+    "SELECT t.topic, t.key, t.id, decode(t.payload, 'hex') "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(topic, key, id, payload, n) "
+    "ORDER BY t.n";
+constexpr char kRecordAllWithReplies[] =
+    "WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+    "WITH ORDINALITY AS t(topic, key, id, payload, command_id, n)), "
+    "o AS (INSERT INTO outbox (topic, message_key, message_id, payload) "
+    "SELECT topic, key, id, decode(payload, 'hex') FROM t ORDER BY n) "
+    "INSERT INTO inbox (message_id, reply_topic, reply_key, reply) "
+    "SELECT command_id, topic, key, decode(payload, 'hex') FROM t WHERE command_id <> '' "
+    "ON CONFLICT (message_id) DO NOTHING RETURNING 1";
 constexpr char kInsertInbox[] =
     "INSERT INTO inbox (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING";
 constexpr char kInsertInboxAll[] =
@@ -33,30 +49,13 @@ constexpr char kRecordWithReply[] =
     "INSERT INTO inbox (message_id, reply_topic, reply_key, reply) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (message_id) DO NOTHING RETURNING 1";
 
-// A text[] literal of `values`, each quoted (message ids are ours, but may
-// hold anything a producer put there).
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 }  // namespace
 
 std::map<std::string, std::optional<StoredReply>> LoadInboxRows(pg::Tx& tx,
                                                                  const std::vector<std::string>& message_ids) {
   std::map<std::string, std::optional<StoredReply>> out;
   if (message_ids.empty()) return out;
-  for (const auto& row : pg::Exec(tx, kLoadRows, TextArray(message_ids))) {
+  for (const auto& row : pg::Exec(tx, kLoadRows, pg::TextArray(message_ids))) {
     std::optional<StoredReply> reply;
     if (row[1].as<bool>()) {
       pqxx::binarystring payload(row[4]);
@@ -74,6 +73,39 @@ bool RecordWithReply(pg::Tx& tx, const std::string& message_id, const StoredRepl
               .empty();
 }
 
+size_t RecordAllWithReplies(pg::Tx& tx, const std::vector<PendingReply>& replies) {
+  if (replies.empty()) return 0;
+  if (replies.size() == 1) {
+    const PendingReply& r = replies[0];
+    if (!r.command_id.empty()) return RecordWithReply(tx, r.command_id, r.reply, r.reply_message_id) ? 1 : 0;
+  }
+  std::vector<std::string> topics, keys, ids, payloads, commands;
+  for (const PendingReply& r : replies) {
+    topics.push_back(r.reply.topic);
+    keys.push_back(r.reply.key);
+    ids.push_back(r.reply_message_id);
+    payloads.push_back(r.reply.payload);
+    commands.push_back(r.command_id);
+  }
+  return pg::Exec(tx, kRecordAllWithReplies, pg::TextArray(topics), pg::TextArray(keys), pg::TextArray(ids),
+                  pg::HexArray(payloads), pg::TextArray(commands))
+      .size();
+}
+
+void AppendAllToOutbox(pg::Tx& tx, const std::vector<OutboxMessage>& messages) {
+  if (messages.empty()) return;
+  if (messages.size() == 1) return AppendToOutbox(tx, messages[0]);
+  std::vector<std::string> topics, keys, ids, payloads;
+  for (const OutboxMessage& m : messages) {
+    topics.push_back(m.topic);
+    keys.push_back(m.key);
+    ids.push_back(m.envelope.message_id());
+    payloads.push_back(m.envelope.SerializeAsString());
+  }
+  pg::Exec(tx, kInsertOutboxAll, pg::TextArray(topics), pg::TextArray(keys), pg::TextArray(ids),
+           pg::HexArray(payloads));
+}
+
 void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message) {
   const std::string bytes = message.envelope.SerializeAsString();
   pg::Exec(tx, kInsertOutbox, message.topic, message.key, message.envelope.message_id(),
@@ -87,7 +119,7 @@ bool RecordInInbox(pg::Tx& tx, const std::string& message_id) {
 std::vector<std::string> RecordAllInInbox(pg::Tx& tx, const std::vector<std::string>& message_ids) {
   std::vector<std::string> recorded;
   if (message_ids.empty()) return recorded;
-  for (const auto& row : pg::Exec(tx, kInsertInboxAll, TextArray(message_ids))) recorded.push_back(row[0].as<std::string>());
+  for (const auto& row : pg::Exec(tx, kInsertInboxAll, pg::TextArray(message_ids))) recorded.push_back(row[0].as<std::string>());
   return recorded;
 }
 

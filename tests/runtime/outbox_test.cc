@@ -79,6 +79,46 @@ int OutboxRows(const TestDatabase& db) {
   return std::stoi(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox"));
 }
 
+TEST_CASE("a batch of outbox rows keeps its order, and a batch of replies records its commands or tells it "
+          "was raced",
+          "[pg]") {
+  TestDatabase db("inventory");
+  Migrate(db);
+  pg::Pool pool(db.ServiceOptions(), 2);
+  std::vector<OutboxMessage> batch;
+  for (int i = 0; i < 6; ++i) batch.push_back(Text("t", i % 2 ? "odd" : "even", absl::StrCat("m", i)));
+  REQUIRE(pool.Transact([&](Tx& tx) {
+                AppendAllToOutbox(tx, batch);
+                return absl::OkStatus();
+              }).ok());
+  // In the order given (ids follow it), payloads byte for byte.
+  std::string want;
+  for (const OutboxMessage& m : batch) absl::StrAppend(&want, m.envelope.message_id(), ",");
+  CHECK(db.QueryAsSuper("SELECT string_agg(message_id, ',' ORDER BY id) || ',' FROM inventory.outbox") == want);
+  std::string hex;
+  for (const unsigned char c : batch.back().envelope.SerializeAsString()) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  CHECK(db.QueryAsSuper("SELECT encode(payload, 'hex') FROM inventory.outbox ORDER BY id DESC LIMIT 1") == hex);
+
+  // Replies: two new commands and one stored reply sent again.
+  auto reply = [](const std::string& id) {
+    Envelope e = Text("replies", "k", "reply to " + id).envelope;
+    return PendingReply{id, StoredReply{"replies", "k", e.SerializeAsString()}, e.message_id()};
+  };
+  std::vector<PendingReply> replies = {reply("c1"), reply(""), reply("c2")};
+  REQUIRE(*pool.Transact<size_t>([&](Tx& tx) -> absl::StatusOr<size_t> { return RecordAllWithReplies(tx, replies); }) ==
+        2);
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.inbox WHERE reply IS NOT NULL") == "2");
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.outbox WHERE topic = 'replies'") == "3");
+  // c2 was recorded by someone else first: one fewer, the caller rolls back.
+  std::vector<PendingReply> raced = {reply("c3"), reply("c2")};
+  CHECK(*pool.Transact<size_t>([&](Tx& tx) -> absl::StatusOr<size_t> { return RecordAllWithReplies(tx, raced); }) ==
+        1);
+}
+
 TEST_CASE("a committed outbox message reaches Kafka once and a rolled-back one never", "[pg][kafka]") {
   TestDatabase db("inventory");
   Migrate(db);
