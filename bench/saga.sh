@@ -5,7 +5,7 @@
 # customers, inventory, orders, reviews, the saga coordinator and the gateway,
 # plus the load generator (bench/saga_bench.cc). Runs, SECONDS each (default 15):
 #
-#   1. closed loop, 16 and 64 clients: the most completed sagas/s;
+#   1. closed loop, 16, 64 and 160 clients: the most completed sagas/s;
 #   2. fixed rates: 80 % of the best closed-loop rate, and 400/s (80 % of the
 #      500/s target), latency from each order's due time to its end;
 #   3. PostgreSQL's commit ceiling in the same run (pgbench, one-row UPDATE
@@ -18,6 +18,8 @@
 # own insert, every participant's and the coordinator's batch transactions,
 # the relays', and whatever else ran.
 #
+# AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs; the
+# latency split below is printed for the run with 64 clients.
 # AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
 # that took the most time to $WORK/statements.txt.
 set -euo pipefail
@@ -59,22 +61,23 @@ for _ in $(seq 1 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
 brokers=$(cat "$WORK/bootstrap")
 prefix="benchsaga$RANDOM."
 
-declare -A port pid
+declare -A port pid mport
 pid[broker]=${PIDS[-1]}
-for name in customers inventory orders reviews saga gateway; do port[$name]=$(free_port); done
+for name in customers inventory orders reviews saga gateway; do port[$name]=$(free_port); mport[$name]=$(free_port); done
 common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
-        AGORA_METRICS_PORT=0 AGORA_LOG_LEVEL=warn
+        AGORA_LOG_LEVEL=warn
         AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem"
         AGORA_INVENTORY_ADDRESS="127.0.0.1:${port[inventory]}" AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
         AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
         AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}")
 for name in customers inventory orders reviews saga; do  # customers first: it writes the signing key
-  env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
+  env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
+    AGORA_METRICS_PORT="${mport[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!); pid[$name]=$!
   "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null \
     || { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; exit 1; }
 done
-env "${common[@]}" AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
+env "${common[@]}" AGORA_METRICS_PORT=0 AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
   AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 \
   "$BUILD/gateway/gateway" >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!); pid[gateway]=$!
@@ -116,11 +119,34 @@ run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,..
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
+# Sums and counts of the latency histograms of every service: the relays'
+# (outbox insert to broker acknowledgement) and the coordinator's steps
+# (command sent to reply handled).
+scrape() {
+  local n
+  for n in customers inventory orders reviews saga; do
+    curl -fsS "127.0.0.1:${mport[$n]}/metrics" 2>/dev/null |
+      grep -E '^agora_(outbox_relay_latency_seconds|saga_step_seconds)_(sum|count)' | sed "s/^/$n /" || true
+  done
+}
+# Mean latency per histogram series between two scrapes (files), in ms.
+latency_means() {
+  awk 'NR == FNR { before[$1 " " $2] = $3; next }
+       { key = $1 " " $2; d = $3 - before[key]; series = key; sub(/_(sum|count)/, "", series)
+         if (key ~ /_sum/) sum[series] = d; else count[series] = d }
+       END { for (k in count) if (count[k] > 0) printf "%s: %.1f ms (%d)\n", k, 1000 * sum[k] / count[k], count[k] }' \
+    "$1" "$2" | sed -E 's/agora_outbox_relay_latency_seconds\{schema="([a-z]*)"\}/relay \1/;
+                        s/agora_saga_step_seconds\{outcome="([a-z]*)",step="([A-Za-z]*)"\}/step \2 (\1)/' | sort
+}
+
 rows=()
 best=0
-for c in 16 64; do
+CLIENTS=${AGORA_BENCH_CLIENTS:-16 64 160}
+for c in $CLIENTS; do
   log "closed loop, $c clients, ${SECS}s"
+  if [[ $c == 64 ]]; then scrape >"$WORK/scrape.before"; fi
   row=$(run closed "$c"); rows+=("$row")
+  if [[ $c == 64 ]]; then scrape >"$WORK/scrape.after"; fi
   rate=$(field sagas_per_s "$row")
   (( ${rate:-0} > best )) && best=$rate
 done
@@ -157,6 +183,9 @@ read -r c1 c8 < <(commit_ceiling "$pg_port")
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
     "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
+  printf '\nWhere a saga waits (closed loop, 64 clients; mean, with the count): relays from outbox insert to the\n'
+  printf 'broker acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
+  latency_means "$WORK/scrape.before" "$WORK/scrape.after" | sed 's/^[a-z]* /- /'
   printf '\nPostgreSQL commit ceiling, same run: %.0f commits/s with 1 client, %.0f with 8.\n' "$c1" "$c8"
   printf 'Target: >= 500 completed sagas/s; p99 < 250 ms at 400/s.\n'
 } | tee "$WORK/results.md"

@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+  // The mock brokers' sockets take their options from this handle: without
+  // TCP_NODELAY a response written right after another waits for the
+  // client's delayed ACK (40 ms on Linux), and a produce to a few partitions
+  // at once took 44 ms instead of 1.5 ms.
+  rd_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr, sizeof errstr);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (rk == nullptr) {
     std::fprintf(stderr, "dev_broker: rd_kafka_new: %s\n", errstr);
