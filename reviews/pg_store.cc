@@ -1,5 +1,8 @@
 #include "reviews/pg_store.h"
 
+#include <iterator>
+#include <set>
+
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -156,22 +159,48 @@ constexpr char kUpsertPurchase[] =
 constexpr char kAdvanceOrder[] =
     "UPDATE purchases SET state = $2, state_rank = $3, grants_review = $4, updated_at = now() "
     "WHERE order_id = $1 AND state_rank < $3";
+
+// One update's effect, in the caller's transaction.
+void ApplyInTx(Tx& tx, const PurchaseUpdate& update) {
+  const char* state = OrderStateName(update.state);
+  const int rank = OrderStateRank(update.state);
+  const bool grants = GrantsReview(update.state);
+  // Product ids are sorted: concurrent events lock rows in one order.
+  for (const std::string& product_id : update.product_ids) {
+    runtime::pg::Exec(tx, kUpsertPurchase, update.order_id, product_id, update.customer_id, state, rank,
+                      grants);
+  }
+  runtime::pg::Exec(tx, kAdvanceOrder, update.order_id, state, rank, grants);
+}
+
 }  // namespace
 
 absl::StatusOr<bool> PgStore::ApplyPurchaseUpdate(const std::string& message_id,
                                                   const PurchaseUpdate& update) {
-  const char* state = OrderStateName(update.state);
-  const int rank = OrderStateRank(update.state);
-  const bool grants = GrantsReview(update.state);
   return pool_.Transact<bool>([&](Tx& tx) -> absl::StatusOr<bool> {
     if (!runtime::messaging::RecordInInbox(tx, message_id)) return false;
-    // Product ids are sorted: concurrent events lock rows in one order.
-    for (const std::string& product_id : update.product_ids) {
-      runtime::pg::Exec(tx, kUpsertPurchase, update.order_id, product_id, update.customer_id, state,
-                        rank, grants);
-    }
-    runtime::pg::Exec(tx, kAdvanceOrder, update.order_id, state, rank, grants);
+    ApplyInTx(tx, update);
     return true;
+  });
+}
+
+absl::StatusOr<int> PgStore::ApplyPurchaseUpdates(
+    const std::vector<std::pair<std::string, PurchaseUpdate>>& updates) {
+  if (updates.empty()) return 0;
+  std::vector<std::string> ids;
+  ids.reserve(updates.size());
+  for (const auto& [id, update] : updates) ids.push_back(id);
+  return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
+    // One statement records the batch; each id is applied once, in order.
+    std::vector<std::string> recorded = runtime::messaging::RecordAllInInbox(tx, ids);
+    std::set<std::string> fresh(std::make_move_iterator(recorded.begin()), std::make_move_iterator(recorded.end()));
+    int applied = 0;
+    for (const auto& [id, update] : updates) {
+      if (fresh.erase(id) == 0) continue;
+      ApplyInTx(tx, update);
+      ++applied;
+    }
+    return applied;
   });
 }
 

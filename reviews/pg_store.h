@@ -23,6 +23,8 @@ class PgStore final : public Store {
   absl::Status DeleteReview(const std::string& id, const Actor& actor) override;
   absl::StatusOr<bool> ApplyPurchaseUpdate(const std::string& message_id,
                                            const PurchaseUpdate& update) override;
+  absl::StatusOr<int> ApplyPurchaseUpdates(
+      const std::vector<std::pair<std::string, PurchaseUpdate>>& updates) override;
 
  private:
   runtime::pg::Pool& pool_;

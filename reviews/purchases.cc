@@ -74,6 +74,35 @@ absl::Status HandleOrderEvent(const std::string& value, Store& store) {
   return absl::OkStatus();
 }
 
+runtime::kafka::BatchResult HandleOrderEvents(const std::vector<runtime::kafka::IncomingMessage>& batch,
+                                              Store& store) {
+  std::vector<std::pair<std::string, PurchaseUpdate>> updates;
+  std::vector<std::string> types;
+  absl::Status unreadable;
+  size_t readable = 0;
+  for (const runtime::kafka::IncomingMessage& m : batch) {
+    absl::StatusOr<runtime::messaging::Envelope> envelope = runtime::messaging::ParseEnvelope(m.value);
+    if (!envelope.ok()) {
+      unreadable = envelope.status();
+      break;
+    }
+    absl::StatusOr<std::optional<PurchaseUpdate>> update = PurchaseUpdateOf(*envelope);
+    if (!update.ok()) {
+      unreadable = update.status();
+      break;
+    }
+    if (update->has_value()) updates.emplace_back(envelope->message_id(), **update);
+    types.push_back(envelope->type());
+    ++readable;
+  }
+  if (readable == 0) return {0, unreadable};  // dead-lettered by the consumer
+  if (absl::StatusOr<int> applied = store.ApplyPurchaseUpdates(updates); !applied.ok()) {
+    return {0, applied.status()};
+  }
+  for (const std::string& type : types) CountEventHandled(type);
+  return {readable, unreadable};
+}
+
 absl::StatusOr<std::unique_ptr<runtime::kafka::Consumer>> StartPurchaseConsumer(
     const runtime::kafka::KafkaOptions& kafka, const std::string& topic, const std::string& group,
     Store& store, runtime::kafka::Producer* dlq) {
@@ -81,10 +110,10 @@ absl::StatusOr<std::unique_ptr<runtime::kafka::Consumer>> StartPurchaseConsumer(
   options.kafka = kafka;
   options.group_id = group;
   options.topics = {topic};
-  return runtime::kafka::StartConsumer(
+  return runtime::kafka::StartBatchConsumer(
       options,
-      [&store](const runtime::kafka::IncomingMessage& m) {
-        return HandleOrderEvent(m.value, store);
+      [&store](const std::vector<runtime::kafka::IncomingMessage>& batch) {
+        return HandleOrderEvents(batch, store);
       },
       dlq);
 }

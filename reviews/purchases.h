@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,6 +33,12 @@ absl::StatusOr<std::optional<PurchaseUpdate>> PurchaseUpdateOf(
 // INVALID_ARGUMENT for a message that cannot be read (the consumer
 // dead-letters it); the store's errors otherwise (UNAVAILABLE is retried).
 absl::Status HandleOrderEvent(const std::string& value, Store& store);
+
+// The consumer's batch handler: the batch's readable events applied in one
+// transaction (Store::ApplyPurchaseUpdates); an unreadable one ends the
+// batch there, and comes first in the next (then dead-lettered).
+runtime::kafka::BatchResult HandleOrderEvents(const std::vector<runtime::kafka::IncomingMessage>& batch,
+                                              Store& store);
 
 // Consumes `topic` as `group`, handling each message with HandleOrderEvent
 // on `store` (borrowed, must outlive the consumer); `dlq` (borrowed, may be

@@ -12,6 +12,8 @@
 // the caller). Thread-safe.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +47,11 @@ class Store {
   // (OrderStateRank).
   virtual absl::StatusOr<bool> ApplyPurchaseUpdate(const std::string& message_id,
                                                    const PurchaseUpdate& update) = 0;
+  // ApplyPurchaseUpdate for a batch of (message id, update), in order, in
+  // one transaction; the ones already handled (or repeated in the batch)
+  // change nothing. Returns how many were applied.
+  virtual absl::StatusOr<int> ApplyPurchaseUpdates(
+      const std::vector<std::pair<std::string, PurchaseUpdate>>& updates) = 0;
 };
 
 }  // namespace agora::reviews

@@ -59,6 +59,39 @@ TEST_CASE("a duplicate order event changes nothing", "[pg]") {
   CHECK(f.Inbox() == 1);
 }
 
+TEST_CASE("a batch of order events is applied in order in one transaction, each id once; an unreadable "
+          "one ends the batch",
+          "[pg]") {
+  Fixture f;
+  const std::string customer = NewUuid();
+  const std::string product = NewUuid();
+  const std::string order = NewUuid();
+  const auto created = OrderCreated(order, customer, {product});
+  const auto approved = StatusChanged(order, customer, orders::APPROVED, {product});
+  auto cancelled_replay = StatusChanged(order, customer, orders::CANCELLED, {product});
+  cancelled_replay.set_message_id(approved.message_id());  // a redelivery of the approval, by id
+  auto message = [](const runtime::messaging::Envelope& e) {
+    runtime::kafka::IncomingMessage m;
+    m.value = e.SerializeAsString();
+    return m;
+  };
+  runtime::kafka::IncomingMessage garbage;
+  garbage.value = "not an envelope";
+  const runtime::kafka::BatchResult r =
+      HandleOrderEvents({message(created), message(approved), message(approved), message(cancelled_replay), garbage,
+                         message(StatusChanged(order, customer, orders::CANCELLED, {product}))},
+                        f.store());
+  // Four handled (the approval once), the garbage stops the batch before the real cancel.
+  CHECK(r.handled == 4);
+  CHECK(r.status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(f.Inbox() == 2);
+  CHECK(f.MayReview(customer, product));
+  // The garbage first: nothing handled, the consumer dead-letters it.
+  const runtime::kafka::BatchResult again = HandleOrderEvents({garbage}, f.store());
+  CHECK(again.handled == 0);
+  CHECK(again.status.code() == absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("a CANCELLED order removes the right it gave, and only that order's", "[pg]") {
   Fixture f;
   const std::string customer = NewUuid();
