@@ -129,6 +129,20 @@ struct Coordinator::Batch {
   }
 };
 
+namespace {
+
+// A command: into the batch's outbox list when there is a batch, else
+// straight into the outbox.
+void Emit(Tx& tx, OutboxMessage message, std::vector<OutboxMessage>* batch_outbox) {
+  if (batch_outbox != nullptr) {
+    batch_outbox->push_back(std::move(message));
+  } else {
+    runtime::messaging::AppendToOutbox(tx, message);
+  }
+}
+
+}  // namespace
+
 Coordinator::Coordinator(runtime::pg::Pool& pool, PgStore& store, CoordinatorOptions options,
                          std::function<absl::Time()> clock, IdSource ids)
     : pool_(pool), store_(store), options_(std::move(options)), clock_(std::move(clock)), ids_(std::move(ids)) {}
@@ -151,12 +165,8 @@ void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const
   // action has none of its own and sends the saga's.
   const std::string& trace = traceparent.empty() ? t.saga.traceparent : traceparent;
   for (const Send& send : t.sends) {
-    OutboxMessage m = CommandMessage(options_.topics, t.saga, send, causation_id, trace);
-    if (batch != nullptr) {
-      batch->outbox.push_back(std::move(m));
-    } else {
-      runtime::messaging::AppendToOutbox(tx, m);
-    }
+    Emit(tx, CommandMessage(options_.topics, t.saga, send, causation_id, trace),
+         batch != nullptr ? &batch->outbox : nullptr);
   }
   if (t.start_cancel_saga) {
     StartSaga(tx, options_.cancel_order, t.saga.order, causation_id, trace, false, batch);
@@ -176,12 +186,8 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
   if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
   Observe(nullptr, t.saga, t.sends);
   for (const Send& send : t.sends) {
-    OutboxMessage m = CommandMessage(options_.topics, t.saga, send, causation_id, traceparent);
-    if (batch != nullptr) {
-      batch->outbox.push_back(std::move(m));
-    } else {
-      runtime::messaging::AppendToOutbox(tx, m);
-    }
+    Emit(tx, CommandMessage(options_.topics, t.saga, send, causation_id, traceparent),
+         batch != nullptr ? &batch->outbox : nullptr);
   }
 }
 
