@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "inventory/convert.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/status/reason.h"
@@ -221,10 +222,13 @@ constexpr char kExisting[] =
 constexpr char kLockProducts[] =
     "SELECT id::text, stock FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
     "ORDER BY id FOR UPDATE";
-constexpr char kTake[] =
-    "UPDATE products SET stock = stock - $2, held = held + $2, updated_at = now() WHERE id = $1";
-constexpr char kLine[] =
-    "INSERT INTO reservation_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)";
+// Every line at once: from stock to held, and the reservation's lines (one
+// per product: lines are checked distinct, and the primary key says so).
+constexpr char kTakeLines[] =
+    "WITH l AS (SELECT * FROM unnest($2::uuid[], $3::bigint[]) AS t(product_id, quantity)), "
+    "taken AS (UPDATE products p SET stock = p.stock - l.quantity, held = p.held + l.quantity, "
+    "updated_at = now() FROM l WHERE p.id = l.product_id) "
+    "INSERT INTO reservation_lines (order_id, product_id, quantity) SELECT $1, product_id, quantity FROM l";
 constexpr char kSetOutcome[] =
     "UPDATE reservations SET state = $2, outcome = $3, failed_product_id = $4, updated_at = now() "
     "WHERE order_id = $1";
@@ -285,10 +289,9 @@ ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
                       result.product_id);
     return result;
   }
-  for (const StockLine& line : lines) {
-    runtime::pg::Exec(tx, kTake, line.product_id, line.quantity);
-    runtime::pg::Exec(tx, kLine, order_id, line.product_id, line.quantity);
-  }
+  std::vector<std::optional<int64_t>> quantities;
+  for (const StockLine& line : lines) quantities.push_back(line.quantity);
+  runtime::pg::Exec(tx, kTakeLines, order_id, UuidArray(ids), runtime::pg::Int64Array(quantities));
   runtime::pg::Exec(tx, kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
   return result;
 }
