@@ -34,14 +34,6 @@ absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelo
   return absl::OkStatus();
 }
 
-absl::Status CommandHandler::HandleOne(pg::Tx& tx, const Envelope& envelope) {
-  std::map<std::string, std::optional<StoredReply>> known =
-      LoadInboxRows(tx, {envelope.message_id()});
-  std::vector<PendingReply> pending;
-  if (absl::Status s = HandleInBatch(tx, envelope, known, pending); !s.ok()) return s;
-  return Flush(tx, pending);
-}
-
 absl::Status CommandHandler::Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) {
   const size_t named = static_cast<size_t>(std::count_if(
       pending.begin(), pending.end(), [](const PendingReply& r) { return !r.command_id.empty(); }));

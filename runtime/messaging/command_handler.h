@@ -96,10 +96,6 @@ class CommandHandler final {
   // of different partitions run at once.
   kafka::BatchResult Handle(const std::vector<kafka::IncomingMessage>& batch);
 
-  // Handles one envelope in the caller's transaction (what Handle does per
-  // message). Exposed for the benchmark and tests.
-  absl::Status HandleOne(pg::Tx& tx, const Envelope& envelope);
-
  private:
   using Effect =
       std::function<absl::StatusOr<StepResult>(pg::Tx&, const Envelope&, std::string* order_id)>;
@@ -114,7 +110,7 @@ class CommandHandler final {
                              std::vector<PendingReply>& pending);
   // Writes the batch's replies and inbox rows in one statement.
   static absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending);
-  // Runs HandleOne for envelopes[0, n) in one transaction. On an effect's
+  // Runs HandleInBatch for envelopes[0, n) in one transaction. On an effect's
   // non-transient error, *failed_at is its index.
   absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);
 
