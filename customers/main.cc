@@ -51,6 +51,13 @@ absl::StatusOr<std::string> LoadOrCreateKey(const cu::Config& config) {
   return fresh;
 }
 
+absl::Status Migrate(const rt::pg::ConnectionOptions& pg) {
+  return rt::pg::MigrateAtStart(pg,
+                                {{"messaging", &rt::messaging::MessagingMigrations()},
+                                 {"customers", &cu::CustomersMigrations()}},
+                                absl::Seconds(60));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +66,13 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("customers", config.status());
   rt::grpc_server::InitLogging("customers", config->serve);
 
+  if (config->serve.migrate_only) {  // a migration job: no keys, no serving
+    if (absl::Status s = Migrate(config->pg.connection); !s.ok()) {
+      return rt::grpc_server::StartFailed("migrations_failed", s);
+    }
+    rt::log::Info("migrations_applied", {{"schema", config->pg.connection.schema}});
+    return 0;
+  }
   absl::StatusOr<std::string> key = LoadOrCreateKey(*config);
   if (!key.ok()) {
     return rt::grpc_server::StartFailed("jwt_key_unavailable", key.status());
@@ -67,11 +81,7 @@ int main(int argc, char** argv) {
   if (!signer.ok()) {
     return rt::grpc_server::StartFailed("jwt_key_invalid", signer.status());
   }
-  if (absl::Status s = rt::pg::MigrateAtStart(config->pg.connection,
-                                              {{"messaging", &rt::messaging::MessagingMigrations()},
-                                               {"customers", &cu::CustomersMigrations()}},
-                                              absl::Seconds(60));
-      !s.ok()) {
+  if (absl::Status s = Migrate(config->pg.connection); !s.ok()) {
     return rt::grpc_server::StartFailed("migrations_failed", s);
   }
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);

@@ -49,7 +49,10 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   c.api.per_customer = {static_cast<double>(customer_rate), static_cast<double>(customer_rate) * 2};
   r.String("AGORA_JWT_PUBLIC_KEY_FILE", "", &c.jwt.public_key_file,
            "PEM public key(s) that verify access tokens; empty: the JWKS of customers, "
-           "loaded at start and refreshed when a token names an unknown key");
+           "loaded at start, then refreshed periodically and when a token names an unknown key");
+  r.Duration("AGORA_JWKS_REFRESH_INTERVAL", absl::Minutes(5), absl::Seconds(1), absl::Hours(24),
+             &c.jwks_refresh_interval,
+             "how often the JWKS of customers is fetched again (a retired key stops verifying after it)");
   runtime::auth::ReadIssuerAudience(r, &c.jwt.options.issuer, &c.jwt.options.audience);
   const std::pair<const char*, const char*> kBackends[] = {
       {"agora.inventory.v1.Inventory", "INVENTORY"}, {"agora.customers.v1.Customers", "CUSTOMERS"},

@@ -14,6 +14,8 @@ struct Config {
   HttpServerOptions http;
   ApiOptions api;
   runtime::auth::VerifierConfig jwt;
+  // How often the JWKS of customers is fetched again (without a key file).
+  absl::Duration jwks_refresh_interval;
   std::map<std::string, std::string> backends;  // service full name -> address
   absl::Duration drain_timeout;
   std::string log_level;

@@ -1,9 +1,13 @@
 #pragma once
 
 // The keys that verify access tokens, from customers' JWKS
-// (Customers.GetJwks): loaded at start and fetched again when a token names
-// an unknown kid (rate-limited by the verifier), so that a key rotation at
-// customers needs no restart of the gateway.
+// (Customers.GetJwks): loaded at start, fetched again periodically and when a
+// token names an unknown kid (rate-limited by the verifier), so that a key
+// rotation at customers needs no restart of the gateway.
+//
+// Every fetch is counted: agora_jwks_refreshes_total{outcome="ok"|"error"},
+// agora_jwks_last_success_timestamp_seconds and agora_jwks_keys (the alert
+// on a failing refresh reads them).
 
 #include <memory>
 #include <string>

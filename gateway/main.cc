@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     if (keys.ok()) {
       verifier = std::make_unique<rt::auth::JwtVerifier>(
           std::move(*keys), config->jwt.options,
-          [customers] { return gw::FetchJwks(customers, absl::Seconds(1)); });
+          [customers] { return gw::FetchJwks(customers, absl::Seconds(1)); },
+          /*min_refresh_interval=*/absl::Seconds(10), config->jwks_refresh_interval);
     } else {
       verifier = keys.status();
     }

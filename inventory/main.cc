@@ -1,5 +1,7 @@
 // The inventory service: composition root only.
 
+#include <optional>
+
 #include "inventory/config.h"
 #include "inventory/participant.h"
 #include "inventory/pg_store.h"
@@ -21,9 +23,9 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("inventory", config.status());
   rt::grpc_server::InitLogging("inventory", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
-  if (const int code = rt::service::PrepareService(
-          config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier)) {
-    return code;
+  if (const std::optional<int> code = rt::service::PrepareService(
+          config->serve.migrate_only, config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier)) {
+    return *code;
   }
   rt::auth::Authorizer authorizer(*verifier);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);

@@ -1,6 +1,7 @@
 // The orders service: composition root only.
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "orders/clients.h"
@@ -29,9 +30,10 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("orders", config.status());
   rt::grpc_server::InitLogging("orders", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
-  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+  if (const std::optional<int> code = rt::service::PrepareService(
+          config->serve.migrate_only, config->jwt, config->pg.connection,
                                                    {"orders", &orders::OrdersMigrations()}, &verifier)) {
-    return code;
+    return *code;
   }
   const rt::auth::Authorizer authorizer(*verifier);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =

@@ -1,5 +1,7 @@
 // The reviews service: composition root only.
 
+#include <optional>
+
 #include "reviews/clients.h"
 #include "reviews/config.h"
 #include "reviews/pg_store.h"
@@ -24,9 +26,10 @@ int main(int argc, char** argv) {
   rt::grpc_server::InitLogging("reviews", config->serve);
 
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
-  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+  if (const std::optional<int> code = rt::service::PrepareService(
+          config->serve.migrate_only, config->jwt, config->pg.connection,
                                                    {"reviews", &reviews::ReviewsMigrations()}, &verifier)) {
-    return code;
+    return *code;
   }
   const rt::auth::Authorizer authorizer(*verifier);
   // One connection per executor worker, plus one per order-event consumer

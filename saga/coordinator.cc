@@ -145,7 +145,9 @@ void Emit(Tx& tx, OutboxMessage message, std::vector<OutboxMessage>* batch_outbo
 
 Coordinator::Coordinator(runtime::pg::Pool& pool, PgStore& store, CoordinatorOptions options,
                          std::function<absl::Time()> clock, IdSource ids)
-    : pool_(pool), store_(store), options_(std::move(options)), clock_(std::move(clock)), ids_(std::move(ids)) {}
+    : pool_(pool), store_(store), options_(std::move(options)), clock_(std::move(clock)), ids_(std::move(ids)) {
+  InitMetrics();
+}
 
 const SagaDefinition& Coordinator::DefinitionOf(SagaType type) const {
   return type == SagaType::kPlaceOrder ? options_.place_order : options_.cancel_order;

@@ -1,6 +1,7 @@
 // The saga coordinator: composition root only.
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "runtime/auth/authorizer.h"
@@ -28,9 +29,10 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("saga", config.status());
   rt::grpc_server::InitLogging("saga", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
-  if (const int code = rt::service::PrepareService(config->jwt, config->pg.connection,
+  if (const std::optional<int> code = rt::service::PrepareService(
+          config->serve.migrate_only, config->jwt, config->pg.connection,
                                                    {"saga", &saga::SagaMigrations()}, &verifier)) {
-    return code;
+    return *code;
   }
   const rt::auth::Authorizer authorizer(*verifier);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);

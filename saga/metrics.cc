@@ -44,6 +44,17 @@ Metrics& GetMetrics() {
   return *m;
 }
 
+void InitMetrics() {
+  Metrics& m = GetMetrics();
+  for (SagaType t : {SagaType::kPlaceOrder, SagaType::kCancelOrder}) m.started.Add({{"type", TypeName(t)}});
+  for (Command c : {Command::kReserveStock, Command::kReleaseStock, Command::kDebitBalance,
+                    Command::kRefundBalance, Command::kApproveOrder, Command::kRejectOrder,
+                    Command::kMarkCancelled}) {
+    m.resends.Add({{"step", CommandName(c)}});
+    m.timeouts.Add({{"step", CommandName(c)}});
+  }
+}
+
 void Observe(const Saga* before, const Saga& after, const std::vector<Send>& sends) {
   Metrics& m = GetMetrics();
   const std::string type = TypeName(after.type);

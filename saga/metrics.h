@@ -25,6 +25,10 @@ struct Metrics {
 // Registered in the process registry on first use.
 Metrics& GetMetrics();
 
+// Creates, at 0, the series a dashboard or an alert reads before their first
+// event: sagas started by type, re-sends and time-outs by step.
+void InitMetrics();
+
 // Counts what changed from `before` (nullptr for a new saga) to `after`,
 // with the commands `sends`: a start, an end, steps finished, compensations
 // begun, re-sends and time-outs.

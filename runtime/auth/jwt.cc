@@ -220,10 +220,11 @@ const PublicKey* KeySet::Find(const std::string& kid) const {
 }
 
 JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refresher,
-                         absl::Duration min_refresh_interval)
+                         absl::Duration min_refresh_interval, absl::Duration refresh_every)
     : options_(std::move(options)),
       refresher_(std::move(refresher)),
       min_refresh_interval_(min_refresh_interval),
+      refresh_every_(refresh_every),
       keys_(std::make_shared<const KeySet>(std::move(keys))) {
   if (refresher_) refresh_thread_ = std::thread([this] { RefreshLoop(); });
 }
@@ -260,11 +261,13 @@ void JwtVerifier::RefreshLoop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](JwtVerifier* v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(v->mu_) {
-            return v->refresh_wanted_ || v->stopping_;
-          },
-          this));
+      // A timeout is the periodic refresh (an infinite one never fires).
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](JwtVerifier* v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(v->mu_) {
+                                 return v->refresh_wanted_ || v->stopping_;
+                               },
+                               this),
+                           refresh_every_);
       if (stopping_) return;
       refresh_wanted_ = false;
     }

@@ -57,6 +57,7 @@ class KeySet final {
   // The set as a JWKS document (kty, kid, use "sig", alg "RS256", n, e).
   std::string ToJwks() const;
   bool empty() const { return keys_.empty(); }
+  size_t size() const { return keys_.size(); }
 
   const PublicKey* Find(const std::string& kid) const;
 
@@ -81,8 +82,12 @@ class JwtVerifier final {
   // never on the caller's: Verify does not wait for it, and the token that
   // named the unknown kid is refused; tokens verified after the refresh
   // landed find the new keys.
+  // With `refresh_every` finite, the keys are also fetched again that often
+  // (a key the issuer retired stops verifying within that time); a failed
+  // refresh keeps the keys there are.
   JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refresher = nullptr,
-              absl::Duration min_refresh_interval = absl::Seconds(10));
+              absl::Duration min_refresh_interval = absl::Seconds(10),
+              absl::Duration refresh_every = absl::InfiniteDuration());
   ~JwtVerifier();
   JwtVerifier(const JwtVerifier&) = delete;
   JwtVerifier& operator=(const JwtVerifier&) = delete;
@@ -102,6 +107,7 @@ class JwtVerifier final {
   VerifierOptions options_;
   KeyRefresher refresher_;
   absl::Duration min_refresh_interval_;
+  absl::Duration refresh_every_;
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
   mutable absl::Time last_refresh_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

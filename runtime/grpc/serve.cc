@@ -22,6 +22,8 @@ void ReadServeConfig(config::Reader& r, int default_grpc_port, int default_metri
              &out->drain_timeout, "time in-flight calls get to finish on SIGTERM");
   r.Choice("AGORA_LOG_LEVEL", "info", {"debug", "info", "warn", "error"}, &out->log_level,
            "lowest level logged");
+  r.Bool("AGORA_MIGRATE_ONLY", false, &out->migrate_only,
+         "apply the database migrations, then exit 0 without serving (a migration job)");
 }
 
 int ExitCodeForConfigError(const std::string& name, const absl::Status& status) {

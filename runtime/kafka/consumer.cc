@@ -581,6 +581,8 @@ absl::StatusOr<std::unique_ptr<Consumer>> StartBatchConsumer(const ConsumerOptio
   if (RdKafka::ErrorCode e = consumer->subscribe(options.topics); e != RdKafka::ERR_NO_ERROR) {
     return absl::InvalidArgumentError(absl::StrCat("kafka subscribe: ", RdKafka::err2str(e)));
   }
+  // Each topic's dead-letter count exists (at 0) before its first dead letter.
+  for (const std::string& topic : options.topics) Metrics().dead_letters.Add({{"topic", topic}});
   return std::unique_ptr<Consumer>(new RdKafkaConsumer(
       options, std::move(handler), dlq, std::move(rebalancer), std::move(consumer)));
 }

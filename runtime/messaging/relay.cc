@@ -83,6 +83,11 @@ OutboxRelay::OutboxRelay(pg::Pool& pool, kafka::Producer& producer, RelayOptions
 OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
 
 void OutboxRelay::Start() {
+  // The failure counters exist (at 0) before the first failure.
+  Metrics& m = GetMetrics();
+  const std::string& schema = pool_.options().schema;
+  for (const char* kind : {"refused", "unavailable"}) m.outbox_failed.Add({{"schema", schema}, {"kind", kind}});
+  m.outbox_dead.Add({{"schema", schema}});
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -5,7 +5,13 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 #include "runtime/log/log.h"
+#include "runtime/metrics/metrics.h"
 #include "runtime/pg/errors.h"
 
 namespace agora::runtime::pg {
@@ -23,6 +29,68 @@ std::string Quote(const std::string& value) {
   }
   out.push_back('\'');
   return out;
+}
+
+// The pools of the process, summed (a service has one).
+struct PoolMetrics {
+  prometheus::Gauge& size;
+  prometheus::Gauge& in_use;
+  prometheus::Counter& waits;
+  prometheus::Histogram& wait_seconds;
+  // [read][ok]
+  prometheus::Histogram* transaction_seconds[2][2];
+  prometheus::Counter& serialization_retries;
+  prometheus::Counter& reconnect_retries;
+};
+
+PoolMetrics& Metrics() {
+  static PoolMetrics* const m = [] {
+    auto& r = metrics::Registry();
+    auto& tx = prometheus::BuildHistogram()
+                   .Name("agora_pg_transaction_seconds")
+                   .Help("A pool's transactions (kind write) and single-statement reads (kind read), "
+                         "retries included, by outcome (ok, error).")
+                   .Register(r);
+    auto& retries = prometheus::BuildCounter()
+                        .Name("agora_pg_retries_total")
+                        .Help("Transactions run again: reason serialization (a serialization failure or "
+                              "deadlock) or reconnect (the connection broke before the commit).")
+                        .Register(r);
+    auto* pm = new PoolMetrics{
+        prometheus::BuildGauge()
+            .Name("agora_pg_pool_size")
+            .Help("Connections the PostgreSQL pools may open.")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildGauge()
+            .Name("agora_pg_pool_in_use")
+            .Help("Connections leased by a transaction now.")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildCounter()
+            .Name("agora_pg_pool_waits_total")
+            .Help("Acquisitions that found no idle connection and no room to open one, and waited.")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildHistogram()
+            .Name("agora_pg_pool_wait_seconds")
+            .Help("Time to get a connection from the pool (opening one included).")
+            .Register(r)
+            .Add({}, metrics::LatencyBuckets()),
+        {},
+        retries.Add({{"reason", "serialization"}}),
+        retries.Add({{"reason", "reconnect"}}),
+    };
+    for (int read = 0; read < 2; ++read) {
+      for (int ok = 0; ok < 2; ++ok) {
+        pm->transaction_seconds[read][ok] =
+            &tx.Add({{"kind", read ? "read" : "write"}, {"outcome", ok ? "ok" : "error"}},
+                    metrics::LatencyBuckets());
+      }
+    }
+    return pm;
+  }();
+  return *m;
 }
 
 }  // namespace
@@ -56,23 +124,35 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOption
 Pool::Pool(ConnectionOptions options, int size)
     : options_(std::move(options)),
       connection_string_(options_.ToConnectionString()),
-      size_(size) {}
+      size_(size) {
+  Metrics().size.Increment(size_);
+}
 
-Pool::~Pool() = default;
+Pool::~Pool() { Metrics().size.Decrement(size_); }
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
+  PoolMetrics& m = Metrics();
+  const absl::Time start = absl::Now();
+  auto leased = [&](absl::StatusOr<std::unique_ptr<pqxx::connection>> conn) {
+    m.wait_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (conn.ok()) m.in_use.Increment();
+    return conn;
+  };
   {
     absl::MutexLock lock(&mu_);
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !idle_.empty() || open_ < size_;
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&available), kAcquireTimeout)) {
-      return absl::UnavailableError("no database connection available");
+    if (!available()) {
+      m.waits.Increment();
+      if (!mu_.AwaitWithTimeout(absl::Condition(&available), kAcquireTimeout)) {
+        return leased(absl::UnavailableError("no database connection available"));
+      }
     }
     if (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      return conn;
+      return leased(std::move(conn));
     }
     ++open_;  // reserve the slot, connect outside the lock
   }
@@ -81,10 +161,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
     absl::MutexLock lock(&mu_);
     --open_;
   }
-  return conn;
+  return leased(std::move(conn));
 }
 
 void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+  Metrics().in_use.Decrement();
   std::vector<std::unique_ptr<pqxx::connection>> discarded;
   absl::MutexLock lock(&mu_);
   if (broken || conn == nullptr || !conn->is_open()) {
@@ -143,6 +224,13 @@ absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Ru
 absl::Status Pool::Read(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, true); }
 
 absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only) {
+  PoolMetrics& m = Metrics();
+  const absl::Time start = absl::Now();
+  auto done = [&](absl::Status status) {
+    m.transaction_seconds[read_only ? 1 : 0][status.ok() ? 1 : 0]->Observe(
+        absl::ToDoubleSeconds(absl::Now() - start));
+    return status;
+  };
   thread_local std::minstd_rand rng(std::random_device{}());
   bool reconnected = false;
   absl::Status status;
@@ -153,14 +241,16 @@ absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only) 
       // A connection that died while idle (a server restart) fails at its
       // first use; one more try on a fresh connection hides that.
       reconnected = true;
+      m.reconnect_retries.Increment();
       continue;
     }
-    if (!IsRetryable(status)) return status;
+    if (!IsRetryable(status) || attempt == kMaxConflictRetries) return done(status);
+    m.serialization_retries.Increment();
     // Jittered exponential backoff: 1, 2, 4 ... ms, at most 64 ms.
     const int64_t cap_us = int64_t{1000} << std::min(attempt, 6);
     absl::SleepFor(absl::Microseconds(std::uniform_int_distribution<int64_t>(cap_us / 2, cap_us)(rng)));
   }
-  return status;
+  return done(status);
 }
 
 }  // namespace agora::runtime::pg

@@ -2,15 +2,20 @@
 
 #include "runtime/grpc/serve.h"
 #include "runtime/idempotency/request_keys.h"
+#include "runtime/log/log.h"
 #include "runtime/messaging/migrations.h"
 #include "runtime/pg/startup.h"
 
 namespace agora::runtime::service {
 
-int PrepareService(const auth::VerifierConfig& jwt, const pg::ConnectionOptions& pg, pg::MigrationSet own,
-                   std::unique_ptr<auth::JwtVerifier>* verifier) {
-  absl::StatusOr<std::unique_ptr<auth::JwtVerifier>> loaded = auth::LoadVerifier(jwt);
-  if (!loaded.ok()) return grpc_server::StartFailed("jwt_keys_unavailable", loaded.status());
+std::optional<int> PrepareService(bool migrate_only, const auth::VerifierConfig& jwt,
+                                  const pg::ConnectionOptions& pg, pg::MigrationSet own,
+                                  std::unique_ptr<auth::JwtVerifier>* verifier) {
+  absl::StatusOr<std::unique_ptr<auth::JwtVerifier>> loaded;
+  if (!migrate_only) {
+    loaded = auth::LoadVerifier(jwt);
+    if (!loaded.ok()) return grpc_server::StartFailed("jwt_keys_unavailable", loaded.status());
+  }
   if (absl::Status s = pg::MigrateAtStart(pg,
                                           {{"messaging", &messaging::MessagingMigrations()},
                                            {"request_keys", &idempotency::RequestKeyMigrations()},
@@ -19,8 +24,12 @@ int PrepareService(const auth::VerifierConfig& jwt, const pg::ConnectionOptions&
       !s.ok()) {
     return grpc_server::StartFailed("migrations_failed", s);
   }
+  if (migrate_only) {
+    log::Info("migrations_applied", {{"schema", pg.schema}});
+    return 0;
+  }
   *verifier = std::move(*loaded);
-  return 0;
+  return std::nullopt;
 }
 
 }  // namespace agora::runtime::service

@@ -7,6 +7,7 @@
 // service's own, waiting up to a minute for the database.
 
 #include <memory>
+#include <optional>
 
 #include "runtime/auth/jwt.h"
 #include "runtime/auth/verifier_config.h"
@@ -15,9 +16,12 @@
 
 namespace agora::runtime::service {
 
-// 0 when ready (*verifier set); otherwise the process's exit code, the
+// nullopt when ready to serve (*verifier set). Otherwise the exit code main
+// returns: 0 once the migrations are applied with `migrate_only`
+// (AGORA_MIGRATE_ONLY: no keys are loaded then), or the failure's code, the
 // failure logged ("jwt_keys_unavailable", "migrations_failed").
-int PrepareService(const auth::VerifierConfig& jwt, const pg::ConnectionOptions& pg, pg::MigrationSet own,
-                   std::unique_ptr<auth::JwtVerifier>* verifier);
+std::optional<int> PrepareService(bool migrate_only, const auth::VerifierConfig& jwt,
+                                  const pg::ConnectionOptions& pg, pg::MigrationSet own,
+                                  std::unique_ptr<auth::JwtVerifier>* verifier);
 
 }  // namespace agora::runtime::service

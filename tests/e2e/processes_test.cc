@@ -73,6 +73,19 @@ TEST_CASE("the saga process starts sagas from order events, serves its API and s
 
   const std::string metrics = agora::testing::HttpGet(proc.metrics_port(), "/metrics");
   CHECK(metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"ListSagas\"") != std::string::npos);
+  // Series that dashboards and alerts read exist before their first event,
+  // at 0: re-sends and time-outs by step, dead letters by topic, outbox
+  // failures; the pool reports its size.
+  for (const std::string& series : std::vector<std::string>{
+           "agora_saga_resends_total{step=\"RefundBalance\"} 0", "agora_saga_step_timeouts_total{step=\"ApproveOrder\"} 0",
+        "agora_kafka_dead_letters_total{topic=\"" + prefix + "agora.saga.replies\"} 0",
+        "agora_outbox_failed_total{kind=\"refused\",schema=\"saga\"} 0", "agora_outbox_dead_total{schema=\"saga\"} 0",
+        "agora_pg_retries_total{reason=\"reconnect\"} 0"}) {
+    INFO(series);
+    CHECK(metrics.find("\n" + series + "\n") != std::string::npos);
+  }
+  CHECK(metrics.find("\nagora_pg_pool_size ") != std::string::npos);
+  CHECK(metrics.find("\nagora_pg_pool_size 0\n") == std::string::npos);
   proc.process().Signal(SIGTERM);
   const int exit_status = proc.process().Wait();
   CHECK(WIFEXITED(exit_status));

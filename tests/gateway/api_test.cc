@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -424,7 +425,7 @@ TEST_CASE("product details degrade when a backend other than inventory is down",
 
 TEST_CASE("a gateway without a key file verifies tokens with the JWKS of customers", "[e2e]") {
   System& s = System::Get();
-  const int port = s.ExtraGateway({"--jwt-public-key-file="});
+  const int port = s.ExtraGateway({"--jwt-public-key-file=", "--jwks-refresh-interval=1s"});
   const auto [id, token] = s.NewCustomer();
   const HttpResult me =
       agora::testing::Http(port, "GET", "/v1/customers/me", {{"Authorization", "Bearer " + token}});
@@ -432,6 +433,19 @@ TEST_CASE("a gateway without a key file verifies tokens with the JWKS of custome
   CHECK(Body(me)["id"] == id);
   RequireError(agora::testing::Http(port, "GET", "/v1/customers/me", {{"Authorization", "Bearer x.y.z"}}),
                401, 16);
+  // The fetches show in its metrics, and it fetches again on its own (the
+  // alert on a failing refresh reads these).
+  auto series = [port](const std::string& name) {
+    const std::string metrics = agora::testing::Http(port, "GET", "/metrics").body;
+    const size_t at = metrics.find("\n" + name + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(metrics.substr(at + name.size() + 2, metrics.find('\n', at + 1) - at - name.size() - 2));
+  };
+  REQUIRE(agora::testing::Eventually(
+      [&] { return series("agora_jwks_refreshes_total{outcome=\"ok\"}") >= 3; }, 10));
+  CHECK(series("agora_jwks_refreshes_total{outcome=\"error\"}") == 0);
+  CHECK(series("agora_jwks_keys") == 1);
+  CHECK(std::abs(series("agora_jwks_last_success_timestamp_seconds") - absl::ToUnixSeconds(absl::Now())) < 5);
 }
 
 TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {

@@ -210,6 +210,33 @@ TEST_CASE("an unknown kid asks for a refresh on the verifier's thread, never the
   CHECK(fetches == 2);
 }
 
+TEST_CASE("with refresh_every the keys are fetched again periodically: a retired key stops verifying, "
+          "a failed fetch keeps the keys",
+          "[unit]") {
+  auto retired = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), {});
+  REQUIRE(retired.ok());
+  std::atomic<int> fetches{0};
+  std::atomic<bool> failing{false};
+  JwtVerifier verifier(
+      (*retired)->public_keys(), VerifierOptions{},
+      [&]() -> absl::StatusOr<KeySet> {
+        ++fetches;
+        if (failing) return absl::UnavailableError("JWKS endpoint down");
+        return TestSigner().public_keys();  // the issuer rotated: only the new key
+      },
+      absl::Seconds(10), absl::Milliseconds(50));
+  const absl::Time now = absl::Now();
+  CHECK(verifier.Verify((*retired)->Sign("c", {}, now), now).ok());
+  // No token asked for it: the periodic refresh alone swaps the keys.
+  REQUIRE(agora::testing::Eventually([&] { return verifier.refreshes() >= 1; }, 5));
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());
+  CHECK(verifier.Verify((*retired)->Sign("c", {}, now), now).status().message() == "unknown signing key");
+  failing = true;
+  const int64_t before = verifier.refreshes();
+  REQUIRE(agora::testing::Eventually([&] { return verifier.refreshes() >= before + 2; }, 5));
+  CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // kept through the failures
+}
+
 // Claims as customers signs them; each hostile case replaces one member.
 json GoodClaims(absl::Time now) {
   return {{"iss", "agora"}, {"aud", "agora-api"}, {"sub", "c1"}, {"iat", absl::ToUnixSeconds(now)},

@@ -1,7 +1,11 @@
 #include <catch2/catch.hpp>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
+#include "prometheus/registry.h"
+#include "runtime/metrics/metrics.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/pg/pool.h"
 #include "tests/support/infra.h"
@@ -127,6 +131,98 @@ TEST_CASE("a pool never opens more connections than its size", "[pg]") {
   for (auto& th : threads) th.join();
   CHECK(max_seen.load() <= 3);
   CHECK(max_seen.load() >= 1);
+}
+
+// The value of one series of the process's registry (a histogram: its
+// count), or -1 when the series does not exist.
+double Series(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+  for (const prometheus::MetricFamily& f : metrics::Registry().Collect()) {
+    if (f.name != name) continue;
+    for (const prometheus::ClientMetric& m : f.metric) {
+      std::map<std::string, std::string> have;
+      for (const auto& l : m.label) have[l.name] = l.value;
+      if (have != labels) continue;
+      switch (f.type) {
+        case prometheus::MetricType::Gauge: return m.gauge.value;
+        case prometheus::MetricType::Counter: return m.counter.value;
+        case prometheus::MetricType::Histogram: return static_cast<double>(m.histogram.sample_count);
+        default: return -1;
+      }
+    }
+  }
+  return -1;
+}
+
+TEST_CASE("a pool reports its size, leases, waits, transactions and retries as metrics", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  const double size0 = std::max(0.0, Series("agora_pg_pool_size"));
+  const double in_use0 = std::max(0.0, Series("agora_pg_pool_in_use"));
+  {
+    Pool pool(db.ServiceOptions(), 1);
+    CHECK(Series("agora_pg_pool_size") == size0 + 1);
+    // Every series exists before its first event (dashboards and alerts read them).
+    for (const char* reason : {"serialization", "reconnect"}) {
+      CHECK(Series("agora_pg_retries_total", {{"reason", reason}}) >= 0);
+    }
+    const double ok0 = Series("agora_pg_transaction_seconds", {{"kind", "write"}, {"outcome", "ok"}});
+    const double err0 = Series("agora_pg_transaction_seconds", {{"kind", "write"}, {"outcome", "error"}});
+    const double reads0 = Series("agora_pg_transaction_seconds", {{"kind", "read"}, {"outcome", "ok"}});
+    const double waits0 = Series("agora_pg_pool_waits_total");
+    const double acquired0 = Series("agora_pg_pool_wait_seconds");
+    REQUIRE(ok0 >= 0);
+    REQUIRE(err0 >= 0);
+
+    // A lease shows while the transaction runs; a second caller waits for it.
+    absl::Notification leased, release;
+    std::thread holder([&] {
+      CHECK(pool.Transact([&](Tx& tx) {
+                  tx.exec("SELECT 1");
+                  leased.Notify();
+                  release.WaitForNotification();
+                  return absl::OkStatus();
+                }).ok());
+    });
+    leased.WaitForNotification();
+    CHECK(Series("agora_pg_pool_in_use") == in_use0 + 1);
+    std::thread waiter([&] {
+      CHECK(pool.Read([](Tx& tx) {
+                  tx.exec("SELECT 1");
+                  return absl::OkStatus();
+                }).ok());
+    });
+    CHECK(agora::testing::Eventually([&] { return Series("agora_pg_pool_waits_total") == waits0 + 1; }, 5));
+    release.Notify();
+    holder.join();
+    waiter.join();
+    CHECK(Series("agora_pg_pool_in_use") == in_use0);
+    CHECK(Series("agora_pg_pool_wait_seconds") == acquired0 + 2);
+    CHECK(Series("agora_pg_transaction_seconds", {{"kind", "write"}, {"outcome", "ok"}}) == ok0 + 1);
+    CHECK(Series("agora_pg_transaction_seconds", {{"kind", "read"}, {"outcome", "ok"}}) == reads0 + 1);
+
+    CHECK_FALSE(pool.Transact([](Tx&) { return absl::FailedPreconditionError("no"); }).ok());
+    CHECK(Series("agora_pg_transaction_seconds", {{"kind", "write"}, {"outcome", "error"}}) == err0 + 1);
+    CHECK(Series("agora_pg_pool_in_use") == in_use0);
+  }
+  CHECK(Series("agora_pg_pool_size") == size0);
+}
+
+TEST_CASE("a serialization failure is counted as a retry", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  Pool pool(db.ServiceOptions(), 2);
+  const double retries0 = Series("agora_pg_retries_total", {{"reason", "serialization"}});
+  int runs = 0;
+  // The first run fails as PostgreSQL does on a serialization conflict; the
+  // pool runs it again.
+  CHECK(pool.Transact([&](Tx& tx) {
+              if (++runs == 1) {
+                tx.exec("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+              }
+              return absl::OkStatus();
+            }).ok());
+  CHECK(runs == 2);
+  CHECK(Series("agora_pg_retries_total", {{"reason", "serialization"}}) == retries0 + 1);
 }
 
 }  // namespace
