@@ -32,60 +32,24 @@ PIDS=()
 
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+# shellcheck source=tools/local/system.sh
+source "$ROOT/tools/local/system.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for b in gateway/gateway customers/customers inventory/inventory orders/orders reviews/reviews saga/saga \
-         tools/agoractl tools/dev_broker bench/saga_bench; do
-  [[ -x $BUILD/$b ]] || { log "$BUILD/$b is missing: build first (./agora build)"; exit 1; }
-done
+[[ -x $BUILD/bench/saga_bench ]] || { log "$BUILD/bench/saga_bench is missing: build first (./agora build)"; exit 1; }
 read -r load1 _ </proc/loadavg
 awk -v l="$load1" 'BEGIN{exit !(l > 1.5)}' &&
   log "WARNING: load average $load1 before the run: other processes share the cores, figures will be noisy"
 
 "$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true  # an interrupted run's
 rm -rf "$WORK"; mkdir -p "$WORK"
-pg_port=$(free_port)
-log "PostgreSQL on $pg_port (durable: fsync and synchronous_commit on)"
+prefix="benchsaga$RANDOM."
 AGORA_PG_STAT_STATEMENTS=${AGORA_BENCH_PROFILE:-0} \
-  "$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$pg_port" >"$WORK/pg.log" 2>&1
+  start_system "$prefix" AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 || exit 1
 if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 fi
-
-log "dev broker"
-"$BUILD/tools/dev_broker" --bootstrap-file="$WORK/bootstrap" >"$WORK/broker.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
-[[ -s $WORK/bootstrap ]] || { log "the dev broker did not start"; exit 1; }
-brokers=$(cat "$WORK/bootstrap")
-prefix="benchsaga$RANDOM."
-
-declare -A port pid mport
-pid[broker]=${PIDS[-1]}
-for name in customers inventory orders reviews saga gateway; do port[$name]=$(free_port); mport[$name]=$(free_port); done
-common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
-        AGORA_LOG_LEVEL=warn
-        AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem"
-        AGORA_INVENTORY_ADDRESS="127.0.0.1:${port[inventory]}" AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
-        AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
-        AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}")
-for name in customers inventory orders reviews saga; do  # customers first: it writes the signing key
-  env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
-    AGORA_METRICS_PORT="${mport[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!); pid[$name]=$!
-  "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null \
-    || { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; exit 1; }
-done
-env "${common[@]}" AGORA_METRICS_PORT=0 AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
-  AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 \
-  "$BUILD/gateway/gateway" >"$WORK/gateway.log" 2>&1 &
-PIDS+=($!); pid[gateway]=$!
-for _ in $(seq 1 100); do
-  curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-log "system up: gateway on ${port[gateway]}, topics $prefix*"
 
 CLK_TCK=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -183,9 +147,11 @@ read -r c1 c8 < <(commit_ceiling "$pg_port")
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
     "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
-  printf '\nWhere a saga waits (closed loop, 64 clients; mean, with the count): relays from outbox insert to the\n'
-  printf 'broker acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
-  latency_means "$WORK/scrape.before" "$WORK/scrape.after" | sed 's/^[a-z]* /- /'
+  if [[ -f $WORK/scrape.before && -f $WORK/scrape.after ]]; then  # only with a 64-client run
+    printf '\nWhere a saga waits (closed loop, 64 clients; mean, with the count): relays from outbox insert to the\n'
+    printf 'broker acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
+    latency_means "$WORK/scrape.before" "$WORK/scrape.after" | sed 's/^[a-z]* /- /'
+  fi
   printf '\nPostgreSQL commit ceiling, same run: %.0f commits/s with 1 client, %.0f with 8.\n' "$c1" "$c8"
   printf 'Target: >= 500 completed sagas/s; p99 < 250 ms at 400/s.\n'
 } | tee "$WORK/results.md"
