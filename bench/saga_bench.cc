@@ -26,12 +26,8 @@
 // Exit status 1 when an order failed or did not end.
 //
 // Written by hand: no Debian package drives a REST API and a Kafka topic
-// together; HTTP is Boost.Beast's.
+// together; HTTP is Boost.Beast's (tools/local/http_client.h).
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -56,14 +52,12 @@
 #include "runtime/kafka/consumer.h"
 #include "runtime/messaging/envelope.h"
 #include "runtime/messaging/topics.h"
+#include "tools/local/http_client.h"
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace saga = agora::saga::v1;
 namespace rt = agora::runtime;
-using tcp = boost::asio::ip::tcp;
 
 struct Options {
   int gateway_port = 8080;
@@ -148,55 +142,25 @@ class Ledger {
   size_t sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// One keep-alive connection to the gateway.
+// Orders over one keep-alive connection to the gateway.
 class Client {
  public:
-  explicit Client(int port) : port_(port) {}
+  explicit Client(int port) : http_(port) {}
 
   // POSTs an order; the new order's id, or "" on failure (logged).
   std::string PlaceOrder(const std::string& token, const std::string& body) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        if (!stream_) Connect();
-        http::request<http::string_body> req{http::verb::post, "/v1/orders", 11};
-        req.set(http::field::host, "127.0.0.1");
-        req.set(http::field::authorization, "Bearer " + token);
-        req.set(http::field::content_type, "application/json");
-        req.keep_alive(true);
-        req.body() = body;
-        req.prepare_payload();
-        http::write(*stream_, req);
-        http::response<http::string_body> res;
-        http::read(*stream_, buffer_, res);
-        if (!res.keep_alive()) stream_.reset();
-        if (res.result_int() != 202) {
-          std::fprintf(stderr, "saga_bench: POST /v1/orders answered %u: %s\n", res.result_int(),
-                       res.body().c_str());
-          return "";
-        }
-        const std::string location(res[http::field::location]);
-        const auto slash = location.rfind('/');
-        return slash == std::string::npos ? "" : location.substr(slash + 1);
-      } catch (const std::exception& e) {
-        stream_.reset();  // a closed keep-alive connection: once more on a new one
-        if (attempt == 1) std::fprintf(stderr, "saga_bench: POST /v1/orders: %s\n", e.what());
-      }
+    const agora::local::HttpAnswer a = http_.Call("POST", "/v1/orders", token, body);
+    if (a.status != 202) {
+      std::fprintf(stderr, "saga_bench: POST /v1/orders answered %d: %s%s\n", a.status, a.body.c_str(),
+                   a.error.c_str());
+      return "";
     }
-    return "";
+    const auto slash = a.location.rfind('/');
+    return slash == std::string::npos ? "" : a.location.substr(slash + 1);
   }
 
  private:
-  void Connect() {
-    stream_ = std::make_unique<beast::tcp_stream>(ioc_);
-    stream_->connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)));
-    stream_->socket().set_option(tcp::no_delay(true));
-    buffer_.clear();
-  }
-
-  int port_;
-  boost::asio::io_context ioc_;
-  std::unique_ptr<beast::tcp_stream> stream_;
-  beast::flat_buffer buffer_;
+  agora::local::HttpClient http_;
 };
 
 struct World {

@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
                                config->service);
   rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());
+  store.UnsafeSkipPaymentClaim(config->messaging.unsafe_skip_dedupe);
   cu::RegisterSagaCommands(commands, store);
   absl::StatusOr<std::unique_ptr<rt::messaging::Participant>> participant =
       rt::messaging::Participant::Start("customers", pool, config->kafka, config->messaging, commands,

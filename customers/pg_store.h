@@ -44,6 +44,11 @@ class PgStore final : public Store {
   // commands will lock, taken up front in one order so that batches running
   // at once never deadlock.
   void LockCustomers(runtime::pg::Tx& tx, const std::vector<std::string>& ids);
+  // FAULT INJECTION for ./agora chaos --broken-participant
+  // (AGORA_UNSAFE_SKIP_DEDUPE): DebitIn debits an order again although its
+  // payment row says it was debited, the second guard after the inbox.
+  // Never in production.
+  void UnsafeSkipPaymentClaim(bool on) { skip_payment_claim_ = on; }
   absl::StatusOr<std::vector<CartLine>> GetCart(const std::string& customer_id) override;
   absl::StatusOr<std::vector<CartLine>> SetCartItem(const std::string& customer_id,
                                                     const std::string& product_id,
@@ -56,6 +61,7 @@ class PgStore final : public Store {
 
  private:
   runtime::pg::Pool& pool_;
+  bool skip_payment_claim_ = false;
 };
 
 const std::vector<runtime::pg::Migration>& CustomersMigrations();

@@ -34,10 +34,10 @@ absl::Status CommandHandler::Parse(const kafka::IncomingMessage& message, Envelo
   return absl::OkStatus();
 }
 
-absl::Status CommandHandler::Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) {
+absl::Status CommandHandler::Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) const {
   const size_t named = static_cast<size_t>(std::count_if(
       pending.begin(), pending.end(), [](const PendingReply& r) { return !r.command_id.empty(); }));
-  if (RecordAllWithReplies(tx, pending) != named) {
+  if (RecordAllWithReplies(tx, pending) != named && !skip_inbox_) {
     // Another consumer (a rebalance) handled one of them meanwhile: this
     // batch's effect for it was a duplicate. Roll back; the retry finds it
     // in the inbox.
@@ -54,7 +54,7 @@ absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
   if (effect == effects_.end()) {
     return absl::InvalidArgumentError(absl::StrCat("no command of type '", envelope.type(), "'"));
   }
-  if (auto it = known.find(envelope.message_id()); it != known.end()) {
+  if (auto it = known.find(envelope.message_id()); it != known.end() && !skip_inbox_) {
     // A duplicate: the reply it got, again (the coordinator's inbox drops
     // it if the first one arrived), and nothing else.
     if (it->second.has_value()) {

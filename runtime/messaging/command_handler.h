@@ -92,6 +92,12 @@ class CommandHandler final {
     before_batch_ = std::move(hook);
   }
 
+  // FAULT INJECTION, for `./agora chaos --broken-participant` only
+  // (AGORA_UNSAFE_SKIP_DEDUPE): a command already in the inbox is handled
+  // again, as if new. Breaks exactly-once effects on purpose, to show that
+  // the chaos run's checker catches double effects. Never in production.
+  void UnsafeSkipInbox(bool on) { skip_inbox_ = on; }
+
   // The consumer's batch handler (kafka::BatchHandler). Thread-safe: batches
   // of different partitions run at once.
   kafka::BatchResult Handle(const std::vector<kafka::IncomingMessage>& batch);
@@ -109,7 +115,7 @@ class CommandHandler final {
                              std::map<std::string, std::optional<StoredReply>>& known,
                              std::vector<PendingReply>& pending);
   // Writes the batch's replies and inbox rows in one statement.
-  static absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending);
+  absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) const;
   // Runs HandleInBatch for envelopes[0, n) in one transaction. On an effect's
   // non-transient error, *failed_at is its index.
   absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);
@@ -119,6 +125,7 @@ class CommandHandler final {
   std::map<std::string, Effect> effects_;
   std::map<std::string, std::function<absl::Status(const Envelope&)>> parsers_;
   std::function<void(pg::Tx&, const std::vector<Envelope>&)> before_batch_;
+  bool skip_inbox_ = false;
 };
 
 }  // namespace agora::runtime::messaging

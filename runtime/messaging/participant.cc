@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "runtime/log/log.h"
+
 namespace agora::runtime::messaging {
 
 void ReadMessagingConfig(config::Reader& r, const std::string& service, MessagingConfig* out) {
@@ -20,6 +22,9 @@ void ReadMessagingConfig(config::Reader& r, const std::string& service, Messagin
         &out->inbox.max_rows, "inbox rows kept at most, outside the dedupe window");
   r.String("AGORA_SAGA_COMMAND_GROUP", service, &out->command_group,
            "consumer group of this service's saga commands");
+  r.Bool("AGORA_UNSAFE_SKIP_DEDUPE", false, &out->unsafe_skip_dedupe,
+         "FAULT INJECTION for ./agora chaos --broken-participant: duplicate commands take effect again; "
+         "never in production");
 }
 
 Participant::Participant(std::unique_ptr<InboxPruner> pruner,
@@ -35,6 +40,11 @@ absl::StatusOr<std::unique_ptr<Participant>> Participant::Start(
   options.kafka = kafka;
   options.group_id = config.command_group;
   options.topics = {config.topics.Commands(service)};
+  if (config.unsafe_skip_dedupe) {
+    log::Error("unsafe_skip_dedupe_on", {{"service", service},
+                                         {"effect", "duplicate saga commands take effect again (chaos test)"}});
+  }
+  handler.UnsafeSkipInbox(config.unsafe_skip_dedupe);
   auto pruner = std::make_unique<InboxPruner>(pool, config.inbox);
   absl::StatusOr<std::unique_ptr<kafka::Consumer>> consumer = kafka::StartBatchConsumer(
       options, [&handler](const std::vector<kafka::IncomingMessage>& batch) { return handler.Handle(batch); },

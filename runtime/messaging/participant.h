@@ -27,10 +27,13 @@ struct MessagingConfig {
   InboxRetention inbox;
   // The consumer group of the service's saga commands (default: its name).
   std::string command_group;
+  // AGORA_UNSAFE_SKIP_DEDUPE: fault injection for ./agora chaos
+  // --broken-participant (CommandHandler::UnsafeSkipInbox). Never in production.
+  bool unsafe_skip_dedupe = false;
 };
 
 // Reads AGORA_KAFKA_TOPIC_PREFIX, AGORA_OUTBOX_*, AGORA_INBOX_* and
-// AGORA_SAGA_COMMAND_GROUP.
+// AGORA_SAGA_COMMAND_GROUP, AGORA_UNSAFE_SKIP_DEDUPE.
 void ReadMessagingConfig(config::Reader& reader, const std::string& service, MessagingConfig* out);
 
 class Participant final {

@@ -6,6 +6,9 @@
 //
 // Creates the topics of DESIGN.md (and their .dlq twins), writes the bootstrap
 // servers to --bootstrap-file once up, and runs until SIGTERM or SIGINT.
+// Faults for ./agora chaos: SIGUSR1 takes the next broker down (1, 2, 3, 1,
+// ...: its connections close and it refuses new ones), SIGUSR2 brings every
+// broker back up; each logs a line.
 // The mock keeps only the last ~5 MiB per partition (see DESIGN.md).
 
 #include <librdkafka/rdkafka.h>
@@ -38,6 +41,8 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before librdkafka starts threads
   agora::runtime::config::Reader r(argc, argv);
   int brokers = 3;
@@ -100,7 +105,21 @@ int main(int argc, char** argv) {
     }
   }
   int sig = 0;
-  sigwait(&signals, &sig);
+  int next_down = 1;  // mock broker ids are 1..brokers
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig == SIGUSR1) {
+      rd_kafka_mock_broker_set_down(cluster, next_down);
+      std::printf("{\"event\":\"dev_broker_down\",\"broker\":%d}\n", next_down);
+      next_down = next_down % brokers + 1;
+    } else if (sig == SIGUSR2) {
+      for (int b = 1; b <= brokers; ++b) rd_kafka_mock_broker_set_up(cluster, b);
+      std::printf("{\"event\":\"dev_broker_up\",\"brokers\":%d}\n", brokers);
+    } else {
+      break;
+    }
+    std::fflush(stdout);
+  }
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(rk);
   if (!bootstrap_file.empty()) std::remove(bootstrap_file.c_str());

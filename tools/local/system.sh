@@ -9,10 +9,11 @@
 # reviews, saga and the gateway, each on 127.0.0.1 with a metrics port, Kafka
 # topics under PREFIX, and the extra environment given to every process. It
 # waits until each service reports SERVING and the gateway answers /healthz.
-# Afterwards: pg_port, brokers, port[NAME] (gRPC; gateway: HTTP),
+# Afterwards: pg_port, brokers, SYSTEM_ENV, port[NAME] (gRPC; gateway: HTTP),
 # mport[NAME] (metrics; the gateway serves /metrics on its HTTP port),
 # pid[NAME] (NAME: customers inventory orders reviews saga gateway broker).
-# Logs are $WORK/NAME.log. cleanup (bench/lib.sh) stops everything.
+# Logs are $WORK/NAME.log. cleanup (bench/lib.sh) stops everything;
+# start_process NAME starts one again after a crash.
 
 AGORA_SERVICES=(customers inventory orders reviews saga)
 
@@ -39,28 +40,35 @@ start_system() {
   pid[broker]=${PIDS[-1]}
   for name in "${AGORA_SERVICES[@]}" gateway; do port[$name]=$(free_port); mport[$name]=$(free_port); done
   mport[gateway]=${port[gateway]}
-  local common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
-                AGORA_LOG_LEVEL=warn
-                AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem"
-                AGORA_INVENTORY_ADDRESS="127.0.0.1:${port[inventory]}"
-                AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
-                AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
-                AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}" "${extra[@]}")
-  for name in "${AGORA_SERVICES[@]}"; do
-    env "${common[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
-      AGORA_METRICS_PORT="${mport[$name]}" "$BUILD/$name/$name" >"$WORK/$name.log" 2>&1 &
-    PIDS+=($!); pid[$name]=$!
-    "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null ||
-      { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; return 1; }
-  done
-  env "${common[@]}" AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
-    "$BUILD/gateway/gateway" >"$WORK/gateway.log" 2>&1 &
-  PIDS+=($!); pid[gateway]=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 ||
-    { log "the gateway did not start:"; tail -20 "$WORK/gateway.log" >&2; return 1; }
+  SYSTEM_ENV=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
+              AGORA_LOG_LEVEL=warn
+              AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem"
+              AGORA_INVENTORY_ADDRESS="127.0.0.1:${port[inventory]}"
+              AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
+              AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
+              AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}" "${extra[@]}")
+  for name in "${AGORA_SERVICES[@]}" gateway; do start_process "$name" || return 1; done
   log "system up: gateway on ${port[gateway]}, topics $prefix*"
+}
+
+# (Re)starts one process of the system started by start_system, with the
+# same ports and environment (a crash test's restart), and waits until it
+# serves. Appends to PIDS, sets pid[NAME]; its log is appended to.
+start_process() {
+  local name=$1
+  if [[ $name == gateway ]]; then
+    env "${SYSTEM_ENV[@]}" AGORA_HTTP_ADDRESS=127.0.0.1 AGORA_HTTP_PORT="${port[gateway]}" \
+      "$BUILD/gateway/gateway" >>"$WORK/gateway.log" 2>&1 &
+    PIDS+=($!); pid[gateway]=$!
+    for _ in $(seq 1 150); do
+      curl -fsS "127.0.0.1:${port[gateway]}/healthz" >/dev/null 2>&1 && return 0
+      sleep 0.1
+    done
+    log "the gateway did not start:"; tail -20 "$WORK/gateway.log" >&2; return 1
+  fi
+  env "${SYSTEM_ENV[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
+    AGORA_METRICS_PORT="${mport[$name]}" "$BUILD/$name/$name" >>"$WORK/$name.log" 2>&1 &
+  PIDS+=($!); pid[$name]=$!
+  "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null ||
+    { log "$name did not start:"; tail -20 "$WORK/$name.log" >&2; return 1; }
 }
