@@ -1,5 +1,8 @@
 #include "runtime/kafka/options_from_config.h"
 
+#include <string>
+#include <utility>
+
 namespace agora::runtime::kafka {
 
 void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOptions* out) {
@@ -24,6 +27,27 @@ void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOpti
   r.Int("AGORA_KAFKA_MAX_POLL_INTERVAL_MS", 300000, 10000, 86400000, &out->max_poll_interval_ms,
         "consumer max.poll.interval.ms: the longest a batch may take before the group moves "
         "its partitions");
+  // Security of a production cluster, passed to librdkafka as they are (its
+  // own names in the help). Empty: not set.
+  std::string protocol;
+  r.Choice("AGORA_KAFKA_SECURITY_PROTOCOL", "plaintext", {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"},
+           &protocol, "security.protocol");
+  if (protocol != "plaintext") out->extra["security.protocol"] = protocol;
+  const std::pair<const char*, const char*> kPassed[] = {
+      {"AGORA_KAFKA_SSL_CA_LOCATION", "ssl.ca.location"},
+      {"AGORA_KAFKA_SSL_CERTIFICATE_LOCATION", "ssl.certificate.location"},
+      {"AGORA_KAFKA_SSL_KEY_LOCATION", "ssl.key.location"},
+      {"AGORA_KAFKA_SSL_KEY_PASSWORD", "ssl.key.password"},
+      {"AGORA_KAFKA_SSL_ENDPOINT_IDENTIFICATION", "ssl.endpoint.identification.algorithm"},
+      {"AGORA_KAFKA_SASL_MECHANISM", "sasl.mechanisms"},
+      {"AGORA_KAFKA_SASL_USERNAME", "sasl.username"},
+      {"AGORA_KAFKA_SASL_PASSWORD", "sasl.password"},
+  };
+  for (const auto& [variable, property] : kPassed) {
+    std::string value;
+    r.String(variable, "", &value, property);
+    if (!value.empty()) out->extra[property] = value;
+  }
 }
 
 }  // namespace agora::runtime::kafka

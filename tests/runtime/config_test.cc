@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
+#include <map>
+#include <string>
 
 #include "runtime/config/config.h"
 #include "runtime/kafka/options_from_config.h"
+#include "runtime/kafka/rdkafka_config.h"
 #include "runtime/pg/options_from_config.h"
 
 namespace agora::runtime::config {
@@ -99,6 +102,39 @@ TEST_CASE("Kafka settings are read from AGORA_KAFKA_* and checked", "[unit]") {
   CHECK(o.brokers == "k1:9092,k2:9092");
   CHECK(o.client_id == "saga");
   CHECK(std::string(s.message()).find("AGORA_KAFKA_FETCH_WAIT_MAX_MS='0'") != std::string::npos);
+}
+
+TEST_CASE("Kafka security settings pass through to librdkafka, which accepts them", "[unit]") {
+  Reader r({{"AGORA_KAFKA_SECURITY_PROTOCOL", "sasl_ssl"},
+            {"AGORA_KAFKA_SSL_CA_LOCATION", "/etc/agora/kafka-ca.pem"},
+            {"AGORA_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"},
+            {"AGORA_KAFKA_SASL_USERNAME", "orders"},
+            {"AGORA_KAFKA_SASL_PASSWORD", "s3cret"}},
+           {});
+  kafka::KafkaOptions o;
+  kafka::ReadKafkaOptions(r, "orders", &o);
+  REQUIRE(r.Finish().ok());
+  CHECK(o.extra == std::map<std::string, std::string>{{"security.protocol", "sasl_ssl"},
+                                                      {"ssl.ca.location", "/etc/agora/kafka-ca.pem"},
+                                                      {"sasl.mechanisms", "SCRAM-SHA-512"},
+                                                      {"sasl.username", "orders"},
+                                                      {"sasl.password", "s3cret"}});
+  // Every name is one librdkafka knows (a typo would be refused here).
+  const auto props = kafka::CommonProperties(o);
+  CHECK(props.at("security.protocol") == "sasl_ssl");
+  CHECK(kafka::BuildConf(props).ok());
+
+  // Nothing set: plaintext, nothing passed.
+  Reader plain({}, {});
+  kafka::KafkaOptions p;
+  kafka::ReadKafkaOptions(plain, "orders", &p);
+  REQUIRE(plain.Finish().ok());
+  CHECK(p.extra.empty());
+  // A protocol librdkafka does not have is refused with its name.
+  Reader bad({{"AGORA_KAFKA_SECURITY_PROTOCOL", "tls"}}, {});
+  kafka::KafkaOptions b;
+  kafka::ReadKafkaOptions(bad, "orders", &b);
+  CHECK(std::string(bad.Finish().message()).find("AGORA_KAFKA_SECURITY_PROTOCOL") != std::string::npos);
 }
 
 }  // namespace

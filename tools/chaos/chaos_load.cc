@@ -5,6 +5,7 @@
 //
 //   chaos_load --gateway-port=P --pg-port=P --jwt-key-file=F [--seconds=60]
 //              [--clients=8] [--customers=60] [--products=4] [--stock=1500] [--seed=1]
+//              [--reads=0]
 //
 // Seeds, as the PostgreSQL superuser, `products` products with `stock` units
 // each (recorded in public.chaos_products for the checker, tools/chaos/
@@ -14,7 +15,8 @@
 // 3 units) with an idempotency key, sent again with the same key while the
 // gateway does not answer (it may be down); 15 % of orders are cancelled by
 // their customer a moment later, 5 % aborted by an administrator through
-// their saga. Prints one line of counts. What the run ends with is judged
+// their saga; `reads` catalog reads precede each order. Prints one line of
+// counts. What the run ends with is judged
 // from the database (check.sql), not from what this program heard back.
 //
 // Written by hand: no Debian package drives a REST API under faults.
@@ -54,6 +56,7 @@ struct Options {
   int products = 4;
   int stock = 1500;
   int seed = 1;
+  int reads = 0;
 };
 
 struct World {
@@ -153,6 +156,12 @@ void Client(const Options& o, const World& w, int index, absl::Time stop, Counts
   std::uniform_int_distribution<int> units(1, 3);
   std::uniform_int_distribution<int> percent(0, 99);
   while (absl::Now() < stop) {
+    for (int i = 0; i < o.reads; ++i) {
+      const agora::local::HttpAnswer read =
+          i % 2 == 0 ? http.Call("GET", "/v1/products/" + w.products[product(rng)])
+                     : http.Call("GET", "/v1/products?pageSize=10");
+      counts.Add(absl::StrCat("read_answered_", read.status));
+    }
     const std::string& token = w.tokens[customer(rng)];
     std::string body = absl::StrCat(R"({"idempotencyKey":")", rt::ids::NewUuid(), R"(","items":[)");
     const size_t a = product(rng);
@@ -204,6 +213,7 @@ int main(int argc, char** argv) {
   r.Int("AGORA_PRODUCTS", 4, 1, 1000, &o.products, "products seeded (few: they are hot)");
   r.Int("AGORA_STOCK", 1500, 1, 1000000000, &o.stock, "units of each product seeded");
   r.Int("AGORA_SEED", 1, 0, 1000000, &o.seed, "random seed of the clients");
+  r.Int("AGORA_READS", 0, 0, 100, &o.reads, "catalog reads (a product, a page of the list) before each order");
   if (absl::Status s = r.Finish(); !s.ok()) {
     const bool help = s.code() == absl::StatusCode::kCancelled;
     std::fprintf(help ? stdout : stderr, "chaos_load: %s\n", std::string(s.message()).c_str());
