@@ -132,8 +132,9 @@ PG_STARTED=1
 "$ROOT/tools/pg/cluster.sh" start "$WORK/pg" "$PG_PORT" >"$WORK/pg.log" 2>&1 ||
   { tail -20 "$WORK/pg.log" >&2; die "PostgreSQL did not start (see $WORK/pg.log)"; }
 
+"$ROOT/tools/local/service-key.sh" "$WORK/service.pem"
 log "customers on 127.0.0.1:$CUST_PORT (writes the signing key $WORK/jwt.pem and jwt.pub.pem)"
-start_bg customers "$BUILD_DIR/customers/customers" --pg-port="$PG_PORT" \
+start_bg customers "$BUILD_DIR/customers/customers" --pg-port="$PG_PORT" --service-key-file="$WORK/service.pem" \
   --grpc-address="127.0.0.1:$CUST_PORT" --metrics-address=127.0.0.1 --metrics-port=0 \
   --jwt-private-key-file="$WORK/jwt.pem" --access-token-ttl=2h \
   --admin-email="$ADMIN_EMAIL" --admin-password="$ADMIN_PASSWORD" --log-level=warn
@@ -142,7 +143,7 @@ start_bg customers "$BUILD_DIR/customers/customers" --pg-port="$PG_PORT" \
 [[ -s $WORK/jwt.pub.pem ]] || die "customers wrote no $WORK/jwt.pub.pem"
 
 log "inventory on 127.0.0.1:$INV_PORT"
-start_bg inventory "$BUILD_DIR/inventory/inventory" --pg-port="$PG_PORT" \
+start_bg inventory "$BUILD_DIR/inventory/inventory" --pg-port="$PG_PORT" --service-key-file="$WORK/service.pem" \
   --grpc-address="127.0.0.1:$INV_PORT" --metrics-address=127.0.0.1 --metrics-port=0 \
   --jwt-public-key-file="$WORK/jwt.pub.pem" --log-level=warn
 "$BUILD_DIR/tools/agoractl" wait "127.0.0.1:$INV_PORT" 60 >/dev/null ||

@@ -61,6 +61,8 @@ log "PostgreSQL on $pg_port (durable: fsync and synchronous_commit on)"
 
 # customers signs the administrator's token that creates the benchmark product.
 cust_port=$(free_port)
+"$ROOT/tools/local/service-key.sh" "$WORK/service.pem"
+export AGORA_SERVICE_KEY_FILE=$WORK/service.pem
 AGORA_PG_PORT=$pg_port AGORA_GRPC_ADDRESS=127.0.0.1:$cust_port AGORA_METRICS_PORT=0 \
   AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_LOG_LEVEL=warn \
   "$BUILD/customers/customers" >"$WORK/customers.log" 2>&1 &

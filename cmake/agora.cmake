@@ -7,6 +7,11 @@ set(AGORA_WARNINGS -Wall -Wextra -Werror -Wno-restrict)
 if(AGORA_FUZZ)
   # clang builds only the fuzz targets; warnings are gcc's to enforce.
   set(AGORA_WARNINGS -Wall -Wno-unknown-warning-option)
+elseif(AGORA_SANITIZE)
+  # The instrumented -O1 build makes GCC's flow warnings (maybe-uninitialized
+  # inside Boost) report what the Release build does not: warnings there are
+  # the Release build's to enforce.
+  set(AGORA_WARNINGS -Wall -Wextra -Wno-restrict)
 endif()
 
 # agora_cc_library(NAME name SRCS ... DEPS ...)

@@ -19,6 +19,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
          "create the key (and <file without .pem>.pub.pem) when the file is missing; "
          "false in production");
   runtime::auth::ReadIssuerAudience(r, &c.signer.issuer, &c.signer.audience);
+  runtime::auth::ReadServiceKeyConfig(r, &c.service_keys);
   r.Duration("AGORA_ACCESS_TOKEN_TTL", absl::Minutes(15), absl::Minutes(1), absl::Hours(24),
              &c.signer.ttl, "lifetime of access tokens");
   r.Duration("AGORA_REFRESH_TOKEN_TTL", absl::Hours(24 * 30), absl::Minutes(5),

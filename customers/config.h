@@ -6,6 +6,7 @@
 #include "customers/passwords.h"
 #include "customers/service_options.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/service_identity.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/kafka/options.h"
 #include "runtime/messaging/participant.h"
@@ -19,6 +20,8 @@ struct Config {
   std::string private_key_file;
   bool generate_key = true;
   runtime::auth::SignerOptions signer;
+  // Verifies the tokens of services calling its INTERNAL methods.
+  runtime::auth::ServiceKeyConfig service_keys;
   absl::Duration refresh_token_ttl;
   Argon2Params argon2;
   std::string admin_email;

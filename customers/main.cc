@@ -98,7 +98,9 @@ int main(int argc, char** argv) {
   rt::auth::JwtVerifier verifier(
       (*signer)->public_keys(),
       {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
-  rt::auth::Authorizer authorizer(verifier);
+  absl::StatusOr<rt::auth::ServiceIdentity> identity = rt::auth::LoadServiceIdentity(config->service_keys, "customers");
+  if (!identity.ok()) return rt::grpc_server::StartFailed("service_key_unavailable", identity.status());
+  rt::auth::Authorizer authorizer(verifier, identity->verifier.get());
 
   if (config->admin_email.empty()) {
     rt::log::Warn("admin_account_skipped", {{"reason", "AGORA_ADMIN_EMAIL is not set: no administrator is created"}});

@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("inventory", config.status());
   rt::grpc_server::InitLogging("inventory", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  rt::auth::ServiceIdentity identity;
   if (const std::optional<int> code = rt::service::PrepareService(
-          config->serve.migrate_only, config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier)) {
+          config->serve.migrate_only, config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  rt::auth::Authorizer authorizer(*verifier);
+  rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   // One connection per executor worker, plus the relay's, the inbox

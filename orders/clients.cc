@@ -3,7 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "agora/customers/v1/customers.grpc.pb.h"
 #include "agora/inventory/v1/inventory.grpc.pb.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/auth/service_identity.h"
 #include "runtime/grpc/client.h"
 #include "runtime/log/log.h"
 
@@ -42,15 +44,17 @@ absl::Status BackendError(const char* backend, const grpc::Status& s) {
 
 class GrpcCatalog final : public Catalog {
  public:
-  GrpcCatalog(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-      : stub_(agora::inventory::v1::Inventory::NewStub(std::move(channel))), timeout_(timeout) {}
+  GrpcCatalog(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+              runtime::auth::ServiceTokenSource& identity)
+      : stub_(agora::inventory::v1::Inventory::NewStub(std::move(channel))), timeout_(timeout), identity_(identity) {}
 
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Prices(
       const std::vector<std::string>& ids, const grpc::ServerContextBase* incoming) override {
     agora::inventory::v1::BatchGetProductsRequest req;
     for (const std::string& id : ids) req.add_ids(id);
     agora::inventory::v1::BatchGetProductsResponse resp;
-    std::unique_ptr<grpc::ClientContext> ctx = runtime::grpc_client::NewContext(timeout_, incoming);
+    std::unique_ptr<grpc::ClientContext> ctx =
+        runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->BatchGetProducts(ctx.get(), req, &resp);
     if (!s.ok()) return BackendError("inventory", s);
     std::vector<std::pair<std::string, int64_t>> prices;
@@ -61,19 +65,22 @@ class GrpcCatalog final : public Catalog {
  private:
   std::unique_ptr<agora::inventory::v1::Inventory::Stub> stub_;
   const absl::Duration timeout_;
+  runtime::auth::ServiceTokenSource& identity_;
 };
 
 class GrpcCarts final : public Carts {
  public:
-  GrpcCarts(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-      : stub_(agora::customers::v1::Customers::NewStub(std::move(channel))), timeout_(timeout) {}
+  GrpcCarts(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+            runtime::auth::ServiceTokenSource& identity)
+      : stub_(agora::customers::v1::Customers::NewStub(std::move(channel))), timeout_(timeout), identity_(identity) {}
 
   absl::StatusOr<std::vector<RequestedLine>> CartLines(
       const std::string& customer_id, const grpc::ServerContextBase* incoming) override {
     agora::customers::v1::GetCustomerCartRequest req;
     req.set_customer_id(customer_id);
     agora::customers::v1::Cart cart;
-    std::unique_ptr<grpc::ClientContext> ctx = runtime::grpc_client::NewContext(timeout_, incoming);
+    std::unique_ptr<grpc::ClientContext> ctx =
+        runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->GetCustomerCart(ctx.get(), req, &cart);
     if (!s.ok()) return BackendError("customers", s);
     std::vector<RequestedLine> lines;
@@ -84,18 +91,19 @@ class GrpcCarts final : public Carts {
  private:
   std::unique_ptr<agora::customers::v1::Customers::Stub> stub_;
   const absl::Duration timeout_;
+  runtime::auth::ServiceTokenSource& identity_;
 };
 
 }  // namespace
 
-std::unique_ptr<Catalog> NewGrpcCatalog(std::shared_ptr<grpc::Channel> channel,
-                                        absl::Duration timeout) {
-  return std::make_unique<GrpcCatalog>(std::move(channel), timeout);
+std::unique_ptr<Catalog> NewGrpcCatalog(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                        runtime::auth::ServiceTokenSource& identity) {
+  return std::make_unique<GrpcCatalog>(std::move(channel), timeout, identity);
 }
 
-std::unique_ptr<Carts> NewGrpcCarts(std::shared_ptr<grpc::Channel> channel,
-                                    absl::Duration timeout) {
-  return std::make_unique<GrpcCarts>(std::move(channel), timeout);
+std::unique_ptr<Carts> NewGrpcCarts(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                    runtime::auth::ServiceTokenSource& identity) {
+  return std::make_unique<GrpcCarts>(std::move(channel), timeout, identity);
 }
 
 }  // namespace agora::orders

@@ -24,6 +24,10 @@ class Channel;
 class ServerContextBase;
 }  // namespace grpc
 
+namespace agora::runtime::auth {
+class ServiceTokenSource;
+}  // namespace agora::runtime::auth
+
 namespace agora::orders {
 
 class Catalog {
@@ -44,11 +48,13 @@ class Carts {
       const std::string& customer_id, const grpc::ServerContextBase* incoming) = 0;
 };
 
-// Inventory's BatchGetProducts over `channel` (runtime/grpc/client.h NewChannel).
-std::unique_ptr<Catalog> NewGrpcCatalog(std::shared_ptr<grpc::Channel> channel,
-                                        absl::Duration timeout);
-// Customers' GetCustomerCart over `channel`.
-std::unique_ptr<Carts> NewGrpcCarts(std::shared_ptr<grpc::Channel> channel,
-                                    absl::Duration timeout);
+// Inventory's BatchGetProducts over `channel` (runtime/grpc/client.h
+// NewChannel), an INTERNAL method: each call carries a token of `identity`
+// (borrowed; runtime/auth/service_identity.h).
+std::unique_ptr<Catalog> NewGrpcCatalog(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                        runtime::auth::ServiceTokenSource& identity);
+// Customers' GetCustomerCart (INTERNAL) over `channel`, the same way.
+std::unique_ptr<Carts> NewGrpcCarts(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                    runtime::auth::ServiceTokenSource& identity);
 
 }  // namespace agora::orders

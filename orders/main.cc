@@ -30,12 +30,13 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("orders", config.status());
   rt::grpc_server::InitLogging("orders", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  rt::auth::ServiceIdentity identity;
   if (const std::optional<int> code = rt::service::PrepareService(
           config->serve.migrate_only, config->jwt, config->pg.connection,
-                                                   {"orders", &orders::OrdersMigrations()}, &verifier)) {
+                                                   {"orders", &orders::OrdersMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  const rt::auth::Authorizer authorizer(*verifier);
+  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =
       rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) {
@@ -48,10 +49,17 @@ int main(int argc, char** argv) {
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 2 + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   orders::PgStore store(pool, config->messaging.topics.OrderEvents());
+  // Prices and carts come from INTERNAL methods: orders signs its calls.
+  if (identity.tokens == nullptr) {
+    return rt::grpc_server::StartFailed(
+        "service_key_unavailable",
+        absl::FailedPreconditionError("AGORA_SERVICE_KEY_FILE is required: orders calls inventory's and "
+                                      "customers' INTERNAL methods"));
+  }
   std::unique_ptr<orders::Catalog> catalog = orders::NewGrpcCatalog(
-      rt::grpc_client::NewChannel(config->inventory_address), config->backend_timeout);
+      rt::grpc_client::NewChannel(config->inventory_address), config->backend_timeout, *identity.tokens);
   std::unique_ptr<orders::Carts> carts = orders::NewGrpcCarts(
-      rt::grpc_client::NewChannel(config->customers_address), config->backend_timeout);
+      rt::grpc_client::NewChannel(config->customers_address), config->backend_timeout, *identity.tokens);
   rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   orders::WatchHub hub(config->pg.connection);
   orders::OrdersService service(store, *catalog, *carts, hub, executor, authorizer);

@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/auth/service_identity.h"
 #include "runtime/grpc/client.h"
 #include "runtime/log/log.h"
 
@@ -35,15 +37,17 @@ absl::Status Translate(const grpc::Status& s) {
 
 class GrpcProfiles final : public Profiles {
  public:
-  GrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-      : stub_(customers::Customers::NewStub(std::move(channel))), timeout_(timeout) {}
+  GrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+               runtime::auth::ServiceTokenSource& identity)
+      : stub_(customers::Customers::NewStub(std::move(channel))), timeout_(timeout), identity_(identity) {}
 
   absl::StatusOr<std::string> DisplayName(const std::string& customer_id,
                                           const grpc::ServerContextBase* incoming) override {
     customers::GetCustomerRequest req;
     req.set_id(customer_id);
     customers::Customer resp;
-    std::unique_ptr<grpc::ClientContext> ctx = runtime::grpc_client::NewContext(timeout_, incoming);
+    std::unique_ptr<grpc::ClientContext> ctx =
+        runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->GetCustomer(ctx.get(), req, &resp);
     if (!s.ok()) return Translate(s);
     return resp.display_name();
@@ -52,13 +56,14 @@ class GrpcProfiles final : public Profiles {
  private:
   std::unique_ptr<customers::Customers::Stub> stub_;
   const absl::Duration timeout_;
+  runtime::auth::ServiceTokenSource& identity_;
 };
 
 }  // namespace
 
-std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel,
-                                          absl::Duration timeout) {
-  return std::make_unique<GrpcProfiles>(std::move(channel), timeout);
+std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                          runtime::auth::ServiceTokenSource& identity) {
+  return std::make_unique<GrpcProfiles>(std::move(channel), timeout, identity);
 }
 
 }  // namespace agora::reviews

@@ -14,6 +14,10 @@ class Channel;
 class ServerContextBase;
 }  // namespace grpc
 
+namespace agora::runtime::auth {
+class ServiceTokenSource;
+}  // namespace agora::runtime::auth
+
 namespace agora::reviews {
 
 // Customer profiles (the customers service).
@@ -31,9 +35,10 @@ class Profiles {
                                                   const grpc::ServerContextBase* incoming) = 0;
 };
 
-// Profiles over gRPC (customers.v1.Customers/GetCustomer) on `channel`, each
-// call with a deadline of `timeout` at most.
-std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel,
-                                          absl::Duration timeout);
+// Profiles over gRPC (customers.v1.Customers/GetCustomer, INTERNAL) on
+// `channel`, each call with a deadline of `timeout` at most and a token of
+// `identity` (borrowed; runtime/auth/service_identity.h).
+std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                          runtime::auth::ServiceTokenSource& identity);
 
 }  // namespace agora::reviews

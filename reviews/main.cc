@@ -26,19 +26,27 @@ int main(int argc, char** argv) {
   rt::grpc_server::InitLogging("reviews", config->serve);
 
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  rt::auth::ServiceIdentity identity;
   if (const std::optional<int> code = rt::service::PrepareService(
           config->serve.migrate_only, config->jwt, config->pg.connection,
-                                                   {"reviews", &reviews::ReviewsMigrations()}, &verifier)) {
+                                                   {"reviews", &reviews::ReviewsMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  const rt::auth::Authorizer authorizer(*verifier);
+  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
   // One connection per executor worker, plus one per order-event consumer
   // thread (partitions are handled at once): requests never queue behind them.
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
   reviews::PgStore store(pool);
+  // Display names come from customers' INTERNAL GetCustomer: reviews signs its calls.
+  if (identity.tokens == nullptr) {
+    return rt::grpc_server::StartFailed(
+        "service_key_unavailable",
+        absl::FailedPreconditionError("AGORA_SERVICE_KEY_FILE is required: reviews calls customers' "
+                                      "INTERNAL GetCustomer"));
+  }
   std::unique_ptr<reviews::Profiles> profiles = reviews::NewGrpcProfiles(
-      rt::grpc_client::NewChannel(config->customers_address), config->customers_timeout);
+      rt::grpc_client::NewChannel(config->customers_address), config->customers_timeout, *identity.tokens);
   reviews::ReviewsService service(store, *profiles, authorizer, executor);
 
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> dlq = rt::kafka::NewProducer(config->kafka);

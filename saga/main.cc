@@ -29,12 +29,13 @@ int main(int argc, char** argv) {
   if (!config.ok()) return rt::grpc_server::ExitCodeForConfigError("saga", config.status());
   rt::grpc_server::InitLogging("saga", config->serve);
   std::unique_ptr<rt::auth::JwtVerifier> verifier;
+  rt::auth::ServiceIdentity identity;
   if (const std::optional<int> code = rt::service::PrepareService(
           config->serve.migrate_only, config->jwt, config->pg.connection,
-                                                   {"saga", &saga::SagaMigrations()}, &verifier)) {
+                                                   {"saga", &saga::SagaMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  const rt::auth::Authorizer authorizer(*verifier);
+  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
 

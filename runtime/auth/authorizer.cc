@@ -8,6 +8,7 @@
 #include "agora/api/v1/policy.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/server_context.h"
+#include "runtime/auth/service_identity.h"
 
 namespace agora::runtime::auth {
 namespace {
@@ -33,39 +34,46 @@ bool Caller::is_admin() const {
   return std::find(roles.begin(), roles.end(), "admin") != roles.end();
 }
 
-Authorizer::Authorizer(const JwtVerifier& verifier) : verifier_(verifier) {}
+Authorizer::Authorizer(const JwtVerifier& verifier, const JwtVerifier* services)
+    : verifier_(verifier), services_(services) {}
 
-absl::StatusOr<Claims> Authorizer::VerifyCached(const std::string& token, absl::Time now) const {
+absl::StatusOr<Claims> Authorizer::VerifyCached(const JwtVerifier& verifier, TokenCache& cache,
+                                                const std::string& token, absl::Time now) {
   constexpr size_t kMaxCached = 20000;
-  const absl::Duration kLeeway = verifier_.leeway();
+  const absl::Duration kLeeway = verifier.leeway();
   {
     // Every request of every signed-in client passes here: readers share.
-    absl::ReaderMutexLock lock(&mu_);
-    if (auto it = verified_.find(token); it != verified_.end()) {
+    absl::ReaderMutexLock lock(&cache.mu);
+    if (auto it = cache.verified.find(token); it != cache.verified.end()) {
       const Claims& c = it->second;
       if (now <= c.expires_at + kLeeway && now + kLeeway >= c.not_before) return c;
     }
   }
   // Not cached, or cached but expired (verification below refuses it and
   // the entry goes).
-  absl::StatusOr<Claims> claims = verifier_.Verify(token, now);
-  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Claims> claims = verifier.Verify(token, now);
+  absl::MutexLock lock(&cache.mu);
   if (claims.ok()) {
-    if (verified_.size() >= kMaxCached) verified_.clear();
-    verified_.insert_or_assign(token, *claims);
+    if (cache.verified.size() >= kMaxCached) cache.verified.clear();
+    cache.verified.insert_or_assign(token, *claims);
   } else {
-    verified_.erase(token);
+    cache.verified.erase(token);
   }
   return claims;
+}
+
+absl::StatusOr<Claims> Authorizer::VerifyCached(const std::string& token, absl::Time now) const {
+  return VerifyCached(verifier_, users_, token, now);
 }
 
 absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
                                              std::string_view full_method) const {
   const auto& md = ctx.client_metadata();
-  auto it = md.find("authorization");
-  const std::string_view header =
-      it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
-  return AuthorizeHeader(header, full_method, absl::Now());
+  auto value = [&md](const char* key) {
+    auto it = md.find(key);
+    return it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+  };
+  return AuthorizeCall(value("authorization"), value(kServiceTokenHeader), full_method, absl::Now());
 }
 
 Caller Authorizer::Identify(std::string_view authorization, absl::Time now) const {
@@ -87,6 +95,11 @@ Caller Authorizer::Identify(std::string_view authorization, absl::Time now) cons
 absl::StatusOr<Caller> Authorizer::AuthorizeHeader(std::string_view authorization,
                                                    std::string_view full_method,
                                                    absl::Time now) const {
+  return AuthorizeCall(authorization, {}, full_method, now);
+}
+
+absl::StatusOr<Caller> Authorizer::AuthorizeCall(std::string_view authorization, std::string_view service_token,
+                                                 std::string_view full_method, absl::Time now) const {
   absl::StatusOr<Access> access = PolicyOf(full_method);
   if (!access.ok()) return access.status();
   Caller caller;
@@ -114,8 +127,21 @@ absl::StatusOr<Caller> Authorizer::AuthorizeHeader(std::string_view authorizatio
   }
   switch (*access) {
     case agora::api::v1::PUBLIC:
-    case agora::api::v1::INTERNAL:
       return caller;
+    case agora::api::v1::INTERNAL: {
+      // Reachable from the cluster's network is not enough: the caller
+      // proves it is one of the services (service_identity.h).
+      if (service_token.empty() || services_ == nullptr) {
+        return absl::UnauthenticatedError("an INTERNAL method needs a service identity (x-agora-service)");
+      }
+      absl::StatusOr<Claims> service = VerifyCached(*services_, services_cache_, std::string(service_token), now);
+      if (!service.ok()) return absl::UnauthenticatedError("the service identity does not verify");
+      if (std::find(service->roles.begin(), service->roles.end(), "service") == service->roles.end()) {
+        return absl::UnauthenticatedError("the service identity does not verify");
+      }
+      caller.service = service->subject;
+      return caller;
+    }
     case agora::api::v1::CUSTOMER:
       if (!caller.authenticated()) return absl::UnauthenticatedError("sign in first: a Bearer token is required");
       return caller;

@@ -9,8 +9,9 @@
 //             ignored (the caller is anonymous)
 //   CUSTOMER  a valid access token
 //   ADMIN     a valid access token whose roles hold "admin"
-//   INTERNAL  service-to-service methods: reachable only inside the cluster
-//             (NetworkPolicies); no end-user token is required
+//   INTERNAL  service-to-service methods: a valid service token in the
+//             "x-agora-service" metadata (service_identity.h), whatever the
+//             network; no end-user token is required
 //
 // Thread-safe.
 
@@ -34,6 +35,7 @@ struct Caller {
   std::string customer_id;  // empty when anonymous
   std::vector<std::string> roles;
   std::string bearer_token;  // the raw token, to forward on outbound calls
+  std::string service;       // on an INTERNAL method: the calling service
 
   bool authenticated() const { return !customer_id.empty(); }
   bool is_admin() const;
@@ -43,8 +45,9 @@ struct Caller {
 
 class Authorizer final {
  public:
-  // `verifier` is borrowed; `clock` may be replaced in tests.
-  explicit Authorizer(const JwtVerifier& verifier);
+  // `verifier` (end users' access tokens) and `services` (service tokens;
+  // null: every INTERNAL call is refused) are borrowed.
+  explicit Authorizer(const JwtVerifier& verifier, const JwtVerifier* services = nullptr);
 
   // `full_method` is the method's full protobuf name,
   // "agora.customers.v1.Customers.GetMe". UNAUTHENTICATED (missing, malformed
@@ -63,15 +66,27 @@ class Authorizer final {
   // the gateway).
   absl::StatusOr<Caller> AuthorizeHeader(std::string_view authorization,
                                          std::string_view full_method, absl::Time now) const;
+  // With the call's service token too (the "x-agora-service" metadata).
+  absl::StatusOr<Caller> AuthorizeCall(std::string_view authorization, std::string_view service_token,
+                                       std::string_view full_method, absl::Time now) const;
 
  private:
   // Verified tokens, so that a client's next calls skip the RSA check and the
   // JSON parse; bounded (cleared when full), re-checked against exp and nbf.
+  // Users' and services' tokens are cached apart: a token verified by one
+  // verifier must never be found by the other.
+  struct TokenCache {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, Claims> verified ABSL_GUARDED_BY(mu);
+  };
+  static absl::StatusOr<Claims> VerifyCached(const JwtVerifier& verifier, TokenCache& cache,
+                                             const std::string& token, absl::Time now);
   absl::StatusOr<Claims> VerifyCached(const std::string& token, absl::Time now) const;
 
   const JwtVerifier& verifier_;
-  mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, Claims> verified_ ABSL_GUARDED_BY(mu_);
+  const JwtVerifier* services_;
+  mutable TokenCache users_;
+  mutable TokenCache services_cache_;
 };
 
 }  // namespace agora::runtime::auth

@@ -16,6 +16,7 @@ void ReadVerifierConfig(config::Reader& r, VerifierConfig* out) {
   r.String("AGORA_JWT_PUBLIC_KEY_FILE", "jwt-signing-key.pub.pem", &out->public_key_file,
            "PEM public key(s) that verify access tokens (customers' signing key)");
   ReadIssuerAudience(r, &out->options.issuer, &out->options.audience);
+  ReadServiceKeyConfig(r, &out->services);
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -26,23 +27,28 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+KeySet PublicKeysFromPem(const std::string& text) {
+  KeySet keys;
+  // One key per PEM block: a file may hold the current and the next key.
+  constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text.find(kEnd, start);
+    if (end == std::string::npos) break;
+    absl::StatusOr<std::string> kid = keys.AddPem(text.substr(start, end + kEnd.size() - start));
+    if (!kid.ok()) break;
+    start = end + kEnd.size();
+  }
+  return keys;
+}
+
 absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config) {
   absl::StatusOr<std::string> text = ReadWholeFile(config.public_key_file);
   if (!text.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: ", text.status().message()));
   }
-  KeySet keys;
-  // One key per PEM block: a file may hold the current and the next key.
-  constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
-  size_t start = 0;
-  for (;;) {
-    const size_t end = text->find(kEnd, start);
-    if (end == std::string::npos) break;
-    absl::StatusOr<std::string> kid = keys.AddPem(text->substr(start, end + kEnd.size() - start));
-    if (!kid.ok()) break;
-    start = end + kEnd.size();
-  }
+  KeySet keys = PublicKeysFromPem(*text);
   if (keys.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: no RSA public key in ", config.public_key_file));

@@ -2,13 +2,15 @@
 
 // How a service that verifies access tokens (every one but customers, which
 // signs them) learns the keys: AGORA_JWT_PUBLIC_KEY_FILE (PEM public keys,
-// concatenated for a rotation), AGORA_JWT_ISSUER, AGORA_JWT_AUDIENCE.
+// concatenated for a rotation), AGORA_JWT_ISSUER, AGORA_JWT_AUDIENCE; and the
+// services' key (AGORA_SERVICE_KEY_FILE, AGORA_SERVICE_PUBLIC_KEY_FILE).
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/service_identity.h"
 #include "runtime/config/config.h"
 
 namespace agora::runtime::auth {
@@ -16,6 +18,8 @@ namespace agora::runtime::auth {
 struct VerifierConfig {
   std::string public_key_file;
   VerifierOptions options;
+  // The services' key (service_identity.h), read with the rest.
+  ServiceKeyConfig services;
 };
 
 void ReadVerifierConfig(config::Reader& reader, VerifierConfig* out);
@@ -24,6 +28,9 @@ void ReadIssuerAudience(config::Reader& reader, std::string* issuer, std::string
 // Loads every PEM key of the file. FAILED_PRECONDITION naming the file when it
 // cannot be read or holds no RSA key.
 absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config);
+
+// Every PEM public key ("-----BEGIN PUBLIC KEY-----" blocks) of `text`.
+KeySet PublicKeysFromPem(const std::string& text);
 
 // Reads a whole file; NOT_FOUND naming it when it cannot be opened.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);

@@ -16,7 +16,8 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
 }
 
 std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
-                                                const grpc::ServerContextBase* incoming) {
+                                                const grpc::ServerContextBase* incoming,
+                                                const std::string& service_token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
   if (incoming != nullptr) {
@@ -28,6 +29,7 @@ std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
       }
     }
   }
+  if (!service_token.empty()) ctx->AddMetadata(kServiceTokenMetadata, service_token);
   ctx->set_deadline(deadline);
   return ctx;
 }

@@ -22,11 +22,18 @@ namespace agora::runtime::grpc_client {
 // `address` is host:port or dns:///name:port.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
 
+// The metadata that carries a calling service's token to an INTERNAL method
+// (runtime/auth/service_identity.h). Never copied from an incoming call:
+// each hop proves its own identity.
+inline constexpr char kServiceTokenMetadata[] = "x-agora-service";
+
 // A context whose deadline is `timeout` from now, or the incoming call's
 // deadline if that is sooner; copies authorization, x-request-id and
-// traceparent from `incoming` (may be null).
+// traceparent from `incoming` (may be null); carries `service_token` (this
+// service's, for an INTERNAL method) when not empty.
 std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
-                                                const grpc::ServerContextBase* incoming);
+                                                const grpc::ServerContextBase* incoming,
+                                                const std::string& service_token = "");
 
 // The bytes of a message received on a generic (serialized) call.
 std::string ByteBufferToString(const grpc::ByteBuffer& buffer);

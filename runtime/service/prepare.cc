@@ -10,11 +10,14 @@ namespace agora::runtime::service {
 
 std::optional<int> PrepareService(bool migrate_only, const auth::VerifierConfig& jwt,
                                   const pg::ConnectionOptions& pg, pg::MigrationSet own,
-                                  std::unique_ptr<auth::JwtVerifier>* verifier) {
+                                  std::unique_ptr<auth::JwtVerifier>* verifier, auth::ServiceIdentity* identity) {
   absl::StatusOr<std::unique_ptr<auth::JwtVerifier>> loaded;
+  absl::StatusOr<auth::ServiceIdentity> services;
   if (!migrate_only) {
     loaded = auth::LoadVerifier(jwt);
     if (!loaded.ok()) return grpc_server::StartFailed("jwt_keys_unavailable", loaded.status());
+    services = auth::LoadServiceIdentity(jwt.services, own.component);
+    if (!services.ok()) return grpc_server::StartFailed("service_key_unavailable", services.status());
   }
   if (absl::Status s = pg::MigrateAtStart(pg,
                                           {{"messaging", &messaging::MessagingMigrations()},
@@ -29,6 +32,7 @@ std::optional<int> PrepareService(bool migrate_only, const auth::VerifierConfig&
     return 0;
   }
   *verifier = std::move(*loaded);
+  *identity = *std::move(services);
   return std::nullopt;
 }
 

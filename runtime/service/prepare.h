@@ -10,18 +10,20 @@
 #include <optional>
 
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/service_identity.h"
 #include "runtime/auth/verifier_config.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/pg/pool.h"
 
 namespace agora::runtime::service {
 
-// nullopt when ready to serve (*verifier set). Otherwise the exit code main
-// returns: 0 once the migrations are applied with `migrate_only`
-// (AGORA_MIGRATE_ONLY: no keys are loaded then), or the failure's code, the
-// failure logged ("jwt_keys_unavailable", "migrations_failed").
+// nullopt when ready to serve (*verifier and *identity set: the service
+// `own.component`'s). Otherwise the exit code main returns: 0 once the
+// migrations are applied with `migrate_only` (AGORA_MIGRATE_ONLY: no keys are
+// loaded then), or the failure's code, the failure logged
+// ("jwt_keys_unavailable", "service_key_unavailable", "migrations_failed").
 std::optional<int> PrepareService(bool migrate_only, const auth::VerifierConfig& jwt,
                                   const pg::ConnectionOptions& pg, pg::MigrationSet own,
-                                  std::unique_ptr<auth::JwtVerifier>* verifier);
+                                  std::unique_ptr<auth::JwtVerifier>* verifier, auth::ServiceIdentity* identity);
 
 }  // namespace agora::runtime::service

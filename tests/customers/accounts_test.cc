@@ -179,11 +179,13 @@ TEST_CASE("internal profile lookup finds a customer by id", "[pg]") {
   pb::Customer out;
   {
     grpc::ClientContext ctx;
+    agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
     REQUIRE(h.stub().GetCustomer(&ctx, req, &out).ok());
   }
   CHECK(out.display_name() == c.display_name());
   req.set_id("nope");
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   CHECK(h.stub().GetCustomer(&ctx, req, &out).error_code() == grpc::StatusCode::NOT_FOUND);
 }
 

@@ -11,6 +11,7 @@
 #include "agora/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/auth/verifier_config.h"
+#include "tests/support/auth.h"
 #include "tests/support/infra.h"
 #include "tests/support/service_process.h"
 
@@ -110,6 +111,23 @@ TEST_CASE("customers started without administrator settings creates none and say
   CHECK(stub->TopUp(&top_ctx, top, &balance).error_code() == grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_CASE("a service refuses to start without the services' key", "[e2e]") {
+  TestDatabase db("customers");
+  const std::string log = GetInfra().dir + "/" + UniqueName("customers-nokey") + ".log";
+  agora::testing::ChildProcess proc(
+      AGORA_CUSTOMERS_BINARY,
+      {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem", "--grpc-address=127.0.0.1:0",
+       "--metrics-port=0", "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
+      log);
+  const int status = proc.Wait();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string text = agora::testing::ReadFile(log);
+  INFO(text);
+  CHECK(text.find("\"event\":\"service_key_unavailable\"") != std::string::npos);
+  CHECK(text.find("customers_ready") == std::string::npos);
+}
+
 TEST_CASE("customers refuses to start with an administrator email but no password", "[e2e]") {
   TestDatabase db("customers");
   const std::string log = GetInfra().dir + "/" + UniqueName("customers-nopass") + ".log";
@@ -117,6 +135,7 @@ TEST_CASE("customers refuses to start with an administrator email but no passwor
       AGORA_CUSTOMERS_BINARY,
       {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem",
        "--admin-email=boss@example.com", "--grpc-address=127.0.0.1:0", "--metrics-port=0",
+       "--service-key-file=" + agora::testing::TestServiceKeyFile(),
        "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
       log);
   const int status = proc.Wait();

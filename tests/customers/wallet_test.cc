@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/ids/uuid.h"
 #include "tests/customers/harness.h"
+#include "tests/support/auth.h"
 
 namespace agora::customers {
 namespace {
@@ -42,6 +43,7 @@ pb::DebitBalanceResponse Debit(Harness& h, const std::string& order, const std::
   }
   pb::DebitBalanceResponse resp;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   const grpc::Status s = h.stub().DebitBalance(&ctx, req, &resp);
   REQUIRE(s.ok());
   return resp;
@@ -53,6 +55,7 @@ int64_t Refund(Harness& h, const std::string& order, const std::string& customer
   req.set_customer_id(customer);
   pb::RefundBalanceResponse resp;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   const grpc::Status s = h.stub().RefundBalance(&ctx, req, &resp);
   REQUIRE(s.ok());
   return resp.amount_refunded_cents();
@@ -178,6 +181,7 @@ TEST_CASE("a refund goes back to the customer who paid, never to another", "[pg]
   req.set_customer_id(other);
   pb::RefundBalanceResponse resp;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   CHECK(h.stub().RefundBalance(&ctx, req, &resp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(h.Balance(other) == 0);
   CHECK(Refund(h, order, payer) == 200);
@@ -291,6 +295,7 @@ TEST_CASE("the cart sets, updates and removes lines; a successful debit empties 
   internal.set_customer_id(id);
   pb::Cart seen;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   REQUIRE(h.stub().GetCustomerCart(&ctx, internal, &seen).ok());
   CHECK(seen.items_size() == 0);
 }

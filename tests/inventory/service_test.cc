@@ -89,6 +89,7 @@ class Harness {
     }
     pb::ReserveStockResponse resp;
     grpc::ClientContext ctx;
+    agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
     const grpc::Status s = stub_->ReserveStock(&ctx, req, &resp);
     REQUIRE(s.ok());
     return resp;
@@ -98,6 +99,7 @@ class Harness {
     req.set_order_id(order_id);
     pb::ReleaseStockResponse resp;
     grpc::ClientContext ctx;
+    agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
     const grpc::Status s = stub_->ReleaseStock(&ctx, req, &resp);
     REQUIRE(s.ok());
     return resp.units_released();
@@ -550,6 +552,7 @@ TEST_CASE("batch get answers the live products among the ids asked", "[pg]") {
   req.add_ids("junk");
   pb::BatchGetProductsResponse resp;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   REQUIRE(h.stub().BatchGetProducts(&ctx, req, &resp).ok());
   std::set<std::string> got;
   for (const auto& p : resp.products()) got.insert(p.id());
@@ -572,11 +575,13 @@ TEST_CASE("invalid reservation requests are INVALID_ARGUMENT", "[pg]") {
   req.set_order_id("nope");
   pb::ReserveStockResponse resp;
   grpc::ClientContext ctx;
+  agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
   CHECK(h.stub().ReserveStock(&ctx, req, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   pb::ReleaseStockRequest rel;
   rel.set_order_id("nope");
   pb::ReleaseStockResponse rel_resp;
   grpc::ClientContext ctx2;
+  agora::testing::WithServiceIdentity(ctx2);  // an INTERNAL method
   CHECK(h.stub().ReleaseStock(&ctx2, rel, &rel_resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 

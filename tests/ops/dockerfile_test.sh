@@ -77,7 +77,7 @@ done < <(grep -rhoE '/usr/local/bin/[a-z]+' "$ROOT/charts/agora/templates" "$ROO
          sed 's|/usr/local/bin/||' | sort -u)
 
 # The build stage has what ./agora install has, but the test-only packages.
-test_only='^(postgresql-15|clang-14|libclang-rt-14-dev|openssl|util-linux|golang-go|golang-github-masterminds-sprig-dev|golang-gopkg-yaml.v3-dev|yamllint|prometheus|jq)$'
+test_only='^(postgresql-15|clang-14|libclang-rt-14-dev|openssl|util-linux|golang-go|golang-github-masterminds-sprig-dev|golang-gopkg-yaml.v3-dev|yamllint|prometheus|jq|python3|python3-yaml)$'
 while read -r p; do
   [[ $p =~ $test_only ]] && continue
   printf '%s\n' "${build_pkgs[@]}" | grep -qx "$p" || fail "the build stage lacks $p (./agora install has it)"

@@ -23,6 +23,7 @@ namespace {
 namespace pb = agora::orders::v1;
 namespace inv = agora::inventory::v1;
 using agora::testing::BearerFor;
+using agora::testing::TokenFor;
 using agora::testing::ChildProcess;
 using agora::testing::Eventually;
 using agora::testing::GetInfra;
@@ -64,6 +65,27 @@ TEST_CASE("the orders process prices with inventory, relays its events and stops
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", BearerFor(runtime::ids::NewUuid(), /*admin=*/true));
     REQUIRE(inventory_stub->CreateProduct(&ctx, create, &product).ok());
+  }
+  // Inventory's INTERNAL BatchGetProducts (what orders calls for prices)
+  // answers only a service: not an anonymous caller, not even an
+  // administrator's token; a service token of the services' key passes.
+  {
+    inv::BatchGetProductsRequest batch;
+    batch.add_ids(product.id());
+    inv::BatchGetProductsResponse got;
+    grpc::ClientContext anonymous;
+    CHECK(inventory_stub->BatchGetProducts(&anonymous, batch, &got).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+    grpc::ClientContext admin;
+    admin.AddMetadata("authorization", BearerFor(runtime::ids::NewUuid(), /*admin=*/true));
+    CHECK(inventory_stub->BatchGetProducts(&admin, batch, &got).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    grpc::ClientContext forged;  // an end user's token where a service token goes
+    forged.AddMetadata(runtime::auth::kServiceTokenHeader, TokenFor(runtime::ids::NewUuid(), /*admin=*/true));
+    CHECK(inventory_stub->BatchGetProducts(&forged, batch, &got).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    grpc::ClientContext service;
+    agora::testing::WithServiceIdentity(service);
+    REQUIRE(inventory_stub->BatchGetProducts(&service, batch, &got).ok());
+    CHECK(got.products_size() == 1);
   }
 
   auto stub = pb::Orders::NewStub(

@@ -73,7 +73,8 @@ Harness::Harness()
   const std::string inventory_address =
       absl::StrCat("127.0.0.1:", inventory_server_->port());
   inventory_stub_ = inv::Inventory::NewStub(runtime::grpc_client::NewChannel(inventory_address));
-  catalog_ = NewGrpcCatalog(runtime::grpc_client::NewChannel(inventory_address), absl::Seconds(5));
+  catalog_ = NewGrpcCatalog(runtime::grpc_client::NewChannel(inventory_address), absl::Seconds(5),
+                            agora::testing::TestServiceTokens());
 
   hub_.Start();
   REQUIRE(Eventually([&] { return hub_.listening(); }));

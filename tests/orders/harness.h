@@ -25,6 +25,7 @@
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/server.h"
 #include "runtime/messaging/envelope.h"
+#include "tests/support/auth.h"
 #include "tests/support/infra.h"
 
 namespace agora::orders::test {
@@ -72,6 +73,9 @@ class Harness {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     if (!bearer.empty()) ctx.AddMetadata("authorization", bearer);
+    // The harness calls INTERNAL methods (approve, reject, mark cancelled)
+    // as a service would; other methods ignore the service token.
+    agora::testing::WithServiceIdentity(ctx);
     return (stub_.get()->*method)(&ctx, req, resp);
   }
 

@@ -8,10 +8,12 @@
 #include <thread>
 
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/grpc/client.h"
 #include "runtime/grpc/server.h"
 #include "runtime/ids/uuid.h"
+#include "tests/support/auth.h"
 
 namespace agora::reviews {
 namespace {
@@ -29,6 +31,17 @@ class FakeCustomers final : public customers::Customers::CallbackService {
                                         const customers::GetCustomerRequest* req,
                                         customers::Customer* resp) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    // GetCustomer is INTERNAL: the client must prove it is a service.
+    const auto& md = ctx->client_metadata();
+    auto token = md.find(runtime::auth::kServiceTokenHeader);
+    if (token == md.end() ||
+        !agora::testing::TestAuthorizer()
+             .AuthorizeCall("", std::string(token->second.data(), token->second.size()),
+                            "agora.customers.v1.Customers.GetCustomer", absl::Now())
+             .ok()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no service identity"));
+      return reactor;
+    }
     if (req->id() == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
     if (req->id() == id_) {
       resp->set_id(id_);
@@ -52,7 +65,7 @@ struct Fixture {
     server = std::move(*started);
     profiles = NewGrpcProfiles(
         runtime::grpc_client::NewChannel("127.0.0.1:" + std::to_string(server->port())),
-        absl::Milliseconds(100));
+        absl::Milliseconds(100), agora::testing::TestServiceTokens());
   }
   std::string id;
   FakeCustomers fake;
@@ -87,7 +100,8 @@ TEST_CASE("a slow customers service is DEADLINE_EXCEEDED and a missing one UNAVA
   CHECK(f.profiles->DisplayName("slow", nullptr).status().code() ==
         absl::StatusCode::kDeadlineExceeded);
   std::unique_ptr<Profiles> nowhere =
-      NewGrpcProfiles(runtime::grpc_client::NewChannel("127.0.0.1:1"), absl::Seconds(2));
+      NewGrpcProfiles(runtime::grpc_client::NewChannel("127.0.0.1:1"), absl::Seconds(2),
+                      agora::testing::TestServiceTokens());
   CHECK(nowhere->DisplayName(f.id, nullptr).status().code() == absl::StatusCode::kUnavailable);
 }
 

@@ -10,6 +10,7 @@
 #include "agora/inventory/v1/inventory.pb.h"
 #include "runtime/auth/authorizer.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/service_identity.h"
 #include "tests/support/auth.h"
 #include "tests/support/infra.h"
 
@@ -146,7 +147,9 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
   constexpr char kInternal[] = "agora.inventory.v1.Inventory.ReserveStock";
   CHECK(a.AuthorizeHeader("", kPublic, now).ok());
-  CHECK(a.AuthorizeHeader("", kInternal, now).ok());
+  // INTERNAL needs a service identity (the next test case), not a user's.
+  CHECK(a.AuthorizeHeader("", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(a.AuthorizeHeader(admin, kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeHeader("", kCustomer, now).status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeHeader(customer, kCustomer, now)->customer_id == "c1");
   CHECK(a.AuthorizeHeader(customer, kAdmin, now).status().code() == absl::StatusCode::kPermissionDenied);
@@ -165,6 +168,63 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   CHECK(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c1"));
   CHECK_FALSE(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c2"));
   CHECK(a.AuthorizeHeader(admin, kCustomer, now)->CanAccess("c2"));
+}
+
+TEST_CASE("an INTERNAL method answers only a service token of the services' key", "[unit]") {
+  REQUIRE(agora::inventory::v1::GetProductRequest::descriptor() != nullptr);
+  const Authorizer& a = agora::testing::TestAuthorizer();
+  const absl::Time now = absl::Now();
+  constexpr char kInternal[] = "agora.inventory.v1.Inventory.ReserveStock";
+  constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
+  const std::string service = agora::testing::TestServiceTokens().Token(now);
+
+  absl::StatusOr<Caller> caller = a.AuthorizeCall("", service, kInternal, now);
+  REQUIRE(caller.ok());
+  CHECK(caller->service == "tests");
+  CHECK_FALSE(caller->authenticated());  // a service is no customer
+  // No token, garbage, an end user's (even an admin's) token in its place.
+  CHECK(a.AuthorizeCall("", "", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(a.AuthorizeCall("", "x.y.z", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
+  const std::string admin_token = TestSigner().Sign("a1", {"customer", "admin"}, now);
+  CHECK(a.AuthorizeCall("", admin_token, kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
+  // The same claims signed by another key (a service outside this cluster).
+  SignerOptions options;
+  options.issuer = kServiceIssuer;
+  options.audience = kServiceAudience;
+  auto stranger = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), options);
+  REQUIRE(stranger.ok());
+  CHECK(a.AuthorizeCall("", (*stranger)->Sign("orders", {"service"}, now), kInternal, now).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  // Expired.
+  CHECK(a.AuthorizeCall("", service, kInternal, now + absl::Hours(1)).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  // A service token is not a customer's: as a Bearer token it signs in no one
+  // (the caches of the two are apart, even after it verified above).
+  CHECK(a.AuthorizeCall("Bearer " + service, "", kCustomer, now).status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  // Without the services' key every INTERNAL call is refused.
+  const Authorizer without(TestVerifier());
+  CHECK(without.AuthorizeCall("", service, kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
+}
+
+TEST_CASE("a service token source reuses its token for half its lifetime", "[unit]") {
+  SignerOptions options;
+  options.issuer = kServiceIssuer;
+  options.audience = kServiceAudience;
+  options.ttl = absl::Minutes(10);
+  auto signer = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), options);
+  REQUIRE(signer.ok());
+  const JwtVerifier verifier((*signer)->public_keys(), ServiceTokenOptions());
+  ServiceTokenSource tokens(*std::move(signer), "orders");
+  const absl::Time now = absl::Now();
+  const std::string first = tokens.Token(now);
+  CHECK(tokens.Token(now + absl::Minutes(4)) == first);
+  const std::string renewed = tokens.Token(now + absl::Minutes(6));
+  CHECK(renewed != first);
+  absl::StatusOr<Claims> claims = verifier.Verify(renewed, now + absl::Minutes(6));
+  REQUIRE(claims.ok());
+  CHECK(claims->subject == "orders");
+  CHECK(claims->expires_at == claims->issued_at + absl::Minutes(10));
 }
 
 TEST_CASE("a token verified once is refused by the authorizer after it expires", "[unit]") {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
 #include "tests/support/infra.h"
 
 namespace agora::testing {
@@ -18,6 +19,9 @@ struct TestKeys {
   std::string private_pem;
   std::unique_ptr<runtime::auth::JwtSigner> signer;
   std::unique_ptr<runtime::auth::JwtVerifier> verifier;
+  std::string service_pem;
+  std::unique_ptr<runtime::auth::ServiceTokenSource> service_tokens;
+  std::unique_ptr<runtime::auth::JwtVerifier> service_verifier;
   std::unique_ptr<runtime::auth::Authorizer> authorizer;
 };
 
@@ -32,7 +36,19 @@ const TestKeys& Keys() {
     k->signer = std::move(*signer);
     k->verifier = std::make_unique<runtime::auth::JwtVerifier>(k->signer->public_keys(),
                                                                runtime::auth::VerifierOptions{});
-    k->authorizer = std::make_unique<runtime::auth::Authorizer>(*k->verifier);
+    absl::StatusOr<std::string> service_pem = runtime::auth::GenerateRsaPrivateKeyPem();
+    if (!service_pem.ok()) FAIL("cannot generate the test services' RSA key");
+    k->service_pem = *service_pem;
+    runtime::auth::SignerOptions service_options;
+    service_options.issuer = runtime::auth::kServiceIssuer;
+    service_options.audience = runtime::auth::kServiceAudience;
+    service_options.ttl = absl::Minutes(10);
+    auto service_signer = runtime::auth::JwtSigner::FromPem(*service_pem, service_options);
+    if (!service_signer.ok()) FAIL("cannot load the test services' RSA key");
+    k->service_verifier = std::make_unique<runtime::auth::JwtVerifier>((*service_signer)->public_keys(),
+                                                                       runtime::auth::ServiceTokenOptions());
+    k->service_tokens = std::make_unique<runtime::auth::ServiceTokenSource>(std::move(*service_signer), "tests");
+    k->authorizer = std::make_unique<runtime::auth::Authorizer>(*k->verifier, k->service_verifier.get());
     return k;
   }();
   return *keys;
@@ -65,6 +81,17 @@ const std::string& TestPublicKeyFile() {
 const std::string& TestPrivateKeyFile() {
   static const std::string* const path = new std::string(WriteOnce(".pem", TestPrivateKeyPem()));
   return *path;
+}
+
+const std::string& TestServiceKeyFile() {
+  static const std::string* const path = new std::string(WriteOnce(".service.pem", Keys().service_pem));
+  return *path;
+}
+
+runtime::auth::ServiceTokenSource& TestServiceTokens() { return *Keys().service_tokens; }
+
+void WithServiceIdentity(grpc::ClientContext& ctx) {
+  ctx.AddMetadata(runtime::auth::kServiceTokenHeader, TestServiceTokens().Token(absl::Now()));
 }
 
 std::string TokenFor(const std::string& customer_id, bool admin) {

@@ -7,13 +7,27 @@
 
 #include "runtime/auth/authorizer.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/service_identity.h"
+
+namespace grpc {
+class ClientContext;
+}  // namespace grpc
 
 namespace agora::testing {
 
 const runtime::auth::JwtSigner& TestSigner();
 const runtime::auth::JwtVerifier& TestVerifier();
-// A verifier-backed authorizer, as a service builds it.
+// A verifier-backed authorizer, as a service builds it: end users' tokens
+// of TestSigner, services' tokens of the test services' key.
 const runtime::auth::Authorizer& TestAuthorizer();
+
+// The services' key of the run's tests (runtime/auth/service_identity.h):
+// a file with its private PEM (--service-key-file of service processes, which
+// verify with its public half), tokens signed with it (subject "tests"), and
+// a context that carries one (for a test calling an INTERNAL method).
+const std::string& TestServiceKeyFile();
+runtime::auth::ServiceTokenSource& TestServiceTokens();
+void WithServiceIdentity(grpc::ClientContext& ctx);
 // The PEM of the test key (private), for a service process under test.
 const std::string& TestPrivateKeyPem();
 

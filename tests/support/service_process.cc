@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/auth.h"
 
 namespace agora::testing {
 
@@ -31,6 +32,8 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& nam
       }
       return false;
     };
+    // The services' key: its INTERNAL methods verify with it, its calls sign with it.
+    if (!named("--service-key-file")) flags.push_back("--service-key-file=" + TestServiceKeyFile());
     const std::vector<std::string> kafka = KafkaFlags(UniqueName("p") + ".");
     if (!named("--kafka-brokers")) flags.push_back(kafka[0]);
     if (!named("--kafka-topic-prefix")) flags.push_back(kafka[1]);

@@ -47,6 +47,7 @@ start_system() {
               AGORA_CUSTOMERS_ADDRESS="127.0.0.1:${port[customers]}"
               AGORA_ORDERS_ADDRESS="127.0.0.1:${port[orders]}" AGORA_REVIEWS_ADDRESS="127.0.0.1:${port[reviews]}"
               AGORA_SAGA_ADDRESS="127.0.0.1:${port[saga]}" "${extra[@]}")
+  "$ROOT/tools/local/service-key.sh" "$WORK/service.pem"
   for name in "${AGORA_SERVICES[@]}" gateway; do start_process "$name" || return 1; done
   log "system up: gateway on ${port[gateway]}, topics $prefix*"
 }
@@ -66,7 +67,8 @@ start_process() {
     done
     log "the gateway did not start:"; tail -20 "$WORK/gateway.log" >&2; return 1
   fi
-  env "${SYSTEM_ENV[@]}" AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
+  env "${SYSTEM_ENV[@]}" AGORA_SERVICE_KEY_FILE="$WORK/service.pem" \
+    AGORA_GRPC_ADDRESS="127.0.0.1:${port[$name]}" AGORA_METRICS_ADDRESS=127.0.0.1 \
     AGORA_METRICS_PORT="${mport[$name]}" "$BUILD/$name/$name" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!); pid[$name]=$!
   "$BUILD/tools/agoractl" wait "127.0.0.1:${port[$name]}" 60 >/dev/null ||

@@ -172,6 +172,23 @@ round_robin policy).
 /etc/agora/jwt
 {{- end }}
 
+{{/* Where the services' key files are mounted (service.pem, service.pub.pem). */}}
+{{- define "agora.serviceKeyMountPath" -}}
+/etc/agora/service
+{{- end }}
+
+{{/*
+The components that sign service tokens with the services' private key: they
+call other services' INTERNAL methods (orders: inventory's BatchGetProducts
+and customers' GetCustomerCart; reviews: customers' GetCustomer) and refuse
+to start without AGORA_SERVICE_KEY_FILE. The other gRPC services (customers,
+inventory, saga) only verify: they get the public key(s) alone. The gateway
+calls no INTERNAL method and gets neither.
+*/}}
+{{- define "agora.serviceKeySigners" -}}
+orders reviews
+{{- end }}
+
 {{/*
 The non-secret AGORA_* environment of a component, as a YAML map of strings
 (the data of its ConfigMap, and the env of its migration container).
@@ -212,6 +229,12 @@ ones are set last, so that nothing in <component>.config overrides them
 {{- else -}}
 {{- $_ := set $env "AGORA_JWT_PUBLIC_KEY_FILE" (printf "%s/public.pem" (include "agora.jwtMountPath" $root)) -}}
 {{- end -}}
+{{- /* The services' key: signers get the private key (and the published public key(s), so that they verify like everyone else during a rotation), the others the public key(s) only. */ -}}
+{{- $serviceKeyMount := include "agora.serviceKeyMountPath" $root -}}
+{{- if has $name (include "agora.serviceKeySigners" $root | splitList " ") -}}
+{{- $_ := set $env "AGORA_SERVICE_KEY_FILE" (printf "%s/service.pem" $serviceKeyMount) -}}
+{{- end -}}
+{{- $_ := set $env "AGORA_SERVICE_PUBLIC_KEY_FILE" (printf "%s/service.pub.pem" $serviceKeyMount) -}}
 {{- end -}}
 {{- $backends := index (include "agora.backends" $root | fromYaml) $name -}}
 {{- range $backend := $backends -}}
@@ -264,6 +287,15 @@ fromValues: true
 {{- end -}}
 {{- end }}
 
+{{/* The Secret holding the services' key pair (keys serviceKey.privateKeyKey / serviceKey.publicKeyKey). */}}
+{{- define "agora.serviceKeySecretName" -}}
+{{- if .Values.serviceKey.existingSecret -}}
+{{- .Values.serviceKey.existingSecret -}}
+{{- else -}}
+{{- printf "%s-service-key" (include "agora.fullname" .) -}}
+{{- end -}}
+{{- end }}
+
 {{/* The Secret holding the administrator bootstrap (keys admin.emailKey / admin.passwordKey). */}}
 {{- define "agora.adminSecretName" -}}
 {{- if .Values.admin.existingSecret -}}
@@ -290,6 +322,27 @@ and every verifier must share one key).
 {{- $k := required "jwt.publicKey (PEM public key(s) matching jwt.privateKey) is required when jwt.existingSecret is empty" .Values.jwt.publicKey -}}
 {{- if not (contains "PUBLIC KEY-----" $k) -}}
 {{- fail "jwt.publicKey must hold PEM public key(s) (-----BEGIN PUBLIC KEY-----)" -}}
+{{- end -}}
+{{- $k -}}
+{{- end }}
+
+{{/*
+The services' key from values, checked (the chart refuses to render without
+one: every gRPC service refuses to start without it, and every replica of
+every service must share it).
+*/}}
+{{- define "agora.servicePrivateKey" -}}
+{{- $k := required "serviceKey.privateKey (PEM RSA private key of the services' key) is required when serviceKey.existingSecret is empty: the gRPC services do not start without the services' key (give serviceKey.existingSecret, or serviceKey.privateKey and serviceKey.publicKey)" .Values.serviceKey.privateKey -}}
+{{- if not (contains "PRIVATE KEY-----" $k) -}}
+{{- fail "serviceKey.privateKey must be a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)" -}}
+{{- end -}}
+{{- $k -}}
+{{- end }}
+
+{{- define "agora.servicePublicKey" -}}
+{{- $k := required "serviceKey.publicKey (PEM public key(s) matching serviceKey.privateKey) is required when serviceKey.existingSecret is empty" .Values.serviceKey.publicKey -}}
+{{- if not (contains "PUBLIC KEY-----" $k) -}}
+{{- fail "serviceKey.publicKey must hold PEM public key(s) (-----BEGIN PUBLIC KEY-----)" -}}
 {{- end -}}
 {{- $k -}}
 {{- end }}
@@ -331,6 +384,17 @@ changing one).
 {{- $parts = concat $parts (list (include "agora.jwtSecretName" $root) (toString $v.jwt.privateKeyKey) (toString $v.jwt.publicKeyKey)) -}}
 {{- if not $v.jwt.existingSecret -}}
 {{- $parts = append $parts (ternary (toString $v.jwt.privateKey) (toString $v.jwt.publicKey) (eq .name "customers")) -}}
+{{- end -}}
+{{- $signer := has .name (include "agora.serviceKeySigners" $root | splitList " ") -}}
+{{- $parts = concat $parts (list (include "agora.serviceKeySecretName" $root) (toString $v.serviceKey.publicKeyKey)) -}}
+{{- if $signer -}}
+{{- $parts = append $parts (toString $v.serviceKey.privateKeyKey) -}}
+{{- end -}}
+{{- if not $v.serviceKey.existingSecret -}}
+{{- $parts = append $parts (toString $v.serviceKey.publicKey) -}}
+{{- if $signer -}}
+{{- $parts = append $parts (toString $v.serviceKey.privateKey) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if eq .name "customers" -}}
