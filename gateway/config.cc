@@ -32,6 +32,9 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
         "concurrent connections");
   r.Int("AGORA_HTTP_MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c.http.max_connections_per_ip,
         "concurrent connections from one client address");
+  r.String("AGORA_HTTP_TLS_CERT_FILE", "", &c.http.tls_cert_file,
+           "PEM certificate chain: with AGORA_HTTP_TLS_KEY_FILE the gateway serves HTTPS (TLS 1.2+) only");
+  r.String("AGORA_HTTP_TLS_KEY_FILE", "", &c.http.tls_key_file, "PEM private key of AGORA_HTTP_TLS_CERT_FILE");
   r.Duration("AGORA_HTTP_STREAM_TIMEOUT", absl::Minutes(30), absl::Seconds(1), absl::Hours(24),
              &c.api.stream_timeout, "longest life of an event stream (:watch)");
   std::string origins;
@@ -48,11 +51,13 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   c.api.per_client = {static_cast<double>(client_rate), static_cast<double>(client_rate) * 2};
   c.api.per_customer = {static_cast<double>(customer_rate), static_cast<double>(customer_rate) * 2};
   r.String("AGORA_JWT_PUBLIC_KEY_FILE", "", &c.jwt.public_key_file,
-           "PEM public key(s) that verify access tokens; empty: the JWKS of customers, "
-           "loaded at start, then refreshed periodically and when a token names an unknown key");
+           "PEM public key(s) that verify access tokens (read again every AGORA_JWKS_REFRESH_INTERVAL); "
+           "empty: the JWKS of customers, loaded at start, then refreshed periodically and when a token "
+           "names an unknown key");
   r.Duration("AGORA_JWKS_REFRESH_INTERVAL", absl::Minutes(5), absl::Seconds(1), absl::Hours(24),
              &c.jwks_refresh_interval,
-             "how often the JWKS of customers is fetched again (a retired key stops verifying after it)");
+             "how often the key file or the JWKS of customers is read again (a retired key stops verifying "
+             "after it)");
   runtime::auth::ReadIssuerAudience(r, &c.jwt.options.issuer, &c.jwt.options.audience);
   const std::pair<const char*, const char*> kBackends[] = {
       {"agora.inventory.v1.Inventory", "INVENTORY"}, {"agora.customers.v1.Customers", "CUSTOMERS"},

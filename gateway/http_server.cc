@@ -2,9 +2,12 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -25,6 +28,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::chrono::milliseconds Ms(absl::Duration d) { return absl::ToChronoMilliseconds(d); }
 
@@ -57,34 +61,52 @@ class ConnectionLimits final {
   absl::flat_hash_map<std::string, int> by_ip_ ABSL_GUARDED_BY(mu_);
 };
 
-class Session;
-
 // A streamed (chunked) response bound to its session.
+template <class S>
 class ChunkWriter final : public StreamWriter {
  public:
-  explicit ChunkWriter(std::shared_ptr<Session> session) : session_(std::move(session)) {}
-  void Begin(const HttpResponse& head) override;
-  bool Write(std::string chunk) override;
-  void Finish() override;
-  void OnClientGone(std::function<void()> on_close) override;
+  explicit ChunkWriter(std::shared_ptr<S> session) : session_(std::move(session)) {}
+  void Begin(const HttpResponse& head) override { session_->BeginStream(head); }
+  bool Write(std::string chunk) override { return session_->WriteChunk(std::move(chunk)); }
+  void Finish() override { session_->FinishStream(); }
+  void OnClientGone(std::function<void()> on_close) override { session_->SetOnGone(std::move(on_close)); }
 
  private:
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<S> session_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain HTTP (Stream = beast::tcp_stream) or HTTPS (TlsStream,
+// the TLS handshake first, under the header timeout).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
   // `remote` was counted in `limits` by the acceptor; released at the end.
-  Session(tcp::socket socket, std::string remote, const HttpServerOptions& options, Handler& handler,
+  Session(Stream stream, std::string remote, const HttpServerOptions& options, Handler& handler,
           ConnectionLimits& limits)
-      : stream_(std::move(socket)),
+      : stream_(std::move(stream)),
         options_(options),
         handler_(handler),
         limits_(limits),
         remote_(std::move(remote)) {}
   ~Session() { limits_.Release(remote_); }
 
-  void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        // A client gets the header time to finish its handshake too.
+        self->Lowest().expires_after(Ms(self->options_.header_timeout));
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();
+          self->Read();
+        });
+      } else {
+        self->Read();
+      }
+    });
+  }
 
   // ---- streaming (called from any thread)
   void BeginStream(HttpResponse head) {
@@ -135,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
       // Kept alive: the next request may come within the idle time; from its
       // first byte on, its headers get the header timeout, as the first
       // request's did (else a client could dribble them for the idle time).
-      stream_.expires_after(Ms(options_.idle_timeout));
+      Lowest().expires_after(Ms(options_.idle_timeout));
       stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec,
                                                                                   size_t n) {
         if (ec) return self->Close();
@@ -148,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadHeader() {
-    stream_.expires_after(Ms(options_.header_timeout));
+    Lowest().expires_after(Ms(options_.header_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               self->OnHeader(ec);
@@ -170,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (std::optional<Refusal> refusal = CheckHeader(*parser_, options_.max_body_bytes)) {
       return SendAndClose(GatewayError(refusal->status, 3, refusal->message));
     }
-    stream_.expires_after(Ms(options_.header_timeout));
+    Lowest().expires_after(Ms(options_.header_timeout));
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
       self->OnBody(e);
     });
@@ -180,7 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) return SendAndClose(GatewayError(413, 3, "request body larger than 1 MiB"));
     if (ec == beast::error::timeout || ec == asio::error::connection_reset) return Close();
     if (ec) return Refuse(ec);
-    stream_.expires_never();
+    Lowest().expires_never();
     ++requests_;
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
@@ -205,7 +227,9 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Send(std::move(response));
       });
     };
-    exchange.stream = [self]() -> std::shared_ptr<StreamWriter> { return std::make_shared<ChunkWriter>(self); };
+    exchange.stream = [self]() -> std::shared_ptr<StreamWriter> {
+      return std::make_shared<ChunkWriter<Session>>(self);
+    };
     handler_.Handle(std::move(r), std::move(exchange));
   }
 
@@ -236,7 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     if (head_) res->body().clear();  // HEAD: GET's headers, Content-Length included, no body
-    stream_.expires_after(Ms(options_.write_timeout));  // a client that stops reading is cut off
+    Lowest().expires_after(Ms(options_.write_timeout));  // a client that stops reading is cut off
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
@@ -249,10 +273,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (pending_.size() == 1) WriteNext();
   }
   void WriteNext() {
-    stream_.expires_after(Ms(options_.write_timeout));
+    Lowest().expires_after(Ms(options_.write_timeout));
     asio::async_write(stream_, asio::buffer(pending_.front()),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->stream_.expires_never();  // a quiet stream is not a slow reader
+                        self->Lowest().expires_never();  // a quiet stream is not a slow reader
                         self->pending_.erase(self->pending_.begin());
                         if (ec) return self->Gone();
                         if (!self->pending_.empty()) return self->WriteNext();
@@ -260,9 +284,10 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
   // While streaming, a read completing (data or EOF) means the client left.
+  // (Over TLS, bytes arriving are the client's close_notify or its FIN.)
   void WatchForClose() {
-    stream_.expires_never();
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    Lowest().expires_never();
+    Lowest().socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
       if (ec == asio::error::operation_aborted) return;
       self->Gone();
     });
@@ -273,16 +298,21 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
+  // Over TLS too the socket just closes (no close_notify): every response
+  // is delimited by its length or its final chunk, so a client cannot
+  // mistake a truncation for an end.
   void Close() {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
     if (streaming_ && !gone_.exchange(true) && on_gone_) on_gone_();
   }
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   const HttpServerOptions& options_;
   Handler& handler_;
   ConnectionLimits& limits_;
@@ -299,13 +329,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<std::string> pending_;
   int64_t requests_ = 0;
 
-  friend class ChunkWriter;
 };
-
-void ChunkWriter::Begin(const HttpResponse& head) { session_->BeginStream(head); }
-bool ChunkWriter::Write(std::string chunk) { return session_->WriteChunk(std::move(chunk)); }
-void ChunkWriter::Finish() { session_->FinishStream(); }
-void ChunkWriter::OnClientGone(std::function<void()> on_close) { session_->SetOnGone(std::move(on_close)); }
 
 class BeastServer final : public HttpServer {
  public:
@@ -318,6 +342,9 @@ class BeastServer final : public HttpServer {
   ~BeastServer() override { Stop(); }
 
   absl::Status Listen() {
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      if (absl::Status s = LoadTls(); !s.ok()) return s;
+    }
     beast::error_code ec;
     tcp::endpoint endpoint(asio::ip::make_address(options_.address, ec),
                            static_cast<unsigned short>(options_.port));
@@ -363,8 +390,13 @@ class BeastServer final : public HttpServer {
         if (peer_ec || !limits_.Acquire(remote)) {
           beast::error_code ignored;
           socket.close(ignored);
+        } else if (tls_) {
+          std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls_), std::move(remote), options_,
+                                               handler_, limits_)
+              ->Start();
         } else {
-          std::make_shared<Session>(std::move(socket), std::move(remote), options_, handler_, limits_)
+          std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(remote),
+                                                       options_, handler_, limits_)
               ->Start();
         }
       }
@@ -372,9 +404,32 @@ class BeastServer final : public HttpServer {
     });
   }
 
+  // TLS 1.2 and later only, with the certificate chain and key of the
+  // options (PEM files); INVALID_ARGUMENT naming the file that fails.
+  absl::Status LoadTls() {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return absl::InvalidArgumentError("TLS needs both AGORA_HTTP_TLS_CERT_FILE and AGORA_HTTP_TLS_KEY_FILE");
+    }
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("AGORA_HTTP_TLS_CERT_FILE ", options_.tls_cert_file, ": ", ec.message()));
+    }
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("AGORA_HTTP_TLS_KEY_FILE ", options_.tls_key_file, ": ", ec.message()));
+    }
+    return absl::OkStatus();
+  }
+
   const HttpServerOptions options_;
   Handler& handler_;
   ConnectionLimits limits_;
+  std::optional<asio::ssl::context> tls_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::atomic<bool> stopped_{false};

@@ -9,6 +9,8 @@
 // Content-Length with Transfer-Encoding, bad chunking) answer 400 with the
 // JSON error body, and the connection closes.
 //
+// With a certificate and key it serves HTTPS instead (TLS 1.2 and later).
+//
 // Thread-safe; the handler is called on the I/O threads and must not block.
 
 #include <memory>
@@ -32,6 +34,9 @@ struct HttpServerOptions {
   absl::Duration write_timeout = absl::Seconds(30);
   int max_connections = 10000;
   int max_connections_per_ip = 256;
+  // Both set: HTTPS only (TLS 1.2+), the PEM certificate chain and its key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {

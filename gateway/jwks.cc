@@ -8,6 +8,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "runtime/auth/verifier_config.h"
 #include "runtime/log/log.h"
 #include "runtime/metrics/metrics.h"
 
@@ -79,6 +80,17 @@ absl::StatusOr<runtime::auth::KeySet> FetchJwks(const std::shared_ptr<grpc::Chan
   } else {
     Metrics().error.Increment();
     runtime::log::Warn("jwks_refresh_failed", {{"error", keys.status().message()}});
+  }
+  return keys;
+}
+
+absl::StatusOr<runtime::auth::KeySet> ReadKeyFile(const std::string& path) {
+  absl::StatusOr<runtime::auth::KeySet> keys = runtime::auth::LoadPublicKeyFile(path);
+  if (keys.ok()) {
+    RecordSuccess(*keys);
+  } else {
+    Metrics().error.Increment();
+    runtime::log::Warn("jwt_key_file_refresh_failed", {{"error", keys.status().message()}});
   }
   return keys;
 }

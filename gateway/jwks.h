@@ -26,6 +26,12 @@ namespace agora::gateway {
 absl::StatusOr<runtime::auth::KeySet> FetchJwks(const std::shared_ptr<grpc::Channel>& customers,
                                                 absl::Duration timeout);
 
+// The keys of a PEM file (AGORA_JWT_PUBLIC_KEY_FILE: in Kubernetes the
+// public half of customers' signing key, mounted from its Secret, so trusted
+// without a network hop), read again on each refresh so that a rotated
+// Secret takes effect without a restart; counted like a JWKS fetch.
+absl::StatusOr<runtime::auth::KeySet> ReadKeyFile(const std::string& path);
+
 // Fetches until it succeeds or `patience` runs out (customers may start
 // after the gateway).
 absl::StatusOr<runtime::auth::KeySet> FetchJwksAtStart(

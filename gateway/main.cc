@@ -36,7 +36,15 @@ int main(int argc, char** argv) {
   gw::Upstreams upstreams(config->backends);
   absl::StatusOr<std::unique_ptr<rt::auth::JwtVerifier>> verifier;
   if (!config->jwt.public_key_file.empty()) {
-    verifier = rt::auth::LoadVerifier(config->jwt);
+    const std::string file = config->jwt.public_key_file;
+    absl::StatusOr<rt::auth::KeySet> keys = gw::ReadKeyFile(file);
+    if (keys.ok()) {
+      verifier = std::make_unique<rt::auth::JwtVerifier>(
+          std::move(*keys), config->jwt.options, [file] { return gw::ReadKeyFile(file); },
+          /*min_refresh_interval=*/absl::Seconds(10), config->jwks_refresh_interval);
+    } else {
+      verifier = keys.status();
+    }
   } else {
     auto customers = upstreams.ChannelFor("agora.customers.v1.Customers");
     absl::StatusOr<rt::auth::KeySet> keys = gw::FetchJwksAtStart(customers, absl::Seconds(60));

@@ -41,10 +41,11 @@ absl::StatusOr<Claims> Authorizer::VerifyCached(const JwtVerifier& verifier, Tok
                                                 const std::string& token, absl::Time now) {
   constexpr size_t kMaxCached = 20000;
   const absl::Duration kLeeway = verifier.leeway();
+  const int64_t generation = verifier.key_generation();
   {
     // Every request of every signed-in client passes here: readers share.
     absl::ReaderMutexLock lock(&cache.mu);
-    if (auto it = cache.verified.find(token); it != cache.verified.end()) {
+    if (auto it = cache.verified.find(token); it != cache.verified.end() && cache.generation == generation) {
       const Claims& c = it->second;
       if (now <= c.expires_at + kLeeway && now + kLeeway >= c.not_before) return c;
     }
@@ -53,6 +54,10 @@ absl::StatusOr<Claims> Authorizer::VerifyCached(const JwtVerifier& verifier, Tok
   // the entry goes).
   absl::StatusOr<Claims> claims = verifier.Verify(token, now);
   absl::MutexLock lock(&cache.mu);
+  if (cache.generation != generation) {  // the keys changed: what the old ones verified goes
+    cache.verified.clear();
+    cache.generation = generation;
+  }
   if (claims.ok()) {
     if (cache.verified.size() >= kMaxCached) cache.verified.clear();
     cache.verified.insert_or_assign(token, *claims);

@@ -78,6 +78,8 @@ class Authorizer final {
   struct TokenCache {
     absl::Mutex mu;
     absl::flat_hash_map<std::string, Claims> verified ABSL_GUARDED_BY(mu);
+    // The verifier's key generation the entries were verified under.
+    int64_t generation ABSL_GUARDED_BY(mu) = 0;
   };
   static absl::StatusOr<Claims> VerifyCached(const JwtVerifier& verifier, TokenCache& cache,
                                              const std::string& token, absl::Time now);

@@ -214,6 +214,14 @@ std::string KeySet::ToJwks() const {
   return json{{"keys", keys}}.dump();
 }
 
+bool KeySet::SameKeys(const KeySet& other) const {
+  if (keys_.size() != other.keys_.size()) return false;
+  for (const auto& [kid, key] : keys_) {
+    if (other.keys_.find(kid) == other.keys_.end()) return false;
+  }
+  return true;
+}
+
 const PublicKey* KeySet::Find(const std::string& kid) const {
   auto it = keys_.find(kid);
   return it == keys_.end() ? nullptr : it->second.get();
@@ -274,7 +282,11 @@ void JwtVerifier::RefreshLoop() {
     absl::StatusOr<KeySet> fresh = refresher_();
     absl::MutexLock lock(&mu_);
     ++refreshes_;
-    if (fresh.ok() && !fresh->empty()) keys_ = std::make_shared<const KeySet>(std::move(*fresh));
+    if (fresh.ok() && !fresh->empty()) {
+      const bool changed = !fresh->SameKeys(*keys_);
+      keys_ = std::make_shared<const KeySet>(std::move(*fresh));
+      if (changed) key_generation_.fetch_add(1, std::memory_order_release);
+    }
   }
 }
 

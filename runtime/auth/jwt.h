@@ -11,14 +11,14 @@
 //
 // Thread-safe once built.
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <functional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -58,6 +58,8 @@ class KeySet final {
   std::string ToJwks() const;
   bool empty() const { return keys_.empty(); }
   size_t size() const { return keys_.size(); }
+  // The same kids (RFC 7638 thumbprints: the same keys).
+  bool SameKeys(const KeySet& other) const;
 
   const PublicKey* Find(const std::string& kid) const;
 
@@ -97,6 +99,10 @@ class JwtVerifier final {
   absl::Duration leeway() const { return options_.leeway; }
   // Refreshes completed (successful or not), for tests and metrics.
   int64_t refreshes() const;
+  // Changes whenever a refresh changed the keys: whoever caches what a key
+  // verified (Authorizer) drops it then, so that a retired key stops
+  // verifying at the next refresh.
+  int64_t key_generation() const { return key_generation_.load(std::memory_order_acquire); }
 
  private:
   // The current keys; asks the refresh thread for a new set when `kid` is
@@ -114,6 +120,7 @@ class JwtVerifier final {
   mutable bool refresh_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t refreshes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> key_generation_{0};
   // Last: runs RefreshLoop, stops first.
   std::thread refresh_thread_;
 };

@@ -42,18 +42,22 @@ KeySet PublicKeysFromPem(const std::string& text) {
   return keys;
 }
 
-absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config) {
-  absl::StatusOr<std::string> text = ReadWholeFile(config.public_key_file);
+absl::StatusOr<KeySet> LoadPublicKeyFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
   if (!text.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: ", text.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: ", text.status().message()));
   }
   KeySet keys = PublicKeysFromPem(*text);
   if (keys.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: no RSA public key in ", config.public_key_file));
+    return absl::FailedPreconditionError(absl::StrCat("AGORA_JWT_PUBLIC_KEY_FILE: no RSA public key in ", path));
   }
-  return std::make_unique<JwtVerifier>(std::move(keys), config.options);
+  return keys;
+}
+
+absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config) {
+  absl::StatusOr<KeySet> keys = LoadPublicKeyFile(config.public_key_file);
+  if (!keys.ok()) return keys.status();
+  return std::make_unique<JwtVerifier>(*std::move(keys), config.options);
 }
 
 }  // namespace agora::runtime::auth

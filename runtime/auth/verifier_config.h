@@ -25,6 +25,10 @@ struct VerifierConfig {
 void ReadVerifierConfig(config::Reader& reader, VerifierConfig* out);
 void ReadIssuerAudience(config::Reader& reader, std::string* issuer, std::string* audience);
 
+// Every PEM public key of the file at `path`; FAILED_PRECONDITION naming it
+// when it cannot be read or holds no RSA key.
+absl::StatusOr<KeySet> LoadPublicKeyFile(const std::string& path);
+
 // Loads every PEM key of the file. FAILED_PRECONDITION naming the file when it
 // cannot be read or holds no RSA key.
 absl::StatusOr<std::unique_ptr<JwtVerifier>> LoadVerifier(const VerifierConfig& config);

@@ -5,15 +5,19 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/auth/jwt.h"
 #include "runtime/ids/uuid.h"
 #include "tests/gateway/system.h"
 #include "tests/support/auth.h"
+#include "tests/support/infra.h"
+#include "tests/support/service_process.h"
 
 namespace agora::gateway {
 namespace {
@@ -446,6 +450,28 @@ TEST_CASE("a gateway without a key file verifies tokens with the JWKS of custome
   CHECK(series("agora_jwks_refreshes_total{outcome=\"error\"}") == 0);
   CHECK(series("agora_jwks_keys") == 1);
   CHECK(std::abs(series("agora_jwks_last_success_timestamp_seconds") - absl::ToUnixSeconds(absl::Now())) < 5);
+}
+
+TEST_CASE("a gateway with a key file reads it again: a key added verifies, a key removed stops verifying, "
+          "without a restart",
+          "[e2e]") {
+  System& s = System::Get();
+  // A key file of its own holding another key only: the customers' key (the
+  // test key, which signs every customer's token) is not trusted yet.
+  const std::string file = agora::testing::GetInfra().dir + "/" + agora::testing::UniqueName("keys") + ".pub.pem";
+  const std::string test_key = agora::testing::ReadFile(agora::testing::TestPublicKeyFile());
+  const std::string other_key = *runtime::auth::PublicKeyPem(*runtime::auth::GenerateRsaPrivateKeyPem());
+  { std::ofstream(file) << other_key; }
+  const int port = s.ExtraGateway({"--jwt-public-key-file=" + file, "--jwks-refresh-interval=1s"});
+  const auto [id, token] = s.NewCustomer();
+  auto me = [port, token = token] {
+    return agora::testing::Http(port, "GET", "/v1/customers/me", {{"Authorization", "Bearer " + token}}).status;
+  };
+  CHECK(me() == 401);
+  { std::ofstream(file) << other_key << test_key; }  // published
+  CHECK(agora::testing::Eventually([&] { return me() == 200; }, 10));
+  { std::ofstream(file) << other_key; }  // retired
+  CHECK(agora::testing::Eventually([&] { return me() == 401; }, 10));
 }
 
 TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {

@@ -30,6 +30,10 @@ using agora::gateway::testing::AddWithDependencies;
 std::atomic<int64_t> g_allocations{0};
 }  // namespace
 
+// Not under AddressSanitizer, whose own operator new would be paired with
+// this free (it reports alloc-dealloc-mismatch); the allocation test below
+// is skipped there.
+#ifndef __SANITIZE_ADDRESS__
 // GCC cannot see that these replacements pair malloc with free.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -41,6 +45,7 @@ void* operator new(std::size_t size) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
+#endif
 
 namespace agora::gateway {
 namespace {
@@ -428,6 +433,9 @@ TEST_CASE("Find allocates nothing once its outputs have room", "[unit]") {
     others += table.Find("GET", cancel, nullptr, nullptr) == Outcome::kMethodNotAllowed;
   }
   const int64_t allocations = g_allocations.load() - before;
+#ifdef __SANITIZE_ADDRESS__
+  WARN("allocations are not counted under AddressSanitizer: only the matches are checked");
+#endif
   CHECK(matched == 300);
   CHECK(others == 200);
   CHECK(allocations == 0);

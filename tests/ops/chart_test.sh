@@ -10,6 +10,15 @@
 #   - the services' key: the gateway gets no key variable and no volume of its
 #     Secret, customers, inventory and saga no private key, orders and reviews
 #     the private key (production values);
+#   - gateway TLS (production values): the gateway gets AGORA_HTTP_TLS_CERT_FILE
+#     and AGORA_HTTP_TLS_KEY_FILE pointing into its mounted TLS Secret, probes
+#     over HTTPS, the ServiceMonitor scrapes it over https; no other component
+#     gets the TLS Secret; off by default; gateway.tls.enabled without
+#     gateway.tls.existingSecret refuses to render, naming it;
+#   - the gateway's token keys (production values): AGORA_JWT_PUBLIC_KEY_FILE
+#     is a file of its read-only 0440 volume of the JWT Secret holding the
+#     public key item only (no private key item, no AGORA_JWT_PRIVATE_KEY_FILE);
+#     with gateway.jwksFromCustomers=true neither the variable nor the volume;
 #   - demoPayments is off unless asked for (AGORA_DEMO_PAYMENTS false or unset);
 #   - yamllint (tools/chartcheck/yamllint.yaml, strict) on the values files and
 #     on the rendered manifests.
@@ -225,6 +234,289 @@ PY
   echo "$mounts"
 }
 step "services' key: none in the gateway, no private key in customers/inventory/saga" service_key_placement
+
+# Gateway TLS (production values, gateway.tls.existingSecret agora-gateway-tls):
+# the gateway's AGORA_HTTP_TLS_CERT_FILE / AGORA_HTTP_TLS_KEY_FILE are the
+# files tls.crt / tls.key of its mounted TLS Secret volume (read-only, 0440),
+# its startup, readiness and liveness probes use scheme HTTPS, the
+# ServiceMonitor scrapes its port http over https with a tlsConfig, the
+# Ingress talks HTTPS to it; no other container gets an AGORA_HTTP_TLS_*
+# variable, and no other pod gets the Secret (volume, env or envFrom).
+gateway_tls_placement() {
+  local env=$WORK/tls-env.txt manifests=$WORK/tls.yaml values=(-f "$CHART/ci/production-values.yaml")
+  "$CHARTCHECK" env "${COMMON[@]}" "${values[@]}" >"$env" 2>&1 || { echo "env failed:"; cat "$env"; return 1; }
+  "$CHARTCHECK" render "${COMMON[@]}" "${values[@]}" >"$manifests" 2>&1 || { echo "render failed:"; cat "$manifests"; return 1; }
+  python3 - "$manifests" "$env" agora-gateway-tls <<'PY'
+import sys, yaml
+path, env_path, secret = sys.argv[1], sys.argv[2], sys.argv[3]
+bad = []
+# `chartcheck env`: "<Kind>/<name> <container> NAME=value" per line.
+env = {}
+for line in open(env_path):
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) == 3 and "=" in parts[2]:
+        name, value = parts[2].split("=", 1)
+        env.setdefault((parts[0], parts[1]), {})[name] = value
+tls_vars = ("AGORA_HTTP_TLS_CERT_FILE", "AGORA_HTTP_TLS_KEY_FILE")
+for (workload, container), variables in sorted(env.items()):
+    if container != "gateway":
+        for v in tls_vars:
+            if v in variables:
+                bad.append(f"{workload} {container} gets {v}={variables[v]}")
+
+def refs_secret(pod):
+    """What of the pod refers to the Secret: volumes, env secretKeyRef, envFrom secretRef."""
+    found = []
+    for vol in pod.get("volumes") or []:
+        if (vol.get("secret") or {}).get("secretName") == secret:
+            found.append(f"volume {vol['name']}")
+        for src in (vol.get("projected") or {}).get("sources") or []:
+            if (src.get("secret") or {}).get("name") == secret:
+                found.append(f"projected volume {vol['name']}")
+    for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+        for e in c.get("env") or []:
+            if ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") == secret:
+                found.append(f"env {e['name']} of {c['name']}")
+        for e in c.get("envFrom") or []:
+            if (e.get("secretRef") or {}).get("name") == secret:
+                found.append(f"envFrom of {c['name']}")
+    return found
+
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+gateway = None
+for d in docs:
+    if d.get("kind") not in ("Deployment", "Job", "StatefulSet", "DaemonSet"):
+        continue
+    pod = d["spec"]["template"]["spec"]
+    component = d["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+    if d["kind"] == "Deployment" and component == "gateway":
+        gateway = d
+        continue
+    for f in refs_secret(pod):
+        bad.append(f"{d['kind']}/{d['metadata']['name']} gets the gateway's TLS Secret {secret}: {f}")
+
+if gateway is None:
+    bad.append("no gateway Deployment")
+else:
+    wid = f"Deployment/{gateway['metadata']['name']}"
+    pod = gateway["spec"]["template"]["spec"]
+    c = next(c for c in pod["containers"] if c["name"] == "gateway")
+    vols = {v["name"]: v for v in pod.get("volumes") or [] if (v.get("secret") or {}).get("secretName") == secret}
+    if not vols:
+        bad.append(f"{wid}: no volume of the Secret {secret}")
+    for v in vols.values():
+        mode = v["secret"].get("defaultMode")
+        if mode != 0o440:
+            bad.append(f"{wid}: volume {v['name']} has defaultMode {mode}, not 0440 (288)")
+    # The files each mount of the Secret provides: mountPath/<item path> -> key.
+    files = {}
+    for m in c.get("volumeMounts") or []:
+        v = vols.get(m["name"])
+        if v is None:
+            continue
+        if not m.get("readOnly"):
+            bad.append(f"{wid}: the TLS Secret is mounted read-write at {m['mountPath']}")
+        items = v["secret"].get("items") or [{"key": k, "path": k} for k in ("tls.crt", "tls.key", "ca.crt")]
+        for it in items:
+            files[m["mountPath"].rstrip("/") + "/" + it["path"]] = it["key"]
+    if not files:
+        bad.append(f"{wid}: the gateway container mounts no volume of the Secret {secret}")
+    gw_env = env.get((wid, "gateway"), {})
+    for var, key in (("AGORA_HTTP_TLS_CERT_FILE", "tls.crt"), ("AGORA_HTTP_TLS_KEY_FILE", "tls.key")):
+        value = gw_env.get(var)
+        if not value:
+            bad.append(f"{wid}: the gateway has no {var}")
+        elif value not in files:
+            bad.append(f"{wid}: {var}={value} is not a file of the mounted Secret {secret} ({', '.join(sorted(files)) or 'none'})")
+        elif files[value] != key:
+            bad.append(f"{wid}: {var}={value} is the Secret's key {files[value]}, not {key}")
+        else:
+            print(f"gateway {var}={value} (key {key} of Secret {secret})")
+    probes_ok = True
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        get = (c.get(probe) or {}).get("httpGet")
+        if not get:
+            bad.append(f"{wid}: {probe} is not an httpGet probe")
+            probes_ok = False
+        elif get.get("scheme") != "HTTPS":
+            bad.append(f"{wid}: {probe} scheme is {get.get('scheme', 'HTTP (default)')}, not HTTPS")
+            probes_ok = False
+    if probes_ok:
+        print("gateway startup, readiness and liveness probes: scheme HTTPS")
+
+for d in docs:
+    if d.get("kind") == "ServiceMonitor":
+        eps = [e for e in d["spec"].get("endpoints") or [] if e.get("port") == "http"]
+        if not eps:
+            bad.append(f"ServiceMonitor/{d['metadata']['name']}: no endpoint for the gateway's port http")
+        for e in eps:
+            if e.get("scheme") != "https" or not e.get("tlsConfig"):
+                bad.append(f"ServiceMonitor/{d['metadata']['name']}: the gateway endpoint is scheme {e.get('scheme')}, tlsConfig {e.get('tlsConfig')}")
+    if d.get("kind") == "Ingress":
+        proto = (d["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/backend-protocol")
+        if proto != "HTTPS":
+            bad.append(f"Ingress/{d['metadata']['name']}: backend-protocol is {proto}, not HTTPS")
+
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+print(f"no other workload gets the Secret {secret} or an AGORA_HTTP_TLS_* variable")
+PY
+}
+step "gateway TLS: files of its own TLS Secret, HTTPS probes, nobody else gets the Secret" gateway_tls_placement
+
+# Gateway TLS is off by default: no AGORA_HTTP_TLS_* variable, plain HTTP probes.
+gateway_tls_off_by_default() {
+  local env manifests=$WORK/defaults-tls.yaml
+  env=$("$CHARTCHECK" env "${COMMON[@]}" "${ADMIN[@]}" "${EXISTING[@]}" 2>&1) || { echo "env failed:"; echo "$env"; return 1; }
+  if grep -E ' AGORA_HTTP_TLS_(CERT|KEY)_FILE=' <<<"$env"; then
+    echo "AGORA_HTTP_TLS_* set by default (above)"
+    return 1
+  fi
+  "$CHARTCHECK" render "${COMMON[@]}" "${ADMIN[@]}" "${EXISTING[@]}" >"$manifests" 2>&1 || { echo "render failed:"; cat "$manifests"; return 1; }
+  if grep -nE 'scheme: HTTPS' "$manifests"; then
+    echo "a probe uses HTTPS by default (above)"
+    return 1
+  fi
+  echo "no AGORA_HTTP_TLS_* variable, no HTTPS probe"
+}
+step "gateway TLS off by default" gateway_tls_off_by_default
+
+# gateway.tls.enabled without gateway.tls.existingSecret: the render must fail
+# and name it.
+no_gateway_tls_secret_fails() {
+  local out
+  if out=$("$CHARTCHECK" render "${COMMON[@]}" "${ADMIN[@]}" "${EXISTING[@]}" --set gateway.tls.enabled=true 2>&1); then
+    echo "rendered with gateway.tls.enabled and no gateway.tls.existingSecret"
+    return 1
+  fi
+  if ! grep -q 'gateway\.tls\.existingSecret' <<<"$out"; then
+    echo "failed, but the message does not name gateway.tls.existingSecret:"
+    echo "$out"
+    return 1
+  fi
+  grep 'gateway\.tls\.existingSecret' <<<"$out" | head -3
+}
+step "render with gateway.tls.enabled and no existingSecret fails, naming it" no_gateway_tls_secret_fails
+
+# The gateway's token keys. Production values (jwt.existingSecret agora-jwt,
+# keys private.pem / public.pem): the gateway's AGORA_JWT_PUBLIC_KEY_FILE is
+# the file of the public key item (jwt.publicKeyKey) of its volume of the JWT
+# Secret, mounted read-only, mode 0440; that volume holds no other item (never
+# the private key), the gateway gets no AGORA_JWT_PRIVATE_KEY_FILE and nothing
+# else of the Secret (env, envFrom, projected volume). With
+# gateway.jwksFromCustomers=true (the JWKS of customers): no
+# AGORA_JWT_PUBLIC_KEY_FILE and no volume of the JWT Secret in the gateway.
+# gateway_jwt_keys MODE [VALUES...]: MODE "file" or "jwks".
+gateway_jwt_keys() {
+  local mode=$1
+  shift
+  local env=$WORK/jwt-env-$mode.txt manifests=$WORK/jwt-$mode.yaml
+  "$CHARTCHECK" env "${COMMON[@]}" "$@" >"$env" 2>&1 || { echo "env failed:"; cat "$env"; return 1; }
+  "$CHARTCHECK" render "${COMMON[@]}" "$@" >"$manifests" 2>&1 || { echo "render failed:"; cat "$manifests"; return 1; }
+  python3 - "$mode" "$manifests" "$env" agora-jwt public.pem private.pem <<'PY'
+import sys, yaml
+mode, path, env_path, secret, public_key, private_key = sys.argv[1:7]
+bad = []
+# `chartcheck env`: "<Kind>/<name> <container> NAME=value" per line.
+env = {}
+for line in open(env_path):
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) == 3 and "=" in parts[2]:
+        name, value = parts[2].split("=", 1)
+        env.setdefault((parts[0], parts[1]), {})[name] = value
+
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+gateways = [d for d in docs if d.get("kind") == "Deployment"
+            and d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "gateway"]
+if len(gateways) != 1:
+    print(f"{len(gateways)} gateway Deployments, not 1")
+    sys.exit(1)
+gateway = gateways[0]
+wid = f"Deployment/{gateway['metadata']['name']}"
+pod = gateway["spec"]["template"]["spec"]
+containers = (pod.get("initContainers") or []) + (pod.get("containers") or [])
+c = next((c for c in pod.get("containers") or [] if c["name"] == "gateway"), None)
+if c is None:
+    print(f"{wid}: no container gateway")
+    sys.exit(1)
+gw_env = env.get((wid, "gateway"), {})
+
+# Every reference of the pod to the JWT Secret but plain secret volumes
+# (checked below): projected volumes, env secretKeyRef, envFrom secretRef.
+for vol in pod.get("volumes") or []:
+    for src in (vol.get("projected") or {}).get("sources") or []:
+        if (src.get("secret") or {}).get("name") == secret:
+            bad.append(f"{wid}: projected volume {vol['name']} of the JWT Secret {secret}")
+for ct in containers:
+    for e in ct.get("env") or []:
+        if ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") == secret:
+            bad.append(f"{wid}: env {e['name']} of {ct['name']} from the JWT Secret {secret}")
+    for e in ct.get("envFrom") or []:
+        if (e.get("secretRef") or {}).get("name") == secret:
+            bad.append(f"{wid}: envFrom of {ct['name']} takes the JWT Secret {secret}")
+if "AGORA_JWT_PRIVATE_KEY_FILE" in gw_env:
+    bad.append(f"{wid}: the gateway gets AGORA_JWT_PRIVATE_KEY_FILE={gw_env['AGORA_JWT_PRIVATE_KEY_FILE']}")
+
+vols = {v["name"]: v for v in pod.get("volumes") or [] if (v.get("secret") or {}).get("secretName") == secret}
+if mode == "jwks":
+    for name in vols:
+        bad.append(f"{wid}: volume {name} of the JWT Secret {secret} with gateway.jwksFromCustomers")
+    if "AGORA_JWT_PUBLIC_KEY_FILE" in gw_env:
+        bad.append(f"{wid}: AGORA_JWT_PUBLIC_KEY_FILE={gw_env['AGORA_JWT_PUBLIC_KEY_FILE']} with gateway.jwksFromCustomers")
+    if not bad:
+        print("gateway.jwksFromCustomers: no AGORA_JWT_PUBLIC_KEY_FILE, no volume of the JWT Secret")
+else:
+    if not vols:
+        bad.append(f"{wid}: no volume of the JWT Secret {secret}")
+    for v in vols.values():
+        mode_bits = v["secret"].get("defaultMode")
+        if mode_bits != 0o440:
+            bad.append(f"{wid}: volume {v['name']} has defaultMode {mode_bits}, not 0440 (288)")
+        items = v["secret"].get("items")
+        if not items:
+            bad.append(f"{wid}: volume {v['name']} has no items: every key of {secret}, the private key included")
+            continue
+        keys = [it["key"] for it in items]
+        if keys != [public_key]:
+            bad.append(f"{wid}: volume {v['name']} items {keys}, not only the public key {public_key}")
+        for it in items:
+            if it.get("mode") not in (None, 0o440):
+                bad.append(f"{wid}: item {it['key']} of volume {v['name']} has mode {it['mode']}, not 0440")
+    # The files each mount of the Secret provides: mountPath/<item path> -> key.
+    files = {}
+    for m in c.get("volumeMounts") or []:
+        v = vols.get(m["name"])
+        if v is None:
+            continue
+        if not m.get("readOnly"):
+            bad.append(f"{wid}: the JWT Secret is mounted read-write at {m['mountPath']}")
+        if m.get("subPath"):
+            bad.append(f"{wid}: the JWT Secret is mounted with subPath at {m['mountPath']} (never updated: a rotation would not reach the gateway)")
+            continue
+        for it in v["secret"].get("items") or []:
+            files[m["mountPath"].rstrip("/") + "/" + it["path"]] = it["key"]
+    if private_key in files.values():
+        bad.append(f"{wid}: the gateway mounts the private key {private_key}")
+    value = gw_env.get("AGORA_JWT_PUBLIC_KEY_FILE")
+    if not value:
+        bad.append(f"{wid}: the gateway has no AGORA_JWT_PUBLIC_KEY_FILE")
+    elif value not in files:
+        bad.append(f"{wid}: AGORA_JWT_PUBLIC_KEY_FILE={value} is not a file of a mounted volume of {secret} ({', '.join(sorted(files)) or 'none'})")
+    elif files[value] != public_key:
+        bad.append(f"{wid}: AGORA_JWT_PUBLIC_KEY_FILE={value} is the key {files[value]} of {secret}, not {public_key}")
+    if not bad:
+        print(f"gateway AGORA_JWT_PUBLIC_KEY_FILE={value} (key {public_key} of Secret {secret}, read-only, 0440, no other item)")
+
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+PY
+}
+step "gateway JWT keys: the public key file of the JWT Secret, never the private key" \
+  gateway_jwt_keys file -f "$CHART/ci/production-values.yaml"
+step "gateway JWT keys: gateway.jwksFromCustomers=true, no key file and no JWT volume" \
+  gateway_jwt_keys jwks -f "$CHART/ci/production-values.yaml" --set gateway.jwksFromCustomers=true
 
 # demoPayments: off by default and in production.
 demo_payments_off() {

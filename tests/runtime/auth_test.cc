@@ -297,6 +297,28 @@ TEST_CASE("with refresh_every the keys are fetched again periodically: a retired
   CHECK(verifier.Verify(TestSigner().Sign("c", {}, now), now).ok());  // kept through the failures
 }
 
+TEST_CASE("a token the authorizer verified (and cached) is refused once a refresh retired its key", "[unit]") {
+  REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
+  auto other = JwtSigner::FromPem(*GenerateRsaPrivateKeyPem(), {});
+  REQUIRE(other.ok());
+  std::atomic<bool> retired{false};
+  JwtVerifier verifier(
+      TestSigner().public_keys(), VerifierOptions{},
+      [&]() -> absl::StatusOr<KeySet> { return retired ? (*other)->public_keys() : TestSigner().public_keys(); },
+      absl::Seconds(10), absl::Milliseconds(50));
+  const Authorizer a(verifier);
+  const absl::Time now = absl::Now();
+  const std::string bearer = "Bearer " + TestSigner().Sign("c1", {"customer"}, now);
+  constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
+  REQUIRE(a.AuthorizeHeader(bearer, kCustomer, now).ok());  // verified, now cached
+  const int64_t generation = verifier.key_generation();
+  absl::SleepFor(absl::Milliseconds(200));  // refreshes that change nothing keep the cache
+  CHECK(verifier.key_generation() == generation);
+  retired = true;
+  REQUIRE(agora::testing::Eventually([&] { return verifier.key_generation() > generation; }, 5));
+  CHECK(a.AuthorizeHeader(bearer, kCustomer, now).status().code() == absl::StatusCode::kUnauthenticated);
+}
+
 // Claims as customers signs them; each hostile case replaces one member.
 json GoodClaims(absl::Time now) {
   return {{"iss", "agora"}, {"aud", "agora-api"}, {"sub", "c1"}, {"iat", absl::ToUnixSeconds(now)},

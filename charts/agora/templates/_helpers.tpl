@@ -177,6 +177,41 @@ round_robin policy).
 /etc/agora/service
 {{- end }}
 
+{{/* Where the gateway's TLS Secret is mounted (tls.crt, tls.key), with gateway.tls.enabled. */}}
+{{- define "agora.gatewayTlsMountPath" -}}
+/etc/agora/tls
+{{- end }}
+
+{{/*
+"true" when the gateway serves HTTPS itself (gateway.tls.enabled), else "".
+Its probes, its Service's appProtocol, the ServiceMonitor's gateway endpoint
+and the Ingress backend follow.
+*/}}
+{{- define "agora.gatewayTls" -}}
+{{- if dig "tls" "enabled" false .Values.gateway -}}true{{- end -}}
+{{- end }}
+
+{{/*
+The kubernetes.io/tls Secret of the gateway (keys tls.crt, tls.key), with
+gateway.tls.enabled; refuses to render without one (the chart creates no
+certificate: cert-manager or the cluster's secret manager does).
+*/}}
+{{- define "agora.gatewayTlsSecretName" -}}
+{{- required "gateway.tls.existingSecret is required when gateway.tls.enabled is true: name a kubernetes.io/tls Secret (keys tls.crt and tls.key, e.g. written by a cert-manager Certificate) in the release namespace" (dig "tls" "existingSecret" "" .Values.gateway) -}}
+{{- end }}
+
+{{/*
+"true" when the gateway verifies access tokens with the JWT public key(s) file
+(AGORA_JWT_PUBLIC_KEY_FILE=<jwtMountPath>/public.pem, the public half of the
+JWT Secret, mounted into the gateway: the default), "" with
+gateway.jwksFromCustomers (no key file: the gateway fetches the JWKS of
+customers over the in-cluster gRPC channel, which is not authenticated).
+The gateway never gets the private key.
+*/}}
+{{- define "agora.gatewayJwtKeyFile" -}}
+{{- if not (dig "jwksFromCustomers" false .Values.gateway) -}}true{{- end -}}
+{{- end }}
+
 {{/*
 The components that sign service tokens with the services' private key: they
 call other services' INTERNAL methods (orders: inventory's BatchGetProducts
@@ -211,7 +246,18 @@ ones are set last, so that nothing in <component>.config overrides them
 {{- if eq $name "gateway" -}}
 {{- $_ := set $env "AGORA_HTTP_ADDRESS" "0.0.0.0" -}}
 {{- $_ := set $env "AGORA_HTTP_PORT" (include "agora.envValue" $c.httpPort) -}}
-{{- /* AGORA_JWT_PUBLIC_KEY_FILE stays unset (empty): the gateway verifies tokens with the JWKS of customers. */ -}}
+{{- if include "agora.gatewayTls" $root -}}
+{{- /* HTTPS only on the same port: the files of the mounted kubernetes.io/tls Secret (see deployment.yaml). */ -}}
+{{- $_ := include "agora.gatewayTlsSecretName" $root -}}
+{{- $tlsMount := include "agora.gatewayTlsMountPath" $root -}}
+{{- $_ := set $env "AGORA_HTTP_TLS_CERT_FILE" (printf "%s/tls.crt" $tlsMount) -}}
+{{- $_ := set $env "AGORA_HTTP_TLS_KEY_FILE" (printf "%s/tls.key" $tlsMount) -}}
+{{- end -}}
+{{- if include "agora.gatewayJwtKeyFile" $root -}}
+{{- /* The public key(s) of the mounted JWT Secret (see deployment.yaml), trusted as the Secret is, read again every AGORA_JWKS_REFRESH_INTERVAL. */ -}}
+{{- $_ := set $env "AGORA_JWT_PUBLIC_KEY_FILE" (printf "%s/public.pem" (include "agora.jwtMountPath" $root)) -}}
+{{- end -}}
+{{- /* With gateway.jwksFromCustomers AGORA_JWT_PUBLIC_KEY_FILE stays unset (empty): the gateway verifies tokens with the JWKS of customers. */ -}}
 {{- else -}}
 {{- $_ := set $env "AGORA_GRPC_ADDRESS" (printf "0.0.0.0:%d" (int $c.grpcPort)) -}}
 {{- $_ := set $env "AGORA_METRICS_ADDRESS" "0.0.0.0" -}}
@@ -368,13 +414,28 @@ every service must share it).
 Checksum of what a component's pods read from Secrets the chart renders or
 names, so that a change rolls them (the content of an existing Secret is not
 visible to the chart: roll the pods yourself, or use a reloader, after
-changing one).
+changing one). The gateway reads the public key(s) of the JWT Secret (unless
+gateway.jwksFromCustomers; it also reads that file again every
+AGORA_JWKS_REFRESH_INTERVAL, so a rotated existing Secret needs no roll) and
+its TLS Secret (gateway.tls), by name: a renewed certificate in the same
+Secret does not roll it.
 */}}
 {{- define "agora.secretChecksum" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $parts := list -}}
-{{- if ne .name "gateway" -}}
+{{- if eq .name "gateway" -}}
+{{- if include "agora.gatewayJwtKeyFile" $root -}}
+{{- /* The public key(s) only, as the other verifiers: never the private key. */ -}}
+{{- $parts = concat $parts (list "jwt" (include "agora.jwtSecretName" $root) (toString $v.jwt.publicKeyKey)) -}}
+{{- if not $v.jwt.existingSecret -}}
+{{- $parts = append $parts (toString $v.jwt.publicKey) -}}
+{{- end -}}
+{{- end -}}
+{{- if include "agora.gatewayTls" $root -}}
+{{- $parts = concat $parts (list "gateway-tls" (include "agora.gatewayTlsSecretName" $root) "tls.crt" "tls.key") -}}
+{{- end -}}
+{{- else -}}
 {{- $db := include "agora.dbSecret" . | fromYaml -}}
 {{- $parts = append $parts (toYaml $db) -}}
 {{- if $db.fromValues -}}
