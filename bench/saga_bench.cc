@@ -33,9 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -53,6 +51,7 @@
 #include "runtime/messaging/envelope.h"
 #include "runtime/messaging/topics.h"
 #include "tools/local/http_client.h"
+#include "tools/local/load_signer.h"
 
 namespace {
 
@@ -169,16 +168,7 @@ struct World {
 };
 
 World Seed(pqxx::connection& pg, const Options& o) {
-  std::ifstream in(o.key_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  rt::auth::SignerOptions so;
-  so.ttl = absl::Hours(2);
-  auto signer = rt::auth::JwtSigner::FromPem(pem.str(), so);
-  if (!signer.ok()) {
-    std::fprintf(stderr, "saga_bench: %s: %s\n", o.key_file.c_str(), std::string(signer.status().message()).c_str());
-    std::exit(2);
-  }
+  const auto signer = agora::local::SignerFromKeyFileOrExit("saga_bench", o.key_file, absl::Hours(2));
   World w;
   pqxx::work tx(pg);
   for (int i = 0; i < o.products; ++i) {
@@ -195,7 +185,7 @@ World Seed(pqxx::connection& pg, const Options& o) {
     tx.exec_params("INSERT INTO customers.ledger (id, customer_id, kind, amount_cents) "
                    "VALUES ($1, $2, 'TOP_UP', 1000000000000)",
                    rt::ids::NewUuid(), id);
-    w.tokens.push_back((*signer)->Sign(id, {"customer"}, absl::Now()));
+    w.tokens.push_back(signer->Sign(id, {"customer"}, absl::Now()));
   }
   tx.commit();
   return w;

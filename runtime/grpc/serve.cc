@@ -22,6 +22,8 @@ void ReadServeConfig(config::Reader& r, int default_grpc_port, int default_metri
              &out->drain_timeout, "time in-flight calls get to finish on SIGTERM");
   r.Choice("AGORA_LOG_LEVEL", "info", {"debug", "info", "warn", "error"}, &out->log_level,
            "lowest level logged");
+  r.Bool("AGORA_GRPC_REFLECTION", true, &out->reflection,
+         "serve gRPC server reflection (what grpcurl lists); false hides the API's shape");
   r.Bool("AGORA_MIGRATE_ONLY", false, &out->migrate_only,
          "apply the database migrations, then exit 0 without serving (a migration job)");
 }
@@ -49,7 +51,7 @@ int ServeUntilSignal(const std::string& name, const ServeConfig& config,
                      const std::function<void()>& on_drained) {
   auto exposer = metrics::StartExposer(config.metrics_address, config.metrics_port);
   if (!exposer.ok()) return StartFailed("metrics_failed", exposer.status());
-  auto server = GrpcServer::Start(config.grpc_address, services);
+  auto server = GrpcServer::Start(config.grpc_address, services, nullptr, config.reflection);
   if (!server.ok()) return StartFailed("grpc_failed", server.status());
   log::Info(name + "_ready",
             {{"grpc_port", (*server)->port()}, {"metrics_port", metrics::ExposerPort(**exposer)}});

@@ -36,10 +36,12 @@ struct ServeConfig {
   // AGORA_MIGRATE_ONLY: apply the service's migrations and exit 0 without
   // serving (a deployment's migration Job).
   bool migrate_only = false;
+  // AGORA_GRPC_REFLECTION: serve gRPC server reflection (grpcurl, grpcui).
+  bool reflection = true;
 };
 
 // AGORA_GRPC_ADDRESS, AGORA_METRICS_ADDRESS, AGORA_METRICS_PORT,
-// AGORA_DRAIN_TIMEOUT, AGORA_LOG_LEVEL, AGORA_MIGRATE_ONLY, with the service's default ports.
+// AGORA_DRAIN_TIMEOUT, AGORA_LOG_LEVEL, AGORA_MIGRATE_ONLY, AGORA_GRPC_REFLECTION, with the service's default ports.
 void ReadServeConfig(config::Reader& reader, int default_grpc_port, int default_metrics_port,
                      ServeConfig* out);
 

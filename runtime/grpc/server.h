@@ -30,9 +30,10 @@ class GrpcServer final {
   // ("host:port"; port 0 picks a free one). Health reports SERVING for ""
   // and for each service's full name. UNAVAILABLE if the port cannot be bound.
   // `generic` (optional, borrowed) serves every method no service knows.
+  // `reflection`: serve server reflection (grpc.reflection.v1alpha).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const std::string& address, const std::vector<grpc::Service*>& services,
-      grpc::CallbackGenericService* generic = nullptr);
+      grpc::CallbackGenericService* generic = nullptr, bool reflection = true);
   ~GrpcServer();
 
   int port() const { return port_; }

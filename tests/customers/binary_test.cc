@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "agora/customers/v1/customers.grpc.pb.h"
@@ -111,38 +114,34 @@ TEST_CASE("customers started without administrator settings creates none and say
   CHECK(stub->TopUp(&top_ctx, top, &balance).error_code() == grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_CASE("a service refuses to start without the services' key", "[e2e]") {
+// Runs customers on a fresh database with `flags` (besides its ports, the
+// database and a key file) until it exits on its own; its exit code (1 is a
+// start-up failure) and its log.
+std::pair<int, std::string> RunUntilItStops(const std::string& name, const std::vector<std::string>& flags) {
   TestDatabase db("customers");
-  const std::string log = GetInfra().dir + "/" + UniqueName("customers-nokey") + ".log";
-  agora::testing::ChildProcess proc(
-      AGORA_CUSTOMERS_BINARY,
-      {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem", "--grpc-address=127.0.0.1:0",
-       "--metrics-port=0", "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
-      log);
+  const std::string log = GetInfra().dir + "/" + UniqueName(name) + ".log";
+  std::vector<std::string> all = {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem",
+                                  "--grpc-address=127.0.0.1:0", "--metrics-port=0",
+                                  "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()};
+  all.insert(all.end(), flags.begin(), flags.end());
+  agora::testing::ChildProcess proc(AGORA_CUSTOMERS_BINARY, all, log);
   const int status = proc.Wait();
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
-  const std::string text = agora::testing::ReadFile(log);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, agora::testing::ReadFile(log)};
+}
+
+TEST_CASE("a service refuses to start without the services' key", "[e2e]") {
+  const auto [code, text] = RunUntilItStops("customers-nokey", {});
   INFO(text);
+  CHECK(code == 1);
   CHECK(text.find("\"event\":\"service_key_unavailable\"") != std::string::npos);
   CHECK(text.find("customers_ready") == std::string::npos);
 }
 
 TEST_CASE("customers refuses to start with an administrator email but no password", "[e2e]") {
-  TestDatabase db("customers");
-  const std::string log = GetInfra().dir + "/" + UniqueName("customers-nopass") + ".log";
-  agora::testing::ChildProcess proc(
-      AGORA_CUSTOMERS_BINARY,
-      {"--jwt-private-key-file=" + GetInfra().dir + "/" + UniqueName("k") + ".pem",
-       "--admin-email=boss@example.com", "--grpc-address=127.0.0.1:0", "--metrics-port=0",
-       "--service-key-file=" + agora::testing::TestServiceKeyFile(),
-       "--pg-port=" + std::to_string(db.ServiceOptions().port), "--pg-database=" + db.name()},
-      log);
-  const int status = proc.Wait();
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
-  const std::string text = agora::testing::ReadFile(log);
+  const auto [code, text] = RunUntilItStops(
+      "customers-nopass", {"--admin-email=boss@example.com", "--service-key-file=" + agora::testing::TestServiceKeyFile()});
   INFO(text);
+  CHECK(code == 1);
   CHECK(text.find("AGORA_ADMIN_PASSWORD is required") != std::string::npos);
 }
 

@@ -13,6 +13,7 @@
 #include "runtime/ids/uuid.h"
 #include "tests/support/auth.h"
 #include "tests/support/http.h"
+#include "tests/support/reflection.h"
 #include "tests/support/saga_wire.h"
 #include "tests/support/service_process.h"
 
@@ -86,6 +87,21 @@ TEST_CASE("the saga process starts sagas from order events, serves its API and s
   }
   CHECK(metrics.find("\nagora_pg_pool_size ") != std::string::npos);
   CHECK(metrics.find("\nagora_pg_pool_size 0\n") == std::string::npos);
+  // Reflection: on by default, off with --grpc-reflection=false.
+  {
+    std::string answer;
+    REQUIRE(agora::testing::ListServicesByReflection(
+                grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()), &answer)
+                .ok());
+    CHECK(answer.find("agora.saga.v1.Sagas") != std::string::npos);
+    ServiceProcess hidden(AGORA_SAGA_BINARY, "saga", db,
+                          {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile(),
+                           "--kafka-topic-prefix=" + prefix, "--saga-group=" + UniqueName("hidden"),
+                           "--grpc-reflection=false"});
+    CHECK(agora::testing::ListServicesByReflection(
+              grpc::CreateChannel(hidden.address(), grpc::InsecureChannelCredentials()), &answer)
+              .error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  }
   proc.process().Signal(SIGTERM);
   const int exit_status = proc.process().Wait();
   CHECK(WIFEXITED(exit_status));

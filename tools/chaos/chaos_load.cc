@@ -25,10 +25,8 @@
 
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +39,7 @@
 #include "runtime/config/config.h"
 #include "runtime/ids/uuid.h"
 #include "tools/local/http_client.h"
+#include "tools/local/load_signer.h"
 
 namespace {
 
@@ -66,16 +65,7 @@ struct World {
 };
 
 World Seed(pqxx::connection& pg, const Options& o) {
-  std::ifstream in(o.key_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  rt::auth::SignerOptions so;
-  so.ttl = absl::Hours(4);
-  auto signer = rt::auth::JwtSigner::FromPem(pem.str(), so);
-  if (!signer.ok()) {
-    std::fprintf(stderr, "chaos_load: %s: %s\n", o.key_file.c_str(), std::string(signer.status().message()).c_str());
-    std::exit(2);
-  }
+  const auto signer = agora::local::SignerFromKeyFileOrExit("chaos_load", o.key_file, absl::Hours(4));
   World w;
   pqxx::work tx(pg);
   tx.exec("CREATE TABLE IF NOT EXISTS public.chaos_products (id uuid PRIMARY KEY, initial_stock bigint NOT NULL)");
@@ -97,10 +87,10 @@ World Seed(pqxx::connection& pg, const Options& o) {
                    id, balance);
     tx.exec_params("INSERT INTO customers.ledger (id, customer_id, kind, amount_cents) VALUES ($1, $2, 'TOP_UP', $3)",
                    rt::ids::NewUuid(), id, balance);
-    w.tokens.push_back((*signer)->Sign(id, {"customer"}, absl::Now()));
+    w.tokens.push_back(signer->Sign(id, {"customer"}, absl::Now()));
   }
   tx.commit();
-  w.admin_token = (*signer)->Sign(rt::ids::NewUuid(), {"customer", "admin"}, absl::Now());
+  w.admin_token = signer->Sign(rt::ids::NewUuid(), {"customer", "admin"}, absl::Now());
   return w;
 }
 
