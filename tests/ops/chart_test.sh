@@ -118,36 +118,32 @@ step "check: production values, a 53-character release name" \
   "$CHARTCHECK" check --chart "$CHART" --release "$LONG_RELEASE" --namespace agora --repo "$ROOT" -q -f "$CHART/ci/production-values.yaml"
 
 # No administrator password: the render must fail and say why.
-no_admin_password_fails() {
-  local out
-  if out=$("$CHARTCHECK" render "${COMMON[@]}" --set-string admin.email=admin@example.com "${EXISTING[@]}" 2>&1); then
-    echo "rendered without an administrator password"
+# render_fails_naming PATTERN RENDER_ARGS...: rendering with RENDER_ARGS must
+# fail, and its message must match PATTERN (grep -iE): it names what is missing.
+render_fails_naming() {
+  local pattern=$1 out
+  shift
+  if out=$("$CHARTCHECK" render "${COMMON[@]}" "$@" 2>&1); then
+    echo "rendered, but it should have failed naming /$pattern/"
     return 1
   fi
-  if ! grep -qiE 'admin(istrator)?[ ._]?password' <<<"$out"; then
-    echo "failed, but the message does not mention the admin password:"
+  if ! grep -qiE "$pattern" <<<"$out"; then
+    echo "failed, but the message does not match /$pattern/:"
     echo "$out"
     return 1
   fi
-  grep -iE 'admin(istrator)?[ ._]?password' <<<"$out" | head -3
+  grep -iE "$pattern" <<<"$out" | head -3
+}
+no_admin_password_fails() {
+  render_fails_naming 'admin(istrator)?[ ._]?password' --set-string admin.email=admin@example.com "${EXISTING[@]}"
 }
 step "render without admin.password fails, naming it" no_admin_password_fails
 
 # No services' key (neither serviceKey.existingSecret nor serviceKey.privateKey):
 # the render must fail and name it.
 no_service_key_fails() {
-  local out
-  if out=$("$CHARTCHECK" render "${COMMON[@]}" "${ADMIN[@]}" --set-string postgresql.existingSecret=agora-pg \
-    --set-string jwt.existingSecret=agora-jwt 2>&1); then
-    echo "rendered without a services' key"
-    return 1
-  fi
-  if ! grep -q 'serviceKey\.privateKey' <<<"$out"; then
-    echo "failed, but the message does not name serviceKey.privateKey:"
-    echo "$out"
-    return 1
-  fi
-  grep 'serviceKey\.privateKey' <<<"$out" | head -3
+  render_fails_naming 'serviceKey\.privateKey' "${ADMIN[@]}" --set-string postgresql.existingSecret=agora-pg \
+    --set-string jwt.existingSecret=agora-jwt
 }
 step "render without the services' key fails, naming it" no_service_key_fails
 
@@ -385,17 +381,7 @@ step "gateway TLS off by default" gateway_tls_off_by_default
 # gateway.tls.enabled without gateway.tls.existingSecret: the render must fail
 # and name it.
 no_gateway_tls_secret_fails() {
-  local out
-  if out=$("$CHARTCHECK" render "${COMMON[@]}" "${ADMIN[@]}" "${EXISTING[@]}" --set gateway.tls.enabled=true 2>&1); then
-    echo "rendered with gateway.tls.enabled and no gateway.tls.existingSecret"
-    return 1
-  fi
-  if ! grep -q 'gateway\.tls\.existingSecret' <<<"$out"; then
-    echo "failed, but the message does not name gateway.tls.existingSecret:"
-    echo "$out"
-    return 1
-  fi
-  grep 'gateway\.tls\.existingSecret' <<<"$out" | head -3
+  render_fails_naming 'gateway\.tls\.existingSecret' "${ADMIN[@]}" "${EXISTING[@]}" --set gateway.tls.enabled=true
 }
 step "render with gateway.tls.enabled and no existingSecret fails, naming it" no_gateway_tls_secret_fails
 
