@@ -145,7 +145,7 @@ start_bg customers "$BUILD_DIR/customers/customers" --pg-port="$PG_PORT" --servi
 log "inventory on 127.0.0.1:$INV_PORT"
 start_bg inventory "$BUILD_DIR/inventory/inventory" --pg-port="$PG_PORT" --service-key-file="$WORK/service.pem" \
   --grpc-address="127.0.0.1:$INV_PORT" --metrics-address=127.0.0.1 --metrics-port=0 \
-  --jwt-public-key-file="$WORK/jwt.pub.pem" --log-level=warn
+  --jwt-public-key-file="$WORK/jwt.pub.pem" --customers-address="127.0.0.1:$CUST_PORT" --log-level=warn
 "$BUILD_DIR/tools/agoractl" wait "127.0.0.1:$INV_PORT" 60 >/dev/null ||
   die "inventory is not SERVING (see $WORK/inventory.log)"
 PRODUCT=$(AGORA_CUSTOMERS_ADDRESS=127.0.0.1:$CUST_PORT AGORA_ADMIN_EMAIL=$ADMIN_EMAIL \

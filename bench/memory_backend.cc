@@ -50,6 +50,14 @@ class Customers final : public agora::customers::v1::Customers::CallbackService 
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+  // No one has signed out: the gateway polls this as it polls customers.
+  grpc::ServerUnaryReactor* ListRevokedSessions(grpc::CallbackServerContext* ctx,
+                                                const agora::customers::v1::ListRevokedSessionsRequest*,
+                                                agora::customers::v1::ListRevokedSessionsResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
 };
 
 }  // namespace

@@ -71,7 +71,7 @@ PIDS+=($!)
 
 inv_port=$(free_port)
 AGORA_PG_PORT=$pg_port AGORA_GRPC_ADDRESS=127.0.0.1:$inv_port AGORA_METRICS_PORT=0 \
-  AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem" \
+  AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem" AGORA_CUSTOMERS_ADDRESS=127.0.0.1:$cust_port \
   AGORA_LOG_LEVEL=warn "$BUILD/inventory/inventory" >"$WORK/inventory.log" 2>&1 &
 INV_PID=$!
 PIDS+=("$INV_PID")

@@ -20,6 +20,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
          "false in production");
   runtime::auth::ReadIssuerAudience(r, &c.signer.issuer, &c.signer.audience);
   runtime::auth::ReadServiceKeyConfig(r, &c.service_keys);
+  runtime::auth::ReadRevocationPollInterval(r, &c.revocation_poll_interval);
   r.Duration("AGORA_ACCESS_TOKEN_TTL", absl::Minutes(15), absl::Minutes(1), absl::Hours(24),
              &c.signer.ttl, "lifetime of access tokens");
   r.Duration("AGORA_REFRESH_TOKEN_TTL", absl::Hours(24 * 30), absl::Minutes(5),

@@ -23,6 +23,9 @@ struct Config {
   // Verifies the tokens of services calling its INTERNAL methods.
   runtime::auth::ServiceKeyConfig service_keys;
   absl::Duration refresh_token_ttl;
+  // AGORA_REVOCATION_POLL_INTERVAL: how often its own authorizer reads the
+  // signed-out sessions.
+  absl::Duration revocation_poll_interval;
   Argon2Params argon2;
   std::string admin_email;
   std::string admin_password;

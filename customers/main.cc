@@ -9,6 +9,7 @@
 #include "customers/participant.h"
 #include "customers/pg_store.h"
 #include "customers/service.h"
+#include "runtime/auth/revocations.h"
 #include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
@@ -100,7 +101,19 @@ int main(int argc, char** argv) {
       {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
   absl::StatusOr<rt::auth::ServiceIdentity> identity = rt::auth::LoadServiceIdentity(config->service_keys, "customers");
   if (!identity.ok()) return rt::grpc_server::StartFailed("service_key_unavailable", identity.status());
-  rt::auth::Authorizer authorizer(verifier, identity->verifier.get());
+  // Signed-out sessions' access tokens are refused within a poll interval
+  // (read from its own table here; the other processes ask this service).
+  rt::auth::RevokedSessions revoked;
+  const absl::Duration access_ttl = (*signer)->ttl();
+  rt::auth::RevocationPoller revocations(
+      revoked,
+      [&store, access_ttl]() -> absl::StatusOr<std::vector<std::string>> {
+        absl::StatusOr<cu::RevokedFamilies> families = cu::RecentlyRevoked(store, access_ttl);
+        if (!families.ok()) return families.status();
+        return std::move(families->ids);
+      },
+      config->revocation_poll_interval);
+  rt::auth::Authorizer authorizer(verifier, identity->verifier.get(), &revoked);
 
   if (config->admin_email.empty()) {
     rt::log::Warn("admin_account_skipped", {{"reason", "AGORA_ADMIN_EMAIL is not set: no administrator is created"}});

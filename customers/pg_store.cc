@@ -128,26 +128,29 @@ constexpr char kRevoke[] =
 enum class Rotation { kRotated, kUnknown, kExpired, kRevoked, kReused };
 }  // namespace
 
-absl::Status PgStore::StartFamily(const std::string& customer_id, const std::string& token_hash,
-                                  absl::Time expires_at) {
+absl::StatusOr<std::string> PgStore::StartFamily(const std::string& customer_id, const std::string& token_hash,
+                                                 absl::Time expires_at) {
   const std::string family = runtime::ids::NewUuid();
-  return pool_.Transact([&](Tx& tx) {
+  absl::Status s = pool_.Transact([&](Tx& tx) {
     Exec(tx, kNewFamily, family, customer_id);
     Exec(tx, kNewToken, Bytes(token_hash), family, absl::ToUnixMicros(expires_at));
     return absl::OkStatus();
   });
+  if (!s.ok()) return s;
+  return family;
 }
 
-absl::StatusOr<Customer> PgStore::RotateRefreshToken(const std::string& token_hash,
-                                                     const std::string& next_hash,
-                                                     absl::Time next_expires_at) {
+absl::StatusOr<Session> PgStore::RotateRefreshToken(const std::string& token_hash, const std::string& next_hash,
+                                                    absl::Time next_expires_at) {
   std::string customer_id;
+  std::string family_id;
   // The transaction commits in every case, so that a detected reuse keeps
   // its revocation; the outcome becomes a status afterwards.
   absl::StatusOr<Rotation> outcome = pool_.Transact<Rotation>([&](Tx& tx) -> absl::StatusOr<Rotation> {
     pqxx::result r = Exec(tx, kFindToken, Bytes(token_hash));
     if (r.empty()) return Rotation::kUnknown;
     const std::string family = r[0][0].as<std::string>();
+    family_id = family;
     customer_id = r[0][4].as<std::string>();
     if (r[0][3].as<bool>()) return Rotation::kRevoked;
     if (r[0][1].as<bool>()) {
@@ -161,7 +164,11 @@ absl::StatusOr<Customer> PgStore::RotateRefreshToken(const std::string& token_ha
   });
   if (!outcome.ok()) return outcome.status();
   switch (*outcome) {
-    case Rotation::kRotated: return GetCustomer(customer_id);
+    case Rotation::kRotated: {
+      absl::StatusOr<Customer> c = GetCustomer(customer_id);
+      if (!c.ok()) return c.status();
+      return Session{*std::move(c), family_id};
+    }
     case Rotation::kReused:
       return absl::UnauthenticatedError("refresh token already used; its session is revoked");
     case Rotation::kExpired: return absl::UnauthenticatedError("refresh token expired");
@@ -176,6 +183,25 @@ absl::Status PgStore::RevokeFamily(const std::string& token_hash) {
     pqxx::result r = Exec(tx, kFindToken, Bytes(token_hash));
     if (!r.empty()) Exec(tx, kRevoke, r[0][0].as<std::string>());
     return absl::OkStatus();
+  });
+}
+
+namespace {
+constexpr char kRevokedWithin[] =
+    "SELECT id::text FROM refresh_families "
+    "WHERE revoked_at > now() - $1 * interval '1 microsecond' ORDER BY revoked_at DESC LIMIT $2";
+}  // namespace
+
+absl::StatusOr<RevokedFamilies> PgStore::ListRevokedFamilies(absl::Duration window, int limit) {
+  return pool_.Read<RevokedFamilies>([&](Tx& tx) -> absl::StatusOr<RevokedFamilies> {
+    pqxx::result r = Exec(tx, kRevokedWithin, absl::ToInt64Microseconds(window), limit + 1);
+    RevokedFamilies out;
+    out.truncated = r.size() > static_cast<size_t>(limit);
+    for (const auto& row : r) {
+      if (out.ids.size() == static_cast<size_t>(limit)) break;
+      out.ids.push_back(row[0].as<std::string>());
+    }
+    return out;
   });
 }
 

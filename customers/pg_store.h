@@ -19,12 +19,12 @@ class PgStore final : public Store {
   absl::StatusOr<Customer> GetCustomer(const std::string& id) override;
   absl::StatusOr<Credentials> FindByEmail(const std::string& email) override;
   absl::Status ResetPassword(const std::string& customer_id, const std::string& password_hash) override;
-  absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
-                           absl::Time expires_at) override;
-  absl::StatusOr<Customer> RotateRefreshToken(const std::string& token_hash,
-                                              const std::string& next_hash,
-                                              absl::Time next_expires_at) override;
+  absl::StatusOr<std::string> StartFamily(const std::string& customer_id, const std::string& token_hash,
+                                          absl::Time expires_at) override;
+  absl::StatusOr<Session> RotateRefreshToken(const std::string& token_hash, const std::string& next_hash,
+                                             absl::Time next_expires_at) override;
   absl::Status RevokeFamily(const std::string& token_hash) override;
+  absl::StatusOr<RevokedFamilies> ListRevokedFamilies(absl::Duration window, int limit) override;
   absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
                                 const std::string& idempotency_key, int64_t daily_cap_cents) override;
   absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,

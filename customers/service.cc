@@ -21,6 +21,7 @@ constexpr char kLogin[] = "agora.customers.v1.Customers.Login";
 constexpr char kRefresh[] = "agora.customers.v1.Customers.Refresh";
 constexpr char kLogout[] = "agora.customers.v1.Customers.Logout";
 constexpr char kGetJwks[] = "agora.customers.v1.Customers.GetJwks";
+constexpr char kListRevokedSessions[] = "agora.customers.v1.Customers.ListRevokedSessions";
 constexpr char kGetMe[] = "agora.customers.v1.Customers.GetMe";
 
 // One message for every login failure: whether the email exists is not told.
@@ -58,10 +59,14 @@ void ToProto(const std::vector<CartLine>& lines, pb::Cart* out) {
   }
 }
 
-absl::Status CustomersService::IssueTokens(const Customer& customer,
-                                           const std::string& refresh_token,
-                                           pb::TokenPair* resp) const {
-  resp->set_access_token(signer_.Sign(customer.id, customer.roles, absl::Now()));
+absl::StatusOr<RevokedFamilies> RecentlyRevoked(Store& store, absl::Duration access_ttl) {
+  constexpr int kMaxRevokedSessions = 50000;
+  return store.ListRevokedFamilies(access_ttl + absl::Minutes(5), kMaxRevokedSessions);
+}
+
+absl::Status CustomersService::IssueTokens(const Customer& customer, const std::string& family_id,
+                                           const std::string& refresh_token, pb::TokenPair* resp) const {
+  resp->set_access_token(signer_.Sign(customer.id, customer.roles, absl::Now(), family_id));
   resp->set_refresh_token(refresh_token);
   resp->set_token_type("Bearer");
   resp->set_expires_in(static_cast<int32_t>(absl::ToInt64Seconds(signer_.ttl())));
@@ -122,13 +127,11 @@ grpc::ServerUnaryReactor* CustomersService::Login(grpc::CallbackServerContext* c
       return BadCredentials();
     }
     const std::string refresh = NewRefreshToken();
-    if (absl::Status s = store_.StartFamily(found->customer.id, HashRefreshToken(refresh),
-                                            absl::Now() + options_.refresh_token_ttl);
-        !s.ok()) {
-      return s;
-    }
+    absl::StatusOr<std::string> family = store_.StartFamily(found->customer.id, HashRefreshToken(refresh),
+                                                            absl::Now() + options_.refresh_token_ttl);
+    if (!family.ok()) return family.status();
     GetMetrics().logins.Add({{"result", "succeeded"}}).Increment();
-    return IssueTokens(found->customer, refresh, resp);
+    return IssueTokens(found->customer, *family, refresh, resp);
   });
 }
 
@@ -139,15 +142,15 @@ grpc::ServerUnaryReactor* CustomersService::Refresh(grpc::CallbackServerContext*
                            [this, req, resp](const Caller&) -> absl::Status {
     if (req->refresh_token().empty()) return absl::UnauthenticatedError("refresh_token is required");
     const std::string next = NewRefreshToken();
-    absl::StatusOr<Customer> c =
+    absl::StatusOr<Session> session =
         store_.RotateRefreshToken(HashRefreshToken(req->refresh_token()), HashRefreshToken(next),
                                   absl::Now() + options_.refresh_token_ttl);
-    if (!c.ok()) {
+    if (!session.ok()) {
       GetMetrics().refreshes.Add({{"result", "refused"}}).Increment();
-      return c.status();
+      return session.status();
     }
     GetMetrics().refreshes.Add({{"result", "rotated"}}).Increment();
-    return IssueTokens(*c, next, resp);
+    return IssueTokens(session->customer, session->family_id, next, resp);
   });
 }
 
@@ -169,6 +172,19 @@ grpc::ServerUnaryReactor* CustomersService::GetJwks(grpc::CallbackServerContext*
     const auto parsed =
         google::protobuf::util::JsonStringToMessage(signer_.public_keys().ToJwks(), resp);
     if (!parsed.ok()) return absl::InternalError("cannot render the key set");
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomersService::ListRevokedSessions(grpc::CallbackServerContext* ctx,
+                                                                const pb::ListRevokedSessionsRequest*,
+                                                                pb::ListRevokedSessionsResponse* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kListRevokedSessions,
+                           [this, resp](const Caller&) -> absl::Status {
+    absl::StatusOr<RevokedFamilies> revoked = RecentlyRevoked(store_, signer_.ttl());
+    if (!revoked.ok()) return revoked.status();
+    for (const std::string& id : revoked->ids) resp->add_session_ids(id);
+    resp->set_truncated(revoked->truncated);
     return absl::OkStatus();
   });
 }

@@ -20,6 +20,12 @@ namespace agora::customers {
 namespace pb = agora::customers::v1;
 
 
+// The sessions whose access tokens must be refused now: the families revoked
+// within the access tokens' lifetime (`access_ttl`) plus a margin for the
+// verifiers' leeway and clock skew, newest first, at most 50,000 (about
+// 2 MB). What ListRevokedSessions answers and customers' own authorizer polls.
+absl::StatusOr<RevokedFamilies> RecentlyRevoked(Store& store, absl::Duration access_ttl);
+
 class CustomersService final : public pb::Customers::CallbackService {
  public:
   // Every dependency is borrowed and must outlive the service. Register and
@@ -50,6 +56,9 @@ class CustomersService final : public pb::Customers::CallbackService {
                                    google::protobuf::Empty* resp) override;
   grpc::ServerUnaryReactor* GetJwks(grpc::CallbackServerContext* ctx, const pb::GetJwksRequest* req,
                                     pb::Jwks* resp) override;
+  grpc::ServerUnaryReactor* ListRevokedSessions(grpc::CallbackServerContext* ctx,
+                                                const pb::ListRevokedSessionsRequest* req,
+                                                pb::ListRevokedSessionsResponse* resp) override;
   grpc::ServerUnaryReactor* GetMe(grpc::CallbackServerContext* ctx, const pb::GetMeRequest* req,
                                   pb::Customer* resp) override;
 
@@ -96,8 +105,8 @@ class CustomersService final : public pb::Customers::CallbackService {
  private:
   // A new refresh-token family (login) or the next token of one (refresh),
   // with a fresh access token.
-  absl::Status IssueTokens(const Customer& customer, const std::string& refresh_token,
-                           pb::TokenPair* resp) const;
+  absl::Status IssueTokens(const Customer& customer, const std::string& family_id,
+                           const std::string& refresh_token, pb::TokenPair* resp) const;
 
   Store& store_;
   runtime::grpc_server::Executor& executor_;

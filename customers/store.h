@@ -29,6 +29,17 @@ struct Credentials {
   std::string password_hash;
 };
 
+// A signed-in session: the customer and its refresh-token family.
+struct Session {
+  Customer customer;
+  std::string family_id;
+};
+
+struct RevokedFamilies {
+  std::vector<std::string> ids;
+  bool truncated = false;
+};
+
 struct LedgerPage {
   std::vector<LedgerEntry> entries;
   std::optional<int64_t> next_after_seq;
@@ -61,18 +72,22 @@ class Store {
   virtual absl::Status ResetPassword(const std::string& customer_id,
                                      const std::string& password_hash) = 0;
 
-  // Starts a refresh-token family for a login.
-  virtual absl::Status StartFamily(const std::string& customer_id, const std::string& token_hash,
-                                   absl::Time expires_at) = 0;
+  // Starts a refresh-token family for a login; returns its id (the access
+  // tokens' sid).
+  virtual absl::StatusOr<std::string> StartFamily(const std::string& customer_id, const std::string& token_hash,
+                                                  absl::Time expires_at) = 0;
   // Spends `token_hash` and stores `next_hash` in its family; returns the
-  // customer. UNAUTHENTICATED for an unknown, expired or revoked token; a
-  // token already spent revokes its whole family (committed) and is
-  // UNAUTHENTICATED too.
-  virtual absl::StatusOr<Customer> RotateRefreshToken(const std::string& token_hash,
-                                                      const std::string& next_hash,
-                                                      absl::Time next_expires_at) = 0;
+  // customer and the family. UNAUTHENTICATED for an unknown, expired or
+  // revoked token; a token already spent revokes its whole family
+  // (committed) and is UNAUTHENTICATED too.
+  virtual absl::StatusOr<Session> RotateRefreshToken(const std::string& token_hash,
+                                                     const std::string& next_hash,
+                                                     absl::Time next_expires_at) = 0;
   // Revokes the family of `token_hash`; unknown tokens change nothing.
   virtual absl::Status RevokeFamily(const std::string& token_hash) = 0;
+  // The families revoked within `window` of now, newest first, at most
+  // `limit` (truncated says whether there were more).
+  virtual absl::StatusOr<RevokedFamilies> ListRevokedFamilies(absl::Duration window, int limit) = 0;
 
   // Adds to the balance with a ledger row; with a key, a repeat answers the
   // first balance and ALREADY_EXISTS when the amount differs. Returns the

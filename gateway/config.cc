@@ -59,6 +59,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
              "how often the key file or the JWKS of customers is read again (a retired key stops verifying "
              "after it)");
   runtime::auth::ReadIssuerAudience(r, &c.jwt.options.issuer, &c.jwt.options.audience);
+  runtime::auth::ReadRevocationPollInterval(r, &c.jwt.revocation_poll_interval);
   const std::pair<const char*, const char*> kBackends[] = {
       {"agora.inventory.v1.Inventory", "INVENTORY"}, {"agora.customers.v1.Customers", "CUSTOMERS"},
       {"agora.orders.v1.Orders", "ORDERS"},          {"agora.reviews.v1.Reviews", "REVIEWS"},

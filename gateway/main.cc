@@ -13,6 +13,7 @@
 #include "gateway/openapi.h"
 #include "gateway/route_table.h"
 #include "gateway/upstreams.h"
+#include "runtime/auth/revocation_client.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
 #include "runtime/log/log.h"
@@ -60,7 +61,11 @@ int main(int argc, char** argv) {
   if (!verifier.ok()) {
     return rt::grpc_server::StartFailed("jwt_keys_unavailable", verifier.status());
   }
-  rt::auth::Authorizer authorizer(**verifier);
+  // Signed-out sessions' access tokens are refused within a poll interval.
+  rt::auth::RevokedSessions revoked;
+  const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
+      revoked, upstreams.ChannelFor("agora.customers.v1.Customers"), config->jwt.revocation_poll_interval);
+  rt::auth::Authorizer authorizer(**verifier, nullptr, &revoked);
   config->api.openapi_json = gw::OpenApiDocument(*routes);
   gw::ApiHandler handler(*routes, upstreams, authorizer, config->api);
   auto server = gw::StartHttpServer(config->http, handler);

@@ -11,6 +11,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
                                         /*default_metrics_port=*/9161, &c.serve);
   runtime::pg::ReadPgConfig(r, "inventory", &c.pg);
   runtime::auth::ReadVerifierConfig(r, &c.jwt);
+  r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,
+           "customers' gRPC address (the signed-out sessions, whose access tokens are refused)");
   runtime::kafka::ReadKafkaOptions(r, "inventory", &c.kafka);
   runtime::messaging::ReadMessagingConfig(r, "inventory", &c.messaging);
   if (absl::Status s = r.Finish(); !s.ok()) return s;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "runtime/auth/verifier_config.h"
 #include "runtime/grpc/serve.h"
@@ -13,6 +15,8 @@ struct Config {
   runtime::grpc_server::ServeConfig serve;
   runtime::pg::PgConfig pg;
   runtime::auth::VerifierConfig jwt;
+  // AGORA_CUSTOMERS_ADDRESS: where the signed-out sessions are polled.
+  std::string customers_address;
   runtime::kafka::KafkaOptions kafka;
   runtime::messaging::MessagingConfig messaging;
 };

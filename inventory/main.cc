@@ -7,6 +7,8 @@
 #include "inventory/pg_store.h"
 #include "inventory/service.h"
 #include "runtime/auth/authorizer.h"
+#include "runtime/auth/revocation_client.h"
+#include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
@@ -28,7 +30,11 @@ int main(int argc, char** argv) {
           config->serve.migrate_only, config->jwt, config->pg.connection, {"inventory", &agora::inventory::InventoryMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
+  // Signed-out sessions' access tokens are refused within a poll interval.
+  rt::auth::RevokedSessions revoked;
+  const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
+      revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
+  rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   // One connection per executor worker, plus the relay's, the inbox

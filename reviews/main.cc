@@ -8,6 +8,7 @@
 #include "reviews/purchases.h"
 #include "reviews/service.h"
 #include "runtime/auth/authorizer.h"
+#include "runtime/auth/revocation_client.h"
 #include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
@@ -32,7 +33,11 @@ int main(int argc, char** argv) {
                                                    {"reviews", &reviews::ReviewsMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
+  // Signed-out sessions' access tokens are refused within a poll interval.
+  rt::auth::RevokedSessions revoked;
+  const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
+      revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
+  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
   // One connection per executor worker, plus one per order-event consumer
   // thread (partitions are handled at once): requests never queue behind them.
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + config->kafka.consumer_threads);

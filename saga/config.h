@@ -19,6 +19,8 @@ struct Config {
   runtime::kafka::KafkaOptions kafka;
   runtime::messaging::MessagingConfig messaging;
   runtime::auth::VerifierConfig jwt;
+  // AGORA_CUSTOMERS_ADDRESS: where the signed-out sessions are polled.
+  std::string customers_address;
   // AGORA_SAGA_GROUP: the coordinators' consumer group.
   std::string group;
   // AGORA_SAGA_STEP_DEADLINE, AGORA_SAGA_MAX_ATTEMPTS, AGORA_SAGA_MAX_WAIT:

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "runtime/auth/authorizer.h"
+#include "runtime/auth/revocation_client.h"
+#include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
@@ -35,7 +37,11 @@ int main(int argc, char** argv) {
                                                    {"saga", &saga::SagaMigrations()}, &verifier, &identity)) {
     return *code;
   }
-  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get());
+  // Signed-out sessions' access tokens are refused within a poll interval.
+  rt::auth::RevokedSessions revoked;
+  const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
+      revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
+  const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
 

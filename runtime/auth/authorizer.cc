@@ -34,8 +34,9 @@ bool Caller::is_admin() const {
   return std::find(roles.begin(), roles.end(), "admin") != roles.end();
 }
 
-Authorizer::Authorizer(const JwtVerifier& verifier, const JwtVerifier* services)
-    : verifier_(verifier), services_(services) {}
+Authorizer::Authorizer(const JwtVerifier& verifier, const JwtVerifier* services,
+                       const RevokedSessions* revoked)
+    : verifier_(verifier), services_(services), revoked_(revoked) {}
 
 absl::StatusOr<Claims> Authorizer::VerifyCached(const JwtVerifier& verifier, TokenCache& cache,
                                                 const std::string& token, absl::Time now) {
@@ -68,7 +69,13 @@ absl::StatusOr<Claims> Authorizer::VerifyCached(const JwtVerifier& verifier, Tok
 }
 
 absl::StatusOr<Claims> Authorizer::VerifyCached(const std::string& token, absl::Time now) const {
-  return VerifyCached(verifier_, users_, token, now);
+  absl::StatusOr<Claims> claims = VerifyCached(verifier_, users_, token, now);
+  // Checked on every call, cached or not: a revocation lands between two
+  // requests of the same token.
+  if (claims.ok() && revoked_ != nullptr && revoked_->Revoked(claims->session_id)) {
+    return absl::UnauthenticatedError("this session has ended (signed out); sign in again");
+  }
+  return claims;
 }
 
 absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,

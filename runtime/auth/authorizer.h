@@ -13,6 +13,9 @@
 //             "x-agora-service" metadata (service_identity.h), whatever the
 //             network; no end-user token is required
 //
+// An access token whose session was revoked (logout: revocations.h) is
+// refused like an invalid one.
+//
 // Thread-safe.
 
 #include <string>
@@ -24,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/revocations.h"
 
 namespace grpc {
 class ServerContextBase;
@@ -45,9 +49,11 @@ struct Caller {
 
 class Authorizer final {
  public:
-  // `verifier` (end users' access tokens) and `services` (service tokens;
-  // null: every INTERNAL call is refused) are borrowed.
-  explicit Authorizer(const JwtVerifier& verifier, const JwtVerifier* services = nullptr);
+  // `verifier` (end users' access tokens), `services` (service tokens;
+  // null: every INTERNAL call is refused) and `revoked` (signed-out
+  // sessions; null: none) are borrowed.
+  explicit Authorizer(const JwtVerifier& verifier, const JwtVerifier* services = nullptr,
+                      const RevokedSessions* revoked = nullptr);
 
   // `full_method` is the method's full protobuf name,
   // "agora.customers.v1.Customers.GetMe". UNAUTHENTICATED (missing, malformed
@@ -87,6 +93,7 @@ class Authorizer final {
 
   const JwtVerifier& verifier_;
   const JwtVerifier* services_;
+  const RevokedSessions* revoked_;
   mutable TokenCache users_;
   mutable TokenCache services_cache_;
 };

@@ -344,6 +344,7 @@ absl::StatusOr<Claims> JwtVerifier::Verify(const std::string& token, absl::Time 
     return Unauthenticated("token has no subject");
   }
   if (!ReadString(c, "jti", &claims.token_id)) return Unauthenticated("malformed token");
+  if (!ReadString(c, "sid", &claims.session_id)) return Unauthenticated("malformed token");
   if (auto roles = c.find("roles"); roles != c.end()) {
     if (!roles->is_array()) return Unauthenticated("malformed token");
     for (const json& r : *roles) {
@@ -388,10 +389,10 @@ JwtSigner::JwtSigner(std::unique_ptr<Key> key, std::string kid, KeySet public_ke
 JwtSigner::~JwtSigner() = default;
 
 std::string JwtSigner::Sign(const std::string& subject, const std::vector<std::string>& roles,
-                            absl::Time now) const {
+                            absl::Time now, const std::string& session_id) const {
   const int64_t iat = absl::ToUnixSeconds(now);
   const json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", kid_}};
-  const json claims = {{"iss", options_.issuer},
+  json claims = {{"iss", options_.issuer},
                        {"aud", options_.audience},
                        {"sub", subject},
                        {"iat", iat},
@@ -399,6 +400,7 @@ std::string JwtSigner::Sign(const std::string& subject, const std::vector<std::s
                        {"exp", iat + absl::ToInt64Seconds(options_.ttl)},
                        {"jti", ids::NewUuid()},
                        {"roles", roles}};
+  if (!session_id.empty()) claims["sid"] = session_id;
   const std::string signing_input = B64Url(header.dump()) + "." + B64Url(claims.dump());
   std::string sig(static_cast<size_t>(EVP_PKEY_get_size(key_->pkey)), '\0');
   size_t sig_len = sig.size();

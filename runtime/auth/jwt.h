@@ -32,6 +32,7 @@ struct Claims {
   std::string issuer;   // iss
   std::string audience; // aud
   std::string token_id; // jti
+  std::string session_id;  // sid: the refresh-token family (empty: none)
   std::vector<std::string> roles;
   absl::Time issued_at;   // iat
   absl::Time not_before;  // nbf (== iat when issued here)
@@ -139,9 +140,10 @@ class JwtSigner final {
   ~JwtSigner();
 
   // A signed token for `subject` with `roles`, valid from `now` for the TTL,
-  // with a fresh jti.
+  // with a fresh jti, and `session_id` as sid when not empty (the login's
+  // refresh-token family: revocations.h).
   std::string Sign(const std::string& subject, const std::vector<std::string>& roles,
-                   absl::Time now) const;
+                   absl::Time now, const std::string& session_id = "") const;
   const std::string& kid() const { return kid_; }
   // The public half, for verifiers and the JWKS endpoint.
   const KeySet& public_keys() const { return public_keys_; }

@@ -16,7 +16,14 @@ void ReadVerifierConfig(config::Reader& r, VerifierConfig* out) {
   r.String("AGORA_JWT_PUBLIC_KEY_FILE", "jwt-signing-key.pub.pem", &out->public_key_file,
            "PEM public key(s) that verify access tokens (customers' signing key)");
   ReadIssuerAudience(r, &out->options.issuer, &out->options.audience);
+  ReadRevocationPollInterval(r, &out->revocation_poll_interval);
   ReadServiceKeyConfig(r, &out->services);
+}
+
+void ReadRevocationPollInterval(config::Reader& r, absl::Duration* out) {
+  r.Duration("AGORA_REVOCATION_POLL_INTERVAL", absl::Seconds(5), absl::Milliseconds(100), absl::Minutes(5), out,
+             "how often the signed-out sessions are fetched from customers: the longest a logged-out "
+             "session's access token still passes");
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {

@@ -18,12 +18,17 @@ namespace agora::runtime::auth {
 struct VerifierConfig {
   std::string public_key_file;
   VerifierOptions options;
+  // How often the revoked sessions are fetched from customers: the longest a
+  // signed-out session's access token still passes.
+  absl::Duration revocation_poll_interval = absl::Seconds(5);
   // The services' key (service_identity.h), read with the rest.
   ServiceKeyConfig services;
 };
 
 void ReadVerifierConfig(config::Reader& reader, VerifierConfig* out);
 void ReadIssuerAudience(config::Reader& reader, std::string* issuer, std::string* audience);
+// AGORA_REVOCATION_POLL_INTERVAL.
+void ReadRevocationPollInterval(config::Reader& reader, absl::Duration* out);
 
 // Every PEM public key of the file at `path`; FAILED_PRECONDITION naming it
 // when it cannot be read or holds no RSA key.

@@ -1,5 +1,6 @@
 // Accounts and tokens over real gRPC and PostgreSQL.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -157,6 +158,70 @@ TEST_CASE("methods for signed-in customers refuse a missing or forged token", "[
   ctx.AddMetadata("authorization", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
   CHECK(h.stub().GetMe(&ctx, pb::GetMeRequest(), &out).error_code() ==
         grpc::StatusCode::UNAUTHENTICATED);
+}
+
+std::string SessionOf(const pb::TokenPair& pair) {
+  auto claims = agora::testing::TestVerifier().Verify(pair.access_token(), absl::Now());
+  REQUIRE(claims.ok());
+  return claims->session_id;
+}
+
+std::vector<std::string> Revoked(Harness& h) {
+  pb::ListRevokedSessionsResponse resp;
+  grpc::ClientContext ctx;  // no token: the gateway, which has no service key, asks too
+  const grpc::Status s = h.stub().ListRevokedSessions(&ctx, pb::ListRevokedSessionsRequest(), &resp);
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  CHECK_FALSE(resp.truncated());
+  return {resp.session_ids().begin(), resp.session_ids().end()};
+}
+
+bool Contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST_CASE("access tokens name their login's session; logout, a replayed refresh token and a password reset list it "
+          "as revoked for as long as its access tokens live",
+          "[pg]") {
+  Harness h;
+  const pb::Customer c = h.Register("rita@example.com");
+  const pb::TokenPair laptop = h.Login("rita@example.com");
+  const pb::TokenPair phone = h.Login("rita@example.com");
+  const pb::TokenPair tablet = h.Login("rita@example.com");
+  const std::string laptop_sid = SessionOf(laptop);
+  REQUIRE_FALSE(laptop_sid.empty());
+  CHECK(SessionOf(phone) != laptop_sid);
+  // A refresh keeps the family, so the next access token has the same sid.
+  pb::TokenPair phone2;
+  REQUIRE(Refresh(h, phone.refresh_token(), &phone2).ok());
+  CHECK(SessionOf(phone2) == SessionOf(phone));
+  CHECK_FALSE(Contains(Revoked(h), laptop_sid));
+
+  pb::LogoutRequest logout;
+  logout.set_refresh_token(laptop.refresh_token());
+  google::protobuf::Empty empty;
+  {
+    grpc::ClientContext ctx;
+    REQUIRE(h.stub().Logout(&ctx, logout, &empty).ok());
+  }
+  std::vector<std::string> revoked = Revoked(h);
+  CHECK(Contains(revoked, laptop_sid));
+  CHECK_FALSE(Contains(revoked, SessionOf(phone)));
+  CHECK_FALSE(Contains(revoked, SessionOf(tablet)));
+  // The phone's first refresh token presented again: its family is revoked.
+  pb::TokenPair stolen;
+  CHECK(Refresh(h, phone.refresh_token(), &stolen).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(Contains(Revoked(h), SessionOf(phone)));
+  // A password reset revokes every family of the account.
+  REQUIRE(h.store().ResetPassword(c.id(), "new-hash").ok());
+  CHECK(Contains(Revoked(h), SessionOf(tablet)));
+  // Revoked longer ago than an access token lives (15 min, plus the margin):
+  // its tokens have expired, so it is no longer listed.
+  h.db().QueryAsSuper("UPDATE customers.refresh_families SET revoked_at = now() - interval '21 minutes' "
+                      "WHERE id = '" + laptop_sid + "'");
+  revoked = Revoked(h);
+  CHECK_FALSE(Contains(revoked, laptop_sid));
+  CHECK(Contains(revoked, SessionOf(phone)));
 }
 
 TEST_CASE("the key set is published for the verifiers", "[pg]") {

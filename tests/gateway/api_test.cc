@@ -3,15 +3,23 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agora/customers/v1/customers.grpc.pb.h"
+#include "agora/inventory/v1/inventory.grpc.pb.h"
+#include "agora/orders/v1/orders.grpc.pb.h"
+#include "agora/reviews/v1/reviews.grpc.pb.h"
+#include "agora/saga/v1/admin.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "runtime/auth/jwt.h"
 #include "runtime/ids/uuid.h"
 #include "tests/gateway/system.h"
@@ -472,6 +480,108 @@ TEST_CASE("a gateway with a key file reads it again: a key added verifies, a key
   CHECK(agora::testing::Eventually([&] { return me() == 200; }, 10));
   { std::ofstream(file) << other_key; }  // retired
   CHECK(agora::testing::Eventually([&] { return me() == 401; }, 10));
+}
+
+// What each service answers a gRPC call made straight to it (the gateway
+// not in the way) with `token`: customers GetMe, orders ListOrders,
+// inventory DeleteProduct and reviews DeleteReview of unknown ids, saga
+// ListSagas.
+std::map<std::string, grpc::StatusCode> DirectCalls(const System& s, const std::string& token) {
+  auto context = [&token] {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return ctx;
+  };
+  auto channel = [&s](const std::string& service) {
+    return grpc::CreateChannel(s.address(service), grpc::InsecureChannelCredentials());
+  };
+  std::map<std::string, grpc::StatusCode> codes;
+  {
+    agora::customers::v1::Customer out;
+    codes["customers"] = agora::customers::v1::Customers::NewStub(channel("customers"))
+                             ->GetMe(context().get(), {}, &out)
+                             .error_code();
+  }
+  {
+    agora::orders::v1::ListOrdersResponse out;
+    codes["orders"] =
+        agora::orders::v1::Orders::NewStub(channel("orders"))->ListOrders(context().get(), {}, &out).error_code();
+  }
+  {
+    agora::inventory::v1::DeleteProductRequest req;
+    req.set_id(runtime::ids::NewUuid());
+    google::protobuf::Empty out;
+    codes["inventory"] = agora::inventory::v1::Inventory::NewStub(channel("inventory"))
+                             ->DeleteProduct(context().get(), req, &out)
+                             .error_code();
+  }
+  {
+    agora::reviews::v1::DeleteReviewRequest req;
+    req.set_id(runtime::ids::NewUuid());
+    google::protobuf::Empty out;
+    codes["reviews"] =
+        agora::reviews::v1::Reviews::NewStub(channel("reviews"))->DeleteReview(context().get(), req, &out).error_code();
+  }
+  {
+    agora::saga::v1::ListSagasResponse out;
+    codes["saga"] =
+        agora::saga::v1::Sagas::NewStub(channel("saga"))->ListSagas(context().get(), {}, &out).error_code();
+  }
+  return codes;
+}
+
+TEST_CASE("logout ends its session's access tokens at the gateway and at every service within the poll interval; "
+          "the account's other sessions keep working",
+          "[e2e]") {
+  System& s = System::Get();
+  // The administrator: every service has a method it may call.
+  auto login = [&s] {
+    const HttpResult r = s.Call("POST", "/v1/auth:login",
+                                R"({"email":"admin@agora.test","password":"admin-password"})");
+    REQUIRE(r.status == 200);
+    return Body(r);
+  };
+  const json laptop = login();
+  const json phone = login();
+  const std::string laptop_token = laptop["accessToken"];
+  REQUIRE(s.Call("GET", "/v1/customers/me", "", laptop_token).status == 200);
+  for (const auto& [service, code] : DirectCalls(s, laptop_token)) {
+    INFO(service << " answered " << code);
+    CHECK(code != grpc::StatusCode::UNAUTHENTICATED);
+  }
+
+  const HttpResult out = s.Call("POST", "/v1/auth:logout", json{{"refreshToken", laptop["refreshToken"]}}.dump());
+  REQUIRE(out.status == 200);
+  CHECK(Body(out) == json::object());
+  const absl::Time logged_out = absl::Now();
+  // Every process polls every 200 ms here (5 s by default): well within 3 s.
+  CHECK(agora::testing::Eventually([&] { return s.Call("GET", "/v1/customers/me", "", laptop_token).status == 401; }, 3));
+  const absl::Duration at_gateway = absl::Now() - logged_out;
+  INFO("refused by the gateway after " << absl::FormatDuration(at_gateway));
+  const HttpResult refused = s.Call("GET", "/v1/orders", "", laptop_token);
+  RequireError(refused, 401, 16);
+  CHECK(refused.Header("www-authenticate").rfind("Bearer", 0) == 0);
+  CHECK(Body(refused)["message"] == "this session has ended (signed out); sign in again");
+  std::map<std::string, grpc::StatusCode> codes;
+  CHECK(agora::testing::Eventually(
+      [&] {
+        codes = DirectCalls(s, laptop_token);
+        return std::all_of(codes.begin(), codes.end(),
+                           [](const auto& c) { return c.second == grpc::StatusCode::UNAUTHENTICATED; });
+      },
+      3));
+  for (const auto& [service, code] : codes) {
+    INFO(service << " answered " << code);
+    CHECK(code == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // The other login of the same account is untouched.
+  const std::string phone_token = phone["accessToken"];
+  CHECK(s.Call("GET", "/v1/customers/me", "", phone_token).status == 200);
+  for (const auto& [service, code] : DirectCalls(s, phone_token)) {
+    INFO(service << " answered " << code);
+    CHECK(code != grpc::StatusCode::UNAUTHENTICATED);
+  }
 }
 
 TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {

@@ -43,25 +43,27 @@ System::System() {
     addresses_[name] = services_.back()->address();
     return services_.back()->address();
   };
+  // Signed-out sessions are polled often: the logout test waits for them.
+  const std::string poll = "--revocation-poll-interval=200ms";
   const std::string customers = start("customers", AGORA_CUSTOMERS_BINARY,
-                                      {"--jwt-private-key-file=" + TestPrivateKeyFile(),
+                                      {poll, "--jwt-private-key-file=" + TestPrivateKeyFile(),
                                        "--jwt-generate-key=false", "--admin-email=admin@agora.test",
                                        "--admin-password=admin-password", "--demo-payments=true",
                                        // Every test's client is 127.0.0.1: only the per-account throttle is tested here.
                                        "--login-max-failures-per-ip=100000", "--argon2-ops=1",
                                        "--argon2-memory-kib=8192"});
-  const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub});
+  const std::string to_customers = "--customers-address=" + customers;
+  const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub, poll, to_customers});
   const std::string orders = start("orders", AGORA_ORDERS_BINARY,
-                                   {pub, "--inventory-address=" + inventory,
-                                    "--customers-address=" + customers});
+                                   {pub, poll, "--inventory-address=" + inventory, to_customers});
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
-                                    {pub, "--customers-address=" + customers,
-                                     "--consumer-group=" + UniqueName("reviews")});
-  saga_flags_ = {pub, "--saga-group=" + UniqueName("saga")};
+                                    {pub, poll, to_customers, "--consumer-group=" + UniqueName("reviews")});
+  saga_flags_ = {pub, poll, to_customers, "--saga-group=" + UniqueName("saga")};
   const std::string saga = start("saga", AGORA_SAGA_BINARY, saga_flags_);
   saga_flags_.insert(saga_flags_.end(), kafka.begin(), kafka.end());
   coordinators_.push_back(services_.back().get());
   gateway_flags_ = {pub,
+                    poll,
                     "--http-address=127.0.0.1",
                     "--http-port=0",
                     "--inventory-address=" + inventory,

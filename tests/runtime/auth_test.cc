@@ -10,6 +10,7 @@
 #include "agora/inventory/v1/inventory.pb.h"
 #include "runtime/auth/authorizer.h"
 #include "runtime/auth/jwt.h"
+#include "runtime/auth/revocations.h"
 #include "runtime/auth/service_identity.h"
 #include "tests/support/auth.h"
 #include "tests/support/infra.h"
@@ -452,6 +453,89 @@ TEST_CASE("RSA keys shorter than 2048 bits are refused wherever a key is loaded"
     CHECK(k.empty());
     if (std::string(doc) != R"({"keys":[{"kty":5}]})") CHECK_FALSE(s.ok());
   }
+}
+
+}  // namespace
+}  // namespace agora::runtime::auth
+
+namespace agora::runtime::auth {
+namespace {
+
+TEST_CASE("a token signed with a session carries it as sid; one without has none", "[unit]") {
+  const absl::Time now = absl::Now();
+  auto with = TestVerifier().Verify(TestSigner().Sign("c", {"customer"}, now, "family-1"), now);
+  REQUIRE(with.ok());
+  CHECK(with->session_id == "family-1");
+  CHECK(Decode(Parts(TestSigner().Sign("c", {}, now, "family-1"))[1])["sid"] == "family-1");
+  auto without = TestVerifier().Verify(TestSigner().Sign("c", {"customer"}, now), now);
+  REQUIRE(without.ok());
+  CHECK(without->session_id.empty());
+  CHECK_FALSE(Decode(Parts(TestSigner().Sign("c", {}, now))[1]).contains("sid"));
+}
+
+TEST_CASE("the authorizer refuses a revoked session's token, cached or not, and nothing else", "[unit]") {
+  RevokedSessions revoked;
+  const Authorizer a(TestVerifier(), nullptr, &revoked);
+  const absl::Time now = absl::Now();
+  constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
+  constexpr char kPublic[] = "agora.customers.v1.Customers.GetJwks";
+  REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
+  const std::string laptop = "Bearer " + TestSigner().Sign("c1", {"customer"}, now, "laptop");
+  const std::string phone = "Bearer " + TestSigner().Sign("c1", {"customer"}, now, "phone");
+  const std::string no_session = "Bearer " + TestSigner().Sign("c1", {"customer"}, now);
+  CHECK(a.AuthorizeHeader(laptop, kCustomer, now).ok());  // now in the cache
+  revoked.Replace({"laptop", "someone-else"});
+  const absl::StatusOr<Caller> refused = a.AuthorizeHeader(laptop, kCustomer, now);
+  CHECK(refused.status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(refused.status().message() == "this session has ended (signed out); sign in again");
+  CHECK(a.AuthorizeHeader(phone, kCustomer, now).ok());
+  CHECK(a.AuthorizeHeader(no_session, kCustomer, now).ok());
+  // On a public method a revoked token is ignored like any invalid one, and
+  // it identifies no one.
+  const absl::StatusOr<Caller> anonymous = a.AuthorizeHeader(laptop, kPublic, now);
+  REQUIRE(anonymous.ok());
+  CHECK_FALSE(anonymous->authenticated());
+  CHECK_FALSE(a.Identify(laptop, now).authenticated());
+  // A list that no longer holds it (the entry aged out) lets it pass again.
+  revoked.Replace({});
+  CHECK(a.AuthorizeHeader(laptop, kCustomer, now).ok());
+}
+
+TEST_CASE("the revocation poller replaces the list on success and keeps it on failure", "[unit]") {
+  RevokedSessions revoked;
+  absl::Mutex mu;
+  absl::StatusOr<std::vector<std::string>> answer = std::vector<std::string>{"s1", "s2"};
+  std::atomic<int> polls{0};
+  RevocationPoller poller(
+      revoked,
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        ++polls;
+        absl::MutexLock lock(&mu);
+        return answer;
+      },
+      absl::Milliseconds(20));
+  // The first poll runs at once, then every interval.
+  REQUIRE(agora::testing::Eventually([&] { return revoked.size() == 2; }, 5));
+  CHECK(revoked.Revoked("s1"));
+  CHECK(revoked.Revoked("s2"));
+  CHECK_FALSE(revoked.Revoked("s3"));
+  CHECK_FALSE(revoked.Revoked(""));
+  {
+    absl::MutexLock lock(&mu);
+    answer = absl::UnavailableError("customers is down");
+  }
+  const int before = polls.load();
+  REQUIRE(agora::testing::Eventually([&] { return polls.load() >= before + 3; }, 5));
+  CHECK_FALSE(poller.PollNow());
+  CHECK(revoked.Revoked("s1"));  // kept: a failed poll revokes and restores nothing
+  {
+    absl::MutexLock lock(&mu);
+    answer = std::vector<std::string>{"s3"};
+  }
+  CHECK(poller.PollNow());
+  CHECK_FALSE(revoked.Revoked("s1"));
+  CHECK(revoked.Revoked("s3"));
+  CHECK(revoked.size() == 1);
 }
 
 }  // namespace
