@@ -58,24 +58,31 @@ gateway customers inventory orders reviews
 {{/*
 Who may call each gRPC service (NetworkPolicy sources), from the call graph
 in FACTS.md: orders calls inventory and customers, reviews calls customers,
-the gateway calls every service.
+the gateway calls every service; and every process that checks access
+tokens but customers itself (the gateway, inventory, orders, reviews, saga)
+polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
+(the signed-out sessions), so inventory and saga call customers too.
 */}}
 {{- define "agora.callers" -}}
-customers: [gateway, orders, reviews]
+customers: [gateway, inventory, orders, reviews, saga]
 inventory: [gateway, orders]
 orders: [gateway]
 reviews: [gateway]
 saga: [gateway]
 {{- end }}
 
-{{/* The gRPC backends each component calls, and the AGORA_<BACKEND>_ADDRESS it reads for each. */}}
+{{/*
+The gRPC backends each component calls, and the AGORA_<BACKEND>_ADDRESS it
+reads for each (inventory and saga: customers, for the revoked sessions
+only; customers reads its own table).
+*/}}
 {{- define "agora.backends" -}}
 gateway: [inventory, customers, orders, reviews, saga]
 customers: []
-inventory: []
+inventory: [customers]
 orders: [inventory, customers]
 reviews: [customers]
-saga: []
+saga: [customers]
 {{- end }}
 
 {{/* Labels common to every resource of the release (no component). */}}
@@ -217,7 +224,8 @@ The components that sign service tokens with the services' private key: they
 call other services' INTERNAL methods (orders: inventory's BatchGetProducts
 and customers' GetCustomerCart; reviews: customers' GetCustomer) and refuse
 to start without AGORA_SERVICE_KEY_FILE. The other gRPC services (customers,
-inventory, saga) only verify: they get the public key(s) alone. The gateway
+inventory, saga) only verify: they get the public key(s) alone (inventory's
+and saga's one call, customers' ListRevokedSessions, is PUBLIC). The gateway
 calls no INTERNAL method and gets neither.
 */}}
 {{- define "agora.serviceKeySigners" -}}
