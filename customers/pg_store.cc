@@ -311,6 +311,12 @@ namespace {
 constexpr char kClaimPayment[] =
     "INSERT INTO order_payments (order_id, customer_id, state) VALUES ($1, $2, $3) "
     "ON CONFLICT (order_id) DO NOTHING";
+// The same for a customer that exists (nothing claimed otherwise), in one
+// round trip.
+constexpr char kClaimPaymentOfCustomer[] =
+    "INSERT INTO order_payments (order_id, customer_id, state) "
+    "SELECT $1::uuid, $2::uuid, $3::text WHERE EXISTS (SELECT 1 FROM customers WHERE id = $2::uuid) "
+    "ON CONFLICT (order_id) DO NOTHING";
 constexpr char kPayment[] =
     "SELECT state, amount_cents, customer_id::text, cart_products::text[], cart_quantities "
     "FROM order_payments WHERE order_id = $1 FOR UPDATE";
@@ -321,10 +327,18 @@ constexpr char kSetPaymentCart[] =
     "WHERE order_id = $1";
 // A conditional UPDATE: never below zero, whatever runs concurrently. The
 // cents move to refundable_cents: balance + refundable stays the same.
+// With its ledger row and the payment's new state, in one round trip (the
+// payment's row was claimed earlier in the transaction); no row when the
+// balance is short, and then nothing changed.
 constexpr char kDebit[] =
-    "UPDATE customers SET balance_cents = balance_cents - $2, "
+    "WITH d AS (UPDATE customers SET balance_cents = balance_cents - $2, "
     "refundable_cents = refundable_cents + $2 "
-    "WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents";
+    "WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents), "
+    "l AS (INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) "
+    "SELECT $4::uuid, $1::uuid, 'ORDER_DEBIT', -$2::bigint, $3::uuid FROM d), "
+    "p AS (UPDATE order_payments SET state = 'DEBITED', amount_cents = $2, updated_at = now() "
+    "WHERE order_id = $3::uuid AND EXISTS (SELECT 1 FROM d)) "
+    "SELECT balance_cents FROM d";
 // The way back: balance + refundable stays the same, within
 // customers_balance_and_refundable_fit, so it cannot overflow.
 constexpr char kRefund[] =
@@ -388,24 +402,22 @@ absl::StatusOr<DebitResult> PgStore::Debit(const DebitRequest& request) {
 }
 
 DebitResult PgStore::DebitIn(Tx& tx, const DebitRequest& req) {
-  // An unknown customer claims nothing: a later debit for them (if they
-  // came to exist) would be decided afresh.
-  if (Exec(tx, kExists, req.customer_id).empty()) return {DebitOutcome::kUnknownCustomer, 0};
   // The payment's row first (relay.h's rule): a concurrent command for the
-  // same order waits here, then answers what this one decided.
-  if (Exec(tx, kClaimPayment, req.order_id, req.customer_id, "PENDING").affected_rows() == 0 &&
-      !skip_payment_claim_) {
+  // same order waits here, then answers what this one decided. An unknown
+  // customer claims nothing: a later debit for them (if they came to exist)
+  // would be decided afresh.
+  if (Exec(tx, kClaimPaymentOfCustomer, req.order_id, req.customer_id, "PENDING").affected_rows() == 0) {
     pqxx::result p = Exec(tx, kPayment, req.order_id);
-    return DebitResult{OutcomeOf(p[0][0].as<std::string>()), BalanceOf(tx, req.customer_id)};
+    if (p.empty()) return {DebitOutcome::kUnknownCustomer, 0};
+    if (!skip_payment_claim_) {
+      return DebitResult{OutcomeOf(p[0][0].as<std::string>()), BalanceOf(tx, req.customer_id)};
+    }
   }
-  pqxx::result r = Exec(tx, kDebit, req.customer_id, req.amount_cents);
+  pqxx::result r = Exec(tx, kDebit, req.customer_id, req.amount_cents, req.order_id, runtime::ids::NewUuid());
   if (r.empty()) {
     Exec(tx, kSetPayment, req.order_id, "INSUFFICIENT_FUNDS", 0);
     return DebitResult{DebitOutcome::kInsufficientFunds, BalanceOf(tx, req.customer_id)};
   }
-  Exec(tx, kLedger, runtime::ids::NewUuid(), req.customer_id, "ORDER_DEBIT", -req.amount_cents,
-       req.order_id);
-  Exec(tx, kSetPayment, req.order_id, "DEBITED", req.amount_cents);
   if (req.from_cart && !req.cart_lines.empty()) {
     const std::string products = ProductArray(req.cart_lines);
     const std::string quantities = QuantityArray(req.cart_lines);
