@@ -9,6 +9,7 @@
 #include "reviews/convert.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/inbox.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 #include "runtime/status/reason.h"
 
@@ -173,6 +174,50 @@ void ApplyInTx(Tx& tx, const PurchaseUpdate& update) {
   runtime::pg::Exec(tx, kAdvanceOrder, update.order_id, state, rank, grants);
 }
 
+// A batch (PlanPurchaseUpdates): the rows that existed raised, then the new
+// ones added; an (order, product) and an order are each named once.
+constexpr char kAdvanceOrders[] =
+    "UPDATE purchases p SET state = u.state, state_rank = u.rank, grants_review = u.grants, updated_at = now() "
+    "FROM unnest($1::uuid[], $2::text[], $3::smallint[], $4::boolean[]) AS u(order_id, state, rank, grants) "
+    "WHERE p.order_id = u.order_id AND p.state_rank < u.rank";
+constexpr char kInsertPurchases[] =
+    "INSERT INTO purchases (order_id, product_id, customer_id, state, state_rank, grants_review) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::smallint[], $6::boolean[]) "
+    "ON CONFLICT (order_id, product_id) DO UPDATE SET "
+    "state = EXCLUDED.state, state_rank = EXCLUDED.state_rank, "
+    "grants_review = EXCLUDED.grants_review, updated_at = now() "
+    "WHERE purchases.state_rank < EXCLUDED.state_rank";
+
+void ApplyPlanInTx(Tx& tx, const PurchaseBatchPlan& plan) {
+  if (!plan.advances.empty()) {
+    std::vector<std::string> orders, states, grants;
+    std::vector<std::optional<int64_t>> ranks;
+    for (const PurchaseBatchPlan::Advance& a : plan.advances) {
+      orders.push_back(a.order_id);
+      states.push_back(OrderStateName(a.state));
+      ranks.push_back(OrderStateRank(a.state));
+      grants.push_back(GrantsReview(a.state) ? "t" : "f");
+    }
+    runtime::pg::Exec(tx, kAdvanceOrders, runtime::pg::TextArray(orders), runtime::pg::TextArray(states),
+                      runtime::pg::Int64Array(ranks), runtime::pg::TextArray(grants));
+  }
+  if (!plan.inserts.empty()) {
+    std::vector<std::string> orders, products, customers, states, grants;
+    std::vector<std::optional<int64_t>> ranks;
+    for (const PurchaseBatchPlan::Insert& i : plan.inserts) {
+      orders.push_back(i.order_id);
+      products.push_back(i.product_id);
+      customers.push_back(i.customer_id);
+      states.push_back(OrderStateName(i.state));
+      ranks.push_back(OrderStateRank(i.state));
+      grants.push_back(GrantsReview(i.state) ? "t" : "f");
+    }
+    runtime::pg::Exec(tx, kInsertPurchases, runtime::pg::TextArray(orders), runtime::pg::TextArray(products),
+                      runtime::pg::TextArray(customers), runtime::pg::TextArray(states),
+                      runtime::pg::Int64Array(ranks), runtime::pg::TextArray(grants));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<bool> PgStore::ApplyPurchaseUpdate(const std::string& message_id,
@@ -191,16 +236,17 @@ absl::StatusOr<int> PgStore::ApplyPurchaseUpdates(
   ids.reserve(updates.size());
   for (const auto& [id, update] : updates) ids.push_back(id);
   return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
-    // One statement records the batch; each id is applied once, in order.
+    // One statement records the batch; each id is applied once, in order,
+    // by two set-based statements for the whole batch.
     std::vector<std::string> recorded = runtime::messaging::RecordAllInInbox(tx, ids);
     std::set<std::string> fresh(std::make_move_iterator(recorded.begin()), std::make_move_iterator(recorded.end()));
-    int applied = 0;
+    std::vector<const PurchaseUpdate*> in_order;
     for (const auto& [id, update] : updates) {
       if (fresh.erase(id) == 0) continue;
-      ApplyInTx(tx, update);
-      ++applied;
+      in_order.push_back(&update);
     }
-    return applied;
+    ApplyPlanInTx(tx, PlanPurchaseUpdates(in_order));
+    return static_cast<int>(in_order.size());
   });
 }
 

@@ -1,6 +1,8 @@
 #include "reviews/review.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -140,6 +142,39 @@ absl::StatusOr<PurchaseUpdate> NormalisePurchaseUpdate(PurchaseUpdate update) {
     update.customer_id = absl::AsciiStrToLower(update.customer_id);
   }
   return update;
+}
+
+PurchaseBatchPlan PlanPurchaseUpdates(const std::vector<const PurchaseUpdate*>& in_order) {
+  std::vector<std::string> orders;  // as first met
+  std::map<std::string, std::vector<const PurchaseUpdate*>> by_order;
+  for (const PurchaseUpdate* u : in_order) {
+    auto [it, fresh] = by_order.try_emplace(u->order_id);
+    if (fresh) orders.push_back(u->order_id);
+    it->second.push_back(u);
+  }
+  PurchaseBatchPlan plan;
+  for (const std::string& order : orders) {
+    const std::vector<const PurchaseUpdate*>& updates = by_order[order];
+    const size_t n = updates.size();
+    // best[j]: where updates j.. leave a row that exists from update j on:
+    // the first of them with the highest rank (an equal rank replaces nothing).
+    std::vector<OrderState> best(n);
+    for (size_t j = n; j-- > 0;) {
+      best[j] = (j + 1 == n || OrderStateRank(updates[j]->state) >= OrderStateRank(best[j + 1]))
+                    ? updates[j]->state
+                    : best[j + 1];
+    }
+    if (OrderStateRank(best[0]) > 0) plan.advances.push_back({order, best[0]});  // rank 0 raises nothing
+    std::set<std::string> named;
+    for (size_t j = 0; j < n; ++j) {
+      for (const std::string& product : updates[j]->product_ids) {
+        if (named.insert(product).second) {
+          plan.inserts.push_back({order, product, updates[j]->customer_id, best[j]});
+        }
+      }
+    }
+  }
+  return plan;
 }
 
 }  // namespace agora::reviews

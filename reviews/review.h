@@ -122,4 +122,28 @@ struct PurchaseUpdate {
 // naming the field.
 absl::StatusOr<PurchaseUpdate> NormalisePurchaseUpdate(PurchaseUpdate update);
 
+// A batch of updates as two set-based writes with the effect of applying
+// them one by one, in order (each: upsert its products' rows, then raise
+// every row of its order): first `advances` raise the rows that existed
+// before the batch (to the highest state any update of their order brings),
+// then `inserts` add the rows first named in the batch, each at the highest
+// state from the update that first named it on (an existing row it meets
+// was raised already). Among states of one rank the first reached wins, as
+// one by one. Orders and (order, product) pairs are each listed once.
+struct PurchaseBatchPlan {
+  struct Advance {
+    std::string order_id;
+    OrderState state;
+  };
+  struct Insert {
+    std::string order_id;
+    std::string product_id;
+    std::string customer_id;
+    OrderState state;
+  };
+  std::vector<Advance> advances;
+  std::vector<Insert> inserts;
+};
+PurchaseBatchPlan PlanPurchaseUpdates(const std::vector<const PurchaseUpdate*>& in_order);
+
 }  // namespace agora::reviews

@@ -155,6 +155,42 @@ TEST_CASE("OrderCreated records a PENDING purchase that an approval without line
   CHECK(f.Review(customer, product) == absl::StatusCode::kOk);
 }
 
+TEST_CASE("one batch ends each purchase as its events applied one by one would, whatever their order", "[pg]") {
+  Fixture f;
+  const std::string customer = NewUuid();
+  const std::string p1 = NewUuid();
+  const std::string p2 = NewUuid();
+  const std::string early = NewUuid();  // approved, lines named by the creation after it
+  const std::string later = NewUuid();  // its second product named after the approval
+  const std::string cancelled = NewUuid();
+  REQUIRE(f.Deliver(OrderCreated(cancelled, customer, {p1})).ok());  // a row from an earlier batch
+  auto message = [](const runtime::messaging::Envelope& e) {
+    runtime::kafka::IncomingMessage m;
+    m.value = e.SerializeAsString();
+    return m;
+  };
+  const runtime::kafka::BatchResult r = HandleOrderEvents(
+      {message(StatusChanged(early, "", orders::APPROVED, {})), message(OrderCreated(early, customer, {p1})),
+       message(OrderCreated(later, customer, {p1})), message(StatusChanged(later, customer, orders::APPROVED, {p1})),
+       message(StatusChanged(later, customer, orders::SHIPPED, {p2})),
+       message(StatusChanged(cancelled, customer, orders::APPROVED, {p2})),
+       message(StatusChanged(cancelled, "", orders::CANCELLED, {}))},
+      f.store());
+  REQUIRE(r.status.ok());
+  CHECK(r.handled == 7);
+  auto state = [&f](const std::string& order, const std::string& product) {
+    return f.Query("SELECT state FROM reviews.purchases WHERE order_id = '" + order + "' AND product_id = '" +
+                   product + "'");
+  };
+  CHECK(state(early, p1) == "PENDING");  // the approval came before the row existed
+  CHECK(state(later, p1) == "SHIPPED");
+  CHECK(state(later, p2) == "SHIPPED");
+  CHECK(state(cancelled, p1) == "CANCELLED");  // existed before the batch
+  CHECK(state(cancelled, p2) == "CANCELLED");  // named by the approval, then cancelled
+  CHECK(f.Query("SELECT grants_review FROM reviews.purchases WHERE order_id = '" + later + "' AND product_id = '" +
+                p2 + "'") == "t");
+}
+
 TEST_CASE("an unknown event type is ignored; an unreadable message is INVALID_ARGUMENT", "[pg]") {
   Fixture f;
   agora::saga::v1::OrderCancelRequested cancel;
