@@ -222,12 +222,15 @@ constexpr char kExisting[] =
 constexpr char kLockProducts[] =
     "SELECT id::text, stock FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
     "ORDER BY id FOR UPDATE";
-// Every line at once: from stock to held, and the reservation's lines (one
-// per product: lines are checked distinct, and the primary key says so).
+// Every line at once: from stock to held, the reservation's lines (one per
+// product: lines are checked distinct, and the primary key says so), and
+// the reservation RESERVED, in one round trip.
 constexpr char kTakeLines[] =
     "WITH l AS (SELECT * FROM unnest($2::uuid[], $3::bigint[]) AS t(product_id, quantity)), "
     "taken AS (UPDATE products p SET stock = p.stock - l.quantity, held = p.held + l.quantity, "
-    "updated_at = now() FROM l WHERE p.id = l.product_id) "
+    "updated_at = now() FROM l WHERE p.id = l.product_id), "
+    "reserved AS (UPDATE reservations SET state = 'RESERVED', outcome = 'RESERVED', failed_product_id = NULL, "
+    "updated_at = now() WHERE order_id = $1) "
     "INSERT INTO reservation_lines (order_id, product_id, quantity) SELECT $1, product_id, quantity FROM l";
 constexpr char kSetOutcome[] =
     "UPDATE reservations SET state = $2, outcome = $3, failed_product_id = $4, updated_at = now() "
@@ -292,7 +295,6 @@ ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
   std::vector<std::optional<int64_t>> quantities;
   for (const StockLine& line : lines) quantities.push_back(line.quantity);
   runtime::pg::Exec(tx, kTakeLines, order_id, UuidArray(ids), runtime::pg::Int64Array(quantities));
-  runtime::pg::Exec(tx, kSetOutcome, order_id, "RESERVED", "RESERVED", std::optional<std::string>());
   return result;
 }
 

@@ -144,14 +144,16 @@ namespace {
 constexpr char kClaimKey[] =
     "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, key) DO NOTHING";
+// The order and its lines in one round trip (the lines' foreign key is
+// checked at the statement's end, when the order's row is there).
 constexpr char kInsertOrder[] =
-    "INSERT INTO orders (id, customer_id, status, total_cents, from_cart) "
-    "VALUES ($1, $2, 'PENDING', $3, $4) RETURNING " MICROS("created_at") ", " MICROS("updated_at");
-constexpr char kInsertLines[] =
-    "INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
+    "WITH o AS (INSERT INTO orders (id, customer_id, status, total_cents, from_cart) "
+    "VALUES ($1, $2, 'PENDING', $3, $4) RETURNING created_at, updated_at), "
+    "i AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
     "SELECT $1::uuid, t.n, t.product_id, t.quantity, t.price "
-    "FROM unnest($2::uuid[], $3::integer[], $4::bigint[]) WITH ORDINALITY "
-    "AS t(product_id, quantity, price, n)";
+    "FROM unnest($5::uuid[], $6::integer[], $7::bigint[]) WITH ORDINALITY "
+    "AS t(product_id, quantity, price, n)) "
+    "SELECT " MICROS("created_at") ", " MICROS("updated_at") " FROM o";
 }  // namespace
 
 absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeContext& context) {
@@ -168,8 +170,7 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
       }
       return CreateResult{std::move(earlier->order), false};
     }
-    pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart);
-    Exec(tx, kInsertLines, n.id,
+    pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart,
          ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.product_id; }),
          ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),
          ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.unit_price_cents; }));
