@@ -20,6 +20,8 @@
 #
 # AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs; the
 # latency split below is printed for the run with 64 clients.
+# AGORA_BENCH_EXTRA_ENV adds VAR=value words to every process's environment
+# (an experiment: "PGOPTIONS=-cplan_cache_mode=force_custom_plan").
 # AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
 # that took the most time to $WORK/statements.txt.
 set -euo pipefail
@@ -46,7 +48,7 @@ awk -v l="$load1" 'BEGIN{exit !(l > 1.5)}' &&
 rm -rf "$WORK"; mkdir -p "$WORK"
 prefix="benchsaga$RANDOM."
 AGORA_PG_STAT_STATEMENTS=${AGORA_BENCH_PROFILE:-0} \
-  start_system "$prefix" AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 || exit 1
+  start_system "$prefix" AGORA_RATE_LIMIT_CLIENT_RPS=0 AGORA_RATE_LIMIT_CUSTOMER_RPS=0 ${AGORA_BENCH_EXTRA_ENV:-} || exit 1
 if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 fi
@@ -95,7 +97,7 @@ scrape() {
 }
 # Mean latency per histogram series between two scrapes (files), in ms.
 latency_means() {
-  awk 'NR == FNR { before[$1 " " $2] = $3; next }
+  awk 'FILENAME == ARGV[1] { before[$1 " " $2] = $3; next }
        { key = $1 " " $2; d = $3 - before[key]; series = key; sub(/_(sum|count)/, "", series)
          if (key ~ /_sum/) sum[series] = d; else count[series] = d }
        END { for (k in count) if (count[k] > 0) printf "%s: %.1f ms (%d)\n", k, 1000 * sum[k] / count[k], count[k] }' \
