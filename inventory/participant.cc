@@ -47,16 +47,29 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
     }
     store.LockProducts(tx, products, releases);
   });
-  handler.On<saga::ReserveStockCommand>(
-      [&store](Tx& tx, const saga::ReserveStockCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {
-        std::vector<StockLine> lines;
-        for (const saga::StockLine& l : command.lines()) lines.push_back({l.product_id(), l.quantity()});
-        absl::StatusOr<std::vector<StockLine>> normalised =
-            NormaliseReservation(command.order_id(), std::move(lines));
-        if (!normalised.ok()) return StepResult::Refused("INVALID_LINES");
-        const ReserveResult result = store.ReserveIn(tx, command.order_id(), *normalised);
-        if (result.outcome == ReserveOutcome::kReserved) return StepResult::Ok();
-        return StepResult::Refused(RefusalOf(result.outcome));
+  // A batch's consecutive reservations at once (set-based: a few statements
+  // for all of them), each answered as if applied alone, in order.
+  handler.OnBatch<saga::ReserveStockCommand>(
+      [&store](Tx& tx, const std::vector<saga::ReserveStockCommand>& commands) -> absl::StatusOr<std::vector<StepResult>> {
+        std::vector<StepResult> results(commands.size(), StepResult::Refused("INVALID_LINES"));
+        std::vector<std::pair<std::string, std::vector<StockLine>>> valid;
+        std::vector<size_t> index;  // of each valid command
+        for (size_t i = 0; i < commands.size(); ++i) {
+          std::vector<StockLine> lines;
+          for (const saga::StockLine& l : commands[i].lines()) lines.push_back({l.product_id(), l.quantity()});
+          absl::StatusOr<std::vector<StockLine>> normalised =
+              NormaliseReservation(commands[i].order_id(), std::move(lines));
+          if (!normalised.ok()) continue;
+          valid.emplace_back(commands[i].order_id(), *std::move(normalised));
+          index.push_back(i);
+        }
+        const std::vector<ReserveResult> reserved = store.ReserveBatchIn(tx, valid);
+        for (size_t k = 0; k < reserved.size(); ++k) {
+          results[index[k]] = reserved[k].outcome == ReserveOutcome::kReserved
+                                  ? StepResult::Ok()
+                                  : StepResult::Refused(RefusalOf(reserved[k].outcome));
+        }
+        return results;
       });
   handler.On<saga::ReleaseStockCommand>(
       [&store](Tx& tx, const saga::ReleaseStockCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {

@@ -2,10 +2,12 @@
 
 #include <limits>
 #include <map>
+#include <set>
 #include <optional>
 #include <pqxx/pqxx>
 
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "inventory/convert.h"
@@ -257,10 +259,15 @@ ReserveResult StoredOutcome(const pqxx::row& r) {
   return result;
 }
 
-// Checks every line against the locked stock; the first failing line.
-ReserveResult Check(const std::vector<StockLine>& lines, const pqxx::result& locked) {
+std::map<std::string, int64_t> StockOf(const pqxx::result& locked) {
   std::map<std::string, int64_t> stock;
   for (const auto& row : locked) stock[row[0].as<std::string>()] = row[1].as<int64_t>();
+  return stock;
+}
+
+// Checks every line against the locked stock (available products only);
+// the first failing line.
+ReserveResult Check(const std::vector<StockLine>& lines, const std::map<std::string, int64_t>& stock) {
   for (const StockLine& line : lines) {
     auto it = stock.find(line.product_id);
     if (it == stock.end()) return {ReserveOutcome::kProductUnavailable, line.product_id, false};
@@ -286,7 +293,7 @@ ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
   }
   std::vector<std::string> ids;
   for (const StockLine& line : lines) ids.push_back(line.product_id);
-  const ReserveResult result = Check(lines, runtime::pg::Exec(tx, kLockProducts, UuidArray(ids)));
+  const ReserveResult result = Check(lines, StockOf(runtime::pg::Exec(tx, kLockProducts, UuidArray(ids))));
   if (result.outcome != ReserveOutcome::kReserved) {
     runtime::pg::Exec(tx, kSetOutcome, order_id, "FAILED", OutcomeName(result.outcome),
                       result.product_id);
@@ -296,6 +303,89 @@ ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
   for (const StockLine& line : lines) quantities.push_back(line.quantity);
   runtime::pg::Exec(tx, kTakeLines, order_id, UuidArray(ids), runtime::pg::Int64Array(quantities));
   return result;
+}
+
+namespace {
+constexpr char kClaimAll[] =
+    "INSERT INTO reservations (order_id, state, outcome) SELECT unnest($1::uuid[]), 'FAILED', 'PENDING' "
+    "ON CONFLICT (order_id) DO NOTHING RETURNING order_id::text";
+// As kExisting reads them (StoredOutcome), then the order.
+constexpr char kExistingAll[] =
+    "SELECT state, outcome, COALESCE(failed_product_id::text, ''), order_id::text FROM reservations "
+    "WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE";
+// Each product's units taken by the batch at once, every reservation line,
+// and every claimed order's outcome.
+constexpr char kTakeAll[] =
+    "WITH l AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS t(order_id, product_id, quantity)), "
+    "per_product AS (SELECT product_id, sum(quantity) AS quantity FROM l GROUP BY product_id), "
+    "taken AS (UPDATE products p SET stock = p.stock - q.quantity, held = p.held + q.quantity, "
+    "updated_at = now() FROM per_product q WHERE p.id = q.product_id), "
+    "outcomes AS (UPDATE reservations r SET state = o.state, outcome = o.outcome, "
+    "failed_product_id = NULLIF(o.failed, '')::uuid, updated_at = now() "
+    "FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS o(order_id, state, outcome, failed) "
+    "WHERE r.order_id = o.order_id) "
+    "INSERT INTO reservation_lines (order_id, product_id, quantity) SELECT order_id, product_id, quantity FROM l";
+}  // namespace
+
+std::vector<ReserveResult> PgStore::ReserveBatchIn(
+    Tx& tx, const std::vector<std::pair<std::string, std::vector<StockLine>>>& reservations) {
+  std::vector<ReserveResult> results;
+  if (reservations.empty()) return results;
+  std::set<std::string> orders;
+  for (const auto& [order, lines] : reservations) orders.insert(absl::AsciiStrToLower(order));
+  const std::vector<std::string> sorted(orders.begin(), orders.end());  // claims in one order
+  // The reservation's row first (relay.h's rule), for every order at once:
+  // the ones claimed are new; the others answer what is stored.
+  std::set<std::string> claimed;
+  for (const auto& row : runtime::pg::Exec(tx, kClaimAll, UuidArray(sorted))) claimed.insert(row[0].as<std::string>());
+  std::map<std::string, ReserveResult> decided;  // what a repeat answers
+  if (claimed.size() < orders.size()) {
+    std::vector<std::string> others;
+    for (const std::string& o : sorted) {
+      if (claimed.count(o) == 0) others.push_back(o);
+    }
+    for (const auto& row : runtime::pg::Exec(tx, kExistingAll, UuidArray(others))) {
+      decided[row[3].as<std::string>()] = StoredOutcome(row);
+    }
+  }
+  std::vector<std::string> products;
+  for (const auto& [order, lines] : reservations) {
+    if (claimed.count(absl::AsciiStrToLower(order)) == 0) continue;
+    for (const StockLine& line : lines) products.push_back(line.product_id);
+  }
+  std::map<std::string, int64_t> stock;
+  if (!products.empty()) stock = StockOf(runtime::pg::Exec(tx, kLockProducts, UuidArray(products)));
+  // One by one, in order, in memory: what ReserveIn would decide for each.
+  std::vector<std::string> take_orders, take_products, out_orders, out_states, out_outcomes, out_failed;
+  std::vector<std::optional<int64_t>> take_quantities;
+  for (const auto& [raw_order, lines] : reservations) {
+    const std::string order = absl::AsciiStrToLower(raw_order);
+    if (auto it = decided.find(order); it != decided.end()) {  // stored, or decided earlier in the batch
+      results.push_back(it->second);
+      continue;
+    }
+    ReserveResult result = Check(lines, stock);
+    if (result.outcome == ReserveOutcome::kReserved) {
+      for (const StockLine& line : lines) {
+        stock[line.product_id] -= line.quantity;
+        take_orders.push_back(order);
+        take_products.push_back(line.product_id);
+        take_quantities.push_back(line.quantity);
+      }
+    }
+    const bool reserved = result.outcome == ReserveOutcome::kReserved;
+    out_orders.push_back(order);
+    out_states.push_back(reserved ? "RESERVED" : "FAILED");
+    out_outcomes.push_back(OutcomeName(result.outcome));
+    out_failed.push_back(result.product_id);
+    decided[order] = ReserveResult{result.outcome, result.product_id, /*repeat=*/true};
+    results.push_back(std::move(result));
+  }
+  runtime::pg::Exec(tx, kTakeAll, UuidArray(take_orders), UuidArray(take_products),
+                    runtime::pg::Int64Array(take_quantities), UuidArray(out_orders),
+                    runtime::pg::TextArray(out_states), runtime::pg::TextArray(out_outcomes),
+                    runtime::pg::TextArray(out_failed));
+  return results;
 }
 
 namespace {

@@ -33,6 +33,15 @@ class PgStore final : public Store {
   // Throw libpqxx exceptions.
   ReserveResult ReserveIn(runtime::pg::Tx& tx, const std::string& order_id,
                           const std::vector<StockLine>& lines);
+  // ReserveIn for each of `reservations` (order id, lines as
+  // NormaliseReservation returns them), in order, with the same results and
+  // effects, in five statements whatever their number: every order claimed
+  // at once, the others' stored answers read, the stock read, the lines
+  // checked one by one in memory, then everything taken and every outcome
+  // written at once. The products must be locked already (LockProducts: a
+  // batch's first step). Throws libpqxx exceptions.
+  std::vector<ReserveResult> ReserveBatchIn(
+      runtime::pg::Tx& tx, const std::vector<std::pair<std::string, std::vector<StockLine>>>& reservations);
   // `order_id` must be a UUID.
   int64_t ReleaseIn(runtime::pg::Tx& tx, const std::string& order_id);
   // Locks, in id order, the products named by `product_ids` and those held

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -46,40 +47,86 @@ absl::Status CommandHandler::Flush(pg::Tx& tx, const std::vector<PendingReply>& 
   return absl::OkStatus();
 }
 
-absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
-                                           std::map<std::string, std::optional<StoredReply>>& known,
-                                           std::vector<PendingReply>& pending) {
-  Metrics& m = GetMetrics();
-  auto effect = effects_.find(envelope.type());
-  if (effect == effects_.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("no command of type '", envelope.type(), "'"));
+void CommandHandler::AppendDuplicate(const Envelope& envelope, const std::optional<StoredReply>& stored,
+                                     std::vector<PendingReply>& pending) const {
+  // The reply it got, again (the coordinator's inbox drops it if the first
+  // one arrived), and nothing else.
+  if (stored.has_value()) {
+    absl::StatusOr<Envelope> reply = ParseEnvelope(stored->payload);
+    if (reply.ok()) pending.push_back({"", *stored, reply->message_id()});
   }
-  if (auto it = known.find(envelope.message_id()); it != known.end() && !skip_inbox_) {
-    // A duplicate: the reply it got, again (the coordinator's inbox drops
-    // it if the first one arrived), and nothing else.
-    if (it->second.has_value()) {
-      absl::StatusOr<Envelope> reply = ParseEnvelope(it->second->payload);
-      if (reply.ok()) pending.push_back({"", *it->second, reply->message_id()});
-    }
-    m.commands.Add({{"command", envelope.type()}, {"outcome", "duplicate"}}).Increment();
-    return absl::OkStatus();
-  }
-  std::string order_id;
-  absl::StatusOr<StepResult> result = effect->second(tx, envelope, &order_id);
-  if (!result.ok()) return result.status();
+  GetMetrics().commands.Add({{"command", envelope.type()}, {"outcome", "duplicate"}}).Increment();
+}
+
+void CommandHandler::AppendReply(const Envelope& envelope, const std::string& order_id, const StepResult& result,
+                                 std::map<std::string, std::optional<StoredReply>>& known,
+                                 std::vector<PendingReply>& pending) const {
   agora::saga::v1::StepReply reply;
   reply.set_order_id(order_id);
   reply.set_command(envelope.type());
-  reply.set_success(result->success);
-  reply.set_error(result->error);
-  if (result->balance_cents.has_value()) reply.set_balance_cents(*result->balance_cents);
+  reply.set_success(result.success);
+  reply.set_error(result.error);
+  if (result.balance_cents.has_value()) reply.set_balance_cents(*result.balance_cents);
   const Envelope out =
       Wrap(reply, {envelope.saga_id(), envelope.message_id(), envelope.traceparent()});
   StoredReply stored{reply_topic_, order_id, out.SerializeAsString()};
   pending.push_back({envelope.message_id(), stored, out.message_id()});
   known.emplace(envelope.message_id(), std::move(stored));
-  m.commands.Add({{"command", envelope.type()}, {"outcome", result->success ? "success" : "refused"}})
+  GetMetrics()
+      .commands.Add({{"command", envelope.type()}, {"outcome", result.success ? "success" : "refused"}})
       .Increment();
+}
+
+absl::Status CommandHandler::HandleInBatch(pg::Tx& tx, const Envelope& envelope,
+                                           std::map<std::string, std::optional<StoredReply>>& known,
+                                           std::vector<PendingReply>& pending) {
+  auto effect = effects_.find(envelope.type());
+  if (effect == effects_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("no command of type '", envelope.type(), "'"));
+  }
+  if (auto it = known.find(envelope.message_id()); it != known.end() && !skip_inbox_) {
+    AppendDuplicate(envelope, it->second, pending);
+    return absl::OkStatus();
+  }
+  std::string order_id;
+  absl::StatusOr<StepResult> result = effect->second(tx, envelope, &order_id);
+  if (!result.ok()) return result.status();
+  AppendReply(envelope, order_id, *result, known, pending);
+  return absl::OkStatus();
+}
+
+absl::Status CommandHandler::HandleRun(pg::Tx& tx, const BatchEffect& effect, const std::vector<Envelope>& envelopes,
+                                       size_t begin, size_t end,
+                                       std::map<std::string, std::optional<StoredReply>>& known,
+                                       std::vector<PendingReply>& pending) {
+  // The new commands: not in the inbox, and not earlier in the run.
+  std::vector<const Envelope*> fresh;
+  std::vector<bool> is_fresh(end - begin, false);
+  std::set<std::string> seen;
+  for (size_t i = begin; i < end; ++i) {
+    const std::string& id = envelopes[i].message_id();
+    if (skip_inbox_ || (known.find(id) == known.end() && seen.insert(id).second)) {
+      fresh.push_back(&envelopes[i]);
+      is_fresh[i - begin] = true;
+    }
+  }
+  std::vector<std::string> order_ids;
+  absl::StatusOr<std::vector<StepResult>> results;
+  if (!fresh.empty()) {
+    results = effect(tx, fresh, &order_ids);
+    if (!results.ok()) return results.status();
+  }
+  // Replies in the run's order; a duplicate finds its first's reply in
+  // `known` (recorded just before it when that was earlier in the run).
+  size_t next = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (is_fresh[i - begin]) {
+      AppendReply(envelopes[i], order_ids[next], (*results)[next], known, pending);
+      ++next;
+    } else {
+      AppendDuplicate(envelopes[i], known.at(envelopes[i].message_id()), pending);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -99,10 +146,20 @@ absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, si
                                                     envelopes.begin() + static_cast<std::ptrdiff_t>(n)));
     }
     std::vector<PendingReply> pending;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n;) {
       *failed_at = i;
+      if (auto batch = batch_effects_.find(envelopes[i].type()); batch != batch_effects_.end()) {
+        // The run of commands of this type from here: one call.
+        size_t end = i + 1;
+        while (end < n && envelopes[end].type() == envelopes[i].type()) ++end;
+        absl::Status s = HandleRun(tx, batch->second, envelopes, i, end, known, pending);
+        if (!s.ok()) return s;
+        i = end;
+        continue;
+      }
       absl::Status s = HandleInBatch(tx, envelopes[i], known, pending);
       if (!s.ok()) return s;
+      ++i;
     }
     *failed_at = n;
     return Flush(tx, pending);

@@ -84,6 +84,36 @@ class CommandHandler final {
     };
   }
 
+  // Registers a set-based effect of command type `Command`: it gets a run of
+  // consecutive new commands of that type at once (their order kept;
+  // duplicates, in the inbox or earlier in the run, are left out and answered
+  // with their first reply) and answers one StepResult per command, in order,
+  // with the effect of applying them one by one. An error fails the whole
+  // run (nothing of it commits; the commands before it do). Replaces On.
+  template <typename Command>
+  void OnBatch(std::function<absl::StatusOr<std::vector<StepResult>>(pg::Tx&, const std::vector<Command>&)> effect) {
+    parsers_[Command::descriptor()->full_name()] = [](const Envelope& envelope) {
+      Command command;
+      return Unwrap(envelope, &command);
+    };
+    effects_.erase(Command::descriptor()->full_name());
+    batch_effects_[Command::descriptor()->full_name()] =
+        [effect = std::move(effect)](pg::Tx& tx, const std::vector<const Envelope*>& envelopes,
+                                     std::vector<std::string>* order_ids)
+        -> absl::StatusOr<std::vector<StepResult>> {
+      std::vector<Command> commands(envelopes.size());
+      for (size_t i = 0; i < envelopes.size(); ++i) {
+        if (absl::Status s = Unwrap(*envelopes[i], &commands[i]); !s.ok()) return s;
+        order_ids->push_back(commands[i].order_id());
+      }
+      absl::StatusOr<std::vector<StepResult>> results = effect(tx, commands);
+      if (results.ok() && results->size() != commands.size()) {
+        return absl::InternalError("a batch effect answered a wrong number of results");
+      }
+      return results;
+    };
+  }
+
   // Runs first in each batch's transaction, with the batch's commands (for
   // a participant to lock, in one fixed order, every row its effects will
   // lock: batches of different partitions run at once, and rows locked in
@@ -105,6 +135,8 @@ class CommandHandler final {
  private:
   using Effect =
       std::function<absl::StatusOr<StepResult>(pg::Tx&, const Envelope&, std::string* order_id)>;
+  using BatchEffect = std::function<absl::StatusOr<std::vector<StepResult>>(
+      pg::Tx&, const std::vector<const Envelope*>&, std::vector<std::string>* order_ids)>;
 
   // INVALID_ARGUMENT for a message that cannot be read.
   absl::Status Parse(const kafka::IncomingMessage& message, Envelope* envelope) const;
@@ -114,6 +146,17 @@ class CommandHandler final {
   absl::Status HandleInBatch(pg::Tx& tx, const Envelope& envelope,
                              std::map<std::string, std::optional<StoredReply>>& known,
                              std::vector<PendingReply>& pending);
+  // envelopes[begin, end), all of one type with a batch effect, the same way.
+  absl::Status HandleRun(pg::Tx& tx, const BatchEffect& effect, const std::vector<Envelope>& envelopes,
+                         size_t begin, size_t end, std::map<std::string, std::optional<StoredReply>>& known,
+                         std::vector<PendingReply>& pending);
+  // A duplicate's stored reply again (when it had one).
+  void AppendDuplicate(const Envelope& envelope, const std::optional<StoredReply>& stored,
+                       std::vector<PendingReply>& pending) const;
+  // A new command's reply, recorded in `known`.
+  void AppendReply(const Envelope& envelope, const std::string& order_id, const StepResult& result,
+                   std::map<std::string, std::optional<StoredReply>>& known,
+                   std::vector<PendingReply>& pending) const;
   // Writes the batch's replies and inbox rows in one statement.
   absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) const;
   // Runs HandleInBatch for envelopes[0, n) in one transaction. On an effect's
@@ -123,6 +166,7 @@ class CommandHandler final {
   pg::Pool& pool_;
   const std::string reply_topic_;
   std::map<std::string, Effect> effects_;
+  std::map<std::string, BatchEffect> batch_effects_;
   std::map<std::string, std::function<absl::Status(const Envelope&)>> parsers_;
   std::function<void(pg::Tx&, const std::vector<Envelope>&)> before_batch_;
   bool skip_inbox_ = false;

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <random>
@@ -318,6 +319,124 @@ TEST_CASE("1,000 random commands with duplicates and reorderings conserve every 
                       "ON r.order_id = l.order_id WHERE r.state <> 'RESERVED'") ==
         inv.f().Query("SELECT count(*) FROM inventory.reservation_lines l JOIN inventory.reservations r "
                       "ON r.order_id = l.order_id WHERE r.state = 'RELEASED'"));
+}
+
+TEST_CASE("a batch of reservations ends exactly as the same reservations one by one: answers, stock, held, "
+          "lines and states",
+          "[pg][kafka]") {
+  Inventory inv;
+  std::mt19937 rng(20261207);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  // Two worlds of the same shape: A gets the batch, B the one-by-one calls.
+  struct World {
+    std::vector<std::string> products, orders;
+  };
+  int checked_batches = 0, repeats = 0, reserved = 0, refused = 0;
+  for (int round = 0; round < 30; ++round) {
+    World a, b;
+    for (int i = 0; i < 4; ++i) {
+      a.products.push_back(inv.Product(0));
+      b.products.push_back(inv.Product(0));
+    }
+    // Index i is the i-th smallest id in both worlds: lines sorted by id
+    // come in the same order, so "the first failing line" is the same one.
+    std::sort(a.products.begin(), a.products.end());
+    std::sort(b.products.begin(), b.products.end());
+    for (size_t i = 0; i < 4; ++i) {
+      const std::string both = "('" + a.products[i] + "', '" + b.products[i] + "')";
+      inv.f().Query("UPDATE inventory.products SET stock = " + std::to_string(pick(7)) + " WHERE id IN " + both);
+      if (pick(6) == 0) inv.f().Query("UPDATE inventory.products SET deleted_at = now() WHERE id IN " + both);
+    }
+    for (int i = 0; i < 6; ++i) {
+      a.orders.push_back(NewUuid());
+      b.orders.push_back(NewUuid());
+    }
+    auto lines_of = [](const World& w, const std::vector<std::pair<int, int64_t>>& spec) {
+      std::vector<StockLine> lines;
+      for (const auto& [p, q] : spec) lines.push_back({w.products[static_cast<size_t>(p)], q});
+      std::sort(lines.begin(), lines.end(),
+                [](const StockLine& x, const StockLine& y) { return x.product_id < y.product_id; });
+      return lines;
+    };
+    auto random_spec = [&] {
+      std::vector<std::pair<int, int64_t>> spec;
+      const int first = pick(4);
+      for (int k = 0, n = 1 + pick(3); k < n; ++k) spec.push_back({(first + k) % 4, 1 + pick(4)});
+      return spec;
+    };
+    // Earlier history, the same in both worlds: reservations and releases
+    // (tombstones among them).
+    for (int i = 0; i < 3; ++i) {
+      const int o = pick(6);
+      const bool release = pick(2) == 0;
+      const auto spec = random_spec();
+      for (const World* w : {&a, &b}) {
+        REQUIRE(inv.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+          if (release) {
+            inv.store().ReleaseIn(tx, w->orders[static_cast<size_t>(o)]);
+          } else {
+            inv.store().ReserveIn(tx, w->orders[static_cast<size_t>(o)], lines_of(*w, spec));
+          }
+          return absl::OkStatus();
+        }).ok());
+      }
+    }
+    // The batch: orders repeat within it (a later command of an order
+    // answers what the first decided).
+    std::vector<std::pair<int, std::vector<std::pair<int, int64_t>>>> batch;
+    for (int i = 0, n = 1 + pick(10); i < n; ++i) batch.push_back({pick(6), random_spec()});
+    auto requests = [&](const World& w) {
+      std::vector<std::pair<std::string, std::vector<StockLine>>> r;
+      for (const auto& [o, spec] : batch) r.emplace_back(w.orders[static_cast<size_t>(o)], lines_of(w, spec));
+      return r;
+    };
+    std::vector<ReserveResult> batched, one_by_one;
+    REQUIRE(inv.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      inv.store().LockProducts(tx, a.products, {});
+      batched = inv.store().ReserveBatchIn(tx, requests(a));
+      return absl::OkStatus();
+    }).ok());
+    REQUIRE(inv.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      one_by_one.clear();
+      for (const auto& [order, lines] : requests(b)) one_by_one.push_back(inv.store().ReserveIn(tx, order, lines));
+      return absl::OkStatus();
+    }).ok());
+    INFO("round " << round);
+    REQUIRE(batched.size() == one_by_one.size());
+    auto product_index = [](const World& w, const std::string& id) {
+      for (size_t i = 0; i < w.products.size(); ++i) {
+        if (w.products[i] == id) return static_cast<int>(i);
+      }
+      return -1;
+    };
+    for (size_t i = 0; i < batched.size(); ++i) {
+      CHECK(static_cast<int>(batched[i].outcome) == static_cast<int>(one_by_one[i].outcome));
+      CHECK(batched[i].repeat == one_by_one[i].repeat);
+      CHECK(product_index(a, batched[i].product_id) == product_index(b, one_by_one[i].product_id));
+      repeats += one_by_one[i].repeat ? 1 : 0;
+      reserved += one_by_one[i].outcome == ReserveOutcome::kReserved && !one_by_one[i].repeat ? 1 : 0;
+      refused += one_by_one[i].outcome != ReserveOutcome::kReserved ? 1 : 0;
+    }
+    for (size_t p = 0; p < 4; ++p) {
+      CHECK(inv.Stock(a.products[p]) == inv.Stock(b.products[p]));
+      CHECK(inv.Held(a.products[p]) == inv.Held(b.products[p]));
+    }
+    for (size_t o = 0; o < 6; ++o) {
+      auto row = [&inv](const World& w, size_t o) {
+        return inv.f().Query("SELECT concat_ws('/', state, outcome, failed_product_id IS NOT NULL, "
+                             "(SELECT count(*) || ':' || COALESCE(sum(quantity), 0) FROM inventory.reservation_lines l "
+                             "WHERE l.order_id = r.order_id)) FROM inventory.reservations r WHERE order_id = '" +
+                             w.orders[o] + "'");
+      };
+      CHECK(row(a, o) == row(b, o));
+    }
+    ++checked_batches;
+  }
+  CHECK(checked_batches == 30);
+  // The random batches met each case.
+  CHECK(repeats > 10);
+  CHECK(reserved > 10);
+  CHECK(refused > 10);
 }
 
 }  // namespace
