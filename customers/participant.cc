@@ -31,35 +31,53 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
     }
     store.LockCustomers(tx, ids);
   });
-  handler.On<saga::DebitBalanceCommand>(
-      [&store](Tx& tx, const saga::DebitBalanceCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {
-        DebitRequest debit{command.order_id(), command.customer_id(), command.amount_cents(),
-                           command.from_cart(), {}};
-        for (const saga::StockLine& l : command.lines()) {
-          // Quantities beyond an int are refused by NormaliseDebit's range.
-          const int quantity = l.quantity() > 1000 || l.quantity() < 0 ? 0 : static_cast<int>(l.quantity());
-          debit.cart_lines.push_back({l.product_id(), quantity});
+  // A batch's consecutive debits at once (set-based: a few statements for
+  // all of them), each answered as if applied alone, in order.
+  handler.OnBatch<saga::DebitBalanceCommand>(
+      [&store](Tx& tx, const std::vector<saga::DebitBalanceCommand>& commands) -> absl::StatusOr<std::vector<StepResult>> {
+        std::vector<StepResult> results(commands.size());
+        std::vector<DebitRequest> valid;
+        std::vector<size_t> index;  // of each valid command
+        for (size_t i = 0; i < commands.size(); ++i) {
+          const saga::DebitBalanceCommand& command = commands[i];
+          DebitRequest debit{command.order_id(), command.customer_id(), command.amount_cents(),
+                             command.from_cart(), {}};
+          for (const saga::StockLine& l : command.lines()) {
+            // Quantities beyond an int are refused by NormaliseDebit's range.
+            const int quantity = l.quantity() > 1000 || l.quantity() < 0 ? 0 : static_cast<int>(l.quantity());
+            debit.cart_lines.push_back({l.product_id(), quantity});
+          }
+          if (!runtime::ids::IsUuid(command.customer_id())) {
+            results[i] = StepResult::Refused("UNKNOWN_CUSTOMER");
+          } else if (command.amount_cents() <= 0) {
+            results[i] = StepResult::Refused("INVALID_AMOUNT");
+          } else if (!NormaliseDebit(&debit).ok()) {
+            results[i] = StepResult::Refused("INVALID_LINES");
+          } else {
+            valid.push_back(std::move(debit));
+            index.push_back(i);
+          }
         }
-        if (!runtime::ids::IsUuid(command.customer_id())) return StepResult::Refused("UNKNOWN_CUSTOMER");
-        if (command.amount_cents() <= 0) return StepResult::Refused("INVALID_AMOUNT");
-        if (!NormaliseDebit(&debit).ok()) return StepResult::Refused("INVALID_LINES");
-        const DebitResult r = store.DebitIn(tx, debit);
-        StepResult result;
-        switch (r.outcome) {
-          case DebitOutcome::kDebited:
-            result = StepResult::Ok();
-            break;
-          case DebitOutcome::kInsufficientFunds:
-            result = StepResult::Refused("INSUFFICIENT_FUNDS");
-            break;
-          case DebitOutcome::kRefunded:
-            result = StepResult::Refused("REFUNDED");
-            break;
-          case DebitOutcome::kUnknownCustomer:
-            return StepResult::Refused("UNKNOWN_CUSTOMER");
+        const std::vector<DebitResult> debited = store.DebitBatchIn(tx, valid);
+        for (size_t k = 0; k < debited.size(); ++k) {
+          StepResult& result = results[index[k]];
+          switch (debited[k].outcome) {
+            case DebitOutcome::kDebited:
+              result = StepResult::Ok();
+              break;
+            case DebitOutcome::kInsufficientFunds:
+              result = StepResult::Refused("INSUFFICIENT_FUNDS");
+              break;
+            case DebitOutcome::kRefunded:
+              result = StepResult::Refused("REFUNDED");
+              break;
+            case DebitOutcome::kUnknownCustomer:
+              result = StepResult::Refused("UNKNOWN_CUSTOMER");
+              continue;  // no balance to tell
+          }
+          result.balance_cents = debited[k].balance_cents;
         }
-        result.balance_cents = r.balance_cents;
-        return result;
+        return results;
       });
   handler.On<saga::RefundBalanceCommand>(
       [&store](Tx& tx, const saga::RefundBalanceCommand& command, const runtime::messaging::Envelope&) -> absl::StatusOr<StepResult> {

@@ -1,6 +1,8 @@
 #include "customers/pg_store.h"
 
 #include <limits>
+#include <map>
+#include <set>
 #include <pqxx/pqxx>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 #include "runtime/status/reason.h"
 
@@ -15,6 +18,7 @@ namespace agora::customers {
 namespace {
 
 using runtime::pg::Exec;
+using runtime::pg::TextArray;
 using runtime::pg::Tx;
 
 #define CUSTOMER_COLUMNS                                                               \
@@ -426,6 +430,112 @@ DebitResult PgStore::DebitIn(Tx& tx, const DebitRequest& req) {
     Exec(tx, kSetPaymentCart, req.order_id, products, quantities);
   }
   return DebitResult{DebitOutcome::kDebited, r[0][0].as<int64_t>()};
+}
+
+namespace {
+// The first command of each order whose customer exists claims it.
+constexpr char kClaimAll[] =
+    "INSERT INTO order_payments (order_id, customer_id, state) "
+    "SELECT DISTINCT ON (t.order_id) t.order_id, t.customer_id, 'PENDING' "
+    "FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS t(order_id, customer_id, n) "
+    "WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = t.customer_id) ORDER BY t.order_id, t.n "
+    "ON CONFLICT (order_id) DO NOTHING RETURNING order_id::text";
+constexpr char kPayments[] =
+    "SELECT order_id::text, state FROM order_payments WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE";
+constexpr char kBalances[] = "SELECT id::text, balance_cents FROM customers WHERE id = ANY($1::uuid[])";
+// Every debit's cents (per customer at once), its ledger row (in the
+// batch's order) and every claimed payment's state.
+constexpr char kDebitAll[] =
+    "WITH d AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[]) WITH ORDINALITY "
+    "AS t(order_id, customer_id, amount, ledger_id, n)), "
+    "per_customer AS (SELECT customer_id, sum(amount) AS amount FROM d GROUP BY customer_id), "
+    "debited AS (UPDATE customers c SET balance_cents = c.balance_cents - p.amount, "
+    "refundable_cents = c.refundable_cents + p.amount FROM per_customer p WHERE c.id = p.customer_id), "
+    "ledger AS (INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) "
+    "SELECT ledger_id, customer_id, 'ORDER_DEBIT', -amount, order_id FROM d ORDER BY n), "
+    "payments AS (UPDATE order_payments op SET state = o.state, amount_cents = o.amount, updated_at = now() "
+    "FROM unnest($5::uuid[], $6::text[], $7::bigint[]) AS o(order_id, state, amount) "
+    "WHERE op.order_id = o.order_id) "
+    "SELECT 1";
+}  // namespace
+
+std::vector<DebitResult> PgStore::DebitBatchIn(Tx& tx, const std::vector<DebitRequest>& requests) {
+  std::vector<DebitResult> results;
+  if (requests.empty()) return results;
+  std::vector<std::string> orders, customers;
+  for (const DebitRequest& r : requests) {
+    orders.push_back(r.order_id);
+    customers.push_back(r.customer_id);
+  }
+  std::set<std::string> claimed;
+  for (const auto& row : Exec(tx, kClaimAll, TextArray(orders), TextArray(customers))) {
+    claimed.insert(row[0].as<std::string>());
+  }
+  // Each order's payment state as a command would find it: stored before
+  // the batch, or decided by an earlier command of it.
+  std::map<std::string, std::string> state;
+  {
+    std::vector<std::string> others;
+    for (const std::string& o : std::set<std::string>(orders.begin(), orders.end())) {
+      if (claimed.count(o) == 0) others.push_back(o);
+    }
+    if (!others.empty()) {
+      for (const auto& row : Exec(tx, kPayments, TextArray(others))) {
+        state[row[0].as<std::string>()] = row[1].as<std::string>();
+      }
+    }
+  }
+  std::map<std::string, int64_t> balance;  // the customers that exist
+  for (const auto& row : Exec(tx, kBalances, TextArray(customers))) {
+    balance[row[0].as<std::string>()] = row[1].as<int64_t>();
+  }
+  auto balance_of = [&balance](const std::string& c) {
+    auto it = balance.find(c);
+    return it == balance.end() ? int64_t{0} : it->second;
+  };
+  std::vector<std::string> d_orders, d_customers, d_ledger, o_orders, o_states;
+  std::vector<std::optional<int64_t>> d_amounts, o_amounts;
+  std::vector<const DebitRequest*> from_cart;
+  for (const DebitRequest& r : requests) {
+    const bool exists = balance.count(r.customer_id) > 0;
+    if (auto it = state.find(r.order_id); it != state.end() && !(skip_payment_claim_ && exists)) {
+      results.push_back(DebitResult{OutcomeOf(it->second), balance_of(r.customer_id)});
+      continue;
+    }
+    if (!exists) {  // claims nothing
+      results.push_back({DebitOutcome::kUnknownCustomer, 0});
+      continue;
+    }
+    int64_t& b = balance[r.customer_id];
+    std::string decided;
+    if (b >= r.amount_cents) {
+      b -= r.amount_cents;
+      d_orders.push_back(r.order_id);
+      d_customers.push_back(r.customer_id);
+      d_amounts.push_back(r.amount_cents);
+      d_ledger.push_back(runtime::ids::NewUuid());
+      decided = "DEBITED";
+      if (r.from_cart && !r.cart_lines.empty()) from_cart.push_back(&r);
+      results.push_back(DebitResult{DebitOutcome::kDebited, b});
+    } else {
+      decided = "INSUFFICIENT_FUNDS";
+      results.push_back(DebitResult{DebitOutcome::kInsufficientFunds, b});
+    }
+    state[r.order_id] = decided;
+    o_orders.push_back(r.order_id);
+    o_states.push_back(decided);
+    o_amounts.push_back(decided == "DEBITED" ? r.amount_cents : 0);
+  }
+  Exec(tx, kDebitAll, TextArray(d_orders), TextArray(d_customers), runtime::pg::Int64Array(d_amounts),
+       TextArray(d_ledger), TextArray(o_orders), TextArray(o_states), runtime::pg::Int64Array(o_amounts));
+  for (const DebitRequest* r : from_cart) {
+    const std::string products = ProductArray(r->cart_lines);
+    const std::string quantities = QuantityArray(r->cart_lines);
+    Exec(tx, kTakeCartLines, r->customer_id, products, quantities);
+    Exec(tx, kLowerCartLines, r->customer_id, products, quantities);
+    Exec(tx, kSetPaymentCart, r->order_id, products, quantities);
+  }
+  return results;
 }
 
 absl::StatusOr<RefundResult> PgStore::Refund(const std::string& order_id,

@@ -40,6 +40,15 @@ class PgStore final : public Store {
   DebitResult DebitIn(runtime::pg::Tx& tx, const DebitRequest& request);
   RefundResult RefundIn(runtime::pg::Tx& tx, const std::string& order_id,
                         const std::string& customer_id, bool restore_cart);
+  // DebitIn for each of `requests` (normalised: NormaliseDebit), in order,
+  // with the same results and effects, in a few statements whatever their
+  // number: every payment claimed at once (each order by its first command
+  // whose customer exists), the others' stored states and the balances read,
+  // each debit decided in memory as DebitIn would, then every balance,
+  // ledger row and payment state written at once (and each fromCart debit's
+  // cart lines). The customers must be locked already (LockCustomers: a
+  // batch's first step). Throws libpqxx exceptions.
+  std::vector<DebitResult> DebitBatchIn(runtime::pg::Tx& tx, const std::vector<DebitRequest>& requests);
   // Locks the customers `ids` (UUIDs) in id order: what a batch of saga
   // commands will lock, taken up front in one order so that batches running
   // at once never deadlock.

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <random>
@@ -301,6 +302,144 @@ TEST_CASE("1,000 random debits and refunds with duplicates and reorderings keep 
   // locked up front in one order, they never deadlocked.
   c.f().Stop();
   CHECK(c.f().Query("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()") == "0");
+}
+
+TEST_CASE("a batch of debits ends exactly as the same debits one by one: answers, balances, ledger, payments "
+          "and carts",
+          "[pg][kafka]") {
+  Customers cu;
+  std::mt19937 rng(20261208);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  // Two worlds of the same shape: A gets the batch, B the one-by-one calls.
+  struct World {
+    std::vector<std::string> customers, orders, products;
+  };
+  int debited = 0, short_of_money = 0, repeats = 0, unknown = 0;
+  for (int round = 0; round < 30; ++round) {
+    World a, b;
+    for (int i = 0; i < 3; ++i) {
+      const int64_t balance = 100 * pick(6);
+      a.customers.push_back(cu.Customer(balance));
+      b.customers.push_back(cu.Customer(balance));
+    }
+    a.customers.push_back(NewUuid());  // never registered
+    b.customers.push_back(NewUuid());
+    for (int i = 0; i < 5; ++i) {
+      a.orders.push_back(NewUuid());
+      b.orders.push_back(NewUuid());
+    }
+    for (int i = 0; i < 2; ++i) {
+      a.products.push_back(NewUuid());
+      b.products.push_back(NewUuid());
+    }
+    std::sort(a.products.begin(), a.products.end());  // lines in the same order in both worlds
+    std::sort(b.products.begin(), b.products.end());
+    for (size_t c = 0; c < 3; ++c) {
+      for (size_t p = 0; p < 2; ++p) {
+        const int q = pick(4);
+        if (q == 0) continue;
+        cu.AddToCart(a.customers[c], a.products[p], q);
+        cu.AddToCart(b.customers[c], b.products[p], q);
+      }
+    }
+    struct Spec {
+      int order, customer;
+      int64_t amount;
+      bool from_cart;
+      std::vector<std::pair<int, int>> lines;
+    };
+    auto random_spec = [&] {
+      Spec s{pick(5), pick(4), 50 * (1 + pick(6)), pick(3) == 0, {}};
+      if (s.from_cart) {
+        s.lines.push_back({0, 1 + pick(3)});
+        if (pick(2) == 0) s.lines.push_back({1, 1 + pick(3)});
+      }
+      return s;
+    };
+    auto request = [](const World& w, const Spec& s) {
+      DebitRequest r{w.orders[static_cast<size_t>(s.order)], w.customers[static_cast<size_t>(s.customer)], s.amount,
+                     s.from_cart, {}};
+      for (const auto& [p, q] : s.lines) r.cart_lines.push_back({w.products[static_cast<size_t>(p)], q});
+      REQUIRE(NormaliseDebit(&r).ok());
+      return r;
+    };
+    // Earlier history, the same in both worlds: debits and refunds
+    // (tombstones among them).
+    for (int i = 0; i < 2; ++i) {
+      const Spec spec = random_spec();
+      const bool refund = pick(2) == 0;
+      for (const World* w : {&a, &b}) {
+        REQUIRE(cu.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+          const DebitRequest r = request(*w, spec);
+          if (refund) {
+            cu.store().RefundIn(tx, r.order_id, r.customer_id, false);
+          } else {
+            cu.store().DebitIn(tx, r);
+          }
+          return absl::OkStatus();
+        }).ok());
+      }
+    }
+    std::vector<Spec> batch;
+    for (int i = 0, n = 1 + pick(10); i < n; ++i) batch.push_back(random_spec());
+    std::vector<DebitResult> batched, one_by_one;
+    REQUIRE(cu.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      std::vector<DebitRequest> requests;
+      for (const Spec& s : batch) requests.push_back(request(a, s));
+      cu.store().LockCustomers(tx, a.customers);
+      batched = cu.store().DebitBatchIn(tx, requests);
+      return absl::OkStatus();
+    }).ok());
+    REQUIRE(cu.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      one_by_one.clear();
+      for (const Spec& s : batch) one_by_one.push_back(cu.store().DebitIn(tx, request(b, s)));
+      return absl::OkStatus();
+    }).ok());
+    INFO("round " << round);
+    REQUIRE(batched.size() == one_by_one.size());
+    for (size_t i = 0; i < batched.size(); ++i) {
+      CHECK(static_cast<int>(batched[i].outcome) == static_cast<int>(one_by_one[i].outcome));
+      CHECK(batched[i].balance_cents == one_by_one[i].balance_cents);
+      debited += one_by_one[i].outcome == DebitOutcome::kDebited ? 1 : 0;
+      short_of_money += one_by_one[i].outcome == DebitOutcome::kInsufficientFunds ? 1 : 0;
+      unknown += one_by_one[i].outcome == DebitOutcome::kUnknownCustomer ? 1 : 0;
+    }
+    std::map<int, int> per_order;
+    for (const Spec& s : batch) repeats += ++per_order[s.order] > 1 ? 1 : 0;
+    for (size_t c = 0; c < 3; ++c) {
+      CHECK(cu.Balance(a.customers[c]) == cu.Balance(b.customers[c]));
+      CHECK(cu.LedgerSum(a.customers[c]) == cu.LedgerSum(b.customers[c]));
+      CHECK(cu.Balance(a.customers[c]) == cu.LedgerSum(a.customers[c]));
+      auto ledger = [&cu](const World& w, size_t c) {  // the debits and refunds in order
+        return cu.f().Query("SELECT string_agg(kind || ':' || amount_cents, ',' ORDER BY seq) FROM customers.ledger "
+                            "WHERE customer_id = '" + w.customers[c] + "' AND kind <> 'TOP_UP'");
+      };
+      CHECK(ledger(a, c) == ledger(b, c));
+      std::map<std::string, int> cart_a = cu.Cart(a.customers[c]), cart_b = cu.Cart(b.customers[c]);
+      for (size_t p = 0; p < 2; ++p) CHECK(cart_a[a.products[p]] == cart_b[b.products[p]]);
+      CHECK(cart_a.size() == cart_b.size());
+    }
+    for (size_t o = 0; o < 5; ++o) {
+      auto payment = [&cu](const World& w, size_t o) {
+        const std::string row = cu.f().Query(
+            "SELECT concat_ws('/', state, amount_cents, cart_quantities::text) FROM customers.order_payments "
+            "WHERE order_id = '" + w.orders[o] + "'");
+        // The payer, as an index of the world's customers.
+        const std::string payer = cu.f().Query("SELECT customer_id::text FROM customers.order_payments WHERE order_id = '" +
+                                               w.orders[o] + "'");
+        for (size_t c = 0; c < w.customers.size(); ++c) {
+          if (w.customers[c] == payer) return row + "/" + std::to_string(c);
+        }
+        return row;
+      };
+      CHECK(payment(a, o) == payment(b, o));
+    }
+  }
+  // The random batches met each case.
+  CHECK(debited > 10);
+  CHECK(short_of_money > 10);
+  CHECK(repeats > 10);
+  CHECK(unknown > 5);
 }
 
 }  // namespace
