@@ -34,7 +34,8 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
   // A batch's consecutive debits at once (set-based: a few statements for
   // all of them), each answered as if applied alone, in order.
   handler.OnBatch<saga::DebitBalanceCommand>(
-      [&store](Tx& tx, const std::vector<saga::DebitBalanceCommand>& commands) -> absl::StatusOr<std::vector<StepResult>> {
+      [&store](Tx& tx, const std::vector<saga::DebitBalanceCommand>& commands,
+               const std::vector<const runtime::messaging::Envelope*>&) -> absl::StatusOr<std::vector<StepResult>> {
         std::vector<StepResult> results(commands.size());
         std::vector<DebitRequest> valid;
         std::vector<size_t> index;  // of each valid command

@@ -50,7 +50,8 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
   // A batch's consecutive reservations at once (set-based: a few statements
   // for all of them), each answered as if applied alone, in order.
   handler.OnBatch<saga::ReserveStockCommand>(
-      [&store](Tx& tx, const std::vector<saga::ReserveStockCommand>& commands) -> absl::StatusOr<std::vector<StepResult>> {
+      [&store](Tx& tx, const std::vector<saga::ReserveStockCommand>& commands,
+               const std::vector<const runtime::messaging::Envelope*>&) -> absl::StatusOr<std::vector<StepResult>> {
         std::vector<StepResult> results(commands.size(), StepResult::Refused("INVALID_LINES"));
         std::vector<std::pair<std::string, std::vector<StockLine>>> valid;
         std::vector<size_t> index;  // of each valid command

@@ -1,13 +1,18 @@
 #include "orders/pg_store.h"
 
+#include <map>
+#include <set>
+
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "orders/convert.h"
 #include "orders/events.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/outbox.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
 #include "runtime/status/reason.h"
 
@@ -267,6 +272,77 @@ absl::StatusOr<ChangeResult> PgStore::ApplyIn(Tx& tx, const std::string& id, con
   }
   result.changed = true;
   return result;
+}
+
+namespace {
+constexpr char kLockAll[] = "SELECT " ORDER_COLUMNS
+                            " FROM orders o JOIN order_items i ON i.order_id = o.id "
+                            "WHERE o.id = ANY($1::uuid[]) ORDER BY o.id, i.line_no FOR UPDATE OF o";
+// Each row its own clock_timestamp, as one by one.
+constexpr char kSetStatusAll[] =
+    "UPDATE orders o SET status = u.status, rejection_reason = NULLIF(u.reason, ''), "
+    "updated_at = clock_timestamp() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, status, reason) "
+    "WHERE o.id = u.id RETURNING o.id::text, " MICROS("o.updated_at");
+}  // namespace
+
+std::vector<absl::StatusOr<ChangeResult>> PgStore::ApplyBatchIn(Tx& tx, const std::vector<BatchChange>& changes) {
+  std::vector<absl::StatusOr<ChangeResult>> results;
+  std::set<std::string> ids;
+  bool plain = true;  // each order once, status changes only
+  for (const BatchChange& c : changes) {
+    plain = plain && ids.insert(absl::AsciiStrToLower(c.order_id)).second && c.change.event != Event::kRequestCancel;
+  }
+  auto one_by_one = [&] {
+    results.clear();
+    for (const BatchChange& c : changes) results.push_back(ApplyIn(tx, c.order_id, c.change, std::nullopt, c.context));
+    return results;
+  };
+  if (!plain) return one_by_one();
+  std::map<std::string, Order> locked;
+  for (Order& o : Collect(Exec(tx, kLockAll, runtime::pg::TextArray({ids.begin(), ids.end()})))) {
+    locked.emplace(o.id, std::move(o));
+  }
+  std::vector<std::string> set_ids, set_statuses, set_reasons;
+  for (const BatchChange& c : changes) {
+    auto it = locked.find(absl::AsciiStrToLower(c.order_id));
+    if (it == locked.end()) {
+      results.push_back(NotFound(c.order_id));
+      continue;
+    }
+    ChangeResult result{it->second, false, {}};
+    absl::StatusOr<Step> step = Transition({result.order.status, result.order.cancel_requested}, c.change.event);
+    if (!step.ok()) {
+      results.push_back(step.status());
+      continue;
+    }
+    result.step = *step;
+    if (step->effect == Effect::kRecordCancelRequest) return one_by_one();  // not a status change: as ApplyIn does
+    if (step->effect == Effect::kSetStatus) {
+      const bool rejected = step->status == Status::kRejected;
+      result.order.status = step->status;
+      result.order.rejection_reason = rejected ? c.change.reason : RejectionReason::kNone;
+      result.changed = true;
+      set_ids.push_back(result.order.id);
+      set_statuses.push_back(StatusName(step->status));
+      set_reasons.push_back(rejected ? ReasonName(c.change.reason) : "");
+    }
+    results.push_back(std::move(result));
+  }
+  if (set_ids.empty()) return results;
+  std::map<std::string, absl::Time> updated;
+  for (const auto& row : Exec(tx, kSetStatusAll, runtime::pg::TextArray(set_ids), runtime::pg::TextArray(set_statuses),
+                              runtime::pg::TextArray(set_reasons))) {
+    updated[row[0].as<std::string>()] = absl::FromUnixMicros(row[1].as<int64_t>());
+  }
+  std::vector<runtime::messaging::OutboxMessage> events;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!results[i].ok() || !results[i]->changed) continue;
+    Order& order = results[i]->order;
+    order.updated_at = updated.at(order.id);
+    events.push_back(StatusChangedMessage(events_topic_, order, changes[i].context));
+  }
+  runtime::messaging::AppendAllToOutbox(tx, events);
+  return results;
 }
 
 namespace {

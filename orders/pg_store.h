@@ -41,6 +41,20 @@ class PgStore final : public Store {
                                        const Change& change, const std::optional<std::string>& owner,
                                        const EnvelopeContext& context);
 
+  // ApplyIn (no owner) for each of `changes` (order ids UUIDs), in order,
+  // with the same results, rows and events, in three statements whatever
+  // their number when each order appears once and every change is a status
+  // change (every order locked at once in id order, the transitions decided
+  // in memory, every status set at once, every event appended at once);
+  // otherwise one ApplyIn after the other. Throws libpqxx exceptions.
+  struct BatchChange {
+    std::string order_id;
+    Change change;
+    EnvelopeContext context;
+  };
+  std::vector<absl::StatusOr<ChangeResult>> ApplyBatchIn(runtime::pg::Tx& tx,
+                                                         const std::vector<BatchChange>& changes);
+
   // Publishes again the events of up to `limit` orders PENDING for longer
   // than `age` whose events were not published again within `age`:
   // OrderCreated (the coordinator starts a saga once per order, so a copy

@@ -89,9 +89,12 @@ class CommandHandler final {
   // duplicates, in the inbox or earlier in the run, are left out and answered
   // with their first reply) and answers one StepResult per command, in order,
   // with the effect of applying them one by one. An error fails the whole
-  // run (nothing of it commits; the commands before it do). Replaces On.
+  // run (nothing of it commits; the commands before it do). It also gets
+  // each command's envelope (saga id, trace context). Replaces On.
   template <typename Command>
-  void OnBatch(std::function<absl::StatusOr<std::vector<StepResult>>(pg::Tx&, const std::vector<Command>&)> effect) {
+  void OnBatch(std::function<absl::StatusOr<std::vector<StepResult>>(pg::Tx&, const std::vector<Command>&,
+                                                                     const std::vector<const Envelope*>&)>
+                   effect) {
     parsers_[Command::descriptor()->full_name()] = [](const Envelope& envelope) {
       Command command;
       return Unwrap(envelope, &command);
@@ -106,7 +109,7 @@ class CommandHandler final {
         if (absl::Status s = Unwrap(*envelopes[i], &commands[i]); !s.ok()) return s;
         order_ids->push_back(commands[i].order_id());
       }
-      absl::StatusOr<std::vector<StepResult>> results = effect(tx, commands);
+      absl::StatusOr<std::vector<StepResult>> results = effect(tx, commands, envelopes);
       if (results.ok() && results->size() != commands.size()) {
         return absl::InternalError("a batch effect answered a wrong number of results");
       }

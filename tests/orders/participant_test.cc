@@ -4,6 +4,8 @@
 // against the real PostgreSQL and the dev broker.
 
 #include <catch2/catch.hpp>
+#include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "agora/saga/v1/messages.pb.h"
@@ -27,6 +29,7 @@ class Orders final {
     f_.Start([this](runtime::messaging::CommandHandler& h) { RegisterSagaCommands(h, *store_); });
   }
   ParticipantFixture& f() { return f_; }
+  PgStore& store() { return *store_; }
 
   std::string Order(const std::string& status = "PENDING") {
     const std::string id = NewUuid();
@@ -137,6 +140,74 @@ TEST_CASE("an approve delivered twice approves once and answers the same reply t
   REQUIRE(events.WaitFor(1));
   CHECK(o.f().Query("SELECT count(*) FROM orders.inbox") == "1");
   CHECK(events.Messages().size() == 1);
+}
+
+TEST_CASE("a batch of approvals ends exactly as the same approvals one by one: answers, statuses and events",
+          "[pg][kafka]") {
+  Orders o;
+  o.f().Stop();  // the outbox keeps what the changes appended
+  std::mt19937 rng(20261209);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> statuses = {"PENDING", "PENDING", "APPROVED", "REJECTED", "CANCELLING", "CANCELLED"};
+  int approved = 0, refused = 0, unknown = 0, batches_with_repeats = 0, published = 0;
+  for (int round = 0; round < 30; ++round) {
+    std::vector<std::string> a, b;  // the same orders in two worlds
+    for (int i = 0; i < 5; ++i) {
+      const std::string status = statuses[static_cast<size_t>(pick(6))];
+      a.push_back(o.Order(status));
+      b.push_back(o.Order(status));
+    }
+    a.push_back(NewUuid());  // no such order
+    b.push_back(NewUuid());
+    std::vector<int> batch;
+    for (int i = 0, n = 1 + pick(6); i < n; ++i) batch.push_back(pick(6));
+    std::set<int> distinct(batch.begin(), batch.end());
+    if (distinct.size() < batch.size()) ++batches_with_repeats;  // the one-by-one path inside the batch
+    auto changes = [&batch](const std::vector<std::string>& world) {
+      std::vector<PgStore::BatchChange> c;
+      for (int i : batch) c.push_back({world[static_cast<size_t>(i)], {Event::kApprove}, {"saga", NewUuid(), ""}});
+      return c;
+    };
+    std::vector<absl::StatusOr<ChangeResult>> batched, one_by_one;
+    REQUIRE(o.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      batched = o.store().ApplyBatchIn(tx, changes(a));
+      return absl::OkStatus();
+    }).ok());
+    REQUIRE(o.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+      one_by_one.clear();
+      for (const PgStore::BatchChange& c : changes(b)) {
+        one_by_one.push_back(o.store().ApplyIn(tx, c.order_id, c.change, std::nullopt, c.context));
+      }
+      return absl::OkStatus();
+    }).ok());
+    INFO("round " << round);
+    REQUIRE(batched.size() == one_by_one.size());
+    for (size_t i = 0; i < batched.size(); ++i) {
+      CHECK(batched[i].status().code() == one_by_one[i].status().code());
+      if (!batched[i].ok() || !one_by_one[i].ok()) {
+        unknown += absl::IsNotFound(one_by_one[i].status()) ? 1 : 0;
+        refused += absl::IsFailedPrecondition(one_by_one[i].status()) ? 1 : 0;
+        continue;
+      }
+      CHECK(batched[i]->changed == one_by_one[i]->changed);
+      CHECK(StatusName(batched[i]->order.status) == StatusName(one_by_one[i]->order.status));
+      CHECK(batched[i]->order.updated_at >= batched[i]->order.created_at);
+      approved += one_by_one[i]->changed ? 1 : 0;
+    }
+    for (size_t i = 0; i < 6; ++i) {
+      CHECK(o.Status(a[i]) == o.Status(b[i]));
+      auto events = [&o](const std::string& id) {
+        return o.f().Query("SELECT count(*) FROM orders.outbox WHERE message_key = '" + id + "'");
+      };
+      CHECK(events(a[i]) == events(b[i]));
+      published += std::stoi(events(a[i]));
+    }
+  }
+  CHECK(published == approved);  // one OrderStatusChanged per approval, keyed by the order
+  CHECK(approved > 10);
+  CHECK(refused > 10);
+  CHECK(unknown > 5);
+  CHECK(batches_with_repeats > 5);
 }
 
 }  // namespace
