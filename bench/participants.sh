@@ -29,8 +29,10 @@ for _ in $(seq 1 100); do [[ -s $WORK/bootstrap ]] && break; sleep 0.1; done
 brokers=$(cat "$WORK/bootstrap")
 prefix="bench$RANDOM."
 
+# Every service refuses to start without the services' key (service identity).
+"$ROOT/tools/local/service-key.sh" "$WORK/service.pem"
 common=(AGORA_PG_PORT="$pg_port" AGORA_KAFKA_BROKERS="$brokers" AGORA_KAFKA_TOPIC_PREFIX="$prefix"
-        AGORA_METRICS_PORT=0 AGORA_LOG_LEVEL=warn
+        AGORA_METRICS_PORT=0 AGORA_LOG_LEVEL=warn AGORA_SERVICE_KEY_FILE="$WORK/service.pem"
         AGORA_JWT_PRIVATE_KEY_FILE="$WORK/jwt.pem" AGORA_JWT_PUBLIC_KEY_FILE="$WORK/jwt.pub.pem")
 for name in customers inventory orders; do
   port=$(free_port)

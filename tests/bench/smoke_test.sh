@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The benchmarks still run end to end, each briefly (a broken one once went
+# unnoticed for a session: the participants' bench after every service began
+# to require the services' key). Figures are not checked: tests never time.
+#
+#   participants  ./agora bench participants with 300 commands each: its
+#                 table names inventory, customers and orders, each with 300
+#                 commands answered at a rate above zero;
+#   saga          ./agora bench saga with 16 clients for 2 s: every run's
+#                 orders all ended (none unfinished, no error) and the CPU
+#                 split and the commit ceiling were printed.
+#
+#   tests/bench/smoke_test.sh BUILD_DIR participants|saga
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(realpath "${1:?usage: smoke_test.sh BUILD_DIR participants|saga}")
+WHAT=${2:?usage: smoke_test.sh BUILD_DIR participants|saga}
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+case $WHAT in
+  participants)
+    bash "$ROOT/bench/participants.sh" "$BUILD" 300 >"$out" 2>&1 || { cat "$out"; fail "the participants bench exited $?"; }
+    for p in inventory customers orders; do
+      row=$(grep -E "^\| $p \|" "$out" || true)
+      [[ -n $row ]] || { fail "no row for $p"; continue; }
+      commands=$(awk -F'|' '{gsub(/ /, "", $3); print $3}' <<<"$row")
+      rate=$(awk -F'|' '{gsub(/ /, "", $4); print $4}' <<<"$row")
+      [[ $commands == 300 ]] || fail "$p answered '$commands' commands, not 300"
+      [[ $rate =~ ^[0-9]+$ && $rate -gt 0 ]] || fail "$p: rate '$rate'"
+    done
+    grep -q "PostgreSQL commit ceiling, same run" "$out" || fail "no commit ceiling"
+    ;;
+  saga)
+    AGORA_BENCH_CLIENTS=16 bash "$ROOT/bench/saga.sh" "$BUILD" 2 >"$out" 2>&1 || { cat "$out"; fail "the saga bench exited $?"; }
+    rows=$(grep -cE '^\| (closed loop|[0-9]+ orders/s)' "$out" || true)
+    [[ $rows == 3 ]] || fail "$rows result rows, not 3 (closed loop, 80 % and 400/s)"
+    while IFS= read -r row; do
+      sent=$(awk -F'|' '{gsub(/ /, "", $3); print $3}' <<<"$row")
+      completed=$(awk -F'|' '{split($4, c, " "); print c[1]}' <<<"$row")
+      left=$(awk -F'|' '{gsub(/ /, "", $5); print $5}' <<<"$row")
+      [[ $sent =~ ^[0-9]+$ && $sent -gt 0 ]] || fail "nothing sent: $row"
+      [[ $completed == "$sent" ]] || fail "not every order ended: $row"
+      [[ $left == "0,0" ]] || fail "unfinished or errors: $row"
+    done < <(grep -E '^\| (closed loop|[0-9]+ orders/s)' "$out")
+    grep -q "^- closed 16: gateway:" "$out" || fail "no CPU split"
+    grep -q "PostgreSQL commit ceiling, same run" "$out" || fail "no commit ceiling"
+    ;;
+  *) echo "smoke_test.sh: participants or saga, not '$WHAT'" >&2; exit 2 ;;
+esac
+if ((failures > 0)); then
+  echo "--- bench output"; cat "$out"
+  exit 1
+fi
+echo "ok: the $WHAT bench ran end to end"
