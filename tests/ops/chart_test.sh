@@ -504,6 +504,24 @@ step "gateway JWT keys: the public key file of the JWT Secret, never the private
 step "gateway JWT keys: gateway.jwksFromCustomers=true, no key file and no JWT volume" \
   gateway_jwt_keys jwks -f "$CHART/ci/production-values.yaml" --set gateway.jwksFromCustomers=true
 
+# Signed-out sessions: every process that checks access tokens but customers
+# (which reads its own table) polls customers, so each has its address (the
+# NetworkPolicy side is chartcheck's reachability check).
+revocation_pollers_reach_customers() {
+  local env bad=0
+  env=$("$CHARTCHECK" env "${COMMON[@]}" "$@" 2>&1) || { echo "render failed:"; echo "$env"; return 1; }
+  for c in gateway inventory orders reviews saga; do
+    grep -qE "^Deployment/[^ ]+ $c AGORA_CUSTOMERS_ADDRESS=[^ ]+-customers(-headless)?:[0-9]+$" <<<"$env" ||
+      { echo "$c has no AGORA_CUSTOMERS_ADDRESS naming customers' Service"; bad=1; }
+  done
+  ((bad == 0)) || { grep -E 'AGORA_CUSTOMERS_ADDRESS' <<<"$env"; return 1; }
+  grep -E 'AGORA_CUSTOMERS_ADDRESS' <<<"$env"
+}
+step "revocations: gateway, inventory, orders, reviews and saga know customers' address" \
+  revocation_pollers_reach_customers "${ADMIN[@]}" "${EXISTING[@]}"
+step "revocations: the same with production values (headless Services)" \
+  revocation_pollers_reach_customers -f "$CHART/ci/production-values.yaml"
+
 # demoPayments: off by default and in production.
 demo_payments_off() {
   local env
