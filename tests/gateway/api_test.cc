@@ -546,6 +546,12 @@ TEST_CASE("logout ends its session's access tokens at the gateway and at every s
   const json phone = login();
   const std::string laptop_token = laptop["accessToken"];
   REQUIRE(s.Call("GET", "/v1/customers/me", "", laptop_token).status == 200);
+  // A public route where only the gateway's own view of the token shows:
+  // with a token it believes, product details carry `favorite`.
+  const std::string product = s.NewProduct(100, 1);
+  REQUIRE(s.Call("PUT", "/v1/customers/me/favorites/" + product, "", laptop_token).status == 200);
+  const std::string details = "/v1/products/" + product + "/details";
+  REQUIRE(Body(s.Call("GET", details, "", laptop_token))["favorite"] == true);
   for (const auto& [service, code] : DirectCalls(s, laptop_token)) {
     INFO(service << " answered " << code);
     CHECK(code != grpc::StatusCode::UNAUTHENTICATED);
@@ -556,9 +562,20 @@ TEST_CASE("logout ends its session's access tokens at the gateway and at every s
   CHECK(Body(out) == json::object());
   const absl::Time logged_out = absl::Now();
   // Every process polls every 200 ms here (5 s by default): well within 3 s.
-  CHECK(agora::testing::Eventually([&] { return s.Call("GET", "/v1/customers/me", "", laptop_token).status == 401; }, 3));
+  // The gateway itself treats the token as invalid once details come back
+  // anonymous (no `favorite`) and whole (not `degraded` by a customers that
+  // refused it first); each backend's own refusal is checked below.
+  CHECK(agora::testing::Eventually(
+      [&] {
+        const HttpResult d = s.Call("GET", details, "", laptop_token);
+        if (d.status != 200) return false;
+        const json b = json::parse(d.body);
+        return !b.contains("favorite") && !b.contains("degraded");
+      },
+      3));
   const absl::Duration at_gateway = absl::Now() - logged_out;
   INFO("refused by the gateway after " << absl::FormatDuration(at_gateway));
+  CHECK(s.Call("GET", "/v1/customers/me", "", laptop_token).status == 401);
   const HttpResult refused = s.Call("GET", "/v1/orders", "", laptop_token);
   RequireError(refused, 401, 16);
   CHECK(refused.Header("www-authenticate").rfind("Bearer", 0) == 0);
