@@ -20,6 +20,7 @@ namespace agora::orders {
 namespace {
 
 using runtime::messaging::AppendToOutbox;
+using runtime::messaging::OutboxMessage;
 using runtime::pg::Exec;
 using runtime::pg::Tx;
 
@@ -149,23 +150,45 @@ namespace {
 constexpr char kClaimKey[] =
     "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, key) DO NOTHING";
-// The order and its lines in one round trip (the lines' foreign key is
-// checked at the statement's end, when the order's row is there).
+// The order, its lines and its OrderCreated message in one statement (the
+// lines' foreign key is checked at the statement's end, when the order's row
+// is there). Without an idempotency key it is the whole transaction.
 constexpr char kInsertOrder[] =
     "WITH o AS (INSERT INTO orders (id, customer_id, status, total_cents, from_cart) "
     "VALUES ($1, $2, 'PENDING', $3, $4) RETURNING created_at, updated_at), "
     "i AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
     "SELECT $1::uuid, t.n, t.product_id, t.quantity, t.price "
     "FROM unnest($5::uuid[], $6::integer[], $7::bigint[]) WITH ORDINALITY "
-    "AS t(product_id, quantity, price, n)) "
+    "AS t(product_id, quantity, price, n)), "
+    "m AS (INSERT INTO outbox (topic, message_key, message_id, payload) VALUES ($8, $9, $10, $11)) "
     "SELECT " MICROS("created_at") ", " MICROS("updated_at") " FROM o";
 }  // namespace
 
 absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeContext& context) {
+  Order order;
+  order.id = n.id;
+  order.customer_id = n.customer_id;
+  order.status = Status::kPending;
+  order.lines = n.lines;
+  order.total_cents = n.total_cents;
+  order.from_cart = n.from_cart;
+  const OutboxMessage created = OrderCreatedMessage(events_topic_, order, context);
+  const std::string payload = created.envelope.SerializeAsString();
+  auto insert = [&](Tx& tx) -> absl::StatusOr<CreateResult> {
+    pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart,
+         ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.product_id; }),
+         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),
+         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.unit_price_cents; }),
+         created.topic, created.key, created.envelope.message_id(),
+         pqxx::binarystring(payload.data(), payload.size()));
+    Order o = order;
+    o.created_at = absl::FromUnixMicros(times[0][0].as<int64_t>());
+    o.updated_at = absl::FromUnixMicros(times[0][1].as<int64_t>());
+    return CreateResult{std::move(o), true};
+  };
+  if (n.idempotency_key.empty()) return pool_.WriteOne<CreateResult>(insert);
   return pool_.Transact<CreateResult>([&](Tx& tx) -> absl::StatusOr<CreateResult> {
-    if (!n.idempotency_key.empty() &&
-        Exec(tx, kClaimKey, n.customer_id, n.idempotency_key, n.request_hash, n.id)
-                .affected_rows() == 0) {
+    if (Exec(tx, kClaimKey, n.customer_id, n.idempotency_key, n.request_hash, n.id).affected_rows() == 0) {
       std::optional<KeyedOrder> earlier = Keyed(Exec(tx, kFindKeyed, n.customer_id, n.idempotency_key));
       if (!earlier.has_value()) return absl::AbortedError("idempotency key row vanished");
       if (earlier->request_hash != n.request_hash) {
@@ -175,21 +198,7 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
       }
       return CreateResult{std::move(earlier->order), false};
     }
-    pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart,
-         ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.product_id; }),
-         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),
-         ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.unit_price_cents; }));
-    Order order;
-    order.id = n.id;
-    order.customer_id = n.customer_id;
-    order.status = Status::kPending;
-    order.lines = n.lines;
-    order.total_cents = n.total_cents;
-    order.from_cart = n.from_cart;
-    order.created_at = absl::FromUnixMicros(times[0][0].as<int64_t>());
-    order.updated_at = absl::FromUnixMicros(times[0][1].as<int64_t>());
-    AppendToOutbox(tx, OrderCreatedMessage(events_topic_, order, context));
-    return CreateResult{std::move(order), true};
+    return insert(tx);
   });
 }
 

@@ -109,12 +109,22 @@ OutboxMessage CommandMessage(const runtime::messaging::Topics& topics, const Sag
 }
 
 struct Coordinator::Batch {
+  // Set when a batch is redone one message at a time: every saga inserted,
+  // and every early cancel taken or recorded, as its message is handled.
+  bool one_by_one = false;
   std::map<std::string, Saga> sagas;  // by id
   std::set<std::string> fresh;
-  // Written once at the end of the batch: the sagas changed (already in
-  // the table), and the commands, in the order they were sent.
+  // Written once at the end of the batch: the sagas started (inserted with
+  // their state at the end), the sagas changed (already in the table), and
+  // the commands, in the order they were sent.
+  std::vector<std::string> started;
   std::set<std::string> changed;
   std::vector<OutboxMessage> outbox;
+  // Early cancels: taken up front for the orders whose OrderCreated is in
+  // the batch, and those recorded by the batch (written at its end unless
+  // their order's OrderCreated came later in the batch).
+  std::set<std::string> cancels_taken;
+  std::set<std::string> cancels_recorded;
 
   std::optional<Saga> Find(const std::string& id) const {
     auto it = sagas.find(id);
@@ -184,7 +194,15 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
     // The cancel came first: it stops the saga at its first reply.
     t.saga.cancel_requested = true;
   }
-  if (!store_.Insert(tx, t.saga)) return;  // the order has one already (a duplicate event)
+  if (batch != nullptr && !batch->one_by_one) {
+    // The order's sagas were locked up front: one of this type means a
+    // duplicate event. One started by someone else since shows at the
+    // batch's insert, which then redoes the batch one by one.
+    if (batch->FindByOrder(order.order_id, def.type).has_value()) return;
+    batch->started.push_back(t.saga.id);
+  } else if (!store_.Insert(tx, t.saga)) {
+    return;  // the order has one already (a duplicate event)
+  }
   if (batch != nullptr) batch->sagas[t.saga.id] = t.saga;
   Observe(nullptr, t.saga, t.sends);
   for (const Send& send : t.sends) {
@@ -201,7 +219,9 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e, Batch& batch) {
   if (e.type() == pb::OrderCreated::descriptor()->full_name()) {
     pb::OrderCreated event;
     if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
-    const bool cancelled = store_.TakeEarlyCancel(tx, event.order_id());
+    const bool cancelled = batch.one_by_one ? store_.TakeEarlyCancel(tx, event.order_id())
+                                            : batch.cancels_taken.erase(event.order_id()) > 0 ||
+                                                  batch.cancels_recorded.erase(event.order_id()) > 0;
     StartSaga(tx, options_.place_order, FromEvent(event), e.message_id(), e.traceparent(), cancelled, &batch);
     return;
   }
@@ -210,7 +230,11 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e, Batch& batch) {
     if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
     std::optional<Saga> saga = batch.FindByOrder(event.order_id(), SagaType::kPlaceOrder);
     if (!saga.has_value()) {
-      store_.RecordEarlyCancel(tx, event.order_id());
+      if (batch.one_by_one) {
+        store_.RecordEarlyCancel(tx, event.order_id());
+      } else {
+        batch.cancels_recorded.insert(event.order_id());
+      }
       return;
     }
     Persist(tx, *saga, Apply(options_.place_order, *saga, CancelRequested{}, now, ids_), e.message_id(),
@@ -240,17 +264,18 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
     }
     envelopes.push_back(*std::move(e));
   }
-  // Every saga the batch touches, locked up front in id order, and the
-  // messages it acts on, recorded in the inbox at once.
+  // Every saga the batch touches, locked up front in id order (those of
+  // the orders whose events it holds too), and the messages it acts on,
+  // recorded in the inbox at once.
   std::vector<std::string> saga_ids;
   std::vector<std::string> order_ids;
   std::vector<std::string> message_ids;
+  std::map<std::string, std::string> created;  // message id -> order id
   for (const Envelope& e : envelopes) {
     const bool reply = e.type() == pb::StepReply::descriptor()->full_name();
     const bool cancel = e.type() == pb::OrderCancelRequested::descriptor()->full_name();
-    if (reply || cancel || e.type() == pb::OrderCreated::descriptor()->full_name()) {
-      message_ids.push_back(e.message_id());
-    }
+    const bool create = e.type() == pb::OrderCreated::descriptor()->full_name();
+    if (reply || cancel || create) message_ids.push_back(e.message_id());
     if (reply && runtime::ids::IsUuid(e.saga_id())) {
       saga_ids.push_back(e.saga_id());
     } else if (cancel) {
@@ -258,19 +283,53 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
       if (runtime::messaging::Unwrap(e, &event).ok() && runtime::ids::IsUuid(event.order_id())) {
         order_ids.push_back(event.order_id());
       }
+    } else if (create) {
+      pb::OrderCreated event;
+      if (runtime::messaging::Unwrap(e, &event).ok() && runtime::ids::IsUuid(event.order_id())) {
+        order_ids.push_back(event.order_id());
+        created.emplace(e.message_id(), event.order_id());
+      }
     }
   }
-  absl::Status s = pool_.Transact([&](Tx& tx) -> absl::Status {
-    Batch b;
-    for (Saga& saga : store_.LockAll(tx, saga_ids, order_ids)) b.sagas.emplace(saga.id, std::move(saga));
-    for (std::string& id : runtime::messaging::RecordAllInInbox(tx, message_ids)) b.fresh.insert(std::move(id));
-    for (const Envelope& e : envelopes) HandleOne(tx, e, b);
-    std::vector<const Saga*> changed;
-    for (const std::string& id : b.changed) changed.push_back(&b.sagas.at(id));
-    store_.SaveAll(tx, changed);
-    runtime::messaging::AppendAllToOutbox(tx, b.outbox);
-    return absl::OkStatus();
-  });
+  // A saga started by someone else between the lock and the insert (two
+  // coordinators during a rebalance) makes the batch run again, one message
+  // at a time, exactly as before batching.
+  bool conflict = false;
+  auto run = [&](bool one_by_one) {
+    return pool_.Transact([&](Tx& tx) -> absl::Status {
+      conflict = false;
+      Batch b;
+      b.one_by_one = one_by_one;
+      for (Saga& saga : store_.LockAll(tx, saga_ids, order_ids)) b.sagas.emplace(saga.id, std::move(saga));
+      for (std::string& id : runtime::messaging::RecordAllInInbox(tx, message_ids)) b.fresh.insert(std::move(id));
+      if (!one_by_one) {
+        std::vector<std::string> fresh_orders;
+        for (const auto& [message_id, order_id] : created) {
+          if (b.fresh.count(message_id) > 0) fresh_orders.push_back(order_id);
+        }
+        for (std::string& id : store_.TakeEarlyCancels(tx, fresh_orders)) b.cancels_taken.insert(std::move(id));
+      }
+      for (const Envelope& e : envelopes) HandleOne(tx, e, b);
+      std::vector<const Saga*> started;
+      for (const std::string& id : b.started) started.push_back(&b.sagas.at(id));
+      if (options_.before_insert) options_.before_insert();
+      if (store_.InsertAll(tx, started) != started.size()) {
+        conflict = true;
+        return absl::AbortedError("a saga of this batch was started elsewhere");
+      }
+      std::vector<const Saga*> changed;
+      const std::set<std::string> inserted(b.started.begin(), b.started.end());
+      for (const std::string& id : b.changed) {
+        if (inserted.count(id) == 0) changed.push_back(&b.sagas.at(id));
+      }
+      store_.SaveAll(tx, changed);
+      for (const std::string& order_id : b.cancels_recorded) store_.RecordEarlyCancel(tx, order_id);
+      runtime::messaging::AppendAllToOutbox(tx, b.outbox);
+      return absl::OkStatus();
+    });
+  };
+  absl::Status s = run(false);
+  if (conflict) s = run(true);
   if (!s.ok()) {
     // Never dead-lettered: a lost reply would stall its saga. Retried.
     return {0, runtime::kafka::IsTransient(s) ? s : absl::UnavailableError(absl::StrCat("batch failed: ", s.message()))};

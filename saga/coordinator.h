@@ -16,11 +16,17 @@
 //                         asks for it
 //   StepReply             applied to the saga of its envelope's saga id
 //
+// A batch's new sagas are inserted in one statement at its end, with their
+// early cancels taken in one statement up front; should another coordinator
+// have started one of them meanwhile, the batch is redone one message at a
+// time.
+//
 // ScanDeadlines re-applies sagas whose deadline passed (FOR UPDATE SKIP
 // LOCKED: several coordinators share the scan). Metrics: saga/metrics.h
 // (counted in the transaction, so a retried batch may count twice).
 // Thread-safe.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +47,9 @@ struct CoordinatorOptions {
   runtime::messaging::Topics topics;
   SagaDefinition place_order = PlaceOrder();
   SagaDefinition cancel_order = CancelOrder();
+  // Test seam: runs inside a batch's transaction after its messages were
+  // handled and before the sagas it started are inserted.
+  std::function<void()> before_insert;
 };
 
 // The command `send` of `saga` as an outbox message: its participant's

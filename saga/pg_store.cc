@@ -22,6 +22,15 @@ constexpr char kInsert[] =
     "$7, 'epoch'::timestamptz + $8 * interval '1 microsecond', "
     "'epoch'::timestamptz + $9 * interval '1 microsecond') "
     "ON CONFLICT (order_id, type) DO NOTHING";
+constexpr char kInsertAll[] =
+    "INSERT INTO sagas (id, order_id, type, status, current_step, deadline, record, started_at, updated_at) "
+    "SELECT u.id, u.order_id, u.type, u.status, u.step, "
+    "CASE WHEN u.deadline IS NULL THEN NULL ELSE 'epoch'::timestamptz + u.deadline * interval '1 microsecond' END, "
+    "decode(u.record, 'hex'), 'epoch'::timestamptz + u.started * interval '1 microsecond', "
+    "'epoch'::timestamptz + u.updated * interval '1 microsecond' "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], "
+    "$8::bigint[], $9::bigint[]) AS u(id, order_id, type, status, step, deadline, record, started, updated) "
+    "ORDER BY u.order_id, u.type ON CONFLICT (order_id, type) DO NOTHING";
 constexpr char kSave[] =
     "UPDATE sagas SET status = $2, current_step = $3, "
     "deadline = CASE WHEN $4::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $4 * interval '1 microsecond' END, "
@@ -41,6 +50,8 @@ constexpr char kLockDue[] =
 constexpr char kRecordEarlyCancel[] =
     "INSERT INTO early_cancels (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING";
 constexpr char kTakeEarlyCancel[] = "DELETE FROM early_cancels WHERE order_id = $1";
+constexpr char kTakeEarlyCancels[] =
+    "DELETE FROM early_cancels WHERE order_id = ANY($1::uuid[]) RETURNING order_id::text";
 
 constexpr char kFind[] = "SELECT record FROM sagas WHERE id = $1";
 constexpr char kFindForOrder[] =
@@ -97,6 +108,30 @@ bool PgStore::Insert(Tx& tx, const Saga& s) {
              .affected_rows() == 1;
 }
 
+size_t PgStore::InsertAll(Tx& tx, const std::vector<const Saga*>& sagas) {
+  if (sagas.empty()) return 0;
+  if (sagas.size() == 1) return Insert(tx, *sagas[0]) ? 1 : 0;
+  std::vector<std::string> ids, order_ids, types, statuses, steps, records;
+  std::vector<std::optional<int64_t>> deadlines, started, updated;
+  for (const Saga* s : sagas) {
+    ids.push_back(s->id);
+    order_ids.push_back(s->order.order_id);
+    types.push_back(TypeName(s->type));
+    statuses.push_back(StatusName(s->status));
+    steps.push_back(s->current_step());
+    deadlines.push_back(DeadlineMicros(*s));
+    records.push_back(ToRecord(*s).SerializeAsString());
+    started.push_back(absl::ToUnixMicros(s->started_at));
+    updated.push_back(absl::ToUnixMicros(s->updated_at));
+  }
+  using runtime::pg::Int64Array;
+  using runtime::pg::TextArray;
+  return static_cast<size_t>(Exec(tx, kInsertAll, TextArray(ids), TextArray(order_ids), TextArray(types),
+                                  TextArray(statuses), TextArray(steps), Int64Array(deadlines),
+                                  runtime::pg::HexArray(records), Int64Array(started), Int64Array(updated))
+                                 .affected_rows());
+}
+
 std::optional<Saga> PgStore::Lock(Tx& tx, const std::string& saga_id) {
   pqxx::result r = Exec(tx, kLock, saga_id);
   if (r.empty()) return std::nullopt;
@@ -144,6 +179,13 @@ void PgStore::RecordEarlyCancel(Tx& tx, const std::string& order_id) { Exec(tx, 
 
 bool PgStore::TakeEarlyCancel(Tx& tx, const std::string& order_id) {
   return Exec(tx, kTakeEarlyCancel, order_id).affected_rows() == 1;
+}
+
+std::vector<std::string> PgStore::TakeEarlyCancels(Tx& tx, const std::vector<std::string>& order_ids) {
+  std::vector<std::string> out;
+  if (order_ids.empty()) return out;
+  for (const auto& row : Exec(tx, kTakeEarlyCancels, Array(order_ids))) out.push_back(row[0].as<std::string>());
+  return out;
 }
 
 std::vector<PgStore::Running> PgStore::CountRunning(Tx& tx) {

@@ -20,6 +20,10 @@ class PgStore final {
  public:
   // Inserts a new saga; false when its order already has one of its type.
   bool Insert(runtime::pg::Tx& tx, const Saga& saga);
+  // Insert for several new sagas in one statement (in order id order);
+  // answers how many were inserted: fewer when an order already had one of
+  // its type (the caller then redoes its batch one saga at a time).
+  size_t InsertAll(runtime::pg::Tx& tx, const std::vector<const Saga*>& sagas);
   // The saga, its row locked until the transaction ends.
   std::optional<Saga> Lock(runtime::pg::Tx& tx, const std::string& saga_id);
   void Save(runtime::pg::Tx& tx, const Saga& saga);
@@ -37,6 +41,8 @@ class PgStore final {
   // whether one was recorded, and forgets it.
   void RecordEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
   bool TakeEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
+  // TakeEarlyCancel for several orders (UUIDs) at once: the orders that had one.
+  std::vector<std::string> TakeEarlyCancels(runtime::pg::Tx& tx, const std::vector<std::string>& order_ids);
 
   // ---- reads (no lock)
   struct Running {

@@ -48,7 +48,7 @@ PoolMetrics& Metrics() {
     auto& r = metrics::Registry();
     auto& tx = prometheus::BuildHistogram()
                    .Name("agora_pg_transaction_seconds")
-                   .Help("A pool's transactions (kind write) and single-statement reads (kind read), "
+                   .Help("A pool's transactions and single-statement writes (kind write) and single-statement reads (kind read), "
                          "retries included, by outcome (ok, error).")
                    .Register(r);
     auto& retries = prometheus::BuildCounter()
@@ -180,8 +180,7 @@ void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
   idle_.push_back(std::move(conn));
 }
 
-absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only,
-                           bool* connection_broke) {
+absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, bool* connection_broke) {
   *connection_broke = false;
   absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Acquire();
   if (!conn.ok()) return conn.status();
@@ -189,7 +188,9 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_on
   bool broken = false;
   bool committing = false;
   try {
-    if (read_only) {
+    if (mode != Mode::kTransaction) {
+      // A single write in autocommit commits as it runs: sent is committing.
+      committing = mode == Mode::kWriteOne;
       pqxx::nontransaction tx(**conn);
       status = fn(tx);
     } else {
@@ -219,11 +220,14 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_on
   return status;
 }
 
-absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, false); }
+absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, Mode::kTransaction); }
 
-absl::Status Pool::Read(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, true); }
+absl::Status Pool::Read(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, Mode::kReadOne); }
 
-absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only) {
+absl::Status Pool::WriteOne(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, Mode::kWriteOne); }
+
+absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode) {
+  const bool read_only = mode == Mode::kReadOne;
   PoolMetrics& m = Metrics();
   const absl::Time start = absl::Now();
   auto done = [&](absl::Status status) {
@@ -236,7 +240,7 @@ absl::Status Pool::Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only) 
   absl::Status status;
   for (int attempt = 0; attempt <= kMaxConflictRetries; ++attempt) {
     bool connection_broke = false;
-    status = RunOnce(fn, read_only, &connection_broke);
+    status = RunOnce(fn, mode, &connection_broke);
     if (connection_broke && !reconnected) {
       // A connection that died while idle (a server restart) fails at its
       // first use; one more try on a fresh connection hides that.

@@ -87,6 +87,24 @@ class Pool final {
     return result;
   }
 
+  // For a write of ONE statement (data-modifying CTEs included): runs `fn`
+  // in autocommit, where the statement is its own transaction, saving the
+  // BEGIN and COMMIT round trips. A serialization failure or deadlock re-runs
+  // `fn` (the statement was rolled back); a connection that broke once the
+  // statement was sent does not (it may have committed): that is an error.
+  absl::Status WriteOne(absl::FunctionRef<absl::Status(Tx&)> fn);
+
+  template <typename T>
+  absl::StatusOr<T> WriteOne(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
+    absl::StatusOr<T> result = absl::UnknownError("write did not run");
+    absl::Status s = WriteOne([&](Tx& tx) -> absl::Status {
+      result = fn(tx);
+      return result.status();
+    });
+    if (!s.ok()) return s;
+    return result;
+  }
+
   const ConnectionOptions& options() const { return options_; }
   int size() const { return size_; }
 
@@ -94,9 +112,9 @@ class Pool final {
   // A connection, opened if needed; UNAVAILABLE after `acquire_timeout`.
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
-  absl::Status Run(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only);
-  absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, bool read_only,
-                       bool* connection_broke);
+  enum class Mode { kTransaction, kReadOne, kWriteOne };
+  absl::Status Run(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode);
+  absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, bool* connection_broke);
 
   const ConnectionOptions options_;
   const std::string connection_string_;

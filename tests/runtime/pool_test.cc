@@ -78,6 +78,47 @@ TEST_CASE("a single-statement read runs outside a transaction block", "[pg]") {
   CHECK(*in_tx == "f");
 }
 
+TEST_CASE("a single-statement write commits on its own, all or nothing, and is not run again once "
+          "its connection broke after sending it",
+          "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  Pool pool(db.ServiceOptions(), 1);
+  // Committed when it returns, without BEGIN/COMMIT: visible to another session.
+  auto in_block = pool.WriteOne<std::string>([](Tx& tx) -> absl::StatusOr<std::string> {
+    return tx.exec("WITH u AS (UPDATE accounts SET balance = 7 WHERE id = 1) "
+                   "SELECT (now() = statement_timestamp())::text")[0][0].as<std::string>();
+  });
+  REQUIRE(in_block.ok());
+  CHECK(*in_block == "true");
+  CHECK(db.QueryAsSuper("SELECT balance FROM inventory.accounts WHERE id = 1") == "7");
+  // One statement is atomic: its failing part undoes the other.
+  const absl::Status half = pool.WriteOne([](Tx& tx) {
+    tx.exec("WITH a AS (UPDATE accounts SET balance = 8 WHERE id = 2) "
+            "UPDATE accounts SET balance = -1 WHERE id = 3");
+    return absl::OkStatus();
+  });
+  CHECK(half.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(db.QueryAsSuper("SELECT balance FROM inventory.accounts WHERE id = 2") == "1000");
+  // The connection dies under the statement: a read is run again on a new
+  // connection, a write may have committed and is not.
+  int reads = 0;
+  const absl::Status read = pool.Read([&](Tx& tx) {
+    if (++reads == 1) tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  CHECK(read.ok());
+  CHECK(reads == 2);
+  int writes = 0;
+  const absl::Status write = pool.WriteOne([&](Tx& tx) {
+    ++writes;
+    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  CHECK_FALSE(write.ok());
+  CHECK(writes == 1);
+}
+
 TEST_CASE("deadlocked transfers are retried and money is conserved", "[pg]") {
   TestDatabase db("inventory");
   REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());

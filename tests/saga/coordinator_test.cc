@@ -551,3 +551,160 @@ TEST_CASE("one batch holding a message twice, and the same reply again later, mo
 
 }  // namespace
 }  // namespace agora::saga
+
+namespace agora::saga {
+namespace {
+
+rt::kafka::IncomingMessage Incoming(const rt::messaging::Envelope& e) {
+  rt::kafka::IncomingMessage m;
+  m.key = "k";
+  m.value = e.SerializeAsString();
+  return m;
+}
+
+agora::saga::v1::OrderCreated CreatedEvent(const std::string& order) {
+  agora::saga::v1::OrderCreated created;
+  created.set_order_id(order);
+  created.set_customer_id(NewUuid());
+  auto* line = created.add_lines();
+  line->set_product_id(NewUuid());
+  line->set_quantity(1);
+  line->set_unit_price_cents(100);
+  created.set_total_cents(100);
+  return created;
+}
+
+rt::messaging::Envelope Created(const std::string& order) { return rt::messaging::Wrap(CreatedEvent(order)); }
+
+rt::messaging::Envelope CancelOf(const std::string& order) {
+  agora::saga::v1::OrderCancelRequested cancel;
+  cancel.set_order_id(order);
+  cancel.set_customer_id(NewUuid());
+  cancel.set_status(agora::orders::v1::PENDING);
+  return rt::messaging::Wrap(cancel);
+}
+
+TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches and in the same one are "
+          "applied, an order's second OrderCreated starts nothing, and a saga started elsewhere "
+          "meanwhile makes the batch run again one message at a time",
+          "[pg]") {
+  Node saga("saga", SagaMigrations());
+  PgStore store;
+  CoordinatorOptions options;
+  options.topics.prefix = UniqueName("p") + ".";
+  // Another coordinator starts `raced`'s saga while the batch runs (once).
+  const std::string raced = NewUuid();
+  std::string foreign_id;
+  std::atomic<int> hook_runs{0};
+  options.before_insert = [&] {
+    if (hook_runs.fetch_add(1) != 0 || foreign_id.empty()) return;
+    rt::pg::Pool other(saga.db.ServiceOptions(), 1);
+    REQUIRE(other.Transact([&](rt::pg::Tx& tx) -> absl::Status {
+      const agora::saga::v1::OrderCreated e = CreatedEvent(raced);
+      OrderData o{raced, e.customer_id(), {{e.lines(0).product_id(), 1, 100}}, 100, false};
+      Transition t = Start(PlaceOrder(), foreign_id, o, absl::Now(), [] { return NewUuid(); });
+      REQUIRE(store.Insert(tx, t.saga));
+      return absl::OkStatus();
+    }).ok());
+  };
+  Coordinator coordinator(*saga.pool, store, options, [] { return absl::Now(); }, [] { return NewUuid(); });
+  auto q = [&](const std::string& sql) { return saga.db.QueryAsSuper(sql); };
+  auto sagas_of = [&](const std::string& order) {
+    return q("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'");
+  };
+  auto commands_for = [&](const std::string& order) {
+    return q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'");
+  };
+  auto cancel_requested = [&](const std::string& order) {
+    const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
+    std::optional<Saga> s;
+    REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
+      s = store.Find(tx, id);
+      return absl::OkStatus();
+    }).ok());
+    REQUIRE(s.has_value());
+    return s->cancel_requested;
+  };
+
+  // A cancel before its order's saga, in a batch of its own.
+  const std::string early = NewUuid();
+  REQUIRE(coordinator.Handle({Incoming(CancelOf(early))}).status.ok());
+  CHECK(q("SELECT count(*) FROM saga.early_cancels WHERE order_id = '" + early + "'") == "1");
+
+  // One batch: that order's OrderCreated, a cancel then the OrderCreated of
+  // another order, and a plain order.
+  const std::string same_batch = NewUuid();
+  const std::string plain = NewUuid();
+  const rt::messaging::Envelope plain_created = Created(plain);
+  const auto r = coordinator.Handle({Incoming(Created(early)), Incoming(CancelOf(same_batch)),
+                                     Incoming(Created(same_batch)), Incoming(plain_created)});
+  REQUIRE(r.status.ok());
+  CHECK(r.handled == 4);
+  for (const std::string& order : {early, same_batch, plain}) {
+    CHECK(sagas_of(order) == "1");
+    CHECK(commands_for(order) == "1");  // its ReserveStock
+  }
+  CHECK(cancel_requested(early));
+  CHECK(cancel_requested(same_batch));
+  CHECK_FALSE(cancel_requested(plain));
+  CHECK(q("SELECT count(*) FROM saga.early_cancels") == "0");
+
+  // The plain order's OrderCreated again under a new message id (orders
+  // publishes it again when its saga seems lost), with a new order.
+  rt::messaging::Envelope again = plain_created;
+  again.set_message_id(NewUuid());
+  const std::string next = NewUuid();
+  REQUIRE(coordinator.Handle({Incoming(again), Incoming(Created(next))}).status.ok());
+  CHECK(sagas_of(plain) == "1");
+  CHECK(commands_for(plain) == "1");
+  CHECK(sagas_of(next) == "1");
+  CHECK(commands_for(next) == "1");
+
+  // A saga started elsewhere between the batch's lock and its insert.
+  foreign_id = NewUuid();
+  hook_runs.store(0);
+  const std::string beside = NewUuid();
+  REQUIRE(coordinator.Handle({Incoming(Created(beside)), Incoming(Created(raced))}).status.ok());
+  CHECK(hook_runs.load() == 2);  // the batch ran twice
+  CHECK(q("SELECT id FROM saga.sagas WHERE order_id = '" + raced + "'") == foreign_id);
+  CHECK(commands_for(raced) == "0");  // the other coordinator's to drive
+  CHECK(sagas_of(beside) == "1");
+  CHECK(commands_for(beside) == "1");
+}
+
+}  // namespace
+}  // namespace agora::saga
+
+namespace agora::saga {
+namespace {
+
+TEST_CASE("the in-flight gauges read the running sagas through an index, not the whole history", "[pg]") {
+  Node saga("saga", SagaMigrations());
+  // 20,000 ended sagas and 3 running ones.
+  saga.db.QueryAsSuper(
+      "INSERT INTO saga.sagas (id, order_id, type, status, record, started_at, updated_at) "
+      "SELECT gen_random_uuid(), gen_random_uuid(), 'PLACE_ORDER', "
+      "CASE WHEN g <= 3 THEN 'RUNNING' ELSE 'COMPLETED' END, '\\x00', now() - g * interval '1 second', now() "
+      "FROM generate_series(1, 20000) g");
+  saga.db.QueryAsSuper("ANALYZE saga.sagas");
+  PgStore store;
+  std::vector<PgStore::Running> running;
+  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
+    running = store.CountRunning(tx);
+    return absl::OkStatus();
+  }).ok());
+  REQUIRE(running.size() == 1);
+  CHECK(running[0].count == 3);
+  CHECK(running[0].oldest_age_seconds >= 3);
+  CHECK(running[0].oldest_age_seconds < 60);
+  const std::string plan = saga.db.QueryAsSuper(
+      "EXPLAIN (FORMAT JSON) SELECT type, count(*), "
+      "COALESCE(extract(epoch FROM now() - min(started_at)), 0)::float8 FROM saga.sagas "
+      "WHERE status IN ('RUNNING', 'COMPENSATING') GROUP BY type");
+  INFO(plan);
+  CHECK(plan.find("sagas_running") != std::string::npos);
+  CHECK(plan.find("Seq Scan") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace agora::saga

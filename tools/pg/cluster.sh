@@ -56,6 +56,11 @@ init() {  # init DATA_DIR PORT FAST
     echo "shared_buffers = 128MB"
     echo "log_min_messages = warning"
     echo "log_min_error_statement = panic"
+    # The outbox and inbox tables churn, and a new database's tables grow
+    # from empty: analysed only after the first minute (the default naptime),
+    # the services' cached plans scan whole tables until then. Production
+    # clusters want the same (charts/agora/README.md, PostgreSQL).
+    echo "autovacuum_naptime = 5s"
     # Benchmarks' statement profile (bench/saga.sh with AGORA_BENCH_PROFILE=1).
     if [[ ${AGORA_PG_STAT_STATEMENTS:-0} == 1 ]]; then
       echo "shared_preload_libraries = 'pg_stat_statements'"
