@@ -8,13 +8,16 @@
 #                 commands answered at a rate above zero;
 #   saga          ./agora bench saga with 16 clients for 2 s: every run's
 #                 orders all ended (none unfinished, no error) and the CPU
-#                 split and the commit ceiling were printed.
+#                 split and the commit ceiling were printed;
+#   footprint     ./agora bench footprint idle for 1 s: a row per service
+#                 and the gateway, every start time and memory figure a
+#                 positive number, and the targets line.
 #
-#   tests/bench/smoke_test.sh BUILD_DIR participants|saga
+#   tests/bench/smoke_test.sh BUILD_DIR participants|saga|footprint
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(realpath "${1:?usage: smoke_test.sh BUILD_DIR participants|saga}")
-WHAT=${2:?usage: smoke_test.sh BUILD_DIR participants|saga}
+BUILD=$(realpath "${1:?usage: smoke_test.sh BUILD_DIR participants|saga|footprint}")
+WHAT=${2:?usage: smoke_test.sh BUILD_DIR participants|saga|footprint}
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -47,7 +50,21 @@ case $WHAT in
     grep -q "^- closed 16: gateway:" "$out" || fail "no CPU split"
     grep -q "PostgreSQL commit ceiling, same run" "$out" || fail "no commit ceiling"
     ;;
-  *) echo "smoke_test.sh: participants or saga, not '$WHAT'" >&2; exit 2 ;;
+  footprint)
+    bash "$ROOT/bench/footprint.sh" "$BUILD" 1 >"$out" 2>&1 || { cat "$out"; fail "the footprint bench exited $?"; }
+    for p in customers inventory orders reviews saga gateway; do
+      row=$(grep -E "^\| $p \|" "$out" || true)
+      [[ -n $row ]] || { fail "no row for $p"; continue; }
+      # Every figure present and positive: the start times in ms, the memory in MiB.
+      read -r -a figures < <(awk -F'|' '{for (i = 3; i <= 8; i++) { gsub(/ /, "", $i); printf "%s ", $i }; print "" }' <<<"$row")
+      ((${#figures[@]} == 6)) || fail "$p: ${#figures[@]} figures: $row"
+      for f in "${figures[@]}"; do
+        awk -v f="$f" 'BEGIN { exit !(f ~ /^[0-9]+(\.[0-9])?$/ && f > 0) }' || fail "$p: figure '$f' in: $row"
+      done
+    done
+    grep -q "^Targets: " "$out" || fail "no targets line"
+    ;;
+  *) echo "smoke_test.sh: participants, saga or footprint, not '$WHAT'" >&2; exit 2 ;;
 esac
 if ((failures > 0)); then
   echo "--- bench output"; cat "$out"
