@@ -126,8 +126,9 @@ done
 if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
   log "statement profile of the runs: $WORK/statements.txt"
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT calls, round(total_exec_time) AS total_ms,
-     round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
-     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40" >"$WORK/statements.txt"
+     round(mean_exec_time::numeric, 3) AS mean_ms, plans, round(total_plan_time) AS plan_ms, rows,
+     left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+     FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 40" >"$WORK/statements.txt"
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT schemaname || '.' || relname AS table, seq_scan,
      seq_tup_read, idx_scan, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot_upd, n_tup_del AS del,
      n_live_tup AS live, n_dead_tup AS dead, autovacuum_count AS autovacuums

@@ -236,6 +236,7 @@ absl::StatusOr<int> PgStore::ApplyPurchaseUpdates(
   ids.reserve(updates.size());
   for (const auto& [id, update] : updates) ids.push_back(id);
   return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
+    runtime::pg::PreferGenericPlans(tx);
     // One statement records the batch; each id is applied once, in order,
     // by two set-based statements for the whole batch.
     std::vector<std::string> recorded = runtime::messaging::RecordAllInInbox(tx, ids);

@@ -11,6 +11,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 #include "runtime/messaging/inbox.h"
+#include "runtime/pg/exec.h"
 #include "saga/metrics.h"
 
 namespace agora::saga {
@@ -297,6 +298,7 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
   bool conflict = false;
   auto run = [&](bool one_by_one) {
     return pool_.Transact([&](Tx& tx) -> absl::Status {
+      runtime::pg::PreferGenericPlans(tx);
       conflict = false;
       Batch b;
       b.one_by_one = one_by_one;

@@ -11,6 +11,7 @@
 #include "runtime/messaging/inbox.h"
 #include "runtime/messaging/metrics.h"
 #include "runtime/messaging/outbox.h"
+#include "runtime/pg/exec.h"
 
 namespace agora::runtime::messaging {
 
@@ -136,6 +137,7 @@ absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, si
   ids.reserve(n);
   for (size_t i = 0; i < n; ++i) ids.push_back(envelopes[i].message_id());
   return pool_.Transact([&](pg::Tx& tx) -> absl::Status {
+    pg::PreferGenericPlans(tx);
     // One query finds every command of the batch handled before.
     std::map<std::string, std::optional<StoredReply>> known = LoadInboxRows(tx, ids);
     if (before_batch_) {

@@ -23,10 +23,10 @@ namespace {
 // already acknowledged by the broker (and counts failures), so losing it in
 // a database crash only means those rows are published again, which every
 // consumer's inbox drops. Not waiting for its WAL flush takes a disk flush
-// off every hop of a saga.
+// off every hop of a saga. Generic plans: see pg::PreferGenericPlans.
 constexpr char kBatchLock[] =
     "SELECT pg_advisory_xact_lock(hashtext('agora.outbox_batch'), hashtext(current_schema())), "
-    "set_config('synchronous_commit', 'off', true)";
+    "set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)";
 // Due rows whose key has no earlier row waiting for its next attempt (the
 // partial index outbox_waiting holds the rows that ever failed). One clock
 // reading for the whole statement (now(): the transaction's start), so a

@@ -31,4 +31,16 @@ pqxx::result Exec(pqxx::transaction_base& tx, const char* sql, Args&&... args) {
   return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
 
+// For the rest of the transaction, prepared statements run their generic
+// plan (planned once per connection, again only after an ANALYZE of their
+// tables) instead of being planned again with each execution's parameters.
+// For the messaging batches, whose statements take arrays of ids: with
+// PostgreSQL's default (plan_cache_mode = auto) an array's actual length
+// makes every custom plan look cheaper than the generic one, so each
+// execution was planned again, and planning took as long as executing
+// (pg_stat_statements with track_planning, ./agora bench saga). Their generic
+// plans are index lookups. Not for statements whose best plan depends on
+// their parameters ("$1 IS NULL OR column = $1" filters). One round trip.
+void PreferGenericPlans(pqxx::transaction_base& tx);
+
 }  // namespace agora::runtime::pg

@@ -6,6 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "prometheus/registry.h"
 #include "runtime/metrics/metrics.h"
+#include "runtime/pg/exec.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/pg/pool.h"
 #include "tests/support/infra.h"
@@ -117,6 +118,23 @@ TEST_CASE("a single-statement write commits on its own, all or nothing, and is n
   });
   CHECK_FALSE(write.ok());
   CHECK(writes == 1);
+}
+
+TEST_CASE("generic plans are preferred for the rest of one transaction only", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  Pool pool(db.ServiceOptions(), 1);
+  auto mode = [](Tx& tx) { return tx.exec("SELECT current_setting('plan_cache_mode')")[0][0].as<std::string>(); };
+  auto inside = pool.Transact<std::string>([&](Tx& tx) -> absl::StatusOr<std::string> {
+    PreferGenericPlans(tx);
+    return mode(tx);
+  });
+  REQUIRE(inside.ok());
+  CHECK(*inside == "force_generic_plan");
+  // The same connection (a pool of one), the next transaction: the default again.
+  auto after = pool.Transact<std::string>([&](Tx& tx) -> absl::StatusOr<std::string> { return mode(tx); });
+  REQUIRE(after.ok());
+  CHECK(*after == "auto");
 }
 
 TEST_CASE("deadlocked transfers are retried and money is conserved", "[pg]") {

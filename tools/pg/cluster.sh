@@ -65,6 +65,7 @@ init() {  # init DATA_DIR PORT FAST
     if [[ ${AGORA_PG_STAT_STATEMENTS:-0} == 1 ]]; then
       echo "shared_preload_libraries = 'pg_stat_statements'"
       echo "pg_stat_statements.track = all"
+      echo "pg_stat_statements.track_planning = on"
     fi
     if [[ $fast == 1 ]]; then
       echo "fsync = off"
