@@ -62,13 +62,7 @@ class Pool final {
 
   template <typename T>
   absl::StatusOr<T> Transact(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
-    absl::StatusOr<T> result = absl::UnknownError("transaction did not run");
-    absl::Status s = Transact([&](Tx& tx) -> absl::Status {
-      result = fn(tx);
-      return result.status();
-    });
-    if (!s.ok()) return s;
-    return result;
+    return RunFor<T>(fn, Mode::kTransaction);
   }
 
   // For a read of ONE statement: runs `fn` without BEGIN/COMMIT (autocommit),
@@ -78,13 +72,7 @@ class Pool final {
 
   template <typename T>
   absl::StatusOr<T> Read(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
-    absl::StatusOr<T> result = absl::UnknownError("read did not run");
-    absl::Status s = Read([&](Tx& tx) -> absl::Status {
-      result = fn(tx);
-      return result.status();
-    });
-    if (!s.ok()) return s;
-    return result;
+    return RunFor<T>(fn, Mode::kReadOne);
   }
 
   // For a write of ONE statement (data-modifying CTEs included): runs `fn`
@@ -96,13 +84,7 @@ class Pool final {
 
   template <typename T>
   absl::StatusOr<T> WriteOne(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn) {
-    absl::StatusOr<T> result = absl::UnknownError("write did not run");
-    absl::Status s = WriteOne([&](Tx& tx) -> absl::Status {
-      result = fn(tx);
-      return result.status();
-    });
-    if (!s.ok()) return s;
-    return result;
+    return RunFor<T>(fn, Mode::kWriteOne);
   }
 
   const ConnectionOptions& options() const { return options_; }
@@ -115,6 +97,19 @@ class Pool final {
   enum class Mode { kTransaction, kReadOne, kWriteOne };
   absl::Status Run(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode);
   absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, bool* connection_broke);
+  // Run for a function that answers a value.
+  template <typename T>
+  absl::StatusOr<T> RunFor(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn, Mode mode) {
+    absl::StatusOr<T> result = absl::UnknownError("the statements did not run");
+    absl::Status s = Run(
+        [&](Tx& tx) -> absl::Status {
+          result = fn(tx);
+          return result.status();
+        },
+        mode);
+    if (!s.ok()) return s;
+    return result;
+  }
 
   const ConnectionOptions options_;
   const std::string connection_string_;

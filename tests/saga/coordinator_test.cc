@@ -493,6 +493,35 @@ TEST_CASE("cancels racing their sagas end each order REJECTED/CANCELLED_BY_CUSTO
   CHECK(rejected <= 8);
 }
 
+rt::kafka::IncomingMessage Incoming(const rt::messaging::Envelope& e) {
+  rt::kafka::IncomingMessage m;
+  m.key = "k";
+  m.value = e.SerializeAsString();
+  return m;
+}
+
+agora::saga::v1::OrderCreated CreatedEvent(const std::string& order) {
+  agora::saga::v1::OrderCreated created;
+  created.set_order_id(order);
+  created.set_customer_id(NewUuid());
+  auto* line = created.add_lines();
+  line->set_product_id(NewUuid());
+  line->set_quantity(1);
+  line->set_unit_price_cents(100);
+  created.set_total_cents(100);
+  return created;
+}
+
+rt::messaging::Envelope Created(const std::string& order) { return rt::messaging::Wrap(CreatedEvent(order)); }
+
+rt::messaging::Envelope CancelOf(const std::string& order) {
+  agora::saga::v1::OrderCancelRequested cancel;
+  cancel.set_order_id(order);
+  cancel.set_customer_id(NewUuid());
+  cancel.set_status(agora::orders::v1::PENDING);
+  return rt::messaging::Wrap(cancel);
+}
+
 TEST_CASE("one batch holding a message twice, and the same reply again later, moves a saga once",
           "[pg][kafka]") {
   // The coordinator alone, fed batches by hand: no relay runs, so its
@@ -502,28 +531,11 @@ TEST_CASE("one batch holding a message twice, and the same reply again later, mo
   CoordinatorOptions options;
   options.topics.prefix = UniqueName("p") + ".";
   Coordinator coordinator(*saga.pool, store, options, [] { return absl::Now(); }, [] { return NewUuid(); });
-  auto incoming = [](const rt::messaging::Envelope& e) {
-    rt::kafka::IncomingMessage m;
-    m.key = "k";
-    m.value = e.SerializeAsString();
-    return m;
-  };
+  auto incoming = Incoming;
   const std::string order = NewUuid();
-  agora::saga::v1::OrderCreated created;
-  created.set_order_id(order);
-  created.set_customer_id(NewUuid());
-  auto* line = created.add_lines();
-  line->set_product_id(NewUuid());
-  line->set_quantity(1);
-  line->set_unit_price_cents(100);
-  created.set_total_cents(100);
-  const rt::messaging::Envelope created_e = rt::messaging::Wrap(created);
-  agora::saga::v1::OrderCancelRequested cancel;
-  cancel.set_order_id(order);
-  cancel.set_customer_id(created.customer_id());
-  cancel.set_status(agora::orders::v1::PENDING);
+  const rt::messaging::Envelope created_e = Created(order);
   // OrderCreated twice and the cancel, in one batch.
-  const auto r1 = coordinator.Handle({incoming(created_e), incoming(created_e), incoming(rt::messaging::Wrap(cancel))});
+  const auto r1 = coordinator.Handle({incoming(created_e), incoming(created_e), incoming(CancelOf(order))});
   REQUIRE(r1.status.ok());
   CHECK(r1.handled == 3);
   auto count = [&](const std::string& type) {
@@ -554,35 +566,6 @@ TEST_CASE("one batch holding a message twice, and the same reply again later, mo
 
 namespace agora::saga {
 namespace {
-
-rt::kafka::IncomingMessage Incoming(const rt::messaging::Envelope& e) {
-  rt::kafka::IncomingMessage m;
-  m.key = "k";
-  m.value = e.SerializeAsString();
-  return m;
-}
-
-agora::saga::v1::OrderCreated CreatedEvent(const std::string& order) {
-  agora::saga::v1::OrderCreated created;
-  created.set_order_id(order);
-  created.set_customer_id(NewUuid());
-  auto* line = created.add_lines();
-  line->set_product_id(NewUuid());
-  line->set_quantity(1);
-  line->set_unit_price_cents(100);
-  created.set_total_cents(100);
-  return created;
-}
-
-rt::messaging::Envelope Created(const std::string& order) { return rt::messaging::Wrap(CreatedEvent(order)); }
-
-rt::messaging::Envelope CancelOf(const std::string& order) {
-  agora::saga::v1::OrderCancelRequested cancel;
-  cancel.set_order_id(order);
-  cancel.set_customer_id(NewUuid());
-  cancel.set_status(agora::orders::v1::PENDING);
-  return rt::messaging::Wrap(cancel);
-}
 
 TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches and in the same one are "
           "applied, an order's second OrderCreated starts nothing, and a saga started elsewhere "
