@@ -6,6 +6,8 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agora/saga/v1/messages.pb.h"
 #include "runtime/ids/uuid.h"
@@ -121,9 +123,9 @@ struct Coordinator::Batch {
   std::vector<std::string> started;
   std::set<std::string> changed;
   std::vector<OutboxMessage> outbox;
-  // Early cancels: taken up front for the orders whose OrderCreated is in
-  // the batch, and those recorded by the batch (written at its end unless
-  // their order's OrderCreated came later in the batch).
+  // Early cancels, by order id in lower case: taken up front for the orders
+  // whose OrderCreated is in the batch, and those recorded by the batch
+  // (written at its end unless their order's OrderCreated came later in it).
   std::set<std::string> cancels_taken;
   std::set<std::string> cancels_recorded;
 
@@ -134,7 +136,7 @@ struct Coordinator::Batch {
   }
   std::optional<Saga> FindByOrder(const std::string& order_id, SagaType type) const {
     for (const auto& [id, saga] : sagas) {
-      if (saga.order.order_id == order_id && saga.type == type) return saga;
+      if (absl::EqualsIgnoreCase(saga.order.order_id, order_id) && saga.type == type) return saga;
     }
     return std::nullopt;
   }
@@ -220,9 +222,10 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e, Batch& batch) {
   if (e.type() == pb::OrderCreated::descriptor()->full_name()) {
     pb::OrderCreated event;
     if (!runtime::messaging::Unwrap(e, &event).ok() || !runtime::ids::IsUuid(event.order_id())) return;
+    const std::string key = absl::AsciiStrToLower(event.order_id());
     const bool cancelled = batch.one_by_one ? store_.TakeEarlyCancel(tx, event.order_id())
-                                            : batch.cancels_taken.erase(event.order_id()) > 0 ||
-                                                  batch.cancels_recorded.erase(event.order_id()) > 0;
+                                            : batch.cancels_taken.erase(key) > 0 ||
+                                                  batch.cancels_recorded.erase(key) > 0;
     StartSaga(tx, options_.place_order, FromEvent(event), e.message_id(), e.traceparent(), cancelled, &batch);
     return;
   }
@@ -234,7 +237,7 @@ void Coordinator::HandleOne(Tx& tx, const Envelope& e, Batch& batch) {
       if (batch.one_by_one) {
         store_.RecordEarlyCancel(tx, event.order_id());
       } else {
-        batch.cancels_recorded.insert(event.order_id());
+        batch.cancels_recorded.insert(absl::AsciiStrToLower(event.order_id()));
       }
       return;
     }
@@ -309,7 +312,9 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
         for (const auto& [message_id, order_id] : created) {
           if (b.fresh.count(message_id) > 0) fresh_orders.push_back(order_id);
         }
-        for (std::string& id : store_.TakeEarlyCancels(tx, fresh_orders)) b.cancels_taken.insert(std::move(id));
+        for (const std::string& id : store_.TakeEarlyCancels(tx, fresh_orders)) {
+          b.cancels_taken.insert(absl::AsciiStrToLower(id));
+        }
       }
       for (const Envelope& e : envelopes) HandleOne(tx, e, b);
       std::vector<const Saga*> started;

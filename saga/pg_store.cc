@@ -50,8 +50,10 @@ constexpr char kLockDue[] =
 constexpr char kRecordEarlyCancel[] =
     "INSERT INTO early_cancels (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING";
 constexpr char kTakeEarlyCancel[] = "DELETE FROM early_cancels WHERE order_id = $1";
+// Answers the ids as the caller spelled them (a UUID's text has more than one form).
 constexpr char kTakeEarlyCancels[] =
-    "DELETE FROM early_cancels WHERE order_id = ANY($1::uuid[]) RETURNING order_id::text";
+    "DELETE FROM early_cancels e USING unnest($1::text[]) AS t(id) WHERE e.order_id = t.id::uuid "
+    "RETURNING t.id";
 
 constexpr char kFind[] = "SELECT record FROM sagas WHERE id = $1";
 constexpr char kFindForOrder[] =
@@ -184,7 +186,9 @@ bool PgStore::TakeEarlyCancel(Tx& tx, const std::string& order_id) {
 std::vector<std::string> PgStore::TakeEarlyCancels(Tx& tx, const std::vector<std::string>& order_ids) {
   std::vector<std::string> out;
   if (order_ids.empty()) return out;
-  for (const auto& row : Exec(tx, kTakeEarlyCancels, Array(order_ids))) out.push_back(row[0].as<std::string>());
+  for (const auto& row : Exec(tx, kTakeEarlyCancels, runtime::pg::TextArray(order_ids))) {
+    out.push_back(row[0].as<std::string>());
+  }
   return out;
 }
 

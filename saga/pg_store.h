@@ -41,7 +41,8 @@ class PgStore final {
   // whether one was recorded, and forgets it.
   void RecordEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
   bool TakeEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);
-  // TakeEarlyCancel for several orders (UUIDs) at once: the orders that had one.
+  // TakeEarlyCancel for several orders (UUIDs) at once: the orders that had
+  // one, spelled as given.
   std::vector<std::string> TakeEarlyCancels(runtime::pg::Tx& tx, const std::vector<std::string>& order_ids);
 
   // ---- reads (no lock)

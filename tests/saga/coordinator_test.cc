@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "customers/participant.h"
 #include "customers/pg_store.h"
@@ -615,11 +616,12 @@ TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches an
   CHECK(q("SELECT count(*) FROM saga.early_cancels WHERE order_id = '" + early + "'") == "1");
 
   // One batch: that order's OrderCreated, a cancel then the OrderCreated of
-  // another order, and a plain order.
+  // another order (its id spelled in upper case in the cancel: a UUID either
+  // way), and a plain order.
   const std::string same_batch = NewUuid();
   const std::string plain = NewUuid();
   const rt::messaging::Envelope plain_created = Created(plain);
-  const auto r = coordinator.Handle({Incoming(Created(early)), Incoming(CancelOf(same_batch)),
+  const auto r = coordinator.Handle({Incoming(Created(early)), Incoming(CancelOf(absl::AsciiStrToUpper(same_batch))),
                                      Incoming(Created(same_batch)), Incoming(plain_created)});
   REQUIRE(r.status.ok());
   CHECK(r.handled == 4);
