@@ -175,6 +175,7 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
   const OutboxMessage created = OrderCreatedMessage(events_topic_, order, context);
   const std::string payload = created.envelope.SerializeAsString();
   auto insert = [&](Tx& tx) -> absl::StatusOr<CreateResult> {
+    runtime::pg::NoteOutboxAppend(tx);
     pqxx::result times = Exec(tx, kInsertOrder, n.id, n.customer_id, n.total_cents, n.from_cart,
          ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.product_id; }),
          ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),

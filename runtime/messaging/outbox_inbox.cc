@@ -68,6 +68,7 @@ std::map<std::string, std::optional<StoredReply>> LoadInboxRows(pg::Tx& tx,
 
 bool RecordWithReply(pg::Tx& tx, const std::string& message_id, const StoredReply& reply,
                      const std::string& reply_message_id) {
+  pg::NoteOutboxAppend(tx);
   return !pg::Exec(tx, kRecordWithReply, message_id, reply.topic, reply.key,
                    pqxx::binarystring(reply.payload.data(), reply.payload.size()), reply_message_id)
               .empty();
@@ -87,6 +88,7 @@ size_t RecordAllWithReplies(pg::Tx& tx, const std::vector<PendingReply>& replies
     payloads.push_back(r.reply.payload);
     commands.push_back(r.command_id);
   }
+  pg::NoteOutboxAppend(tx);
   return pg::Exec(tx, kRecordAllWithReplies, pg::TextArray(topics), pg::TextArray(keys), pg::TextArray(ids),
                   pg::HexArray(payloads), pg::TextArray(commands))
       .size();
@@ -102,12 +104,14 @@ void AppendAllToOutbox(pg::Tx& tx, const std::vector<OutboxMessage>& messages) {
     ids.push_back(m.envelope.message_id());
     payloads.push_back(m.envelope.SerializeAsString());
   }
+  pg::NoteOutboxAppend(tx);
   pg::Exec(tx, kInsertOutboxAll, pg::TextArray(topics), pg::TextArray(keys), pg::TextArray(ids),
            pg::HexArray(payloads));
 }
 
 void AppendToOutbox(pg::Tx& tx, const OutboxMessage& message) {
   const std::string bytes = message.envelope.SerializeAsString();
+  pg::NoteOutboxAppend(tx);
   pg::Exec(tx, kInsertOutbox, message.topic, message.key, message.envelope.message_id(),
                  pqxx::binarystring(bytes.data(), bytes.size()));
 }

@@ -1,5 +1,10 @@
 #include "runtime/messaging/relay.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <exception>
 #include <map>
 #include <pqxx/pqxx>
@@ -81,12 +86,49 @@ absl::Duration Backoff(const RelayOptions& o, int failures) {
   return std::min(d, o.max_backoff);
 }
 
+// Waits up to `slice` for a notification on `conn` or a write to `wake_fd`;
+// answers whether one came (consuming it). Throws when the connection broke.
+bool AwaitWakeup(pqxx::connection& conn, int wake_fd, absl::Duration slice) {
+  if (conn.get_notifs() > 0) return true;
+  pollfd fds[2] = {{conn.sock(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  const int nfds = wake_fd >= 0 ? 2 : 1;
+  const int ready = poll(fds, nfds, static_cast<int>(absl::ToInt64Milliseconds(slice)));
+  if (ready < 0) return false;  // EINTR: the caller's loop waits again
+  bool woken = false;
+  if (nfds == 2 && (fds[1].revents & POLLIN) != 0) {
+    uint64_t count = 0;
+    woken = read(wake_fd, &count, sizeof count) == sizeof count;
+  }
+  // A closed socket polls readable too: get_notifs then throws broken_connection.
+  if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0 && conn.get_notifs() > 0) woken = true;
+  return woken;
+}
+
 }  // namespace
 
 OutboxRelay::OutboxRelay(pg::Pool& pool, kafka::Producer& producer, RelayOptions options)
-    : pool_(pool), producer_(producer), options_(std::move(options)) {}
+    : pool_(pool), producer_(producer), options_(std::move(options)) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    // Without it the relay still runs on NOTIFY and its poll interval.
+    log::Warn("outbox_relay_eventfd_failed", {{"errno", errno}});
+  } else {
+    waker_id_ = pool_.AddOutboxWaker([this] { return Wake(); });
+  }
+}
 
-OutboxRelay::~OutboxRelay() { Stop(absl::ZeroDuration()); }
+OutboxRelay::~OutboxRelay() {
+  if (waker_id_ != 0) pool_.RemoveOutboxWaker(waker_id_);
+  Stop(absl::ZeroDuration());
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+bool OutboxRelay::Wake() {
+  if (!leader_.load() || stop_.load()) return false;
+  const uint64_t one = 1;
+  // Nonblocking; a full counter (never in practice) already means "woken".
+  return write(wake_fd_, &one, sizeof one) == sizeof one || errno == EAGAIN;
+}
 
 void OutboxRelay::Start() {
   // The failure counters exist (at 0) before the first failure.
@@ -263,12 +305,13 @@ void OutboxRelay::Run() {
       retry = absl::Milliseconds(100);
       if (*n < options_.batch_size || stop_.load()) break;
     }
-    // Sleep until a NOTIFY, the poll interval, or Stop. Rows waiting for
-    // their next attempt are taken by a later pass once due.
+    // Sleep until a NOTIFY, an in-process wakeup, the poll interval, or
+    // Stop. Rows waiting for their next attempt are taken by a later pass
+    // once due.
     try {
       for (absl::Duration waited; waited < options_.poll_interval && !stop_.load();
            waited += kWaitSlice) {
-        if (conn->await_notification(0, absl::ToInt64Microseconds(kWaitSlice)) > 0) break;
+        if (AwaitWakeup(*conn, wake_fd_, kWaitSlice)) break;
       }
     } catch (const std::exception& e) {
       log::Warn("outbox_relay_connection_lost", {{"error", e.what()}});

@@ -39,6 +39,11 @@
 // agora_outbox_dead_rows, agora_outbox_relay_latency_seconds (from the
 // row's insert to the broker's acknowledgement).
 //
+// Wakeups: the relay LISTENs on <schema>_outbox, and it is also woken in
+// process by its pool after each commit that appended to the outbox
+// (pg::NoteOutboxAppend), which sends NOTIFY only when this relay does not
+// lead.
+//
 // Thread-safe: Start/Stop from one owner; RelayBatch may be called
 // concurrently (batches of a schema serialize on their lock).
 
@@ -92,6 +97,10 @@ class OutboxRelay final {
   // Refreshes the backlog gauges (rows, oldest age, dead rows).
   absl::Status UpdateBacklogMetrics();
 
+  // Wakes the relay thread if this relay leads; answers whether it does
+  // (the pool's outbox waker). Never blocks.
+  bool Wake();
+
   int64_t published() const { return published_.load(); }
   int64_t failed() const { return failed_.load(); }
   bool leader() const { return leader_.load(); }
@@ -110,6 +119,8 @@ class OutboxRelay final {
   std::atomic<bool> leader_{false};
   std::atomic<int64_t> published_{0};
   std::atomic<int64_t> failed_{0};
+  int wake_fd_ = -1;  // an eventfd: Wake writes, the relay thread waits on it
+  int waker_id_ = 0;  // in pool_
   std::thread thread_;  // last: joined first
 };
 

@@ -93,9 +93,38 @@ PoolMetrics& Metrics() {
   return *m;
 }
 
+// The pool transaction running on this thread, for NoteOutboxAppend.
+struct CurrentRun {
+  const Tx* tx = nullptr;
+  bool appended = false;
+};
+thread_local CurrentRun* current_run = nullptr;
+
+// Sets current_run for one transaction, restoring the previous one (a pool
+// transaction run inside another's function) when it ends.
+class RunScope {
+ public:
+  RunScope(CurrentRun* run) : previous_(current_run) { current_run = run; }
+  ~RunScope() { current_run = previous_; }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+ private:
+  CurrentRun* previous_;
+};
+
+// The outbox trigger's switch (runtime/messaging/migrations): the pool wakes
+// the relay itself (see NoteOutboxAppend in pool.h).
+constexpr char kNotifyOff[] = "-c agora.outbox_notify=off";
+constexpr char kNotify[] = "SELECT pg_notify(current_schema() || '_outbox', '')";
+
 }  // namespace
 
-std::string ConnectionOptions::ToConnectionString() const {
+void NoteOutboxAppend(Tx& tx) {
+  if (current_run != nullptr && current_run->tx == &tx) current_run->appended = true;
+}
+
+std::string ConnectionOptions::ToConnectionString(absl::string_view extra_options) const {
   std::string s = absl::StrCat("host=", Quote(host), " port=", port, " dbname=", Quote(dbname),
                                " application_name=", Quote(application_name),
                                " connect_timeout=", connect_timeout_seconds);
@@ -106,6 +135,7 @@ std::string ConnectionOptions::ToConnectionString() const {
   if (statement_timeout_ms > 0) {
     absl::StrAppend(&opts, opts.empty() ? "" : " ", "-c statement_timeout=", statement_timeout_ms);
   }
+  if (!extra_options.empty()) absl::StrAppend(&opts, opts.empty() ? "" : " ", extra_options);
   if (!opts.empty()) absl::StrAppend(&s, " options=", Quote(opts));
   return s;
 }
@@ -123,7 +153,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOption
 
 Pool::Pool(ConnectionOptions options, int size)
     : options_(std::move(options)),
-      connection_string_(options_.ToConnectionString()),
+      connection_string_(options_.ToConnectionString(kNotifyOff)),
       size_(size) {
   Metrics().size.Increment(size_);
 }
@@ -156,7 +186,15 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
     }
     ++open_;  // reserve the slot, connect outside the lock
   }
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Connect(options_);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(connection_string_);
+  } catch (const std::exception& e) {
+    // The libpq text may hold the host; keep it in the log, not the status.
+    log::Warn("pg_connect_failed", {{"host", options_.host}, {"port", options_.port},
+                                    {"user", options_.user}, {"error", e.what()}});
+    conn = absl::UnavailableError("database unavailable");
+  }
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
@@ -187,15 +225,21 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, b
   absl::Status status;
   bool broken = false;
   bool committing = false;
+  CurrentRun run;
+  RunScope scope(&run);
   try {
     if (mode != Mode::kTransaction) {
       // A single write in autocommit commits as it runs: sent is committing.
       committing = mode == Mode::kWriteOne;
       pqxx::nontransaction tx(**conn);
+      run.tx = &tx;
       status = fn(tx);
+      run.tx = nullptr;
     } else {
       pqxx::work tx(**conn);
+      run.tx = &tx;
       status = fn(tx);
+      run.tx = nullptr;
       if (status.ok()) {
         committing = true;
         tx.commit();
@@ -203,6 +247,7 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, b
         tx.abort();
       }
     }
+    if (status.ok() && run.appended) WakeRelay(**conn);
   } catch (const pqxx::in_doubt_error& e) {
     broken = true;
     status = ExceptionToStatus(e);
@@ -218,6 +263,36 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, b
   }
   Release(std::move(*conn), broken);
   return status;
+}
+
+int Pool::AddOutboxWaker(std::function<bool()> waker) {
+  absl::MutexLock lock(&waker_mu_);
+  wakers_.emplace_back(++next_waker_id_, std::move(waker));
+  return next_waker_id_;
+}
+
+void Pool::RemoveOutboxWaker(int id) {
+  absl::MutexLock lock(&waker_mu_);
+  std::erase_if(wakers_, [id](const auto& w) { return w.first == id; });
+}
+
+void Pool::WakeRelay(pqxx::connection& conn) {
+  {
+    absl::ReaderMutexLock lock(&waker_mu_);
+    for (const auto& [id, wake] : wakers_) {
+      if (wake()) return;
+    }
+  }
+  // The relay leads in another process (or none runs here): NOTIFY, in a
+  // transaction of its own that writes nothing (no WAL flush under the lock).
+  // The data is committed whatever happens here; a lost wakeup only waits
+  // for the relay's poll.
+  try {
+    pqxx::nontransaction tx(conn);
+    tx.exec(kNotify);
+  } catch (const std::exception& e) {
+    log::Warn("outbox_notify_failed", {{"schema", options_.schema}, {"error", e.what()}});
+  }
 }
 
 absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, Mode::kTransaction); }

@@ -150,7 +150,37 @@ TEST_CASE("a committed outbox message reaches Kafka once and a rolled-back one n
   CHECK(relay.published() == 2);
 }
 
-TEST_CASE("the relay is woken by NOTIFY, not by its poll interval", "[pg][kafka]") {
+// Counts the notifications on <schema>_outbox that reach a session of its own.
+class OutboxListener {
+ public:
+  explicit OutboxListener(const TestDatabase& db) {
+    auto c = pg::Connect(db.ServiceOptions());
+    REQUIRE(c.ok());
+    conn_ = std::move(*c);
+    receiver_ = std::make_unique<Receiver>(*conn_, "inventory_outbox", &count_);
+  }
+  // Notifications received within `wait`.
+  int Received(absl::Duration wait) {
+    const absl::Time end = absl::Now() + wait;
+    while (absl::Now() < end) conn_->await_notification(0, 20000);
+    conn_->get_notifs();
+    return count_;
+  }
+
+ private:
+  struct Receiver final : pqxx::notification_receiver {
+    Receiver(pqxx::connection_base& c, const std::string& channel, int* count)
+        : pqxx::notification_receiver(c, channel), count(count) {}
+    void operator()(const std::string&, int) override { ++*count; }
+    int* count;
+  };
+  int count_ = 0;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<Receiver> receiver_;
+};
+
+TEST_CASE("a commit that appended to the outbox wakes its own pool's leading relay in process, with no NOTIFY",
+          "[pg][kafka]") {
   TestDatabase db("inventory");
   Migrate(db);
   const std::string topic = UniqueName("t");
@@ -159,15 +189,98 @@ TEST_CASE("the relay is woken by NOTIFY, not by its poll interval", "[pg][kafka]
   REQUIRE(producer.ok());
   Sink sink(topic);
   RelayOptions options;
-  options.poll_interval = absl::Hours(1);  // only a NOTIFY can wake it
+  options.poll_interval = absl::Hours(1);  // only a wakeup can wake it
   OutboxRelay relay(pool, **producer, options);
   relay.Start();
   REQUIRE(Eventually([&] { return relay.leader(); }));
+  OutboxListener listener(db);
+  // Every way the services append: one message, several, replies with their
+  // commands (one and several), and a single autocommit statement.
   REQUIRE(pool.Transact([&](Tx& tx) {
+                AppendToOutbox(tx, Text(topic, "a", "one"));
+                return absl::OkStatus();
+              }).ok());
+  CHECK(Eventually([&] { return sink.Has("one"); }, 10));
+  REQUIRE(pool.Transact([&](Tx& tx) {
+                AppendAllToOutbox(tx, {Text(topic, "b", "all 1"), Text(topic, "c", "all 2")});
+                return absl::OkStatus();
+              }).ok());
+  CHECK(Eventually([&] { return sink.Has("all 2"); }, 10));
+  auto reply = [&](const std::string& text) {
+    return StoredReply{topic, "d", Text(topic, "d", text).envelope.SerializeAsString()};
+  };
+  REQUIRE(pool.Transact([&](Tx& tx) {
+                return RecordWithReply(tx, UniqueName("cmd"), reply("reply"), UniqueName("m"))
+                           ? absl::OkStatus()
+                           : absl::InternalError("not recorded");
+              }).ok());
+  CHECK(Eventually([&] { return sink.Has("reply"); }, 10));
+  REQUIRE(pool.Transact([&](Tx& tx) {
+                return RecordAllWithReplies(tx, {{UniqueName("cmd"), reply("replies 1"), UniqueName("m")},
+                                                 {UniqueName("cmd"), reply("replies 2"), UniqueName("m")}}) == 2
+                           ? absl::OkStatus()
+                           : absl::InternalError("not recorded");
+              }).ok());
+  CHECK(Eventually([&] { return sink.Has("replies 2"); }, 10));
+  REQUIRE(pool.WriteOne([&](Tx& tx) {
+                AppendToOutbox(tx, Text(topic, "e", "autocommit"));
+                return absl::OkStatus();
+              }).ok());
+  CHECK(Eventually([&] { return sink.Has("autocommit"); }, 10));
+  // None of those commits notified (NOTIFY would serialize them).
+  CHECK(listener.Received(absl::Milliseconds(300)) == 0);
+}
+
+TEST_CASE("a pool whose process does not lead the relay NOTIFYs after the commit, and a rollback wakes nobody",
+          "[pg][kafka]") {
+  TestDatabase db("inventory");
+  Migrate(db);
+  const std::string topic = UniqueName("t");
+  pg::Pool relay_pool(db.ServiceOptions(), 2);
+  pg::Pool writer(db.ServiceOptions(), 2);  // "another process": no relay of its own
+  auto producer = kafka::NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  Sink sink(topic);
+  RelayOptions options;
+  options.poll_interval = absl::Hours(1);  // only a NOTIFY can wake it
+  OutboxRelay relay(relay_pool, **producer, options);
+  relay.Start();
+  REQUIRE(Eventually([&] { return relay.leader(); }));
+  OutboxListener listener(db);
+  CHECK_FALSE(writer.Transact([&](Tx& tx) {
+                      AppendToOutbox(tx, Text(topic, "k", "rolled back"));
+                      return absl::AbortedError("changed my mind");
+                    }).ok());
+  CHECK(listener.Received(absl::Milliseconds(300)) == 0);
+  REQUIRE(writer.Transact([&](Tx& tx) {
                 AppendToOutbox(tx, Text(topic, "k", "woken"));
                 return absl::OkStatus();
               }).ok());
   CHECK(Eventually([&] { return sink.Has("woken"); }, 10));
+  CHECK(listener.Received(absl::Milliseconds(300)) == 1);
+  CHECK_FALSE(sink.Has("rolled back"));
+}
+
+TEST_CASE("a session outside the pools (an operator's psql) still wakes the relay through the outbox trigger",
+          "[pg][kafka]") {
+  TestDatabase db("inventory");
+  Migrate(db);
+  const std::string topic = UniqueName("t");
+  pg::Pool pool(db.ServiceOptions(), 2);
+  auto producer = kafka::NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  Sink sink(topic);
+  RelayOptions options;
+  options.poll_interval = absl::Hours(1);
+  OutboxRelay relay(pool, **producer, options);
+  relay.Start();
+  REQUIRE(Eventually([&] { return relay.leader(); }));
+  auto conn = pg::Connect(db.ServiceOptions());
+  REQUIRE(conn.ok());
+  pqxx::work tx(**conn);
+  AppendToOutbox(tx, Text(topic, "k", "by hand"));
+  tx.commit();
+  CHECK(Eventually([&] { return sink.Has("by hand"); }, 10));
 }
 
 TEST_CASE("only one relay per schema leads; a second takes over when the first stops",
