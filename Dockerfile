@@ -21,7 +21,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
       build-essential cmake ninja-build pkg-config ccache \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
       libpqxx-dev librdkafka-dev prometheus-cpp-dev catch2 libboost-dev libsodium-dev libssl-dev \
-      nlohmann-json3-dev golang-github-grpc-ecosystem-grpc-gateway-dev \
+      nlohmann-json3-dev libgoogle-perftools-dev golang-github-grpc-ecosystem-grpc-gateway-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -36,7 +36,7 @@ FROM ${DEBIAN_SLIM}
 # Runtime libraries only (their dependencies come with them).
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libpqxx-6.4 librdkafka++1 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libsodium23 libssl3 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libsodium23 libssl3 libtcmalloc-minimal4 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 agora \
     && useradd --system --uid 10001 --gid agora --no-create-home --shell /usr/sbin/nologin agora

@@ -30,7 +30,11 @@
 # Everything listens on 127.0.0.1, ports are free ones below 32768, and only
 # the processes this script started are stopped, by PID (also on Ctrl-C; a
 # killed run's leftovers are stopped by the next run through their pid files).
-# Environment: AGORA_PEERS_DIR (default ../shared/peers).
+# Environment: AGORA_PEERS_DIR (default ../shared/peers); AGORA_BENCH_CASES
+# (case ids, space-separated: only those run); AGORA_BENCH_PERF=1 records our
+# gateway with `perf record -g` during each of its runs and writes the
+# flat and call-graph profiles to BUILD_DIR/bench-gateway/perf-CASE.txt (the
+# recording costs the gateway some throughput: compare figures without it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$(realpath "${1:?usage: gateway.sh BUILD_DIR [SECONDS_PER_CASE]}")
@@ -232,9 +236,21 @@ bench_one() {
   pid=$(pid_of "$proc")
   kill -0 "$pid" 2>/dev/null || die "the $gw gateway (pid $pid) is gone; see $WORK/$proc.log"
   { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || HWM_RESET=0  # peak RSS := current RSS
+  local perf_pid=
+  if [[ ${AGORA_BENCH_PERF:-0} == 1 && $gw == agora ]]; then
+    perf record -q -F 999 -g -p "$pid" -o "$WORK/perf-$case.data" -- sleep "$SECS" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   c0=$(tree_ticks "$pid")
   timed "$out" wrk "${WRK[@]}" "$@" "http://127.0.0.1:$port$path"
   c1=$(tree_ticks "$pid")
+  if [[ -n $perf_pid ]]; then
+    wait "$perf_pid" || true
+    { perf report -i "$WORK/perf-$case.data" --no-children --sort dso,symbol --percent-limit 0.7 --stdio -g none 2>/dev/null
+      perf report -i "$WORK/perf-$case.data" --children --sort symbol --percent-limit 3 --stdio -g caller,0.5,callee --max-stack 20 2>/dev/null
+    } >"$WORK/perf-$case.txt"
+    log "profile of our gateway in $WORK/perf-$case.txt"
+  fi
   local rps reqs p50 p99 bad cpu hwm
   rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$out")
   reqs=$(awk '/requests in/{print $1}' "$out")
@@ -265,8 +281,10 @@ wrk_extra() {  # wrk_extra FLAGS: sets EXTRA from "auth", "lua"
 }
 
 log "each case ${SECS}s per gateway: wrk ${WRK[*]} (after a 2 s warm-up of each)"
+selected() { [[ -z ${AGORA_BENCH_CASES:-} || " $AGORA_BENCH_CASES " == *" $1 "* ]]; }
 for spec in "${CASES[@]}"; do
   IFS='|' read -r id _ path flags <<<"$spec"
+  selected "$id" || continue
   wrk_extra "$flags"
   if [[ $flags == *mem* ]]; then
     ours=(gw-agora-mem "$AGW_MEM_PORT"); peer=(gw-peer-mem "$PGW_MEM_PORT")
@@ -297,6 +315,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else pri
   echo "|---|---|---|---|---|---|---|---|"
   for spec in "${CASES[@]}"; do
     IFS='|' read -r id what _ _ <<<"$spec"
+    selected "$id" || continue
     read -r _ _ a_rps a_p50 a_p99 a_cpu a_hwm a_bad <<<"$(row_of "$id" agora)"
     read -r _ _ p_rps p_p50 p_p99 p_cpu p_hwm p_bad <<<"$(row_of "$id" peer)"
     printf '| %s | Agora | %s | %.2f | %.2f | %s | %s | %s |\n' "$what" "$a_rps" "$a_p50" "$a_p99" "$a_cpu" "$a_hwm" "$a_bad"
