@@ -9,12 +9,15 @@
 #include "agora/inventory/v1/inventory.pb.h"
 #include "agora/reviews/v1/reviews.pb.h"
 #include "gateway/error_mapping.h"
+#include "gateway/json_printer.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace agora::gateway {
 namespace {
 
 std::string Json(const google::protobuf::Message& m) {
+  std::string fast;
+  if (AppendJson(m, &fast).ok()) return fast;
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   std::string out;

@@ -7,11 +7,10 @@
 #include "agora/api/v1/policy.pb.h"
 #include "gateway/field_path.h"
 #include "gateway/json_errors.h"
+#include "gateway/json_printer.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/type_resolver.h"
-#include "google/protobuf/util/type_resolver_util.h"
 #include "runtime/idempotency/key.h"
 #include "runtime/text/utf8.h"
 
@@ -102,30 +101,8 @@ absl::StatusOr<std::string> BuildRequest(const Binding& binding, const RouteMatc
   return message->SerializeAsString();
 }
 
-namespace {
-
-google::protobuf::util::TypeResolver* Resolver() {
-  static auto* const resolver = google::protobuf::util::NewTypeResolverForDescriptorPool(
-      "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool());
-  return resolver;
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> RenderResponse(const Binding& binding, const std::string& bytes) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = false;
-  if (binding.response_body.empty()) {
-    // The backend's bytes straight to JSON: MessageToJsonString would parse
-    // them into a message only to serialize it again for the same converter.
-    std::string json;
-    const auto status = google::protobuf::util::BinaryToJsonString(
-        Resolver(), "type.googleapis.com/" + binding.method->output_type()->full_name(), bytes, &json,
-        options);
-    if (!status.ok()) return absl::InternalError("backend answer cannot be rendered");
-    return json;
-  }
   std::unique_ptr<Message> message = NewMessage(binding.method->output_type());
   if (!message->ParseFromString(bytes)) return absl::InternalError("backend answer does not parse");
   const Message* printed = message.get();
@@ -137,6 +114,14 @@ absl::StatusOr<std::string> RenderResponse(const Binding& binding, const std::st
     }
   }
   std::string json;
+  json.reserve(bytes.size() * 2 + 64);
+  absl::Status fast = AppendJson(*printed, &json);
+  if (fast.ok()) return json;
+  if (fast.code() != absl::StatusCode::kUnimplemented) return absl::InternalError("backend answer cannot be rendered");
+  // A type the fast printer does not know: protobuf's own.
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = false;
   const auto status = google::protobuf::util::MessageToJsonString(*printed, &json, options);
   if (!status.ok()) return absl::InternalError("backend answer cannot be rendered");
   return json;
