@@ -12,7 +12,8 @@
 #   1. GET /v1/products/{id}                         public, no token
 #   2. GET /v1/customers/me                          RS256 bearer token verified on every request
 #   3. PUT /v1/customers/me/cart/items/{productId}   same token, body {"quantity":1}
-#                                                    (one durable PostgreSQL transaction per request)
+#                                                    (one durable PostgreSQL transaction per request;
+#                                                    set against pgbench running the same statement)
 #   4, 5. cases 1 and 2 with both gateways in front of bench/memory_backend,
 #      which answers GetProduct and GetMe from memory: the backend is then
 #      cheap, so these measure the gateways themselves (as the peers' own
@@ -298,6 +299,23 @@ for spec in "${CASES[@]}"; do
   bench_one "$id" peer "${peer[0]}" "${peer[1]}" "$path" "${EXTRA[@]}"
 done
 
+# ---------------------------------------------------------------- the cart PUT against PostgreSQL
+# PostgreSQL's ceiling for the cart PUT's own transaction, in the same run:
+# pgbench runs the statement customers runs for it (one autocommit call of
+# cart_set, migrations/0004_cart_set.sql) with wrk's 64 clients, on the same
+# customer and product (so, like the PUTs, serialized on that customer's row).
+CART_CEILING=
+if selected put-cart-item; then
+  admin_id=$("$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -tA \
+    -c "SELECT id FROM customers.customers WHERE email = '$ADMIN_EMAIL'")
+  printf "SELECT * FROM customers.cart_set('%s', '%s', 1, 50);\n" "$admin_id" "$PRODUCT" >"$WORK/cart-set.sql"
+  chmod 644 "$WORK/cart-set.sql"
+  CART_CEILING=$(PGPASSWORD=postgres "${AGORA_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench" -n -h 127.0.0.1 \
+    -p "$PG_PORT" -U postgres -c 64 -j 2 -T "$SECS" -f "$WORK/cart-set.sql" agora 2>/dev/null |
+    sed -n 's/^tps = \([0-9]*\).*/\1/p' | head -1)
+  log "PostgreSQL ceiling of the cart PUT's transaction (pgbench, 64 clients, ${SECS}s): ${CART_CEILING:-?} tx/s"
+fi
+
 # ---------------------------------------------------------------- the table
 row_of() {  # row_of CASE GW: the ROWS entry
   local r
@@ -323,5 +341,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else pri
     printf '| | **ours/peer** | **%s** | %s | %s | %s | %s | |\n' "$(ratio "$a_rps" "$p_rps")" \
       "$(ratio "$a_p50" "$p_p50")" "$(ratio "$a_p99" "$p_p99")" "$(ratio "$a_cpu" "$p_cpu")" "$(ratio "$a_hwm" "$p_hwm")"
   done
+  if [[ -n $CART_CEILING ]]; then
+    read -r _ _ cart_rps _ <<<"$(row_of put-cart-item agora)"
+    echo
+    echo "PUT cart item: $cart_rps req/s through our gateway = $(awk -v a="$cart_rps" -v b="$CART_CEILING" \
+      'BEGIN{printf "%.0f", (b > 0 ? 100 * a / b : 0)}') % of PostgreSQL's ceiling for its transaction in this run" \
+      "($CART_CEILING tx/s: pgbench, 64 clients, the same statement, customer and product; target >= 50 %)."
+  fi
 } | tee "$WORK/results.md"
 log "table also in $WORK/results.md; logs and wrk outputs in $WORK"

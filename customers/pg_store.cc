@@ -583,10 +583,7 @@ RefundResult PgStore::RefundIn(Tx& tx, const std::string& order_id,
 namespace {
 constexpr char kCart[] =
     "SELECT product_id::text, quantity FROM cart_items WHERE customer_id = $1 ORDER BY added_at, product_id";
-constexpr char kUpsertCart[] =
-    "INSERT INTO cart_items (customer_id, product_id, quantity) VALUES ($1, $2, $3) "
-    "ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity";
-constexpr char kRemoveCart[] = "DELETE FROM cart_items WHERE customer_id = $1 AND product_id = $2";
+constexpr char kSetCart[] = "SELECT item_product, item_quantity FROM cart_set($1, $2, $3, $4)";
 constexpr char kFavorites[] =
     "SELECT product_id::text FROM favorites WHERE customer_id = $1 ORDER BY added_at DESC, product_id";
 constexpr char kIsFavorite[] = "SELECT 1 FROM favorites WHERE customer_id = $1 AND product_id = $2";
@@ -609,21 +606,19 @@ absl::StatusOr<std::vector<CartLine>> PgStore::GetCart(const std::string& custom
 absl::StatusOr<std::vector<CartLine>> PgStore::SetCartItem(const std::string& customer_id,
                                                            const std::string& product_id,
                                                            int quantity) {
-  return pool_.Transact<std::vector<CartLine>>([&](Tx& tx) -> absl::StatusOr<std::vector<CartLine>> {
-    // Serialises a customer's cart edits, so the size cap holds under races.
-    if (Exec(tx, kLockCustomer, customer_id).empty()) return NoSuchCustomer();
-    if (quantity == 0) {
-      Exec(tx, kRemoveCart, customer_id, product_id);
-    } else {
-      Exec(tx, kUpsertCart, customer_id, product_id, quantity);
+  // One statement, its own transaction (migrations/0004_cart_set.sql).
+  return pool_.WriteOne<std::vector<CartLine>>([&](Tx& tx) -> absl::StatusOr<std::vector<CartLine>> {
+    try {
+      return Lines(Exec(tx, kSetCart, customer_id, product_id, quantity, kMaxCartProducts));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == "P0002") return NoSuchCustomer();
+      if (e.sqlstate() == "AGC01") {
+        return runtime::status::WithReason(
+            absl::FailedPreconditionError(absl::StrCat("a cart holds at most ", kMaxCartProducts, " products")),
+            "CART_FULL");
+      }
+      throw;
     }
-    std::vector<CartLine> lines = Lines(Exec(tx, kCart, customer_id));
-    if (static_cast<int>(lines.size()) > kMaxCartProducts) {
-      return runtime::status::WithReason(
-          absl::FailedPreconditionError(absl::StrCat("a cart holds at most ", kMaxCartProducts, " products")),
-          "CART_FULL");
-    }
-    return lines;
   });
 }
 

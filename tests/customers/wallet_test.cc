@@ -1,7 +1,9 @@
 // Balance, ledger, cart and favourites over real gRPC and PostgreSQL, with
 // the concurrency invariants of the issue: money is never created or lost.
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -318,6 +320,83 @@ TEST_CASE("a cart holds at most 50 products", "[pg]") {
   auto ctx = h.As(id);
   CHECK(h.stub().SetCartItem(ctx.get(), req, &cart).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("racing cart edits of one customer never pass the cap, and a refused one changes nothing",
+          "[pg]") {
+  Harness h;
+  const std::string id = h.Register("ray@example.com").id();
+  auto put = [&](const std::string& product, int quantity, pb::Cart* cart) {
+    pb::SetCartItemRequest req;
+    req.set_product_id(product);
+    req.set_quantity(quantity);
+    auto ctx = h.As(id);
+    return h.stub().SetCartItem(ctx.get(), req, cart);
+  };
+  std::vector<std::string> kept;
+  for (int i = 0; i < 49; ++i) {
+    kept.push_back(NewUuid());
+    pb::Cart cart;
+    REQUIRE(put(kept.back(), 1, &cart).ok());
+  }
+  // 8 new products at once with room for 1: exactly 1 gets in. Five rounds,
+  // the winner taken out after each.
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::string> racing;
+    for (int i = 0; i < 8; ++i) racing.push_back(NewUuid());
+    std::atomic<int> ok{0}, full{0}, ready{0};
+    std::vector<std::thread> threads;
+    std::string winner;
+    std::mutex winner_mu;
+    for (const std::string& p : racing) {
+      threads.emplace_back([&, p] {
+        ready.fetch_add(1);
+        while (ready.load() < 8) std::this_thread::yield();  // all at once
+        pb::Cart cart;
+        const grpc::Status s = put(p, 2, &cart);
+        if (s.ok()) {
+          ++ok;
+          std::lock_guard<std::mutex> lock(winner_mu);
+          winner = p;
+        }
+        if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++full;
+      });
+    }
+    for (auto& t : threads) t.join();
+    INFO("round " << round);
+    CHECK(ok.load() == 1);
+    CHECK(full.load() == 7);
+    if (round < 4 && !winner.empty()) {
+      pb::Cart cart;
+      REQUIRE(put(winner, 0, &cart).ok());
+      REQUIRE(cart.items_size() == 49);
+    }
+  }
+  pb::Cart cart;
+  // Changing a product already there is no new product: allowed when full.
+  REQUIRE(put(kept[0], 7, &cart).ok());
+  CHECK(cart.items_size() == 50);
+  CHECK(cart.items(0).product_id() == kept[0]);
+  CHECK(cart.items(0).quantity() == 7);
+  // A refused edit leaves the cart as it was (the whole statement undone).
+  const std::string extra = NewUuid();
+  CHECK(put(extra, 1, &cart).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  REQUIRE(put(kept[1], 0, &cart).ok());  // quantity 0 removes
+  CHECK(cart.items_size() == 49);
+  for (const auto& item : cart.items()) {
+    CHECK(item.product_id() != extra);
+    CHECK(item.product_id() != kept[1]);
+  }
+}
+
+TEST_CASE("a cart edit for a customer that does not exist is NOT_FOUND", "[pg]") {
+  Harness h;
+  pb::SetCartItemRequest req;
+  req.set_product_id(NewUuid());
+  req.set_quantity(1);
+  pb::Cart cart;
+  auto ctx = h.As(NewUuid());
+  CHECK(h.stub().SetCartItem(ctx.get(), req, &cart).error_code() == grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_CASE("favourites are added, listed, checked and removed idempotently", "[pg]") {
