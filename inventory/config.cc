@@ -13,6 +13,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::auth::ReadVerifierConfig(r, &c.jwt);
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,
            "customers' gRPC address (the signed-out sessions, whose access tokens are refused)");
+  r.Int("AGORA_CATALOG_CACHE_SIZE", 100000, 0, 10000000, &c.catalog_cache_size,
+        "products the catalog's read cache holds (0: no cache; inventory/product_cache.h)");
   runtime::kafka::ReadKafkaOptions(r, "inventory", &c.kafka);
   runtime::messaging::ReadMessagingConfig(r, "inventory", &c.messaging);
   if (absl::Status s = r.Finish(); !s.ok()) return s;

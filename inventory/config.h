@@ -19,6 +19,8 @@ struct Config {
   std::string customers_address;
   runtime::kafka::KafkaOptions kafka;
   runtime::messaging::MessagingConfig messaging;
+  // AGORA_CATALOG_CACHE_SIZE: products the read cache holds; 0 turns it off.
+  int catalog_cache_size = 100000;
 };
 
 // From AGORA_* variables and flags; INVALID_ARGUMENT listing every bad value,

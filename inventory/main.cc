@@ -1,5 +1,6 @@
 // The inventory service: composition root only.
 
+#include <memory>
 #include <optional>
 
 #include "inventory/config.h"
@@ -42,7 +43,15 @@ int main(int argc, char** argv) {
   // behind them.
   rt::pg::Pool pool(config->pg.connection, config->pg.pool_size + 2 + config->kafka.consumer_threads);
   rt::grpc_server::Executor executor(config->pg.pool_size, 4096);
-  agora::inventory::PgStore store(pool);
+  // The catalog's read cache, kept exact by this process's writes and by
+  // the other replicas' notifications (inventory/product_cache.h).
+  std::unique_ptr<agora::inventory::ProductCache> cache;
+  std::unique_ptr<agora::inventory::ProductCacheListener> cache_listener;
+  if (config->catalog_cache_size > 0) {
+    cache = std::make_unique<agora::inventory::ProductCache>(static_cast<size_t>(config->catalog_cache_size));
+    cache_listener = std::make_unique<agora::inventory::ProductCacheListener>(*cache, config->pg.connection);
+  }
+  agora::inventory::PgStore store(pool, cache.get());
   agora::inventory::InventoryService service(store, executor, authorizer);
   rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());

@@ -16,11 +16,16 @@ Metrics& GetMetrics() {
                          .Name("agora_inventory_units_released_total")
                          .Help("Stock units returned by released reservations.")
                          .Register(registry);
+    auto& cache = prometheus::BuildCounter()
+                      .Name("agora_inventory_catalog_cache_total")
+                      .Help("Product reads through the catalog's cache, by result (hit, miss: read from PostgreSQL).")
+                      .Register(registry);
     return new Metrics{prometheus::BuildCounter()
                            .Name("agora_inventory_reservations_total")
                            .Help("Reservation decisions, by outcome.")
                            .Register(registry),
-                       units.Add({}), released.Add({})};
+                       units.Add({}), released.Add({}), cache.Add({{"result", "hit"}}),
+                       cache.Add({{"result", "miss"}})};
   }();
   return *m;
 }

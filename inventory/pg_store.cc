@@ -1,5 +1,6 @@
 #include "inventory/pg_store.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "inventory/convert.h"
+#include "inventory/metrics.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
@@ -95,27 +97,77 @@ constexpr char kBatchGet[] = "SELECT " PRODUCT_COLUMNS
 
 absl::StatusOr<Product> PgStore::GetProduct(const std::string& id) {
   if (Unknowable(id)) return NotFound(id);
-  return pool_.Read<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
+  if (cache_ != nullptr) {
+    if (std::optional<Product> cached = cache_->Find(id)) {
+      GetMetrics().cache_hits.Increment();
+      return *std::move(cached);
+    }
+    GetMetrics().cache_misses.Increment();
+  }
+  const uint64_t stamp = cache_ != nullptr ? cache_->Stamp(id) : 0;
+  absl::StatusOr<Product> product = pool_.Read<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
     pqxx::result r = runtime::pg::Exec(tx, kGet, id);
     if (r.empty()) return NotFound(id);
     return ToProduct(r[0]);
   });
+  if (product.ok() && cache_ != nullptr) cache_->Put(id, *product, stamp);
+  return product;
 }
 
 absl::StatusOr<std::vector<Product>> PgStore::BatchGetProducts(const std::vector<std::string>& ids) {
-  std::vector<std::string> valid;
+  // Live products in id order, each once, as the query answers them.
+  std::map<std::string, Product> found;
+  std::vector<std::string> missing;
+  std::map<std::string, uint64_t> stamps;  // lower-case id -> stamp
   for (const std::string& id : ids) {
-    if (!Unknowable(id)) valid.push_back(id);
+    if (Unknowable(id)) continue;
+    if (cache_ != nullptr) {
+      if (std::optional<Product> cached = cache_->Find(id)) {
+        GetMetrics().cache_hits.Increment();
+        std::string key = cached->id;
+        found.insert_or_assign(std::move(key), std::move(*cached));
+        continue;
+      }
+      GetMetrics().cache_misses.Increment();
+      stamps.emplace(absl::AsciiStrToLower(id), cache_->Stamp(id));
+    }
+    missing.push_back(id);
   }
-  if (valid.empty()) return std::vector<Product>{};
-  return pool_.Read<std::vector<Product>>(
-      [&](Tx& tx) -> absl::StatusOr<std::vector<Product>> {
-        std::vector<Product> out;
-        for (const auto& row : runtime::pg::Exec(tx, kBatchGet, UuidArray(valid))) {
-          out.push_back(ToProduct(row));
-        }
-        return out;
-      });
+  if (!missing.empty()) {
+    absl::Status s = pool_.Read([&](Tx& tx) -> absl::Status {
+      for (const auto& row : runtime::pg::Exec(tx, kBatchGet, UuidArray(missing))) {
+        Product p = ToProduct(row);
+        found.insert_or_assign(p.id, std::move(p));
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    if (cache_ != nullptr) {
+      for (const auto& [lower_id, stamp] : stamps) {
+        if (auto it = found.find(lower_id); it != found.end()) cache_->Put(lower_id, it->second, stamp);
+      }
+    }
+  }
+  std::vector<Product> out;
+  out.reserve(found.size());
+  for (auto& [id, product] : found) out.push_back(std::move(product));
+  return out;
+}
+
+void PgStore::Changed(Tx& tx, std::vector<std::string> ids) {
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // NOTIFY payloads stay under PostgreSQL's 8,000 bytes: 100 ids each.
+  const std::string channel = ProductCache::Channel(pool_.options().schema);
+  for (size_t i = 0; i < ids.size(); i += 100) {
+    const size_t end = std::min(ids.size(), i + 100);
+    runtime::pg::NotifyAfterCommit(
+        tx, channel, absl::StrJoin(ids.begin() + static_cast<std::ptrdiff_t>(i), ids.begin() + static_cast<std::ptrdiff_t>(end), ","));
+  }
+  if (cache_ != nullptr) {
+    runtime::pg::AfterCommit(tx, [cache = cache_, ids = std::move(ids)] { cache->Invalidate(ids); });
+  }
 }
 
 // ---- admin writes
@@ -181,7 +233,9 @@ absl::StatusOr<Product> PgStore::UpdateProduct(const std::string& id, const Prod
   return pool_.Transact<Product>([&](Tx& tx) -> absl::StatusOr<Product> {
     pqxx::result r = runtime::pg::Exec(tx, kUpdate, id, patch.name, patch.description, patch.price_cents);
     if (r.empty()) return NotFound(id);
-    return ToProduct(r[0]);
+    Product product = ToProduct(r[0]);
+    Changed(tx, {product.id});
+    return product;
   });
 }
 
@@ -195,6 +249,7 @@ absl::StatusOr<Product> PgStore::Restock(const std::string& id, int64_t quantity
     if (!r.empty()) {
       Product product = ToProduct(r[0]);
       RecordProduct(tx, key, product);
+      Changed(tx, {product.id});
       return product;
     }
     if (runtime::pg::Exec(tx, kExists, id).empty()) return NotFound(id);
@@ -206,6 +261,7 @@ absl::Status PgStore::DeleteProduct(const std::string& id) {
   if (Unknowable(id)) return NotFound(id);
   return pool_.Transact([&](Tx& tx) -> absl::Status {
     if (runtime::pg::Exec(tx, kDelete, id).affected_rows() == 0) return NotFound(id);
+    Changed(tx, {id});
     return absl::OkStatus();
   });
 }
@@ -302,6 +358,7 @@ ReserveResult PgStore::ReserveIn(Tx& tx, const std::string& order_id,
   std::vector<std::optional<int64_t>> quantities;
   for (const StockLine& line : lines) quantities.push_back(line.quantity);
   runtime::pg::Exec(tx, kTakeLines, order_id, UuidArray(ids), runtime::pg::Int64Array(quantities));
+  Changed(tx, ids);
   return result;
 }
 
@@ -385,6 +442,7 @@ std::vector<ReserveResult> PgStore::ReserveBatchIn(
                     runtime::pg::Int64Array(take_quantities), UuidArray(out_orders),
                     runtime::pg::TextArray(out_states), runtime::pg::TextArray(out_outcomes),
                     runtime::pg::TextArray(out_failed));
+  Changed(tx, take_products);
   return results;
 }
 
@@ -433,10 +491,13 @@ int64_t PgStore::ReleaseIn(Tx& tx, const std::string& order_id) {
     return 0;
   }
   int64_t units = 0;
+  std::vector<std::string> given;
   for (const auto& row : runtime::pg::Exec(tx, kLockLines, order_id)) {
-    runtime::pg::Exec(tx, kGive, row[0].as<std::string>(), row[1].as<int64_t>());
+    given.push_back(row[0].as<std::string>());
+    runtime::pg::Exec(tx, kGive, given.back(), row[1].as<int64_t>());
     units += row[1].as<int64_t>();
   }
+  Changed(tx, std::move(given));
   runtime::pg::Exec(tx, kReleased, order_id);
   return units;
 }

@@ -2,6 +2,7 @@
 
 // The PostgreSQL Store: the only SQL of the inventory service.
 
+#include "inventory/product_cache.h"
 #include "inventory/store.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/pg/pool.h"
@@ -10,8 +11,12 @@ namespace agora::inventory {
 
 class PgStore final : public Store {
  public:
-  // `pool` is borrowed; its connections use the inventory schema.
-  explicit PgStore(runtime::pg::Pool& pool) : pool_(pool) {}
+  // `pool` is borrowed; its connections use the inventory schema. `cache`
+  // (borrowed, optional): the catalog's read cache (product_cache.h), which
+  // GetProduct and BatchGetProducts read through. Whether or not there is
+  // one, every write that changes a product notifies the schema's product
+  // channel after its commit, for the caches of other processes.
+  explicit PgStore(runtime::pg::Pool& pool, ProductCache* cache = nullptr) : pool_(pool), cache_(cache) {}
 
   absl::StatusOr<Page> ListProducts(const ListQuery& query) override;
   absl::StatusOr<Product> GetProduct(const std::string& id) override;
@@ -52,7 +57,12 @@ class PgStore final : public Store {
                     const std::vector<std::string>& release_order_ids);
 
  private:
+  // After the commit of `tx`: `ids` leave this process's cache, and other
+  // processes are told.
+  void Changed(runtime::pg::Tx& tx, std::vector<std::string> ids);
+
   runtime::pg::Pool& pool_;
+  ProductCache* const cache_;
 };
 
 // The migrations of the inventory schema (inventory/migrations/).

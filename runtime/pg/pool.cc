@@ -12,7 +12,9 @@
 #include "prometheus/registry.h"
 #include "runtime/log/log.h"
 #include "runtime/metrics/metrics.h"
+#include "runtime/pg/arrays.h"
 #include "runtime/pg/errors.h"
+#include "runtime/pg/exec.h"
 
 namespace agora::runtime::pg {
 namespace {
@@ -93,11 +95,19 @@ PoolMetrics& Metrics() {
   return *m;
 }
 
-// The pool transaction running on this thread, for NoteOutboxAppend.
+}  // namespace
+
+// The pool transaction running on this thread, for NoteOutboxAppend,
+// AfterCommit and NotifyAfterCommit.
 struct CurrentRun {
   const Tx* tx = nullptr;
   bool appended = false;
+  std::vector<std::function<void()>> after_commit;
+  std::vector<std::string> channels;
+  std::vector<std::string> payloads;
 };
+namespace {
+
 thread_local CurrentRun* current_run = nullptr;
 
 // Sets current_run for one transaction, restoring the previous one (a pool
@@ -116,12 +126,22 @@ class RunScope {
 // The outbox trigger's switch (runtime/messaging/migrations): the pool wakes
 // the relay itself (see NoteOutboxAppend in pool.h).
 constexpr char kNotifyOff[] = "-c agora.outbox_notify=off";
-constexpr char kNotify[] = "SELECT pg_notify(current_schema() || '_outbox', '')";
+constexpr char kNotifyAll[] = "SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS t(c, p)";
 
 }  // namespace
 
 void NoteOutboxAppend(Tx& tx) {
   if (current_run != nullptr && current_run->tx == &tx) current_run->appended = true;
+}
+
+void AfterCommit(Tx& tx, std::function<void()> fn) {
+  if (current_run != nullptr && current_run->tx == &tx) current_run->after_commit.push_back(std::move(fn));
+}
+
+void NotifyAfterCommit(Tx& tx, std::string channel, std::string payload) {
+  if (current_run == nullptr || current_run->tx != &tx) return;
+  current_run->channels.push_back(std::move(channel));
+  current_run->payloads.push_back(std::move(payload));
 }
 
 std::string ConnectionOptions::ToConnectionString(absl::string_view extra_options) const {
@@ -247,7 +267,7 @@ absl::Status Pool::RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, b
         tx.abort();
       }
     }
-    if (status.ok() && run.appended) WakeRelay(**conn);
+    if (status.ok()) Committed(**conn, run);
   } catch (const pqxx::in_doubt_error& e) {
     broken = true;
     status = ExceptionToStatus(e);
@@ -276,23 +296,33 @@ void Pool::RemoveOutboxWaker(int id) {
   std::erase_if(wakers_, [id](const auto& w) { return w.first == id; });
 }
 
-void Pool::WakeRelay(pqxx::connection& conn) {
-  {
-    absl::ReaderMutexLock lock(&waker_mu_);
-    for (const auto& [id, wake] : wakers_) {
-      if (wake()) return;
+void Pool::Committed(pqxx::connection& conn, CurrentRun& run) {
+  if (run.appended) {
+    bool woken = false;
+    {
+      absl::ReaderMutexLock lock(&waker_mu_);
+      for (const auto& [id, wake] : wakers_) {
+        if ((woken = wake())) break;
+      }
+    }
+    // The relay leads in another process (or none runs here): NOTIFY it.
+    if (!woken) {
+      run.channels.push_back(options_.schema + "_outbox");
+      run.payloads.emplace_back();
     }
   }
-  // The relay leads in another process (or none runs here): NOTIFY, in a
-  // transaction of its own that writes nothing (no WAL flush under the lock).
-  // The data is committed whatever happens here; a lost wakeup only waits
-  // for the relay's poll.
-  try {
-    pqxx::nontransaction tx(conn);
-    tx.exec(kNotify);
-  } catch (const std::exception& e) {
-    log::Warn("outbox_notify_failed", {{"schema", options_.schema}, {"error", e.what()}});
+  if (!run.channels.empty()) {
+    // In a transaction of its own that writes nothing (no WAL flush under
+    // NOTIFY's lock). The data is committed whatever happens here; a lost
+    // notification only waits for its listener's poll.
+    try {
+      pqxx::nontransaction tx(conn);
+      Exec(tx, kNotifyAll, TextArray(run.channels), TextArray(run.payloads));
+    } catch (const std::exception& e) {
+      log::Warn("pg_notify_failed", {{"schema", options_.schema}, {"error", e.what()}});
+    }
   }
+  for (auto& fn : run.after_commit) fn();
 }
 
 absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Tx&)> fn) { return Run(fn, Mode::kTransaction); }

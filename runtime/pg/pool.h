@@ -69,6 +69,21 @@ struct ConnectionOptions {
 // to the outbox. Outside a pool's transaction it does nothing.
 void NoteOutboxAppend(Tx& tx);
 
+// Runs `fn` on the committing thread once the pool transaction running `tx`
+// has committed, before Transact (or WriteOne) returns; never when it rolls
+// back or is run again (the new run registers its own). For effects outside
+// the database that must follow a commit, such as dropping cached rows it
+// changed. `fn` must not throw. Outside a pool's transaction it does nothing.
+void AfterCommit(Tx& tx, std::function<void()> fn);
+
+// Sends NOTIFY `channel`, `payload` once the pool transaction running `tx`
+// has committed (after the commit, not inside it: see above), with the
+// others of that transaction in one statement. Outside a pool's transaction
+// it does nothing.
+void NotifyAfterCommit(Tx& tx, std::string channel, std::string payload);
+
+struct CurrentRun;
+
 class Pool final {
  public:
   Pool(ConnectionOptions options, int size);
@@ -130,8 +145,9 @@ class Pool final {
   enum class Mode { kTransaction, kReadOne, kWriteOne };
   absl::Status Run(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode);
   absl::Status RunOnce(absl::FunctionRef<absl::Status(Tx&)> fn, Mode mode, bool* connection_broke);
-  // After a commit that appended to the outbox: wakes the relay.
-  void WakeRelay(pqxx::connection& conn);
+  // After a commit: wakes the relay (if the transaction appended to the
+  // outbox), sends the notifications, runs the AfterCommit functions.
+  void Committed(pqxx::connection& conn, CurrentRun& run);
   // Run for a function that answers a value.
   template <typename T>
   absl::StatusOr<T> RunFor(absl::FunctionRef<absl::StatusOr<T>(Tx&)> fn, Mode mode) {

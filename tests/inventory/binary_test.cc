@@ -109,8 +109,8 @@ TEST_CASE("migrations are applied at start and a second start applies nothing", 
     proc.process().Signal(SIGTERM);
     proc.process().Wait();
   }
-  // messaging 3, request_keys 1, inventory 2.
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.schema_migrations") == "6");
+  // messaging 3, request_keys 1, inventory 3.
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM inventory.schema_migrations") == "7");
 }
 
 }  // namespace
