@@ -284,5 +284,64 @@ TEST_CASE("a serialization failure is counted as a retry", "[pg]") {
   CHECK(Series("agora_pg_retries_total", {{"reason", "serialization"}}) == retries0 + 1);
 }
 
+TEST_CASE("after-commit functions and notifications follow the commit only, once, after it", "[pg]") {
+  TestDatabase db("inventory");
+  REQUIRE(ApplyMigrations(db.ServiceOptions(), {{"t", &kSchema}}).ok());
+  Pool pool(db.ServiceOptions(), 2);
+  auto listen = Connect(db.ServiceOptions());
+  REQUIRE(listen.ok());
+  struct Counter final : pqxx::notification_receiver {
+    Counter(pqxx::connection_base& c, std::vector<std::string>* got)
+        : pqxx::notification_receiver(c, "t_changes"), got(got) {}
+    void operator()(const std::string& payload, int) override { got->push_back(payload); }
+    std::vector<std::string>* got;
+  };
+  std::vector<std::string> got;
+  Counter counter(**listen, &got);
+  auto heard = [&] {
+    for (int i = 0; i < 20; ++i) (*listen)->await_notification(0, 10000);
+    return got;
+  };
+  std::vector<std::string> ran;
+  int runs = 0;
+  // A first run that hits a serialization failure, then a second that commits.
+  REQUIRE(pool.Transact([&](Tx& tx) {
+                ++runs;
+                AfterCommit(tx, [&ran, runs] { ran.push_back("run " + std::to_string(runs)); });
+                NotifyAfterCommit(tx, "t_changes", "run " + std::to_string(runs));
+                // Not yet: the transaction has not committed.
+                if (!ran.empty()) return absl::InternalError("ran before the commit");
+                if (runs == 1) tx.exec("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+                return absl::OkStatus();
+              }).ok());
+  CHECK(runs == 2);
+  CHECK(ran == std::vector<std::string>{"run 2"});
+  CHECK(heard() == std::vector<std::string>{"run 2"});
+  // A rollback: neither.
+  got.clear();
+  ran.clear();
+  CHECK_FALSE(pool.Transact([&](Tx& tx) {
+                    AfterCommit(tx, [&ran] { ran.push_back("rolled back"); });
+                    NotifyAfterCommit(tx, "t_changes", "rolled back");
+                    return absl::AbortedError("no");
+                  }).ok());
+  CHECK(ran.empty());
+  CHECK(heard().empty());
+  // A single-statement write commits as it runs: both, after it.
+  REQUIRE(pool.WriteOne([&](Tx& tx) {
+                AfterCommit(tx, [&ran] { ran.push_back("write one"); });
+                NotifyAfterCommit(tx, "t_changes", "write one");
+                return absl::OkStatus();
+              }).ok());
+  CHECK(ran == std::vector<std::string>{"write one"});
+  CHECK(heard() == std::vector<std::string>{"write one"});
+  // Outside a pool's transaction they do nothing.
+  pqxx::work raw(**listen);
+  AfterCommit(raw, [&ran] { ran.push_back("raw"); });
+  NotifyAfterCommit(raw, "t_changes", "raw");
+  raw.commit();
+  CHECK(ran.size() == 1);
+}
+
 }  // namespace
 }  // namespace agora::runtime::pg
