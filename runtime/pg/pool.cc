@@ -160,15 +160,25 @@ std::string ConnectionOptions::ToConnectionString(absl::string_view extra_option
   return s;
 }
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOptions& options) {
+namespace {
+
+// A connection with `conn_string`, made from `options`.
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Open(const std::string& conn_string,
+                                                       const ConnectionOptions& options) {
   try {
-    return std::make_unique<pqxx::connection>(options.ToConnectionString());
+    return std::make_unique<pqxx::connection>(conn_string);
   } catch (const std::exception& e) {
     // The libpq text may hold the host; keep it in the log, not the status.
     log::Warn("pg_connect_failed", {{"host", options.host}, {"port", options.port},
                                     {"user", options.user}, {"error", e.what()}});
     return absl::UnavailableError("database unavailable");
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const ConnectionOptions& options) {
+  return Open(options.ToConnectionString(), options);
 }
 
 Pool::Pool(ConnectionOptions options, int size)
@@ -206,15 +216,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
     }
     ++open_;  // reserve the slot, connect outside the lock
   }
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(connection_string_);
-  } catch (const std::exception& e) {
-    // The libpq text may hold the host; keep it in the log, not the status.
-    log::Warn("pg_connect_failed", {{"host", options_.host}, {"port", options_.port},
-                                    {"user", options_.user}, {"error", e.what()}});
-    conn = absl::UnavailableError("database unavailable");
-  }
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Open(connection_string_, options_);
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
