@@ -218,7 +218,7 @@ class Printer {
         out_->push_back('[');
         for (int k = 0; k < n; ++k) {
           if (k > 0) out_->push_back(',');
-          if (absl::Status s = RepeatedValue(m, r, f, k); !s.ok()) return s;
+          if (absl::Status s = Value(m, r, f, k); !s.ok()) return s;
         }
         out_->push_back(']');
         continue;
@@ -250,27 +250,43 @@ class Printer {
     }
   }
 
-  absl::Status Value(const Message& m, const Reflection* r, const FieldDescriptor* f) {
+  // The value of field `f`: its k-th element when k >= 0 (a repeated field),
+  // else the singular one.
+  absl::Status Value(const Message& m, const Reflection* r, const FieldDescriptor* f, int k = -1) {
+    const bool rep = k >= 0;
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: AppendInt(r->GetInt32(m, f), out_); break;
-      case FieldDescriptor::CPPTYPE_UINT32: AppendUint(r->GetUInt32(m, f), out_); break;
-      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_INT32:
+        AppendInt(rep ? r->GetRepeatedInt32(m, f, k) : r->GetInt32(m, f), out_);
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        AppendUint(rep ? r->GetRepeatedUInt32(m, f, k) : r->GetUInt32(m, f), out_);
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:  // 64-bit integers are JSON strings
         out_->push_back('"');
-        AppendInt(r->GetInt64(m, f), out_);
+        AppendInt(rep ? r->GetRepeatedInt64(m, f, k) : r->GetInt64(m, f), out_);
         out_->push_back('"');
         break;
       case FieldDescriptor::CPPTYPE_UINT64:
         out_->push_back('"');
-        AppendUint(r->GetUInt64(m, f), out_);
+        AppendUint(rep ? r->GetRepeatedUInt64(m, f, k) : r->GetUInt64(m, f), out_);
         out_->push_back('"');
         break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: AppendDouble(r->GetDouble(m, f), out_); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: AppendFloat(r->GetFloat(m, f), out_); break;
-      case FieldDescriptor::CPPTYPE_BOOL: out_->append(r->GetBool(m, f) ? "true" : "false"); break;
-      case FieldDescriptor::CPPTYPE_ENUM: Enum(f, r->GetEnumValue(m, f)); break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        AppendDouble(rep ? r->GetRepeatedDouble(m, f, k) : r->GetDouble(m, f), out_);
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        AppendFloat(rep ? r->GetRepeatedFloat(m, f, k) : r->GetFloat(m, f), out_);
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        out_->append((rep ? r->GetRepeatedBool(m, f, k) : r->GetBool(m, f)) ? "true" : "false");
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        Enum(f, rep ? r->GetRepeatedEnumValue(m, f, k) : r->GetEnumValue(m, f));
+        break;
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string scratch;
-        const std::string& s = r->GetStringReference(m, f, &scratch);
+        const std::string& s =
+            rep ? r->GetRepeatedStringReference(m, f, k, &scratch) : r->GetStringReference(m, f, &scratch);
         if (f->type() == FieldDescriptor::TYPE_BYTES) {
           out_->push_back('"');
           out_->append(absl::Base64Escape(s));
@@ -280,42 +296,8 @@ class Printer {
         }
         break;
       }
-      case FieldDescriptor::CPPTYPE_MESSAGE: return Object(r->GetMessage(m, f));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status RepeatedValue(const Message& m, const Reflection* r, const FieldDescriptor* f, int k) {
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: AppendInt(r->GetRepeatedInt32(m, f, k), out_); break;
-      case FieldDescriptor::CPPTYPE_UINT32: AppendUint(r->GetRepeatedUInt32(m, f, k), out_); break;
-      case FieldDescriptor::CPPTYPE_INT64:
-        out_->push_back('"');
-        AppendInt(r->GetRepeatedInt64(m, f, k), out_);
-        out_->push_back('"');
-        break;
-      case FieldDescriptor::CPPTYPE_UINT64:
-        out_->push_back('"');
-        AppendUint(r->GetRepeatedUInt64(m, f, k), out_);
-        out_->push_back('"');
-        break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: AppendDouble(r->GetRepeatedDouble(m, f, k), out_); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: AppendFloat(r->GetRepeatedFloat(m, f, k), out_); break;
-      case FieldDescriptor::CPPTYPE_BOOL: out_->append(r->GetRepeatedBool(m, f, k) ? "true" : "false"); break;
-      case FieldDescriptor::CPPTYPE_ENUM: Enum(f, r->GetRepeatedEnumValue(m, f, k)); break;
-      case FieldDescriptor::CPPTYPE_STRING: {
-        std::string scratch;
-        const std::string& s = r->GetRepeatedStringReference(m, f, k, &scratch);
-        if (f->type() == FieldDescriptor::TYPE_BYTES) {
-          out_->push_back('"');
-          out_->append(absl::Base64Escape(s));
-          out_->push_back('"');
-        } else {
-          AppendJsonString(s, out_);
-        }
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_MESSAGE: return Object(r->GetRepeatedMessage(m, f, k));
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        return Object(rep ? r->GetRepeatedMessage(m, f, k) : r->GetMessage(m, f));
     }
     return absl::OkStatus();
   }

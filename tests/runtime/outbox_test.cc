@@ -179,21 +179,38 @@ class OutboxListener {
   std::unique_ptr<Receiver> receiver_;
 };
 
+// A database, a topic with a Sink, and a leading relay on `pool` that only a
+// wakeup can wake (its poll interval is an hour).
+struct LeadingRelay {
+  LeadingRelay() : topic(UniqueName("t")), pool(db.ServiceOptions(), 2), producer(NewProducerOrDie()), sink(topic) {
+    options.poll_interval = absl::Hours(1);
+    relay = std::make_unique<OutboxRelay>(pool, *producer, options);
+    relay->Start();
+    REQUIRE(Eventually([&] { return relay->leader(); }));
+  }
+  static std::unique_ptr<kafka::Producer> NewProducerOrDie() {
+    auto p = kafka::NewProducer(TestKafkaOptions());
+    REQUIRE(p.ok());
+    return std::move(*p);
+  }
+
+  TestDatabase db{"inventory"};
+  bool migrated = (Migrate(db), true);
+  const std::string topic;
+  pg::Pool pool;
+  std::unique_ptr<kafka::Producer> producer;
+  Sink sink;
+  RelayOptions options;
+  std::unique_ptr<OutboxRelay> relay;
+};
+
 TEST_CASE("a commit that appended to the outbox wakes its own pool's leading relay in process, with no NOTIFY",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 2);
-  auto producer = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  Sink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Hours(1);  // only a wakeup can wake it
-  OutboxRelay relay(pool, **producer, options);
-  relay.Start();
-  REQUIRE(Eventually([&] { return relay.leader(); }));
-  OutboxListener listener(db);
+  LeadingRelay r;
+  const std::string& topic = r.topic;
+  pg::Pool& pool = r.pool;
+  Sink& sink = r.sink;
+  OutboxListener listener(r.db);
   // Every way the services append: one message, several, replies with their
   // commands (one and several), and a single autocommit statement.
   REQUIRE(pool.Transact([&](Tx& tx) {
@@ -233,20 +250,11 @@ TEST_CASE("a commit that appended to the outbox wakes its own pool's leading rel
 
 TEST_CASE("a pool whose process does not lead the relay NOTIFYs after the commit, and a rollback wakes nobody",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool relay_pool(db.ServiceOptions(), 2);
-  pg::Pool writer(db.ServiceOptions(), 2);  // "another process": no relay of its own
-  auto producer = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  Sink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Hours(1);  // only a NOTIFY can wake it
-  OutboxRelay relay(relay_pool, **producer, options);
-  relay.Start();
-  REQUIRE(Eventually([&] { return relay.leader(); }));
-  OutboxListener listener(db);
+  LeadingRelay r;  // only a NOTIFY can wake it: the writes come from another pool
+  const std::string& topic = r.topic;
+  Sink& sink = r.sink;
+  pg::Pool writer(r.db.ServiceOptions(), 2);  // "another process": no relay of its own
+  OutboxListener listener(r.db);
   CHECK_FALSE(writer.Transact([&](Tx& tx) {
                       AppendToOutbox(tx, Text(topic, "k", "rolled back"));
                       return absl::AbortedError("changed my mind");
@@ -263,24 +271,13 @@ TEST_CASE("a pool whose process does not lead the relay NOTIFYs after the commit
 
 TEST_CASE("a session outside the pools (an operator's psql) still wakes the relay through the outbox trigger",
           "[pg][kafka]") {
-  TestDatabase db("inventory");
-  Migrate(db);
-  const std::string topic = UniqueName("t");
-  pg::Pool pool(db.ServiceOptions(), 2);
-  auto producer = kafka::NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  Sink sink(topic);
-  RelayOptions options;
-  options.poll_interval = absl::Hours(1);
-  OutboxRelay relay(pool, **producer, options);
-  relay.Start();
-  REQUIRE(Eventually([&] { return relay.leader(); }));
-  auto conn = pg::Connect(db.ServiceOptions());
+  LeadingRelay r;
+  auto conn = pg::Connect(r.db.ServiceOptions());
   REQUIRE(conn.ok());
   pqxx::work tx(**conn);
-  AppendToOutbox(tx, Text(topic, "k", "by hand"));
+  AppendToOutbox(tx, Text(r.topic, "k", "by hand"));
   tx.commit();
-  CHECK(Eventually([&] { return sink.Has("by hand"); }, 10));
+  CHECK(Eventually([&] { return r.sink.Has("by hand"); }, 10));
 }
 
 TEST_CASE("only one relay per schema leads; a second takes over when the first stops",
