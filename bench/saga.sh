@@ -19,11 +19,14 @@
 # the relays', and whatever else ran.
 #
 # AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs; the
-# latency split below is printed for the run with 64 clients.
+# latency split below is printed for the last of them. AGORA_BENCH_RATES
+# (default "80% 400") sets the fixed-rate runs in orders/s, "80%" meaning 80 %
+# of the best closed-loop rate; empty: none.
 # AGORA_BENCH_EXTRA_ENV adds VAR=value words to every process's environment
 # (an experiment: "PGOPTIONS=-cplan_cache_mode=force_custom_plan").
 # AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
-# that took the most time, and the tables' scan and write counts, to $WORK/statements.txt.
+# that took the most time, the 40 called most often, and the tables' scan and
+# write counts, to $WORK/statements.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(realpath "${1:?usage: saga.sh BUILD_DIR [SECONDS]}")
@@ -108,16 +111,18 @@ latency_means() {
 rows=()
 best=0
 CLIENTS=${AGORA_BENCH_CLIENTS:-16 64 160}
+waits_at=${CLIENTS##* }  # where a saga waits: measured over the last closed-loop run
 for c in $CLIENTS; do
   log "closed loop, $c clients, ${SECS}s"
-  if [[ $c == 64 ]]; then scrape >"$WORK/scrape.before"; fi
+  if [[ $c == "$waits_at" ]]; then scrape >"$WORK/scrape.before"; fi
   row=$(run closed "$c"); rows+=("$row")
-  if [[ $c == 64 ]]; then scrape >"$WORK/scrape.after"; fi
+  if [[ $c == "$waits_at" ]]; then scrape >"$WORK/scrape.after"; fi
   rate=$(field sagas_per_s "$row")
   (( ${rate:-0} > best )) && best=$rate
 done
 eighty=$(( best * 8 / 10 ))
-for r in "$eighty" 400; do
+RATES=${AGORA_BENCH_RATES-80% 400}
+for r in ${RATES//80%/$eighty}; do
   (( r > 0 )) || continue
   log "fixed rate $r orders/s, ${SECS}s"
   rows+=("$(run rate "$r")")
@@ -129,6 +134,9 @@ if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
      round(mean_exec_time::numeric, 3) AS mean_ms, plans, round(total_plan_time) AS plan_ms, rows,
      left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
      FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 40" >"$WORK/statements.txt"
+  "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT calls, round(total_exec_time) AS total_ms, rows,
+     left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+     FROM pg_stat_statements ORDER BY calls DESC LIMIT 40" >>"$WORK/statements.txt"
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT schemaname || '.' || relname AS table, seq_scan,
      seq_tup_read, idx_scan, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot_upd, n_tup_del AS del,
      n_live_tup AS live, n_dead_tup AS dead, autovacuum_count AS autovacuums
@@ -154,8 +162,8 @@ read -r c1 c8 < <(commit_ceiling "$pg_port")
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
     "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
-  if [[ -f $WORK/scrape.before && -f $WORK/scrape.after ]]; then  # only with a 64-client run
-    printf '\nWhere a saga waits (closed loop, 64 clients; mean, with the count): relays from outbox insert to the\n'
+  if [[ -f $WORK/scrape.before && -f $WORK/scrape.after ]]; then
+    printf '\nWhere a saga waits (closed loop, %s clients; mean, with the count): relays from outbox insert to the\n' "$waits_at"
     printf 'broker acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
     latency_means "$WORK/scrape.before" "$WORK/scrape.after" | sed 's/^[a-z]* /- /'
   fi

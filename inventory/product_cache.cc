@@ -1,38 +1,19 @@
 #include "inventory/product_cache.h"
 
 #include <algorithm>
-#include <exception>
-#include <pqxx/pqxx>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "runtime/log/log.h"
 
 namespace agora::inventory {
 namespace {
-
-constexpr absl::Duration kWaitSlice = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
 std::string Lower(std::string_view id) {
   std::string s(id);
   absl::AsciiStrToLower(&s);
   return s;
 }
-
-class Receiver final : public pqxx::notification_receiver {
- public:
-  Receiver(pqxx::connection_base& conn, const std::string& channel, ProductCache& cache)
-      : pqxx::notification_receiver(conn, channel), cache_(cache) {}
-  void operator()(const std::string& payload, int /*backend_pid*/) override {
-    cache_.Invalidate(absl::StrSplit(payload, ',', absl::SkipEmpty()));
-  }
-
- private:
-  ProductCache& cache_;
-};
 
 }  // namespace
 
@@ -90,41 +71,21 @@ void ProductCache::Reset(bool on) {
 }
 
 ProductCacheListener::ProductCacheListener(ProductCache& cache, runtime::pg::ConnectionOptions options)
-    : cache_(cache), options_(std::move(options)), thread_([this] { Run(); }) {}
-
-ProductCacheListener::~ProductCacheListener() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
-  cache_.Reset(false);
+    : cache_(cache),
+      listener_(options, ProductCache::Channel(options.schema), "inventory_cache",
+                {.on_notice = [this](const std::string& payload) {
+                   cache_.Invalidate(absl::StrSplit(payload, ',', absl::SkipEmpty()));
+                 },
+                 // Listening from here on: changes committed while nobody
+                 // listened may be cached, so start empty.
+                 .on_listening = [this] { cache_.Reset(true); },
+                 .on_lost = [this] { cache_.Reset(false); }}) {
+  listener_.Start();
 }
 
-void ProductCacheListener::Run() {
-  const std::string channel = ProductCache::Channel(options_.schema);
-  absl::Duration backoff = kWaitSlice;
-  while (!stop_.load()) {
-    absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = runtime::pg::Connect(options_);
-    if (conn.ok()) {
-      try {
-        Receiver receiver(**conn, channel, cache_);
-        // Listening from here on: changes committed while nobody listened
-        // may be cached, so start empty.
-        cache_.Reset(true);
-        runtime::log::Info("inventory_cache_listening", {{"channel", channel}});
-        backoff = kWaitSlice;
-        while (!stop_.load()) {
-          if (!(*conn)->is_open()) throw pqxx::broken_connection("LISTEN connection closed");
-          (*conn)->await_notification(0, absl::ToInt64Microseconds(kWaitSlice));
-        }
-      } catch (const std::exception& e) {
-        runtime::log::Warn("inventory_cache_connection_lost", {{"error", e.what()}});
-      }
-      cache_.Reset(false);
-    }
-    for (absl::Duration waited; waited < backoff && !stop_.load(); waited += kWaitSlice) {
-      absl::SleepFor(kWaitSlice);
-    }
-    backoff = std::min(backoff * 2, kMaxBackoff);
-  }
+ProductCacheListener::~ProductCacheListener() {
+  listener_.Stop();
+  cache_.Reset(false);
 }
 
 }  // namespace agora::inventory

@@ -27,13 +27,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "inventory/catalog.h"
+#include "runtime/pg/listener.h"
 #include "runtime/pg/pool.h"
 
 namespace agora::inventory {
@@ -83,12 +83,8 @@ class ProductCacheListener final {
   ProductCacheListener& operator=(const ProductCacheListener&) = delete;
 
  private:
-  void Run();
-
   ProductCache& cache_;
-  const runtime::pg::ConnectionOptions options_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;  // last: joined first
+  runtime::pg::Listener listener_;  // last: stopped first
 };
 
 }  // namespace agora::inventory

@@ -1,7 +1,5 @@
 #include "orders/watch_hub.h"
 
-#include <functional>
-#include <pqxx/pqxx>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -10,22 +8,6 @@
 #include "runtime/log/log.h"
 
 namespace agora::orders {
-namespace {
-
-constexpr absl::Duration kWaitSlice = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
-
-class Receiver final : public pqxx::notification_receiver {
- public:
-  Receiver(pqxx::connection_base& conn, std::function<void(const std::string&)> on_notice)
-      : pqxx::notification_receiver(conn, kStatusChannel), on_notice_(std::move(on_notice)) {}
-  void operator()(const std::string& payload, int /*backend_pid*/) override { on_notice_(payload); }
-
- private:
-  std::function<void(const std::string&)> on_notice_;
-};
-
-}  // namespace
 
 std::optional<StatusNotice> ParseStatusNotice(std::string_view payload) {
   const std::vector<std::string> parts = absl::StrSplit(std::string(payload), ' ');
@@ -53,18 +35,20 @@ Order ApplyNotice(Order base, const StatusNotice& notice) {
   return base;
 }
 
-WatchHub::WatchHub(runtime::pg::ConnectionOptions options) : options_(std::move(options)) {}
+WatchHub::WatchHub(runtime::pg::ConnectionOptions options)
+    : listener_(std::move(options), kStatusChannel, "orders_watch",
+                {.on_notice = [this](const std::string& payload) { Dispatch(payload); },
+                 // Changes committed while nobody listened (before the first
+                 // LISTEN, or while the connection was down) reach their
+                 // watchers this way.
+                 .on_listening = [this] { ResyncAll(); },
+                 .on_lost = nullptr}) {}
 
 WatchHub::~WatchHub() { Stop(); }
 
-void WatchHub::Start() {
-  thread_ = std::thread([this] { Run(); });
-}
+void WatchHub::Start() { listener_.Start(); }
 
-void WatchHub::Stop() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
-}
+void WatchHub::Stop() { listener_.Stop(); }
 
 void WatchHub::Subscribe(const std::string& order_id, Listener* listener) {
   absl::MutexLock lock(&mu_);
@@ -102,35 +86,6 @@ void WatchHub::ResyncAll() {
   absl::MutexLock lock(&mu_);
   for (const auto& [id, set] : listeners_) {
     for (Listener* l : set) l->OnResync();
-  }
-}
-
-void WatchHub::Run() {
-  absl::Duration backoff = kWaitSlice;
-  while (!stop_.load()) {
-    absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = runtime::pg::Connect(options_);
-    if (conn.ok()) {
-      try {
-        Receiver receiver(**conn, [this](const std::string& payload) { Dispatch(payload); });
-        listening_.store(true);
-        runtime::log::Info("orders_watch_listening", {{"channel", kStatusChannel}});
-        // Changes committed while nobody listened (before the first LISTEN,
-        // or while the connection was down) reach their watchers this way.
-        ResyncAll();
-        backoff = kWaitSlice;
-        while (!stop_.load()) {
-          if (!(*conn)->is_open()) throw pqxx::broken_connection("LISTEN connection closed");
-          (*conn)->await_notification(0, absl::ToInt64Microseconds(kWaitSlice));
-        }
-      } catch (const std::exception& e) {
-        runtime::log::Warn("orders_watch_connection_lost", {{"error", e.what()}});
-      }
-      listening_.store(false);
-    }
-    for (absl::Duration waited; waited < backoff && !stop_.load(); waited += kWaitSlice) {
-      absl::SleepFor(kWaitSlice);
-    }
-    backoff = std::min(backoff * 2, kMaxBackoff);
   }
 }
 

@@ -11,18 +11,17 @@
 // Thread-safe. Listeners are called on the hub's thread with its lock held:
 // they must be quick and must not call back into the hub.
 
-#include <atomic>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "orders/order.h"
+#include "runtime/pg/listener.h"
 #include "runtime/pg/pool.h"
 
 namespace agora::orders {
@@ -60,8 +59,8 @@ class WatchHub final {
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
 
-  // Starts the listening thread (reconnects with backoff). Stop joins it;
-  // idempotent.
+  // Starts the listening thread (reconnects with backoff, see
+  // runtime/pg/listener.h). Stop joins it; idempotent.
   void Start();
   void Stop();
 
@@ -71,21 +70,17 @@ class WatchHub final {
   void Unsubscribe(const std::string& order_id, Listener* listener);
 
   // LISTEN is in place (tests wait for it).
-  bool listening() const { return listening_.load(); }
+  bool listening() const { return listener_.listening(); }
   // Listeners subscribed now.
   size_t listener_count() const;
 
  private:
-  void Run();
   void Dispatch(const std::string& payload);
   void ResyncAll();
 
-  const runtime::pg::ConnectionOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::set<Listener*>> listeners_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> listening_{false};
-  std::thread thread_;  // last: joined first
+  runtime::pg::Listener listener_;  // last: stopped first
 };
 
 }  // namespace agora::orders
