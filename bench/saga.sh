@@ -25,8 +25,8 @@
 # AGORA_BENCH_EXTRA_ENV adds VAR=value words to every process's environment
 # (an experiment: "PGOPTIONS=-cplan_cache_mode=force_custom_plan").
 # AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
-# that took the most time, the 40 called most often, and the tables' scan and
-# write counts, to $WORK/statements.txt.
+# that took the most time, the 40 called most often, the sums by role (one
+# per service), and the tables' scan and write counts, to $WORK/statements.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(realpath "${1:?usage: saga.sh BUILD_DIR [SECONDS]}")
@@ -137,6 +137,9 @@ if [[ ${AGORA_BENCH_PROFILE:-0} == 1 ]]; then
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT calls, round(total_exec_time) AS total_ms, rows,
      left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
      FROM pg_stat_statements ORDER BY calls DESC LIMIT 40" >>"$WORK/statements.txt"
+  "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT r.rolname AS role, sum(s.calls) AS calls,
+     round(sum(s.total_exec_time)) AS exec_ms, round(sum(s.total_plan_time)) AS plan_ms, sum(s.rows) AS rows
+     FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid GROUP BY 1 ORDER BY 3 DESC" >>"$WORK/statements.txt"
   "$ROOT/tools/pg/cluster.sh" psql "$WORK/pg" agora -c "SELECT schemaname || '.' || relname AS table, seq_scan,
      seq_tup_read, idx_scan, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot_upd, n_tup_del AS del,
      n_live_tup AS live, n_dead_tup AS dead, autovacuum_count AS autovacuums

@@ -14,6 +14,17 @@ elseif(AGORA_SANITIZE)
   set(AGORA_WARNINGS -Wall -Wextra -Wno-restrict)
 endif()
 
+# TSan builds: every executable carries the annotations of Debian's
+# uninstrumented Abseil synchronization (tools/sanitizers/tsan_absl.cc) and
+# C11 threads on pthreads for librdkafka (tools/sanitizers/tsan_c11_threads.cc).
+function(agora_tsan_annotations target)
+  if(AGORA_SANITIZE STREQUAL "thread")
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tools/sanitizers/tsan_absl.cc
+                                     ${PROJECT_SOURCE_DIR}/tools/sanitizers/tsan_c11_threads.cc)
+    target_link_libraries(${target} PRIVATE absl::synchronization ${CMAKE_DL_LIBS})
+  endif()
+endfunction()
+
 # agora_cc_library(NAME name SRCS ... DEPS ...)
 function(agora_cc_library)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
@@ -30,6 +41,7 @@ function(agora_cc_binary)
   target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${A_NAME} PRIVATE ${AGORA_WARNINGS})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
+  agora_tsan_annotations(${A_NAME})
 endfunction()
 
 # agora_cc_test(NAME name SRCS ... DEPS ... LABELS ...)
@@ -42,6 +54,7 @@ function(agora_cc_test)
   target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${A_NAME} PRIVATE ${AGORA_WARNINGS})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} agora_test_main)
+  agora_tsan_annotations(${A_NAME})
   add_test(NAME ${A_NAME} COMMAND ${A_NAME} --order lex)
   set_tests_properties(${A_NAME} PROPERTIES
     LABELS "${A_LABELS}"
