@@ -80,6 +80,15 @@ class Harness {
   }
   pb::ReserveStockResponse Reserve(const std::string& order_id,
                                    const std::vector<std::pair<std::string, int64_t>>& lines) {
+    pb::ReserveStockResponse resp;
+    const grpc::Status s = TryReserve(order_id, lines, &resp);
+    REQUIRE(s.ok());
+    return resp;
+  }
+  // Asserts nothing: callable from other threads (Catch2 asserts on the test's thread only).
+  grpc::Status TryReserve(const std::string& order_id,
+                          const std::vector<std::pair<std::string, int64_t>>& lines,
+                          pb::ReserveStockResponse* resp) {
     pb::ReserveStockRequest req;
     req.set_order_id(order_id);
     for (const auto& [id, q] : lines) {
@@ -87,22 +96,23 @@ class Harness {
       l->set_product_id(id);
       l->set_quantity(q);
     }
-    pb::ReserveStockResponse resp;
     grpc::ClientContext ctx;
     agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
-    const grpc::Status s = stub_->ReserveStock(&ctx, req, &resp);
-    REQUIRE(s.ok());
-    return resp;
+    return stub_->ReserveStock(&ctx, req, resp);
   }
   int64_t Release(const std::string& order_id) {
-    pb::ReleaseStockRequest req;
-    req.set_order_id(order_id);
     pb::ReleaseStockResponse resp;
-    grpc::ClientContext ctx;
-    agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
-    const grpc::Status s = stub_->ReleaseStock(&ctx, req, &resp);
+    const grpc::Status s = TryRelease(order_id, &resp);
     REQUIRE(s.ok());
     return resp.units_released();
+  }
+  // Asserts nothing: callable from other threads.
+  grpc::Status TryRelease(const std::string& order_id, pb::ReleaseStockResponse* resp) {
+    pb::ReleaseStockRequest req;
+    req.set_order_id(order_id);
+    grpc::ClientContext ctx;
+    agora::testing::WithServiceIdentity(ctx);  // an INTERNAL method
+    return stub_->ReleaseStock(&ctx, req, resp);
   }
   int64_t Stock(const std::string& id) {
     pb::Product p;
@@ -439,8 +449,10 @@ TEST_CASE("100 concurrent reservations of a product with stock 10 reserve exactl
   for (int t = 0; t < 10; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10; ++i) {
-        const auto r = h.Reserve(NewUuid(), {{p.id(), 1}});
-        if (r.outcome() == pb::ReserveStockResponse::RESERVED) {
+        pb::ReserveStockResponse r;
+        if (!h.TryReserve(NewUuid(), {{p.id(), 1}}, &r).ok()) {
+          other.fetch_add(1);
+        } else if (r.outcome() == pb::ReserveStockResponse::RESERVED) {
           reserved.fetch_add(1);
         } else if (r.outcome() == pb::ReserveStockResponse::OUT_OF_STOCK) {
           out_of_stock.fetch_add(1);
@@ -509,9 +521,15 @@ TEST_CASE("stock is conserved under concurrent reserves, duplicates and releases
   std::vector<std::string> ids;
   for (int i = 0; i < kProducts; ++i) ids.push_back(h.MustCreate(absl::StrCat("C-", i), kInitial).id());
   std::vector<std::thread> threads;
+  std::atomic<int> failed_calls{0};  // asserted below: Catch2 asserts on the test's thread only
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(static_cast<unsigned>(t));
+      pb::ReserveStockResponse reserved;
+      pb::ReleaseStockResponse released;
+      auto count = [&](const grpc::Status& s) {
+        if (!s.ok()) failed_calls.fetch_add(1);
+      };
       for (int i = 0; i < 30; ++i) {
         const std::string order = NewUuid();
         std::vector<std::pair<std::string, int64_t>> lines;
@@ -521,14 +539,15 @@ TEST_CASE("stock is conserved under concurrent reserves, duplicates and releases
         if (lines.empty()) lines.emplace_back(ids[0], 1);
         // Shuffle the line order: the service must lock in a fixed order.
         std::shuffle(lines.begin(), lines.end(), rng);
-        h.Reserve(order, lines);
-        if (rng() % 3 == 0) h.Reserve(order, lines);  // duplicate delivery
-        if (rng() % 2 == 0) h.Release(order);
-        if (rng() % 4 == 0) h.Release(order);  // duplicate compensation
+        count(h.TryReserve(order, lines, &reserved));
+        if (rng() % 3 == 0) count(h.TryReserve(order, lines, &reserved));  // duplicate delivery
+        if (rng() % 2 == 0) count(h.TryRelease(order, &released));
+        if (rng() % 4 == 0) count(h.TryRelease(order, &released));  // duplicate compensation
       }
     });
   }
   for (auto& t : threads) t.join();
+  CHECK(failed_calls.load() == 0);
   // Invariant: for every product, units available + units held by live
   // reservations == units it started with.
   for (const std::string& id : ids) {
