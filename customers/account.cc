@@ -1,6 +1,11 @@
 #include "customers/account.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -14,21 +19,36 @@ namespace {
 
 constexpr char kTokenPrefix[] = "l1:";
 
+// Unicode's simple lower-case mapping (É -> é, not only A-Z), from glibc's
+// C.UTF-8 locale (libc-bin, on every Debian system), through a locale object
+// of its own: the process's global locale stays "C". Without that locale,
+// ASCII only.
+char32_t Lower(char32_t c) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  if (c < 0x80 || utf8 == static_cast<locale_t>(nullptr)) {
+    return (c >= U'A' && c <= U'Z') ? c + (U'a' - U'A') : c;
+  }
+  return static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), utf8));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormaliseEmail(const std::string& raw) {
   // Whitespace anywhere (leading and trailing included) is refused, not trimmed.
-  const std::string email = absl::AsciiStrToLower(raw);
   const absl::Status bad = absl::InvalidArgumentError(
       "email must look like name@domain (one @, no spaces)");
-  if (email.empty() || email.size() > kMaxEmail) return bad;
-  if (!runtime::text::CodePointCount(email).has_value()) return bad;
-  if (std::count(email.begin(), email.end(), '@') != 1) return bad;
-  const size_t at = email.find('@');
-  if (at == 0 || at + 1 == email.size()) return bad;
-  for (unsigned char c : email) {
-    if (c <= ' ' || c == 0x7f) return bad;
+  if (raw.empty() || raw.size() > kMaxEmail) return bad;
+  std::optional<std::u32string> cps = runtime::text::Decode(raw);
+  if (!cps.has_value()) return bad;
+  if (std::count(cps->begin(), cps->end(), U'@') != 1) return bad;
+  const size_t at = cps->find(U'@');
+  if (at == 0 || at + 1 == cps->size()) return bad;
+  for (char32_t& c : *cps) {
+    if (c < 0x20 || c == 0x7f || runtime::text::IsWhiteSpace(c)) return bad;
+    c = Lower(c);
   }
+  std::string email = runtime::text::Encode(*cps);
+  if (email.size() > kMaxEmail) return bad;
   return email;
 }
 

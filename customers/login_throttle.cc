@@ -29,8 +29,10 @@ absl::Status LoginThrottle::Check(const std::string& account, const std::string&
   if (account_ok && address_ok) return absl::OkStatus();
   if (!address_ok) wait = account_ok ? address_wait : std::max(wait, address_wait);
   return runtime::status::WithRetryAfter(
-      absl::ResourceExhaustedError(absl::StrCat("too many failed sign-ins; try again in ",
-                                                absl::ToInt64Seconds(wait) + 1, " s")),
+      absl::ResourceExhaustedError(absl::StrCat(
+          "too many failed sign-ins; try again in ",
+          // Rounded as Retry-After is (runtime/status/reason.h).
+          std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1)))), " s")),
       "SIGN_IN_THROTTLED", wait);
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 
-// Sign-in throttling. Every failed login or registration is charged to the
-// account it named (the normalised email, whether an account exists or not,
-// so the throttle tells nothing about which emails are registered) and to
-// the client address the gateway saw. Past `failures` within `window` for
-// an account, or `address_failures` for an address, attempts are refused
-// with RESOURCE_EXHAUSTED (429 with Retry-After at the gateway) before any
-// password is hashed, until the bucket refills (`failures` per `window`).
-// A success charges nothing. Memory is bounded (runtime/limits).
+// Sign-in throttling. Every failed login is charged to the account it named
+// (the normalised email, whether an account exists or not, so the throttle
+// tells nothing about which emails are registered) and to the client address
+// the gateway saw; a registration refused because the email is taken (which
+// says that the email exists) is charged to the address only. Past
+// `failures` within `window` for an account, or `address_failures` for an
+// address, attempts are refused with RESOURCE_EXHAUSTED (429 with
+// Retry-After at the gateway) before any password is hashed, until the
+// bucket refills (`failures` per `window`). A success, and a request refused
+// for its form (a malformed email, a short password), charge nothing.
+// Memory is bounded (runtime/limits).
 //
 // Thread-safe.
 
@@ -19,6 +22,8 @@
 
 namespace agora::customers {
 
+// The binary's defaults serve a local run (customers/config.cc); the Helm
+// chart sets production values.
 struct ThrottleOptions {
   int failures = 10;               // per account
   int address_failures = 100;      // per client address

@@ -78,22 +78,24 @@ grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext
                                                      pb::Customer* resp) {
   return OffloadAuthorized(ctx, password_executor_, authorizer_, kRegister,
                            [this, ctx, req, resp](const Caller&) -> absl::Status {
+    // Only the address is throttled here: a taken email answers 409, which
+    // says that it exists, so probing emails is charged to the address. A
+    // registration never counts against the account's sign-ins (nor does
+    // its throttle stop one: a new email has no account to protect).
     const std::string address = ClientAddress(*ctx);
+    if (absl::Status s = throttle_.Check("", address, absl::Now()); !s.ok()) return s;
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
-    const std::string account = email.ok() ? *email : "";
-    if (absl::Status s = throttle_.Check(account, address, absl::Now()); !s.ok()) return s;
-    auto failed = [&](absl::Status s) {
-      throttle_.Failed(account, address, absl::Now());
-      return s;
-    };
-    if (!email.ok()) return failed(email.status());
-    if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return failed(s);
+    if (!email.ok()) return email.status();
+    if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return s;
     absl::StatusOr<std::string> name = NormaliseDisplayName(req->display_name(), *email);
-    if (!name.ok()) return failed(name.status());
+    if (!name.ok()) return name.status();
     absl::StatusOr<std::string> hash = hasher_.Hash(req->password());
     if (!hash.ok()) return hash.status();
     absl::StatusOr<Customer> c = store_.CreateCustomer({*email, *name, *hash, {"customer"}});
-    if (c.status().code() == absl::StatusCode::kAlreadyExists) return failed(c.status());
+    if (c.status().code() == absl::StatusCode::kAlreadyExists) {
+      throttle_.Failed("", address, absl::Now());
+      return c.status();
+    }
     if (!c.ok()) return c.status();
     GetMetrics().registrations.Increment();
     ToProto(*c, resp);
@@ -140,7 +142,7 @@ grpc::ServerUnaryReactor* CustomersService::Refresh(grpc::CallbackServerContext*
                                                     pb::TokenPair* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kRefresh,
                            [this, req, resp](const Caller&) -> absl::Status {
-    if (req->refresh_token().empty()) return absl::UnauthenticatedError("refresh_token is required");
+    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refreshToken is required");
     const std::string next = NewRefreshToken();
     absl::StatusOr<Session> session =
         store_.RotateRefreshToken(HashRefreshToken(req->refresh_token()), HashRefreshToken(next),
@@ -159,7 +161,7 @@ grpc::ServerUnaryReactor* CustomersService::Logout(grpc::CallbackServerContext* 
                                                    google::protobuf::Empty*) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kLogout,
                            [this, req](const Caller&) -> absl::Status {
-    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refresh_token is required");
+    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refreshToken is required");
     return store_.RevokeFamily(HashRefreshToken(req->refresh_token()));
   });
 }

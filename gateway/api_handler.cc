@@ -107,17 +107,26 @@ ApiHandler::ApiHandler(const RouteTable& routes, Upstreams& upstreams,
 ApiHandler::~ApiHandler() = default;
 
 bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
+  // Whether CORS headers are sent depends on Origin: every answer says so,
+  // with or without one, so that a shared cache keeps the variants apart.
+  if (!options_.cors_origins.empty()) base->Set("Vary", "Origin");
   const std::string_view origin = request.Header("origin");
   if (origin.empty()) return false;
   bool allowed = false;
   for (const std::string& o : options_.cors_origins) allowed |= (o == origin || o == "*");
   if (!allowed) return false;
   base->Set("Access-Control-Allow-Origin", std::string(origin));
-  base->Set("Vary", "Origin");
   if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
-    base->Set("Access-Control-Allow-Methods",
-              absl::StrCat(std::string(request.Header("access-control-request-method")),
-                           ", GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+    // The methods of the path asked about, as a 405's Allow names them.
+    std::vector<std::string> methods;
+    if (!FanoutId(ProductDetails(), request.path).empty()) {
+      methods = {"GET", "HEAD"};
+    } else if (routes_.Find("OPTIONS", request.path, nullptr, &methods) !=
+               RouteTable::Outcome::kMethodNotAllowed) {
+      methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};  // not a route: the API's methods
+    }
+    methods.push_back("OPTIONS");
+    base->Set("Access-Control-Allow-Methods", absl::StrJoin(methods, ", "));
     const std::string_view asked = request.Header("access-control-request-headers");
     base->Set("Access-Control-Allow-Headers",
               asked.empty() ? "Authorization, Content-Type, Idempotency-Key, X-Request-Id"

@@ -34,7 +34,14 @@ std::string JsonError(const std::string& detail) {
 
 absl::Status ParseJsonInto(const std::string& json, Message* out) {
   google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
+  // Fields the method does not know are ignored, as grpc-gateway v2 does by
+  // default (API.md: where it is silent, grpc-gateway's behaviour): a client
+  // may send more than a method reads (a whole product to PATCH, a body
+  // idempotencyKey where only the header is honoured). Malformed JSON and a
+  // known field of the wrong type still answer 400. (Protobuf then also
+  // ignores unknown enum names, and no request message with a body has an
+  // enum field: gateway_unit_test checks that.)
+  options.ignore_unknown_fields = true;
   options.case_insensitive_enum_parsing = false;
   const auto status = google::protobuf::util::JsonStringToMessage(json, out, options);
   if (status.ok()) return absl::OkStatus();

@@ -108,6 +108,18 @@ struct Order {
   absl::Time updated_at;
 };
 
+// `order` as its creation answered it (API.md: a repeat with the same
+// idempotency key gets the first request's answer): PENDING, no rejection
+// reason, no cancel requested, updated when it was created. Its lines, total
+// and times of creation never change.
+inline Order AsCreated(Order order) {
+  order.status = Status::kPending;
+  order.rejection_reason = RejectionReason::kNone;
+  order.cancel_requested = false;
+  order.updated_at = order.created_at;
+  return order;
+}
+
 // Checks 1..50 lines, UUID product ids, quantity 1..1000 and no product twice;
 // returns the lines with lowercase ids, in the order given. INVALID_ARGUMENT
 // naming `field` ("items" or "cart").

@@ -197,7 +197,7 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
             absl::AlreadyExistsError("this idempotency key was already used for a different order request"),
             "IDEMPOTENCY_KEY_REUSED");
       }
-      return CreateResult{std::move(earlier->order), false};
+      return CreateResult{AsCreated(std::move(earlier->order)), false};
     }
     return insert(tx);
   });

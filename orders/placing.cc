@@ -36,7 +36,7 @@ absl::StatusOr<CreateResult> OrderPlacer::Place(const PlaceRequest& request,
             absl::AlreadyExistsError("this idempotency key was already used for a different order request"),
             "IDEMPOTENCY_KEY_REUSED");
       }
-      return CreateResult{std::move((*earlier)->order), false};
+      return CreateResult{AsCreated(std::move((*earlier)->order)), false};
     }
   }
 

@@ -15,6 +15,20 @@ TEST_CASE("emails need one @, both parts and no whitespace, and compare case-ins
   }
 }
 
+TEST_CASE("emails compare case-insensitively beyond ASCII and refuse Unicode whitespace", "[unit]") {
+  // É, Ö, Σ and Ж in upper and lower case name one account.
+  CHECK(*NormaliseEmail("\xc3\x89LAN@X.Example") == "\xc3\xa9lan@x.example");
+  CHECK(*NormaliseEmail("\xc3\x96\xce\xa3\xd0\x96@x.example") == "\xc3\xb6\xcf\x83\xd0\xb6@x.example");
+  CHECK(*NormaliseEmail("\xc3\xa9lan@x.example") == "\xc3\xa9lan@x.example");
+  // No-break space, em space, line separator, ideographic space, NEL: whitespace too.
+  for (const char* space : {"\xc2\xa0", "\xe2\x80\x83", "\xe2\x80\xa8", "\xe3\x80\x80", "\xc2\x85"}) {
+    INFO(space);
+    CHECK(NormaliseEmail(std::string("al") + space + "ice@example.com").status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+  CHECK(NormaliseEmail("al\xffice@example.com").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("passwords are 8 to 128 code points", "[unit]") {
   CHECK(ValidatePassword("12345678").ok());
   CHECK_FALSE(ValidatePassword("1234567").ok());

@@ -128,6 +128,34 @@ TEST_CASE("failures from one address throttle it across accounts, registrations 
   CHECK(h.stub().Register(&ctx, fresh, &resp).error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST_CASE("a registration refused for its form charges nothing; a taken email charges the address only",
+          "[pg]") {
+  ServiceOptions o = Harness::LocalRun();
+  o.throttle.failures = 2;
+  o.throttle.address_failures = 3;
+  Harness h(o);
+  auto attempt = [&](const std::string& email, const std::string& password) {
+    pb::RegisterRequest req;
+    req.set_email(email);
+    req.set_password(password);
+    pb::Customer resp;
+    grpc::ClientContext ctx;
+    return h.stub().Register(&ctx, req, &resp).error_code();
+  };
+  for (int i = 0; i < 6; ++i) {
+    CHECK(attempt("not-an-email", "password123") == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(attempt(NewEmail(), "short") == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  const std::string taken = NewEmail();
+  h.Register(taken);
+  CHECK(attempt(taken, "password123") == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(attempt(taken, "password123") == grpc::StatusCode::ALREADY_EXISTS);
+  // Two failures of that email so far, its account's limit: not charged to it.
+  CHECK(Login(h, taken, "password123").ok());
+  CHECK(attempt(taken, "password123") == grpc::StatusCode::ALREADY_EXISTS);  // the address's third
+  CHECK(attempt(NewEmail(), "password123") == grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 TEST_CASE("sign-ins run on their own bounded pool: a flood is refused, the other methods go on", "[pg]") {
   Harness h(Harness::LocalRun(), /*password_threads=*/1, /*password_queue=*/1);
   const std::string email = NewEmail();

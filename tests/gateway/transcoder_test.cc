@@ -8,6 +8,7 @@
 #include "agora/customers/v1/customers.pb.h"
 #include "agora/inventory/v1/inventory.pb.h"
 #include "agora/orders/v1/orders.pb.h"
+#include "gateway/openapi.h"
 #include "gateway/route_table.h"
 
 namespace agora::gateway {
@@ -36,6 +37,48 @@ TEST_CASE("an Idempotency-Key that is not UTF-8 is refused by the transcoder its
   orders::v1::CreateOrderRequest parsed;
   REQUIRE(parsed.ParseFromString(*bytes));
   CHECK(parsed.idempotency_key() == "caf\xc3\xa9-1");
+}
+
+// Walks `d` and the messages it holds; false at the first enum field.
+bool NoEnums(const google::protobuf::Descriptor* d, int depth = 0) {
+  if (depth > 8) return true;  // recursive messages: deep enough
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->enum_type() != nullptr) return false;
+    if (f->message_type() != nullptr && !NoEnums(f->message_type(), depth + 1)) return false;
+  }
+  return true;
+}
+
+TEST_CASE("fields a method does not know are ignored; malformed JSON and wrong types are not", "[unit]") {
+  absl::StatusOr<RouteTable> table = RouteTable::Build(PublicServices());
+  REQUIRE(table.ok());
+  RouteMatch match;
+  REQUIRE(table->Find("POST", "/v1/customers/me:topUp", &match, nullptr) == RouteTable::Outcome::kMatched);
+  HttpRequest request;
+  request.method = "POST";
+  request.path = "/v1/customers/me:topUp";
+  request.headers = {{"content-type", "application/json"}};
+  request.body = R"({"amountCents":"250","clientRef":"abc","nested":{"x":[1,2]},"idempotencyKey":"k-1"})";
+  const absl::StatusOr<std::string> bytes = BuildRequest(*match.binding, match, request);
+  REQUIRE(bytes.ok());
+  customers::v1::TopUpRequest parsed;
+  REQUIRE(parsed.ParseFromString(*bytes));
+  CHECK(parsed.amount_cents() == 250);
+  CHECK(parsed.idempotency_key() == "k-1");
+  for (const char* bad : {R"({"amountCents":"x"})", R"({"amountCents":1,)", R"({"amountCents":true})"}) {
+    INFO(bad);
+    request.body = bad;
+    const absl::StatusOr<std::string> refused = BuildRequest(*match.binding, match, request);
+    CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  // Protobuf's JSON parser, ignoring unknown fields, also ignores unknown
+  // enum names: no request that carries a body may have an enum field.
+  for (const Binding& b : table->bindings()) {
+    if (b.body.empty()) continue;
+    INFO(b.http_method << " " << b.path_template);
+    CHECK(NoEnums(b.method->input_type()));
+  }
 }
 
 }  // namespace

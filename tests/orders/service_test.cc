@@ -158,6 +158,15 @@ TEST_CASE("the same idempotency key and body answer the same order; another body
   REQUIRE(h.Create(customer, {{p, 2}}, &again, "key-1").ok());
   CHECK(again.SerializeAsString() == first.SerializeAsString());
   CHECK(h.OutboxTypes(first.id()) == std::vector<std::string>{"OrderCreated"});
+  // After the saga moved the order on, a repeat still gets the first answer
+  // (PENDING, as created), byte for byte.
+  pb::Order approved;
+  REQUIRE(h.Approve(first.id(), &approved).ok());
+  REQUIRE(approved.status() == pb::APPROVED);
+  pb::Order later;
+  REQUIRE(h.Create(customer, {{p, 2}}, &later, "key-1").ok());
+  CHECK(later.status() == pb::PENDING);
+  CHECK(later.SerializeAsString() == first.SerializeAsString());
 
   grpc::Status s = h.Create(customer, {{p, 3}}, &again, "key-1");
   CHECK(s.error_code() == grpc::StatusCode::ALREADY_EXISTS);
@@ -202,6 +211,9 @@ TEST_CASE("ten parallel creates with one idempotency key make exactly one order"
     if (statuses[i].ok()) ids.insert(orders[i].id());
   }
   CHECK(ids.size() == 1);
+  for (size_t i = 1; i < 10; ++i) {  // every one the first answer, byte for byte
+    if (statuses[i].ok() && statuses[0].ok()) CHECK(orders[i].SerializeAsString() == orders[0].SerializeAsString());
+  }
   CHECK(CountOrders(h) == 1);
   CHECK(h.db().QueryAsSuper("SELECT count(*) FROM orders.outbox") == "1");
   CHECK(h.db().QueryAsSuper("SELECT count(*) FROM orders.idempotency_keys") == "1");
