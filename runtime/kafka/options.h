@@ -17,7 +17,14 @@ struct KafkaOptions {
   int fetch_wait_max_ms = 5;
   int session_timeout_ms = 6000;
   int heartbeat_interval_ms = 1000;
-  int socket_timeout_ms = 5000;
+  // Longer than session_timeout_ms: the dev broker (librdkafka 2.0's mock)
+  // holds a SyncGroup for up to the session timeout while a member is
+  // missing (one SIGKILLed and restarted); a client that times the request
+  // out reconnects and sends it again before the mock has dropped the first,
+  // and the mock aborts (rd_kafka_mock_cgrp_member_sync_set: Assertion
+  // `!member->resp'). Seen in ./agora chaos: a GroupCoordinator request
+  // "timed out: disconnect (after 5273ms)", the abort 110 ms later.
+  int socket_timeout_ms = 10000;
   int message_timeout_ms = 30000;
   // Consumers: a poll round takes up to batch_size x threads messages and
   // hands each partition's share to the handler at once (so one busy

@@ -16,8 +16,8 @@ void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOpti
         "consumer group session.timeout.ms");
   r.Int("AGORA_KAFKA_HEARTBEAT_INTERVAL_MS", 1000, 100, 60000, &out->heartbeat_interval_ms,
         "consumer group heartbeat.interval.ms");
-  r.Int("AGORA_KAFKA_SOCKET_TIMEOUT_MS", 5000, 100, 300000, &out->socket_timeout_ms,
-        "socket.timeout.ms");
+  r.Int("AGORA_KAFKA_SOCKET_TIMEOUT_MS", 10000, 100, 300000, &out->socket_timeout_ms,
+        "socket.timeout.ms (keep it above the session timeout: see runtime/kafka/options.h)");
   r.Int("AGORA_KAFKA_MESSAGE_TIMEOUT_MS", 30000, 1000, 900000, &out->message_timeout_ms,
         "producer message.timeout.ms: how long a message may wait for its acknowledgement");
   r.Int("AGORA_KAFKA_CONSUMER_BATCH_SIZE", 64, 1, 10000, &out->consumer_batch_size,
