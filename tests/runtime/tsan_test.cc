@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace {
@@ -103,6 +104,28 @@ TEST_CASE("a value handed over through absl::Notification is not a race", "[tsan
   done.WaitForNotification();
   CHECK(value == 5);
   producer.join();
+
+  // Notified before the wait starts: the wait's fast path takes no lock.
+  int early = 0;
+  absl::Notification set;
+  std::thread first([&] {
+    early = 3;
+    set.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  CHECK(set.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  CHECK(early == 3);
+  first.join();
+  int earlier = 0;
+  absl::Notification set2;
+  std::thread second_early([&] {
+    earlier = 4;
+    set2.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  set2.WaitForNotification();
+  CHECK(earlier == 4);
+  second_early.join();
 
   int polled = 0;
   absl::Notification flag;

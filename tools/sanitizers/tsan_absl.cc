@@ -257,5 +257,30 @@ void Notification::Notify() {
   real(this);
 }
 
+// The waits return at once, without touching the mutex, when the flag is
+// already set (a read TSan does not see): acquire on the flag whenever
+// they answer "notified".
+void Notification::WaitForNotification() const {
+  AGORA_REAL(void (*)(const Notification*), "_ZNK4absl7debian312Notification19WaitForNotificationEv");
+  real(this);
+  __tsan_acquire(const_cast<char*>(reinterpret_cast<const char*>(this)) + sizeof(Mutex));
+}
+
+bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
+  AGORA_REAL(bool (*)(const Notification*, Duration),
+             "_ZNK4absl7debian312Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  const bool notified = real(this, timeout);
+  if (notified) __tsan_acquire(const_cast<char*>(reinterpret_cast<const char*>(this)) + sizeof(Mutex));
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
+  AGORA_REAL(bool (*)(const Notification*, Time),
+             "_ZNK4absl7debian312Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+  const bool notified = real(this, deadline);
+  if (notified) __tsan_acquire(const_cast<char*>(reinterpret_cast<const char*>(this)) + sizeof(Mutex));
+  return notified;
+}
+
 ABSL_NAMESPACE_END
 }  // namespace absl
