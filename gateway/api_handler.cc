@@ -36,6 +36,16 @@ struct ApiHandler::Metrics {
 
 namespace {
 
+// The methods a path allows, with HEAD wherever GET is (HEAD is GET without
+// the body; the HTTP server drops it). `methods` is sorted and unique.
+std::vector<std::string> WithHead(std::vector<std::string> methods) {
+  if (std::find(methods.begin(), methods.end(), "GET") != methods.end() &&
+      std::find(methods.begin(), methods.end(), "HEAD") == methods.end()) {
+    methods.insert(std::find(methods.begin(), methods.end(), "GET") + 1, "HEAD");
+  }
+  return methods;
+}
+
 // The client's own budget, from a Grpc-Timeout header as grpc-gateway reads
 // it ("500m", "3S", "1M": value and unit H, M, S, m, u, n); infinite if absent
 // or unreadable.
@@ -121,8 +131,10 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
     std::vector<std::string> methods;
     if (!FanoutId(ProductDetails(), request.path).empty()) {
       methods = {"GET", "HEAD"};
-    } else if (routes_.Find("OPTIONS", request.path, nullptr, &methods) !=
+    } else if (routes_.Find("OPTIONS", request.path, nullptr, &methods) ==
                RouteTable::Outcome::kMethodNotAllowed) {
+      methods = WithHead(std::move(methods));
+    } else {
       methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};  // not a route: the API's methods
     }
     methods.push_back("OPTIONS");
@@ -238,7 +250,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       return fail("unmatched", GatewayError(404, 5, "no route for " + request.path));
     case RouteTable::Outcome::kMethodNotAllowed: {
       HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
-      r.Set("Allow", absl::StrJoin(allowed, ", "));
+      r.Set("Allow", absl::StrJoin(WithHead(std::move(allowed)), ", "));
       return fail("unmatched", std::move(r));
     }
     case RouteTable::Outcome::kMatched:
@@ -255,7 +267,14 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   absl::StatusOr<runtime::auth::Caller> caller =
       authorizer_.AuthorizeHeader(request.Header("authorization"), full_method, absl::Now());
   if (!caller.ok()) {
-    return fail(route, ErrorResponse(caller.status()));
+    HttpResponse r = ErrorResponse(caller.status());
+    if (r.status == 401 && request.Header("authorization").empty()) {
+      // No token at all: the challenge names no error (RFC 6750, 3.1).
+      for (auto& [name, value] : r.headers) {
+        if (name == "WWW-Authenticate") value = "Bearer realm=\"agora\"";
+      }
+    }
+    return fail(route, std::move(r));
   }
   if (!request.body.empty() && !AcceptableContentType(request)) {
     return fail(route, GatewayError(415, 3, "send the body as application/json"));

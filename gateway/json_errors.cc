@@ -27,13 +27,15 @@ std::string CheckMessage(const Descriptor* d, const json& v, const std::string& 
   for (const auto& [key, value] : v.items()) {
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     const FieldDescriptor* f = FindField(d, key);
-    if (f == nullptr) return "unknown field '" + path + "'";
+    if (f == nullptr) continue;  // ignored, as grpc-gateway does
     if (value.is_null()) continue;
     if (f->is_map()) continue;
     if (f->is_repeated()) {
       if (!value.is_array()) return "field '" + path + "' must be an array";
       for (size_t i = 0; i < value.size(); ++i) {
-        std::string e = CheckValue(f, value[i], path + "[" + std::to_string(i) + "]");
+        const std::string element = path + "[" + std::to_string(i) + "]";
+        if (value[i].is_null()) return "field '" + element + "' must not be null";
+        std::string e = CheckValue(f, value[i], element);
         if (!e.empty()) return e;
       }
       continue;

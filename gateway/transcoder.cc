@@ -43,11 +43,13 @@ absl::Status ParseJsonInto(const std::string& json, Message* out) {
   // enum field: gateway_unit_test checks that.)
   options.ignore_unknown_fields = true;
   options.case_insensitive_enum_parsing = false;
+  // First the JSON types, which protobuf's parser checks too loosely
+  // (json_errors.h).
+  if (std::string mistyped = DescribeJsonError(json, out->GetDescriptor()); !mistyped.empty()) {
+    return absl::InvalidArgumentError("invalid JSON body: " + mistyped);
+  }
   const auto status = google::protobuf::util::JsonStringToMessage(json, out, options);
   if (status.ok()) return absl::OkStatus();
-  if (std::string precise = DescribeJsonError(json, out->GetDescriptor()); !precise.empty()) {
-    return absl::InvalidArgumentError("invalid JSON body: " + precise);
-  }
   return absl::InvalidArgumentError(JsonError(std::string(status.message())));
 }
 

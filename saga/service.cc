@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "runtime/auth/authorized_call.h"
 #include "runtime/ids/uuid.h"
@@ -98,15 +99,24 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
                                                      pb::SagaTimeline* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kGetOrderSaga,
                            [this, req, resp](const Caller& caller) -> absl::Status {
-    const absl::Status not_found = absl::NotFoundError("this order has no saga (yet)");
+    const absl::Status not_found = absl::NotFoundError("this order has no saga");
     if (!runtime::ids::IsUuid(req->order_id())) return not_found;
-    absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
-        [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
-    if (!saga.ok()) return saga.status();
-    // Someone else's order is as unknown as a missing one (API.md).
-    if (!saga->has_value() || !caller.CanAccess((*saga)->order.customer_id)) return not_found;
-    ToTimeline(**saga, resp);
-    return absl::OkStatus();
+    // Not started yet: look again, 5 ms, 10 ms, ... apart, up to await_start_.
+    const absl::Time give_up = absl::Now() + await_start_;
+    for (absl::Duration pause = absl::Milliseconds(5);; pause *= 2) {
+      absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
+          [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
+      if (!saga.ok()) return saga.status();
+      if (saga->has_value()) {
+        // Someone else's order is as unknown as a missing one (API.md).
+        if (!caller.CanAccess((*saga)->order.customer_id)) return not_found;
+        ToTimeline(**saga, resp);
+        return absl::OkStatus();
+      }
+      const absl::Time now = absl::Now();
+      if (now >= give_up) return not_found;
+      absl::SleepFor(std::min(pause, give_up - now));
+    }
   });
 }
 

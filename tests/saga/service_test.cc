@@ -3,6 +3,7 @@
 // operator's retry and abort.
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "agora/saga/v1/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -43,10 +44,11 @@ class Harness {
   }
 
   // A place-order saga of `customer`'s new order, started `age` ago, moved by `inputs`.
-  Saga Add(const std::string& customer, absl::Duration age, int replies_ok = 0) {
+  Saga Add(const std::string& customer, absl::Duration age, int replies_ok = 0,
+           const std::string& order_id = NewUuid()) {
     const SagaDefinition def = PlaceOrder();
     const IdSource ids = [] { return NewUuid(); };
-    Transition t = Start(def, NewUuid(), {NewUuid(), customer, {{NewUuid(), 1, 100}}, 100, false}, now_ - age, ids);
+    Transition t = Start(def, NewUuid(), {order_id, customer, {{NewUuid(), 1, 100}}, 100, false}, now_ - age, ids);
     for (int i = 0; i < replies_ok; ++i) {
       t = Apply(def, t.saga, ReplyInput{t.saga.steps[static_cast<size_t>(t.saga.current)].message_id, true, ""},
                 now_ - age + absl::Seconds(i + 1), ids);
@@ -77,6 +79,33 @@ class Harness {
   std::unique_ptr<runtime::grpc_server::GrpcServer> server_;
   std::unique_ptr<pb::Sagas::Stub> stub_;
 };
+
+TEST_CASE("a timeline asked for before the saga started waits for it; an order without one is NOT_FOUND after "
+          "the wait", "[pg]") {
+  Harness h;
+  const std::string ann = NewUuid();
+  const std::string order = NewUuid();
+  pb::GetOrderSagaRequest req;
+  req.set_order_id(order);
+  pb::SagaTimeline early;
+  grpc::Status asked;
+  // Asked at once (POST /v1/orders has just answered 202), started 200 ms later.
+  std::thread reader([&] { asked = h.stub().GetOrderSaga(Harness::As(ann).get(), req, &early); });
+  absl::SleepFor(absl::Milliseconds(200));
+  const Saga saga = h.Add(ann, absl::ZeroDuration(), 0, order);
+  reader.join();
+  INFO(asked.error_message());
+  REQUIRE(asked.ok());
+  CHECK(early.saga_id() == saga.id);
+  CHECK(early.state() == pb::RUNNING);
+  CHECK(early.current_step() == "ReserveStock");
+  // No saga ever: NOT_FOUND once the wait (1 s) is over.
+  req.set_order_id(NewUuid());
+  pb::SagaTimeline none;
+  const absl::Time start = absl::Now();
+  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &none).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(absl::Now() - start >= absl::Seconds(1));
+}
 
 TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else's", "[pg]") {
   Harness h;
