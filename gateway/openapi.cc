@@ -141,6 +141,36 @@ std::string OpenApiDocument(const RouteTable& routes) {
     if (policy.access() == agora::api::v1::ADMIN) op["description"] = "Administrators only.";
     paths[OpenApiPath(b.path_template)][absl::AsciiStrToLower(b.http_method)] = op;
   }
+  // The gateway's own composite route (fanout.cc): not a method's binding.
+  {
+    const Descriptor* product = agora::inventory::v1::Product::descriptor();
+    const Descriptor* rating = agora::reviews::v1::Rating::descriptor();
+    const Descriptor* review = agora::reviews::v1::Review::descriptor();
+    pending.insert(pending.end(), {product, rating, review});
+    auto ref = [](const Descriptor* d) { return json{{"$ref", "#/components/schemas/" + d->full_name()}}; };
+    const json details = {
+        {"type", "object"},
+        {"properties",
+         {{"product", ref(product)},
+          {"rating", ref(rating)},
+          {"topReviews", {{"type", "array"}, {"items", ref(review)}}},
+          {"favorite", {{"type", "boolean"}, {"description", "Only with a valid token."}}},
+          {"degraded",
+           {{"type", "array"},
+            {"items", {{"type", "string"}}},
+            {"description", "The backends other than inventory that failed (\"reviews\", \"customers\")."}}}}}};
+    json op;
+    op["operationId"] = "Gateway_GetProductDetails";
+    op["tags"] = {"Gateway"};
+    op["description"] =
+        "The product, its rating, its 3 newest reviews and (with a token) whether it is a favourite, "
+        "fetched in parallel. Public.";
+    op["parameters"] = json::array({{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+    op["responses"] = {
+        {"200", {{"description", "success"}, {"content", {{"application/json", {{"schema", details}}}}}}},
+        {"default", {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}}}};
+    paths["/v1/products/{id}/details"]["get"] = op;
+  }
   json schemas = json::object();
   AddSchemas(pending, &schemas);
   schemas["Error"] = {{"type", "object"},

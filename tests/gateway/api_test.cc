@@ -82,7 +82,8 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
            {"/v1/orders/{order_id}/saga", "get"}, {"/v1/products/{product_id}/reviews", "get"},
            {"/v1/products/{product_id}/reviews", "post"}, {"/v1/products/{product_id}/rating", "get"},
            {"/v1/reviews/{id}", "delete"}, {"/v1/admin/sagas", "get"}, {"/v1/admin/sagas/{id}", "get"},
-           {"/v1/admin/sagas/{id}:retry", "post"}, {"/v1/admin/sagas/{id}:abort", "post"}}) {
+           {"/v1/admin/sagas/{id}:retry", "post"}, {"/v1/admin/sagas/{id}:abort", "post"},
+           {"/v1/products/{id}/details", "get"}}) {
     INFO(verb << " " << path);
     CHECK(p.contains(path));
     if (p.contains(path)) CHECK(p[path].contains(verb));
@@ -91,6 +92,13 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
   CHECK(p["/v1/products"]["post"]["responses"].contains("201"));
   CHECK(p["/v1/products"]["post"].contains("security"));
   CHECK_FALSE(p["/v1/products"]["get"].contains("security"));
+  // The composite route's schema names what it answers, and those schemas exist.
+  const json& details = p["/v1/products/{id}/details"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+  for (const char* field : {"product", "rating", "topReviews", "favorite", "degraded"}) {
+    INFO(field);
+    CHECK(details["properties"].contains(field));
+  }
+  CHECK(doc["components"]["schemas"].contains("agora.reviews.v1.Rating"));
 }
 
 TEST_CASE("register answers 201 with Location; login, me and refresh follow the contract", "[e2e]") {
