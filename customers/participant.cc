@@ -50,7 +50,8 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
           }
           if (!runtime::ids::IsUuid(command.customer_id())) {
             results[i] = StepResult::Refused("UNKNOWN_CUSTOMER");
-          } else if (command.amount_cents() <= 0) {
+          } else if (command.amount_cents() < 0) {
+            // 0 is a free order (products may cost 0): debited, no ledger row.
             results[i] = StepResult::Refused("INVALID_AMOUNT");
           } else if (!NormaliseDebit(&debit).ok()) {
             results[i] = StepResult::Refused("INVALID_LINES");

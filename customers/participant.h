@@ -7,7 +7,7 @@
 //
 // Replies: DebitBalance succeeds (with the balance after it), or is refused
 // with INSUFFICIENT_FUNDS, REFUNDED (a tombstone: the order was refunded
-// first), UNKNOWN_CUSTOMER, INVALID_AMOUNT (not > 0) or INVALID_LINES.
+// first), UNKNOWN_CUSTOMER, INVALID_AMOUNT (negative; 0 is a free order) or INVALID_LINES.
 // RefundBalance succeeds whatever happened before (PgStore::RefundIn says
 // why it cannot fail), but for a command naming another customer than the
 // payer: PAYER_MISMATCH, nothing moved.

@@ -339,7 +339,7 @@ constexpr char kDebit[] =
     "refundable_cents = refundable_cents + $2 "
     "WHERE id = $1 AND balance_cents >= $2 RETURNING balance_cents), "
     "l AS (INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) "
-    "SELECT $4::uuid, $1::uuid, 'ORDER_DEBIT', -$2::bigint, $3::uuid FROM d), "
+    "SELECT $4::uuid, $1::uuid, 'ORDER_DEBIT', -$2::bigint, $3::uuid FROM d WHERE $2::bigint <> 0), "
     "p AS (UPDATE order_payments SET state = 'DEBITED', amount_cents = $2, updated_at = now() "
     "WHERE order_id = $3::uuid AND EXISTS (SELECT 1 FROM d)) "
     "SELECT balance_cents FROM d";
@@ -452,7 +452,7 @@ constexpr char kDebitAll[] =
     "debited AS (UPDATE customers c SET balance_cents = c.balance_cents - p.amount, "
     "refundable_cents = c.refundable_cents + p.amount FROM per_customer p WHERE c.id = p.customer_id), "
     "ledger AS (INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) "
-    "SELECT ledger_id, customer_id, 'ORDER_DEBIT', -amount, order_id FROM d ORDER BY n), "
+    "SELECT ledger_id, customer_id, 'ORDER_DEBIT', -amount, order_id FROM d WHERE amount <> 0 ORDER BY n), "
     "payments AS (UPDATE order_payments op SET state = o.state, amount_cents = o.amount, updated_at = now() "
     "FROM unnest($5::uuid[], $6::text[], $7::bigint[]) AS o(order_id, state, amount) "
     "WHERE op.order_id = o.order_id) "
@@ -567,8 +567,11 @@ RefundResult PgStore::RefundIn(Tx& tx, const std::string& order_id,
     return RefundResult{0, BalanceOf(tx, payer), false};
   }
   const int64_t balance = Exec(tx, kRefund, payer, amount)[0][0].as<int64_t>();
-  Exec(tx, kLedger, runtime::ids::NewUuid(), payer, "ORDER_REFUND", amount,
-       std::optional<std::string>(order_id));
+  // A free order moved no money: no ledger row either way.
+  if (amount != 0) {
+    Exec(tx, kLedger, runtime::ids::NewUuid(), payer, "ORDER_REFUND", amount,
+         std::optional<std::string>(order_id));
+  }
   Exec(tx, kSetPayment, order_id, "REFUNDED", amount);
   if (restore_cart) {
     const std::string products = p[0][3].as<std::string>();

@@ -50,6 +50,7 @@ class Customers final {
   int64_t Balance(const std::string& id) {
     return std::stoll(f_.Query("SELECT balance_cents FROM customers.customers WHERE id = '" + id + "'"));
   }
+  int64_t Rows(const std::string& count_query) { return std::stoll(f_.Query(count_query)); }
   int64_t LedgerSum(const std::string& id, const std::string& kind = "") {
     return std::stoll(f_.Query("SELECT COALESCE(sum(amount_cents), 0) FROM customers.ledger WHERE customer_id = '" +
                                id + "'" + (kind.empty() ? "" : " AND kind = '" + kind + "'")));
@@ -125,13 +126,38 @@ TEST_CASE("a debit command takes the order's total and a refund gives it back, e
   CHECK(c.Balance(ann) == 1000);
 }
 
+TEST_CASE("a free order (total 0) is debited and refunded without moving money or writing ledger rows",
+          "[pg][kafka]") {
+  Customers c;
+  for (const int64_t balance : {int64_t{0}, int64_t{250}}) {
+    const std::string ann = c.Customer(balance);
+    const std::string order = NewUuid();
+    const saga::StepReply debited = c.ReplyTo(c.Send(order, Customers::DebitCommand(order, ann, 0)));
+    CHECK(debited.success());
+    CHECK(debited.balance_cents() == balance);
+    CHECK(c.Balance(ann) == balance);
+    CHECK(c.Rows("SELECT count(*) FROM customers.ledger WHERE customer_id = '" + ann + "' AND kind <> 'TOP_UP'") == 0);
+    CHECK(c.Rows("SELECT count(*) FROM customers.order_payments WHERE order_id = '" + order +
+                 "' AND state = 'DEBITED'") == 1);
+    // A repeat of the same order's debit is answered the same, still for free.
+    CHECK(c.ReplyTo(c.Send(order, Customers::DebitCommand(order, ann, 0))).success());
+    const saga::StepReply refunded = c.ReplyTo(c.Send(order, Customers::RefundCommand(order, ann)));
+    CHECK(refunded.success());
+    CHECK(refunded.balance_cents() == balance);
+    CHECK(c.Balance(ann) == balance);
+    CHECK(c.Rows("SELECT count(*) FROM customers.ledger WHERE customer_id = '" + ann + "' AND kind <> 'TOP_UP'") == 0);
+    CHECK(c.Rows("SELECT count(*) FROM customers.order_payments WHERE order_id = '" + order +
+                 "' AND state = 'REFUNDED'") == 1);
+  }
+}
+
 TEST_CASE("debit refusals are failure replies with a domain code and move nothing", "[pg][kafka]") {
   Customers c;
   const std::string bob = c.Customer(100);
   CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), bob, 101))).error() == "INSUFFICIENT_FUNDS");
   CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), NewUuid(), 1))).error() == "UNKNOWN_CUSTOMER");
   CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), "nobody", 1))).error() == "UNKNOWN_CUSTOMER");
-  CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), bob, 0))).error() == "INVALID_AMOUNT");
+  CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), bob, -1))).error() == "INVALID_AMOUNT");
   CHECK(c.ReplyTo(c.Send("o", Customers::DebitCommand(NewUuid(), bob, 10, true))).error() == "INVALID_LINES");
   CHECK(c.Balance(bob) == 100);
   // A refund naming another customer than the payer moves nothing.

@@ -5,7 +5,8 @@
 //   REJECTED/OUT_OF_STOCK, stock 0, 10 held;
 //   one customer firing 10 orders with money for 3: exactly 3 APPROVED,
 //   7 REJECTED/INSUFFICIENT_FUNDS, balance 0, equal to the ledger's sum,
-//   and the stock of the 7 back.
+//   and the stock of the 7 back;
+//   an order of a free product: APPROVED, no ledger row, and its cancel.
 
 #include <catch2/catch.hpp>
 
@@ -95,6 +96,30 @@ TEST_CASE("one customer firing 10 orders with money for 3: exactly 3 approved, b
                                    "'") == "0");
   // The units of the 7 rejected orders came back once their stock was released.
   CHECK(Eventually([&] { return Stock(sys, product) == "97/3"; }));
+}
+
+TEST_CASE("an order of a free product (total 0) is approved with no money, and its cancel gives the stock back",
+          "[e2e][kafka]") {
+  System& sys = System::Get();
+  const std::string product = sys.NewProduct(0, 5);
+  auto [customer, token] = sys.NewCustomer();  // balance 0
+  const HttpResult placed = sys.Call(
+      "POST", "/v1/orders", json{{"items", {{{"productId", product}, {"quantity", 2}}}}}.dump(), token);
+  REQUIRE(placed.status == 202);
+  const std::string id = json::parse(placed.body)["id"];
+  const json order = sys.WaitForOrder(token, id, [](const std::string& s) { return s != "PENDING"; });
+  CHECK(order["status"] == "APPROVED");
+  CHECK(order["totalCents"] == "0");
+  CHECK(Stock(sys, product) == "3/2");
+  CHECK(sys.Query("customers", "SELECT count(*) FROM customers.ledger WHERE customer_id = '" + customer + "'") ==
+        "0");
+  REQUIRE(sys.Call("POST", "/v1/orders/" + id + ":cancel", "{}", token).status == 200);
+  const json cancelled = sys.WaitForOrder(token, id, [](const std::string& s) { return s == "CANCELLED"; });
+  CHECK(cancelled["status"] == "CANCELLED");
+  CHECK(Eventually([&] { return Stock(sys, product) == "5/0"; }));
+  CHECK(json::parse(sys.Call("GET", "/v1/customers/me", "", token).body)["balanceCents"] == "0");
+  CHECK(sys.Query("customers", "SELECT count(*) FROM customers.ledger WHERE customer_id = '" + customer + "'") ==
+        "0");
 }
 
 }  // namespace
