@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/idempotency/key.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
 
@@ -79,11 +80,9 @@ absl::Status ValidateTopUp(int64_t amount_cents, const std::string& key) {
     return absl::InvalidArgumentError(
         absl::StrCat("amount_cents must be 1 to ", kMaxTopUpCents));
   }
-  if (key.size() > kMaxIdempotencyKey) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotency key must be at most ", kMaxIdempotencyKey, " bytes"));
-  }
-  return absl::OkStatus();
+  // The one rule of every route's keys (255 code points, UTF-8, no control
+  // characters), with its one message.
+  return runtime::idempotency::ValidateKey(key);
 }
 
 absl::Status ValidateCartQuantity(int quantity) {

@@ -21,7 +21,6 @@ inline constexpr size_t kMaxEmail = 254;
 inline constexpr int64_t kMaxTopUpCents = 100000000;
 inline constexpr int kMaxCartQuantity = 1000;
 inline constexpr int kMaxCartProducts = 50;
-inline constexpr size_t kMaxIdempotencyKey = 200;
 
 struct Customer {
   std::string id;

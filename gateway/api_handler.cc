@@ -36,13 +36,19 @@ struct ApiHandler::Metrics {
 
 namespace {
 
-// The methods a path allows, with HEAD wherever GET is (HEAD is GET without
-// the body; the HTTP server drops it). `methods` is sorted and unique.
-std::vector<std::string> WithHead(std::vector<std::string> methods) {
-  if (std::find(methods.begin(), methods.end(), "GET") != methods.end() &&
-      std::find(methods.begin(), methods.end(), "HEAD") == methods.end()) {
-    methods.insert(std::find(methods.begin(), methods.end(), "GET") + 1, "HEAD");
+// The methods `path` allows, with HEAD wherever GET is (HEAD is GET without
+// the body; the HTTP server drops it), except on an event stream, which
+// answers HEAD with 405. `methods` is sorted and unique.
+std::vector<std::string> WithHead(const RouteTable& routes, const std::string& path,
+                                  std::vector<std::string> methods) {
+  const auto get = std::find(methods.begin(), methods.end(), "GET");
+  if (get == methods.end() || std::find(methods.begin(), methods.end(), "HEAD") != methods.end()) return methods;
+  RouteMatch match;
+  if (routes.Find("GET", path, &match, nullptr) == RouteTable::Outcome::kMatched &&
+      match.binding->method->server_streaming()) {
+    return methods;
   }
+  methods.insert(get + 1, "HEAD");
   return methods;
 }
 
@@ -133,7 +139,7 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
       methods = {"GET", "HEAD"};
     } else if (routes_.Find("OPTIONS", request.path, nullptr, &methods) ==
                RouteTable::Outcome::kMethodNotAllowed) {
-      methods = WithHead(std::move(methods));
+      methods = WithHead(routes_, request.path, std::move(methods));
     } else {
       methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};  // not a route: the API's methods
     }
@@ -250,7 +256,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       return fail("unmatched", GatewayError(404, 5, "no route for " + request.path));
     case RouteTable::Outcome::kMethodNotAllowed: {
       HttpResponse r = GatewayError(405, 12, request.method + " is not allowed here");
-      r.Set("Allow", absl::StrJoin(WithHead(std::move(allowed)), ", "));
+      r.Set("Allow", absl::StrJoin(WithHead(routes_, request.path, std::move(allowed)), ", "));
       return fail("unmatched", std::move(r));
     }
     case RouteTable::Outcome::kMatched:

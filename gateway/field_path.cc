@@ -440,6 +440,10 @@ absl::Status ApplyQueryString(Message* message, std::string_view query,
       absl::StrAppend(&canonical, canonical.empty() ? "" : ".", f->name());
     }
     if (IsBound(canonical, bound)) continue;
+    // PostgreSQL's text cannot hold U+0000 (libpq would cut the value there).
+    if (value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("query parameter", Shown(name), " must not contain U+0000"));
+    }
     // "?pageSize=&status=" (a form left empty) leaves numbers, bools and
     // enums unset; strings and bytes take "".
     const auto type = chain.back()->cpp_type();

@@ -1,6 +1,9 @@
 #include "gateway/json_errors.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 namespace agora::gateway {
 namespace {
@@ -24,10 +27,17 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
 std::string CheckMessage(const Descriptor* d, const json& v, const std::string& prefix) {
   if (IsWellKnown(d)) return "";
   if (!v.is_object()) return "field '" + prefix + "' must be an object";
+  std::vector<const FieldDescriptor*> seen;
   for (const auto& [key, value] : v.items()) {
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     const FieldDescriptor* f = FindField(d, key);
     if (f == nullptr) continue;  // ignored, as grpc-gateway does
+    // One field under its proto name and its JSON name ("amount_cents" and
+    // "amountCents"): protojson refuses the second as a duplicate.
+    if (std::find(seen.begin(), seen.end(), f) != seen.end()) {
+      return "field '" + (prefix.empty() ? f->json_name() : prefix + "." + f->json_name()) + "' is given twice";
+    }
+    seen.push_back(f);
     if (value.is_null()) continue;
     if (f->is_map()) continue;
     if (f->is_repeated()) {
@@ -51,7 +61,12 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return CheckMessage(f->message_type(), v, path);
     case FieldDescriptor::CPPTYPE_STRING:
-      return v.is_string() ? "" : "field '" + path + "' must be a string";
+      if (!v.is_string()) return "field '" + path + "' must be a string";
+      // PostgreSQL's text cannot hold U+0000: libpq would cut the value
+      // there, and the rest would be lost without a word.
+      return v.get_ref<const std::string&>().find('\0') == std::string::npos
+                 ? ""
+                 : "field '" + path + "' must not contain U+0000";
     case FieldDescriptor::CPPTYPE_BOOL:
       return v.is_boolean() ? "" : "field '" + path + "' must be true or false";
     case FieldDescriptor::CPPTYPE_ENUM:
@@ -69,8 +84,36 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
 }  // namespace
 
 std::string DescribeJsonError(const std::string& body, const Descriptor* type) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return "";
+  // RFC 8259 lets a parser ignore a byte order mark; protojson does not.
+  if (body.rfind("\xEF\xBB\xBF", 0) == 0) return "a byte order mark is not allowed";
+  // A key given twice in one object (the parser would keep the last).
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  const json::parser_callback_t on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!keys.empty()) keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && duplicate.empty() &&
+               !keys.back().insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json doc;
+  try {
+    // Strict RFC 8259: no comments, trailing commas, single quotes or bare
+    // keys, all of which protobuf 3.21's own parser lets through.
+    doc = json::parse(body, on_event, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 17:
+    // syntax error while parsing object key - unexpected '}'; expected
+    // string literal": the part after the bracketed id.
+    const std::string what = e.what();
+    const size_t close = what.find("] ");
+    return close == std::string::npos ? what : what.substr(close + 2);
+  }
+  if (!duplicate.empty()) return "key '" + duplicate + "' is given twice";
   return CheckMessage(type, doc, "");
 }
 

@@ -91,7 +91,7 @@ absl::StatusOr<std::string> BuildRequest(const Binding& binding, const RouteMatc
   if (binding.body != "*" && !request.query.empty()) {
     if (absl::Status s = ApplyQueryString(message.get(), request.query, bound); !s.ok()) return s;
   }
-  // Idempotency-Key header -> idempotency_key, unless the body set one.
+  // Idempotency-Key header -> idempotency_key; both given must agree.
   if (const std::string_view key = request.Header("idempotency-key"); !key.empty()) {
     // Checked here too, not only by ForwardedMetadata: a string field with
     // bytes that are not UTF-8 serializes into a request the backend cannot
@@ -102,9 +102,15 @@ absl::StatusOr<std::string> BuildRequest(const Binding& binding, const RouteMatc
     }
     const google::protobuf::FieldDescriptor* field =
         message->GetDescriptor()->FindFieldByName("idempotency_key");
-    if (field != nullptr && field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-        message->GetReflection()->GetString(*message, field).empty()) {
-      message->GetReflection()->SetString(message.get(), field, std::string(key));
+    if (field != nullptr && field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      const std::string& in_body = message->GetReflection()->GetString(*message, field);
+      if (in_body.empty()) {
+        message->GetReflection()->SetString(message.get(), field, std::string(key));
+      } else if (in_body != key) {
+        // Only one could be recorded, and a retry carrying only the other
+        // would repeat the effect.
+        return absl::InvalidArgumentError("header Idempotency-Key and body idempotencyKey differ");
+      }
     }
   }
   return message->SerializeAsString();

@@ -54,7 +54,10 @@ TEST_CASE("top-ups are 1 to 100,000,000 cents and cart quantities 0 to 1000", "[
   CHECK_FALSE(ValidateTopUp(0, "").ok());
   CHECK_FALSE(ValidateTopUp(100000001, "").ok());
   CHECK_FALSE(ValidateTopUp(-5, "").ok());
-  CHECK_FALSE(ValidateTopUp(5, std::string(201, 'k')).ok());
+  // Keys follow every route's rule (runtime/idempotency/key.h): 255 code points.
+  CHECK(ValidateTopUp(5, std::string(255, 'k')).ok());
+  CHECK(ValidateTopUp(5, std::string(256, 'k')).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ValidateTopUp(5, "a\tb").code() == absl::StatusCode::kInvalidArgument);
   CHECK(ValidateCartQuantity(0).ok());
   CHECK(ValidateCartQuantity(1000).ok());
   CHECK_FALSE(ValidateCartQuantity(1001).ok());

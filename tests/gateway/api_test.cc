@@ -234,6 +234,14 @@ TEST_CASE("gateway errors: 404, 405 with Allow, 413, 415, malformed JSON, a fiel
   const HttpResult m = s.Call("PUT", "/v1/products");
   RequireError(m, 405, 12);
   CHECK(m.Header("allow") == "GET, HEAD, POST");  // HEAD wherever GET is
+  // ...but an event stream, which refuses HEAD, names only GET, whatever the method refused.
+  const std::string watch = "/v1/orders/123e4567-e89b-12d3-a456-426614174000:watch";
+  for (const char* method : {"PUT", "HEAD"}) {
+    INFO(method);
+    const HttpResult w = s.Call(method, watch, "", s.admin_token());
+    CHECK(w.status == 405);
+    CHECK(w.Header("allow") == "GET");
+  }
   const std::string big(1100000, 'x');
   RequireError(s.Call("POST", "/v1/auth:login", "{\"email\":\"" + big + "\"}"), 413, 3);
   RequireError(s.Call("POST", "/v1/auth:login", "email=a", "", {{"Content-Type", "text/plain"}}), 415, 3);
@@ -245,6 +253,20 @@ TEST_CASE("gateway errors: 404, 405 with Allow, 413, 415, malformed JSON, a fiel
   RequireError(s.Call("POST", "/v1/auth:login", R"({"email":123})"), 400, 3);
   RequireError(s.Call("POST", "/v1/auth:login", R"({"email":"a@b.c","password":"x","bogus":})"), 400, 3);
   RequireError(s.Call("POST", "/v1/auth:login", std::string("{\"email\":\"\xff\xfe\"}")), 400, 3);
+  // Strict JSON (protojson's): what protobuf's own parser would let through,
+  // refused before anything happens, with where.
+  for (const char* lenient : {R"({"email":"a@b.c","password":"x",})", R"({'email':'a@b.c','password':'x'})",
+                              R"({email:"a@b.c",password:"x"})", R"({"email":"a@b.c","email":"b@b.c","password":"x"})"}) {
+    INFO(lenient);
+    const HttpResult r = s.Call("POST", "/v1/auth:login", lenient);
+    RequireError(r, 400, 3);
+    CHECK(r.body.find("invalid JSON body: ") != std::string::npos);
+  }
+  // A U+0000 would be cut off by PostgreSQL's text: refused, not truncated.
+  const HttpResult nul = s.Call("POST", "/v1/auth:register",
+                                R"({"email":"nul@example.com","password":"password123","displayName":"a\u0000b"})");
+  RequireError(nul, 400, 3);
+  CHECK(nul.body.find("must not contain U+0000") != std::string::npos);
 }
 
 TEST_CASE("requests the HTTP parser refuses answer 400 with the JSON error body", "[e2e]") {

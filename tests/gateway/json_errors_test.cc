@@ -12,7 +12,7 @@ TEST_CASE("a body's JSON types are checked field by field; unknown fields are no
   CHECK(DescribeJsonError(R"({"email":"a","bogus":1})", login).empty());
   CHECK(DescribeJsonError(R"({"email":123})", login) == "field 'email' must be a string");
   CHECK(DescribeJsonError(R"({"email":"a","password":"b"})", login).empty());
-  CHECK(DescribeJsonError("{not json", login).empty());  // protobuf's parser names that
+  CHECK_THAT(DescribeJsonError("{not json", login), Catch::StartsWith("parse error at line 1, column 3: syntax error"));
   const auto* create = agora::orders::v1::CreateOrderRequest::descriptor();
   CHECK(DescribeJsonError(R"({"items":[{"productId":"x","quantity":"many"}]})", create).empty());
   CHECK(DescribeJsonError(R"({"items":[{"productId":"x","qty":1}]})", create).empty());
@@ -28,6 +28,38 @@ TEST_CASE("a body's JSON types are checked field by field; unknown fields are no
   }
   CHECK(DescribeJsonError(R"({"from_cart":true})", create).empty());
   CHECK(DescribeJsonError(R"({"items":null,"fromCart":null})", create).empty());
+}
+
+TEST_CASE("a body must be strict JSON: what protobuf's lenient parser takes is refused, with where", "[unit]") {
+  const auto* topup = agora::customers::v1::TopUpRequest::descriptor();
+  CHECK(DescribeJsonError(R"({"amountCents":5})", topup).empty());
+  CHECK(DescribeJsonError("  {\"amountCents\" : 5}\n", topup).empty());
+  for (const std::string bad : {R"({"amountCents":5,})", R"({'amountCents':5})", R"({amountCents:5})",
+                                R"({"amountCents":'5'})", R"({"amountCents":5 /* c */})", R"({"amountCents":5}})",
+                                R"({"amountCents":5} {})", R"({"amountCents":NaN})", R"([1,])", ""}) {
+    INFO(bad);
+    CHECK_THAT(DescribeJsonError(bad, topup), Catch::StartsWith("parse error at line 1, column "));
+  }
+  CHECK(DescribeJsonError("\xEF\xBB\xBF{\"amountCents\":5}", topup) == "a byte order mark is not allowed");
+  // A key twice (the parser would keep the last), also in a nested object
+  // and under the field's two names.
+  CHECK(DescribeJsonError(R"({"amountCents":5,"amountCents":7})", topup) == "key 'amountCents' is given twice");
+  CHECK(DescribeJsonError(R"({"amountCents":5,"amount_cents":7})", topup) == "field 'amountCents' is given twice");
+  const auto* create = agora::orders::v1::CreateOrderRequest::descriptor();
+  CHECK(DescribeJsonError(R"({"items":[{"productId":"a","productId":"b"}]})", create) ==
+        "key 'productId' is given twice");
+  CHECK(DescribeJsonError(R"({"items":[{"productId":"a"},{"productId":"b"}]})", create).empty());
+  // Unknown keys twice are as unknown as once; the same key in sibling objects is no duplicate.
+  CHECK(DescribeJsonError(R"({"x":{"a":1},"y":{"a":1}})", topup).empty());
+}
+
+TEST_CASE("a string holding U+0000 is refused: PostgreSQL's text cannot store it", "[unit]") {
+  const auto* login = agora::customers::v1::LoginRequest::descriptor();
+  CHECK(DescribeJsonError(R"({"email":"a\u0000b"})", login) == "field 'email' must not contain U+0000");
+  CHECK(DescribeJsonError(R"({"email":"a\\u0000b"})", login).empty());  // a backslash, then "u0000"
+  const auto* create = agora::orders::v1::CreateOrderRequest::descriptor();
+  CHECK(DescribeJsonError(R"({"items":[{"productId":"x\u0000"}]})", create) ==
+        "field 'items[0].productId' must not contain U+0000");
 }
 
 }  // namespace

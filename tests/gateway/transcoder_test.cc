@@ -39,6 +39,42 @@ TEST_CASE("an Idempotency-Key that is not UTF-8 is refused by the transcoder its
   CHECK(parsed.idempotency_key() == "caf\xc3\xa9-1");
 }
 
+TEST_CASE("a header Idempotency-Key and a body idempotencyKey must agree; a NUL in a query is refused",
+          "[unit]") {
+  absl::StatusOr<RouteTable> table = RouteTable::Build(PublicServices());
+  REQUIRE(table.ok());
+  RouteMatch match;
+  REQUIRE(table->Find("POST", "/v1/customers/me:topUp", &match, nullptr) == RouteTable::Outcome::kMatched);
+  HttpRequest request;
+  request.method = "POST";
+  request.path = "/v1/customers/me:topUp";
+  request.headers = {{"content-type", "application/json"}, {"idempotency-key", "H-1"}};
+  request.body = R"({"amountCents":7,"idempotencyKey":"B-1"})";
+  const absl::StatusOr<std::string> refused = BuildRequest(*match.binding, match, request);
+  CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(refused.status().message() == "header Idempotency-Key and body idempotencyKey differ");
+  for (const char* body : {R"({"amountCents":7,"idempotencyKey":"H-1"})", R"({"amountCents":7})"}) {
+    INFO(body);
+    request.body = body;
+    const absl::StatusOr<std::string> bytes = BuildRequest(*match.binding, match, request);
+    REQUIRE(bytes.ok());
+    customers::v1::TopUpRequest parsed;
+    REQUIRE(parsed.ParseFromString(*bytes));
+    CHECK(parsed.idempotency_key() == "H-1");
+  }
+
+  REQUIRE(table->Find("GET", "/v1/products", &match, nullptr) == RouteTable::Outcome::kMatched);
+  HttpRequest search;
+  search.method = "GET";
+  search.path = "/v1/products";
+  search.query = "query=mug%00hidden";
+  const absl::StatusOr<std::string> nul = BuildRequest(*match.binding, match, search);
+  CHECK(nul.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(nul.status().message() == "query parameter 'query' must not contain U+0000");
+  search.query = "query=mug";
+  CHECK(BuildRequest(*match.binding, match, search).ok());
+}
+
 // Walks `d` and the messages it holds; false at the first enum field.
 bool NoEnums(const google::protobuf::Descriptor* d, int depth = 0) {
   if (depth > 8) return true;  // recursive messages: deep enough
