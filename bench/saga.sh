@@ -18,12 +18,14 @@
 # own insert, every participant's and the coordinator's batch transactions,
 # the relays', and whatever else ran.
 #
-# AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs; the
-# latency split below is printed for the last of them. AGORA_BENCH_RATES
+# AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs. Each
+# run also gets where its sagas waited: the mean relay hop per schema and
+# the mean coordinator step, from the services' histograms. AGORA_BENCH_RATES
 # (default "80% 400") sets the fixed-rate runs in orders/s, "80%" meaning 80 %
 # of the best closed-loop rate; empty: none.
 # AGORA_BENCH_EXTRA_ENV adds VAR=value words to every process's environment
-# (an experiment: "PGOPTIONS=-cplan_cache_mode=force_custom_plan").
+# (an experiment: "PGOPTIONS=-cplan_cache_mode=force_custom_plan"), and
+# AGORA_PG_EXTRA_CONF lines to PostgreSQL's configuration ("commit_delay = 200").
 # AGORA_BENCH_PROFILE=1 loads pg_stat_statements and writes the 40 statements
 # that took the most time, the 40 called most often, the sums by role (one
 # per service), and the tables' scan and write counts, to $WORK/statements.txt.
@@ -70,12 +72,14 @@ cpu_snapshot() {
 
 run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,...
   local line before after
+  scrape >"$WORK/scrape.$1-$2.before"
   before=($(cpu_snapshot))
   line=$("$BUILD/bench/saga_bench" --gateway-port="${port[gateway]}" --pg-port="$pg_port" \
     --kafka-brokers="$brokers" --topic-prefix="$prefix" --jwt-key-file="$WORK/jwt.pem" \
     --mode="$1" $([[ $1 == closed ]] && echo "--concurrency=$2" || echo "--rate=$2 --concurrency=64") \
     --seconds="$SECS" 2>>"$WORK/saga_bench.log") || log "saga_bench $1 $2: some orders failed or did not end (see $WORK/saga_bench.log)"
   after=($(cpu_snapshot))
+  scrape >"$WORK/scrape.$1-$2.after"
   local done_n i cpu="" names=("${CPU_PROCS[@]}" postgres)
   done_n=$(field completed "$line")
   for i in "${!names[@]}"; do
@@ -111,12 +115,9 @@ latency_means() {
 rows=()
 best=0
 CLIENTS=${AGORA_BENCH_CLIENTS:-16 64 160}
-waits_at=${CLIENTS##* }  # where a saga waits: measured over the last closed-loop run
 for c in $CLIENTS; do
   log "closed loop, $c clients, ${SECS}s"
-  if [[ $c == "$waits_at" ]]; then scrape >"$WORK/scrape.before"; fi
   row=$(run closed "$c"); rows+=("$row")
-  if [[ $c == "$waits_at" ]]; then scrape >"$WORK/scrape.after"; fi
   rate=$(field sagas_per_s "$row")
   (( ${rate:-0} > best )) && best=$rate
 done
@@ -165,11 +166,14 @@ read -r c1 c8 < <(commit_ceiling "$pg_port")
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
     "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
-  if [[ -f $WORK/scrape.before && -f $WORK/scrape.after ]]; then
-    printf '\nWhere a saga waits (closed loop, %s clients; mean, with the count): relays from outbox insert to the\n' "$waits_at"
-    printf 'broker acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
-    latency_means "$WORK/scrape.before" "$WORK/scrape.after" | sed 's/^[a-z]* /- /'
-  fi
+  printf '\nWhere a saga waits, per run (means in ms, with the count): relays from outbox insert to the broker\n'
+  printf 'acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
+  for row in "${rows[@]}"; do
+    mode=$(field mode "$row"); target=$(field target "$row")
+    [[ -f $WORK/scrape.$mode-$target.before && -f $WORK/scrape.$mode-$target.after ]] || continue
+    printf -- '- %s %s: %s\n' "$mode" "$target" "$(latency_means "$WORK/scrape.$mode-$target.before" \
+      "$WORK/scrape.$mode-$target.after" | sed -E 's/^[a-z]+ //; s/ \(([0-9]+)\)$/ (\1)/; s/ ms / /' | paste -sd, | sed 's/,/, /g')"
+  done
   printf '\nPostgreSQL commit ceiling, same run: %.0f commits/s with 1 client, %.0f with 8.\n' "$c1" "$c8"
   printf 'Target: >= 500 completed sagas/s; p99 < 250 ms at 400/s.\n'
 } | tee "$WORK/results.md"

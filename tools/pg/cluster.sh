@@ -9,6 +9,9 @@
 #   cluster.sh restart DATA_DIR               stop and start again (same port)
 #   cluster.sh psql DATA_DIR [ARGS...]        psql as the superuser
 #
+# AGORA_PG_EXTRA_CONF (lines) goes into a new cluster's configuration
+# (benchmark experiments).
+#
 # Run as root, the server runs as the unprivileged "postgres" user (PostgreSQL
 # refuses to run as root). Roles: postgres (superuser, password "postgres",
 # local use only) and one LOGIN role per service, named like its schema,
@@ -67,6 +70,8 @@ init() {  # init DATA_DIR PORT FAST
       echo "pg_stat_statements.track = all"
       echo "pg_stat_statements.track_planning = on"
     fi
+    # Experiments (benchmarks): further settings, one per line.
+    [[ -n ${AGORA_PG_EXTRA_CONF:-} ]] && printf '%s\n' "$AGORA_PG_EXTRA_CONF"
     if [[ $fast == 1 ]]; then
       echo "fsync = off"
       echo "synchronous_commit = off"
