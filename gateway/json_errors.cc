@@ -77,7 +77,12 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
       }
       return v.is_number_integer() ? "" : "field '" + path + "' must be one of its names";
     default:  // numbers: JSON numbers or numeric strings (64-bit)
-      return v.is_number() || v.is_string() ? "" : "field '" + path + "' must be a number";
+      if (v.is_number()) return "";
+      // A string must hold a JSON number, as protojson reads it: "+5" is not one.
+      if (v.is_string() && !v.get_ref<const std::string&>().empty() && v.get_ref<const std::string&>()[0] != '+') {
+        return "";
+      }
+      return "field '" + path + "' must be a number";
   }
 }
 

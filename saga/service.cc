@@ -99,7 +99,10 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
                                                      pb::SagaTimeline* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kGetOrderSaga,
                            [this, req, resp](const Caller& caller) -> absl::Status {
-    const absl::Status not_found = absl::NotFoundError("this order has no saga");
+    // Worded as the orders routes word an order that is not the caller's.
+    const absl::Status not_found = absl::NotFoundError(
+        runtime::ids::IsUuid(req->order_id()) ? absl::StrCat("order ", req->order_id(), " not found")
+                                              : std::string("order not found"));
     if (!runtime::ids::IsUuid(req->order_id())) return not_found;
     // Not started yet: look again, 5 ms, 10 ms, ... apart, up to await_start_.
     const absl::Time give_up = absl::Now() + await_start_;

@@ -33,6 +33,8 @@ TEST_CASE("a body's JSON types are checked field by field; unknown fields are no
 TEST_CASE("a body must be strict JSON: what protobuf's lenient parser takes is refused, with where", "[unit]") {
   const auto* topup = agora::customers::v1::TopUpRequest::descriptor();
   CHECK(DescribeJsonError(R"({"amountCents":5})", topup).empty());
+  CHECK(DescribeJsonError(R"({"amountCents":"5"})", topup).empty());
+  CHECK(DescribeJsonError(R"({"amountCents":"+5"})", topup) == "field 'amountCents' must be a number");
   CHECK(DescribeJsonError("  {\"amountCents\" : 5}\n", topup).empty());
   for (const std::string bad : {R"({"amountCents":5,})", R"({'amountCents':5})", R"({amountCents:5})",
                                 R"({"amountCents":'5'})", R"({"amountCents":5 /* c */})", R"({"amountCents":5}})",

@@ -129,12 +129,19 @@ TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else'
   CHECK(t.steps(1).state() == pb::SagaStep::RUNNING);
   CHECK_FALSE(t.steps(1).has_finished_at());
   CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid(), true).get(), req, &t).ok());
-  // Someone else's order, an unknown one, a malformed id: all NOT_FOUND.
-  CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid()).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  // Someone else's order, an unknown one, a malformed id: all NOT_FOUND,
+  // worded as the orders routes word them (the same for all three).
+  const grpc::Status foreign = h.stub().GetOrderSaga(Harness::As(NewUuid()).get(), req, &t);
+  CHECK(foreign.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(foreign.error_message() == "order " + req.order_id() + " not found");
   req.set_order_id(NewUuid());
-  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  const grpc::Status unknown = h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t);
+  CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(unknown.error_message() == "order " + req.order_id() + " not found");
   req.set_order_id("../etc");
-  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  const grpc::Status malformed = h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t);
+  CHECK(malformed.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(malformed.error_message() == "order not found");
   grpc::ClientContext anonymous;
   CHECK(h.stub().GetOrderSaga(&anonymous, req, &t).error_code() == grpc::StatusCode::UNAUTHENTICATED);
 }
