@@ -19,6 +19,8 @@
 #     is a file of its read-only 0440 volume of the JWT Secret holding the
 #     public key item only (no private key item, no AGORA_JWT_PRIVATE_KEY_FILE);
 #     with gateway.jwksFromCustomers=true neither the variable nor the volume;
+#   - every Kafka consumer gets kafka.fetchWaitMaxMs (500 ms: no polling of a
+#     real broker), a component's own config winning, the gateway none;
 #   - demoPayments is off unless asked for (AGORA_DEMO_PAYMENTS false or unset);
 #   - yamllint (tools/chartcheck/yamllint.yaml, strict) on the values files and
 #     on the rendered manifests.
@@ -521,6 +523,34 @@ step "revocations: gateway, inventory, orders, reviews and saga know customers' 
   revocation_pollers_reach_customers "${ADMIN[@]}" "${EXISTING[@]}"
 step "revocations: the same with production values (headless Services)" \
   revocation_pollers_reach_customers -f "$CHART/ci/production-values.yaml"
+
+# Consumers wait for Kafka's answer instead of polling it: every gRPC
+# service gets the fetch wait of values.yaml (500 ms), the gateway none.
+fetch_wait() {
+  local env want=$1 bad=0
+  shift
+  env=$("$CHARTCHECK" env "${COMMON[@]}" "$@" 2>&1) || { echo "render failed:"; echo "$env"; return 1; }
+  for c in customers inventory orders reviews saga; do
+    grep -qE "^Deployment/[^ ]+ $c AGORA_KAFKA_FETCH_WAIT_MAX_MS=$want$" <<<"$env" ||
+      { echo "$c has no AGORA_KAFKA_FETCH_WAIT_MAX_MS=$want"; bad=1; }
+  done
+  if grep -qE "^Deployment/[^ ]+ gateway AGORA_KAFKA_FETCH_WAIT_MAX_MS=" <<<"$env"; then
+    echo "the gateway (no Kafka) gets AGORA_KAFKA_FETCH_WAIT_MAX_MS"; bad=1
+  fi
+  grep -E 'AGORA_KAFKA_FETCH_WAIT_MAX_MS' <<<"$env"
+  ((bad == 0))
+}
+step "kafka.fetchWaitMaxMs: 500 ms for every consumer by default" fetch_wait 500 "${ADMIN[@]}" "${EXISTING[@]}"
+step "kafka.fetchWaitMaxMs: set to 200" fetch_wait 200 "${ADMIN[@]}" "${EXISTING[@]}" --set kafka.fetchWaitMaxMs=200
+fetch_wait_own() {
+  local env
+  env=$("$CHARTCHECK" env "${COMMON[@]}" "${ADMIN[@]}" "${EXISTING[@]}" \
+    --set saga.config.AGORA_KAFKA_FETCH_WAIT_MAX_MS=50 2>&1) || { echo "render failed:"; echo "$env"; return 1; }
+  grep -qE "^Deployment/[^ ]+ saga AGORA_KAFKA_FETCH_WAIT_MAX_MS=50$" <<<"$env" ||
+    { grep -E 'AGORA_KAFKA_FETCH_WAIT_MAX_MS' <<<"$env"; echo "saga.config's own value was not kept"; return 1; }
+  grep -qE "^Deployment/[^ ]+ orders AGORA_KAFKA_FETCH_WAIT_MAX_MS=500$" <<<"$env" || { echo "orders lost the default"; return 1; }
+}
+step "kafka.fetchWaitMaxMs: a component's own config wins" fetch_wait_own
 
 # demoPayments: off by default and in production.
 demo_payments_off() {

@@ -276,6 +276,10 @@ ones are set last, so that nothing in <component>.config overrides them
 {{- $_ := set $env "AGORA_PG_SCHEMA" (toString (default $name $c.database.schema)) -}}
 {{- $_ := set $env "AGORA_KAFKA_BROKERS" (required "kafka.brokers is required" $v.kafka.brokers | toString) -}}
 {{- $_ := set $env "AGORA_KAFKA_TOPIC_PREFIX" (toString (default "" $v.kafka.topicPrefix)) -}}
+{{- /* kafka.fetchWaitMaxMs, unless <component>.config sets its own. */ -}}
+{{- if not (hasKey (default dict $c.config) "AGORA_KAFKA_FETCH_WAIT_MAX_MS") -}}
+{{- $_ := set $env "AGORA_KAFKA_FETCH_WAIT_MAX_MS" (include "agora.envValue" (default 500 $v.kafka.fetchWaitMaxMs)) -}}
+{{- end -}}
 {{- if eq $name "customers" -}}
 {{- $_ := set $env "AGORA_JWT_PRIVATE_KEY_FILE" (printf "%s/private.pem" (include "agora.jwtMountPath" $root)) -}}
 {{- $_ := set $env "AGORA_JWT_GENERATE_KEY" "false" -}}
