@@ -110,10 +110,12 @@ std::string DescribeJsonError(const std::string& body, const Descriptor* type) {
     // Strict RFC 8259: no comments, trailing commas, single quotes or bare
     // keys, all of which protobuf 3.21's own parser lets through.
     doc = json::parse(body, on_event, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 17:
-    // syntax error while parsing object key - unexpected '}'; expected
-    // string literal": the part after the bracketed id.
+  } catch (const json::exception& e) {
+    // A syntax error ("[json.exception.parse_error.101] parse error at line
+    // 1, column 17: syntax error while parsing object key - unexpected '}';
+    // expected string literal") or a number beyond a double
+    // ("[json.exception.out_of_range.406] number overflow parsing '1e999'",
+    // found by transcoder_fuzz): the part after the bracketed id.
     const std::string what = e.what();
     const size_t close = what.find("] ");
     return close == std::string::npos ? what : what.substr(close + 2);

@@ -43,6 +43,9 @@ TEST_CASE("a body must be strict JSON: what protobuf's lenient parser takes is r
     CHECK_THAT(DescribeJsonError(bad, topup), Catch::StartsWith("parse error at line 1, column "));
   }
   CHECK(DescribeJsonError("\xEF\xBB\xBF{\"amountCents\":5}", topup) == "a byte order mark is not allowed");
+  // A number beyond a double is an error too, not an exception (transcoder_fuzz).
+  CHECK(DescribeJsonError(R"({"amountCents":23e4567})", topup) == "number overflow parsing '23e4567'");
+  CHECK(DescribeJsonError(R"({"items":23e4567-e89b-12d3})", topup) == "number overflow parsing '23e4567'");
   // A key twice (the parser would keep the last), also in a nested object
   // and under the field's two names.
   CHECK(DescribeJsonError(R"({"amountCents":5,"amountCents":7})", topup) == "key 'amountCents' is given twice");
