@@ -43,20 +43,32 @@ pb::SagaState StateOf(SagaStatus s) {
 
 pb::SagaType TypeOf(SagaType t) { return t == SagaType::kPlaceOrder ? pb::PLACE_ORDER : pb::CANCEL_ORDER; }
 
-// The opaque page token: base64url of "v1|<started_at us>|<id>".
-std::string EncodeToken(const Saga& last) {
-  return absl::WebSafeBase64Escape(absl::StrCat("v1|", absl::ToUnixMicros(last.started_at), "|", last.id));
+// The opaque page token: base64url of "v2|<started_at us>|<id>|<filter>",
+// the filter being the state and olderThanSeconds it was issued for, as
+// the other listings bind theirs (a token from another filter is refused,
+// not silently applied to it). "v1|<started_at us>|<id>" (before the filter
+// was bound) is still read.
+std::string FilterOf(const pb::ListSagasRequest& req) {
+  return absl::StrCat(static_cast<int>(req.state()), ":", req.older_than_seconds());
 }
 
-absl::StatusOr<std::optional<PgStore::Cursor>> DecodeToken(const std::string& token) {
+std::string EncodeToken(const Saga& last, const std::string& filter) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("v2|", absl::ToUnixMicros(last.started_at), "|", last.id, "|", filter));
+}
+
+absl::StatusOr<std::optional<PgStore::Cursor>> DecodeToken(const std::string& token, const std::string& filter) {
   if (token.empty()) return std::optional<PgStore::Cursor>();
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return absl::InvalidArgumentError("page_token is not valid");
   std::vector<std::string> parts = absl::StrSplit(raw, '|');
   int64_t us = 0;
-  if (parts.size() != 3 || parts[0] != "v1" || !absl::SimpleAtoi(parts[1], &us) || !runtime::ids::IsUuid(parts[2])) {
+  const bool v1 = parts.size() == 3 && parts[0] == "v1";
+  const bool v2 = parts.size() == 4 && parts[0] == "v2";
+  if (!(v1 || v2) || !absl::SimpleAtoi(parts[1], &us) || !runtime::ids::IsUuid(parts[2])) {
     return absl::InvalidArgumentError("page_token is not valid");
   }
+  if (v2 && parts[3] != filter) return absl::InvalidArgumentError("page_token was issued for another filter");
   return std::optional<PgStore::Cursor>(PgStore::Cursor{absl::FromUnixMicros(us), parts[2]});
 }
 
@@ -139,7 +151,8 @@ grpc::ServerUnaryReactor* SagasService::ListSagas(grpc::CallbackServerContext* c
       case pb::FAILED: status = SagaStatus::kFailed; break;
       default: return absl::InvalidArgumentError("state is not a saga state");
     }
-    absl::StatusOr<std::optional<PgStore::Cursor>> after = DecodeToken(req->page_token());
+    const std::string filter = FilterOf(*req);
+    absl::StatusOr<std::optional<PgStore::Cursor>> after = DecodeToken(req->page_token(), filter);
     if (!after.ok()) return after.status();
     const int size = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
     absl::StatusOr<std::vector<Saga>> page = pool_.Read<std::vector<Saga>>(
@@ -148,7 +161,7 @@ grpc::ServerUnaryReactor* SagasService::ListSagas(grpc::CallbackServerContext* c
         });
     if (!page.ok()) return page.status();
     for (size_t i = 0; i < page->size() && static_cast<int>(i) < size; ++i) ToSummary((*page)[i], resp->add_sagas());
-    if (static_cast<int>(page->size()) > size) resp->set_next_page_token(EncodeToken((*page)[static_cast<size_t>(size) - 1]));
+    if (static_cast<int>(page->size()) > size) resp->set_next_page_token(EncodeToken((*page)[static_cast<size_t>(size) - 1], filter));
     return absl::OkStatus();
   });
 }

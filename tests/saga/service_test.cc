@@ -171,6 +171,16 @@ TEST_CASE("admins list sagas newest first, by state and age, a page at a time", 
   REQUIRE(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), req, &next).ok());
   REQUIRE(next.sagas_size() == 1);
   CHECK(next.sagas(0).saga_id() == old.id);
+  // The token is bound to its filter, as the other listings' are.
+  pb::ListSagasRequest other = req;
+  other.set_state(pb::RUNNING);
+  const grpc::Status refused = h.stub().ListSagas(Harness::As(NewUuid(), true).get(), other, &next);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message() == "page_token was issued for another filter");
+  other = req;
+  other.set_older_than_seconds(60);
+  CHECK(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), other, &next).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
 
   pb::ListSagasRequest running;
   running.set_state(pb::RUNNING);
