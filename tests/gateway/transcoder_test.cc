@@ -39,31 +39,43 @@ TEST_CASE("an Idempotency-Key that is not UTF-8 is refused by the transcoder its
   CHECK(parsed.idempotency_key() == "caf\xc3\xa9-1");
 }
 
+// The public routes, and the top-up route's POST of a JSON body.
+struct TopUpRoute {
+  absl::StatusOr<RouteTable> table = RouteTable::Build(PublicServices());
+  RouteMatch match;
+  HttpRequest request;
+  TopUpRoute() {
+    REQUIRE(table.ok());
+    REQUIRE(table->Find("POST", "/v1/customers/me:topUp", &match, nullptr) == RouteTable::Outcome::kMatched);
+    request.method = "POST";
+    request.path = "/v1/customers/me:topUp";
+    request.headers = {{"content-type", "application/json"}};
+  }
+  absl::StatusOr<std::string> Build(std::string body) {
+    request.body = std::move(body);
+    return BuildRequest(*match.binding, match, request);
+  }
+};
+
 TEST_CASE("a header Idempotency-Key and a body idempotencyKey must agree; a NUL in a query is refused",
           "[unit]") {
-  absl::StatusOr<RouteTable> table = RouteTable::Build(PublicServices());
-  REQUIRE(table.ok());
+  TopUpRoute topup;
+  RouteTable& table = *topup.table;
   RouteMatch match;
-  REQUIRE(table->Find("POST", "/v1/customers/me:topUp", &match, nullptr) == RouteTable::Outcome::kMatched);
-  HttpRequest request;
-  request.method = "POST";
-  request.path = "/v1/customers/me:topUp";
-  request.headers = {{"content-type", "application/json"}, {"idempotency-key", "H-1"}};
-  request.body = R"({"amountCents":7,"idempotencyKey":"B-1"})";
-  const absl::StatusOr<std::string> refused = BuildRequest(*match.binding, match, request);
+  topup.request.headers.emplace_back("idempotency-key", "H-1");
+  const absl::StatusOr<std::string> refused = topup.Build(R"({"amountCents":7,"idempotencyKey":"B-1"})");
   CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(refused.status().message() == "header Idempotency-Key and body idempotencyKey differ");
   for (const char* body : {R"({"amountCents":7,"idempotencyKey":"H-1"})", R"({"amountCents":7})"}) {
     INFO(body);
-    request.body = body;
-    const absl::StatusOr<std::string> bytes = BuildRequest(*match.binding, match, request);
+    const absl::StatusOr<std::string> bytes = topup.Build(body);
     REQUIRE(bytes.ok());
     customers::v1::TopUpRequest parsed;
     REQUIRE(parsed.ParseFromString(*bytes));
     CHECK(parsed.idempotency_key() == "H-1");
   }
 
-  REQUIRE(table->Find("GET", "/v1/products", &match, nullptr) == RouteTable::Outcome::kMatched);
+  REQUIRE(table.Find("GET", "/v1/products", &match, nullptr) == RouteTable::Outcome::kMatched);
   HttpRequest search;
   search.method = "GET";
   search.path = "/v1/products";
@@ -87,16 +99,9 @@ bool NoEnums(const google::protobuf::Descriptor* d, int depth = 0) {
 }
 
 TEST_CASE("fields a method does not know are ignored; malformed JSON and wrong types are not", "[unit]") {
-  absl::StatusOr<RouteTable> table = RouteTable::Build(PublicServices());
-  REQUIRE(table.ok());
-  RouteMatch match;
-  REQUIRE(table->Find("POST", "/v1/customers/me:topUp", &match, nullptr) == RouteTable::Outcome::kMatched);
-  HttpRequest request;
-  request.method = "POST";
-  request.path = "/v1/customers/me:topUp";
-  request.headers = {{"content-type", "application/json"}};
-  request.body = R"({"amountCents":"250","clientRef":"abc","nested":{"x":[1,2]},"idempotencyKey":"k-1"})";
-  const absl::StatusOr<std::string> bytes = BuildRequest(*match.binding, match, request);
+  TopUpRoute topup;
+  const absl::StatusOr<std::string> bytes =
+      topup.Build(R"({"amountCents":"250","clientRef":"abc","nested":{"x":[1,2]},"idempotencyKey":"k-1"})");
   REQUIRE(bytes.ok());
   customers::v1::TopUpRequest parsed;
   REQUIRE(parsed.ParseFromString(*bytes));
@@ -104,13 +109,11 @@ TEST_CASE("fields a method does not know are ignored; malformed JSON and wrong t
   CHECK(parsed.idempotency_key() == "k-1");
   for (const char* bad : {R"({"amountCents":"x"})", R"({"amountCents":1,)", R"({"amountCents":true})"}) {
     INFO(bad);
-    request.body = bad;
-    const absl::StatusOr<std::string> refused = BuildRequest(*match.binding, match, request);
-    CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(topup.Build(bad).status().code() == absl::StatusCode::kInvalidArgument);
   }
   // Protobuf's JSON parser, ignoring unknown fields, also ignores unknown
   // enum names: no request that carries a body may have an enum field.
-  for (const Binding& b : table->bindings()) {
+  for (const Binding& b : topup.table->bindings()) {
     if (b.body.empty()) continue;
     INFO(b.http_method << " " << b.path_template);
     CHECK(NoEnums(b.method->input_type()));
