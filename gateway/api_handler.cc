@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -53,14 +54,16 @@ std::vector<std::string> WithHead(const RouteTable& routes, const std::string& p
 }
 
 // The client's own budget, from a Grpc-Timeout header as grpc-gateway reads
-// it ("500m", "3S", "1M": value and unit H, M, S, m, u, n); infinite if absent
-// or unreadable.
-absl::Duration ClientTimeout(const HttpRequest& request) {
+// it ("500m", "3S", "1M": at most 8 digits and a unit H, M, S, m, u, n, as
+// gRPC's wire format has it); infinite if absent; nullopt when unreadable,
+// which grpc-gateway answers with 400 "invalid grpc-timeout".
+std::optional<absl::Duration> ClientTimeout(const HttpRequest& request) {
   const std::string_view v = request.Header("grpc-timeout");
-  if (v.size() < 2 || v.size() > 10) return absl::InfiniteDuration();
+  if (v.empty()) return absl::InfiniteDuration();
+  if (v.size() < 2 || v.size() > 9) return std::nullopt;
   int64_t n = 0;
   for (char c : v.substr(0, v.size() - 1)) {
-    if (c < '0' || c > '9') return absl::InfiniteDuration();
+    if (c < '0' || c > '9') return std::nullopt;
     n = n * 10 + (c - '0');
   }
   switch (v.back()) {
@@ -70,7 +73,7 @@ absl::Duration ClientTimeout(const HttpRequest& request) {
     case 'm': return absl::Milliseconds(n);
     case 'u': return absl::Microseconds(n);
     case 'n': return absl::Nanoseconds(n);
-    default: return absl::InfiniteDuration();
+    default: return std::nullopt;
   }
 }
 
@@ -282,6 +285,9 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     }
     return fail(route, std::move(r));
   }
+  if (!ClientTimeout(request).has_value()) {
+    return fail(route, GatewayError(400, 3, "invalid grpc-timeout: a value of 1 to 8 digits and a unit H, M, S, m, u or n"));
+  }
   if (!request.body.empty() && !AcceptableContentType(request)) {
     return fail(route, GatewayError(415, 3, "send the body as application/json"));
   }
@@ -309,7 +315,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
   call.service = binding.method->service()->full_name();
   call.method = binding.method->name();
   call.request = std::move(grpc_request);
-  call.timeout = std::min(options_.upstream_timeout, ClientTimeout(request));
+  call.timeout = std::min(options_.upstream_timeout, ClientTimeout(request).value_or(absl::InfiniteDuration()));
   call.metadata = std::move(metadata);
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
@@ -346,7 +352,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   SseCall call;
   call.binding = &binding;
   call.request = std::move(grpc_request);
-  call.timeout = std::min(options_.stream_timeout, ClientTimeout(request));
+  call.timeout = std::min(options_.stream_timeout, ClientTimeout(request).value_or(absl::InfiniteDuration()));
   call.metadata = std::move(metadata);
   call.head = std::move(base);
   StartSse(*stub, std::move(call), exchange,

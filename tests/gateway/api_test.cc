@@ -651,6 +651,12 @@ TEST_CASE("a Grpc-Timeout header shortens the backend deadline", "[e2e]") {
   System& s = System::Get();
   RequireError(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "1n"}}), 504, 4);
   CHECK(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "5S"}}).status == 200);
+  CHECK(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", "99999999m"}}).status == 200);
+  // Unreadable: 400, as grpc-gateway answers "invalid grpc-timeout".
+  for (const char* bad : {"bogus", "5", "S", "5s", "-5S", "1.5S", "123456789S"}) {
+    INFO(bad);
+    RequireError(s.Call("GET", "/v1/products", "", "", {{"Grpc-Timeout", bad}}), 400, 3);
+  }
 }
 
 TEST_CASE("the gateway drains and exits cleanly on SIGTERM", "[e2e]") {
