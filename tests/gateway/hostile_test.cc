@@ -99,6 +99,8 @@ TEST_CASE("an Authorization or Idempotency-Key gRPC would refuse is a 400 naming
                               {{"Content-Type", "application/json"}, {"Idempotency-Key", "\xff\xfe"}});
   RequireHeaderError(r, "Idempotency-Key");
   RequireAlive(s);
+  // Refused before anything happened: the top-up moved no money.
+  CHECK(json::parse(s.Call("GET", "/v1/customers/me", "", token).body)["balanceCents"] == "0");
 }
 
 TEST_CASE("a correctly signed token whose claims have the wrong types is 401, and the gateway lives",
