@@ -35,6 +35,23 @@ grpc::Status Login(Harness& h, const std::string& email, const std::string& pass
   return h.stub().Login(&ctx, req, &resp);
 }
 
+grpc::StatusCode RegisterCode(Harness& h, const std::string& email, const std::string& password) {
+  pb::RegisterRequest req;
+  req.set_email(email);
+  req.set_password(password);
+  pb::Customer resp;
+  grpc::ClientContext ctx;
+  return h.stub().Register(&ctx, req, &resp).error_code();
+}
+
+// A local run's options with the sign-in throttle's limits set.
+ServiceOptions Throttling(int account_failures, int address_failures) {
+  ServiceOptions o = Harness::LocalRun();
+  o.throttle.failures = account_failures;
+  o.throttle.address_failures = address_failures;
+  return o;
+}
+
 std::string NewEmail() { return agora::testing::UniqueName("h") + "@example.com"; }
 
 TEST_CASE("with demo payments off, a top-up is PERMISSION_DENIED, reason DEMO_PAYMENTS_OFF, and changes nothing",
@@ -79,10 +96,7 @@ TEST_CASE("the daily top-up cap holds under concurrent top-ups: exactly what fit
 
 TEST_CASE("repeated failed logins throttle the account, known or not, before any hash; others sign in",
           "[pg]") {
-  ServiceOptions o = Harness::LocalRun();
-  o.throttle.failures = 3;
-  o.throttle.address_failures = 1000;
-  Harness h(o);
+  Harness h(Throttling(3, 1000));
   const std::string email = NewEmail();
   h.Register(email);
   for (int i = 0; i < 3; ++i) CHECK(Login(h, email, "wrong-password").error_code() == grpc::StatusCode::UNAUTHENTICATED);
@@ -104,44 +118,21 @@ TEST_CASE("repeated failed logins throttle the account, known or not, before any
 }
 
 TEST_CASE("failures from one address throttle it across accounts, registrations included", "[pg]") {
-  ServiceOptions o = Harness::LocalRun();
-  o.throttle.failures = 1000;
-  o.throttle.address_failures = 5;
-  Harness h(o);
+  Harness h(Throttling(1000, 5));
   const std::string taken = NewEmail();
   h.Register(taken);
   for (int i = 0; i < 3; ++i) CHECK(Login(h, NewEmail(), "wrong-password").error_code() == grpc::StatusCode::UNAUTHENTICATED);
-  for (int i = 0; i < 2; ++i) {
-    pb::RegisterRequest req;  // probing for a taken email
-    req.set_email(taken);
-    req.set_password("password123");
-    pb::Customer resp;
-    grpc::ClientContext ctx;
-    CHECK(h.stub().Register(&ctx, req, &resp).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  for (int i = 0; i < 2; ++i) {  // probing for a taken email
+    CHECK(RegisterCode(h, taken, "password123") == grpc::StatusCode::ALREADY_EXISTS);
   }
   CHECK(Login(h, taken, "password123").error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-  pb::RegisterRequest fresh;
-  fresh.set_email(NewEmail());
-  fresh.set_password("password123");
-  pb::Customer resp;
-  grpc::ClientContext ctx;
-  CHECK(h.stub().Register(&ctx, fresh, &resp).error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(RegisterCode(h, NewEmail(), "password123") == grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 TEST_CASE("a registration refused for its form charges nothing; a taken email charges the address only",
           "[pg]") {
-  ServiceOptions o = Harness::LocalRun();
-  o.throttle.failures = 2;
-  o.throttle.address_failures = 3;
-  Harness h(o);
-  auto attempt = [&](const std::string& email, const std::string& password) {
-    pb::RegisterRequest req;
-    req.set_email(email);
-    req.set_password(password);
-    pb::Customer resp;
-    grpc::ClientContext ctx;
-    return h.stub().Register(&ctx, req, &resp).error_code();
-  };
+  Harness h(Throttling(2, 3));
+  auto attempt = [&](const std::string& email, const std::string& password) { return RegisterCode(h, email, password); };
   for (int i = 0; i < 6; ++i) {
     CHECK(attempt("not-an-email", "password123") == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(attempt(NewEmail(), "short") == grpc::StatusCode::INVALID_ARGUMENT);
