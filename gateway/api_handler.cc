@@ -285,7 +285,8 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     }
     return fail(route, std::move(r));
   }
-  if (!ClientTimeout(request).has_value()) {
+  const std::optional<absl::Duration> budget = ClientTimeout(request);
+  if (!budget.has_value()) {
     return fail(route, GatewayError(400, 3, "invalid grpc-timeout: a value of 1 to 8 digits and a unit H, M, S, m, u or n"));
   }
   if (!request.body.empty() && !AcceptableContentType(request)) {
@@ -301,21 +302,21 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
       r.Set("Allow", "GET");
       return fail(route, std::move(r));
     }
-    return Stream(binding, std::move(*grpc_request), request, std::move(*forwarded),
+    return Stream(binding, std::move(*grpc_request), request, *budget, std::move(*forwarded),
                   std::move(base), exchange);
   }
-  Unary(binding, std::move(*grpc_request), request, std::move(*forwarded), std::move(base),
+  Unary(binding, std::move(*grpc_request), *budget, std::move(*forwarded), std::move(base),
         [finish, route](HttpResponse r) { finish(route, std::move(r)); });
 }
 
-void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const HttpRequest& request,
+void ApiHandler::Unary(const Binding& binding, std::string grpc_request, absl::Duration budget,
                        Metadata metadata, HttpResponse base,
                        std::function<void(HttpResponse)> finish) {
   UpstreamCall call;
   call.service = binding.method->service()->full_name();
   call.method = binding.method->name();
   call.request = std::move(grpc_request);
-  call.timeout = std::min(options_.upstream_timeout, ClientTimeout(request).value_or(absl::InfiniteDuration()));
+  call.timeout = std::min(options_.upstream_timeout, budget);
   call.metadata = std::move(metadata);
   upstreams_.Call(std::move(call), [&binding, base = std::move(base), finish = std::move(finish)](
                                        int code, std::string message, std::string response) mutable {
@@ -342,7 +343,7 @@ void ApiHandler::Unary(const Binding& binding, std::string grpc_request, const H
 }
 
 void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-                        Metadata metadata, HttpResponse base, Exchange& exchange) {
+                        absl::Duration budget, Metadata metadata, HttpResponse base, Exchange& exchange) {
   grpc::GenericStub* stub = upstreams_.StubFor(binding.method->service()->full_name());
   if (stub == nullptr) {
     metrics_->in_flight.Decrement();
@@ -352,7 +353,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   SseCall call;
   call.binding = &binding;
   call.request = std::move(grpc_request);
-  call.timeout = std::min(options_.stream_timeout, ClientTimeout(request).value_or(absl::InfiniteDuration()));
+  call.timeout = std::min(options_.stream_timeout, budget);
   call.metadata = std::move(metadata);
   call.head = std::move(base);
   StartSse(*stub, std::move(call), exchange,

@@ -51,10 +51,11 @@ class ApiHandler final : public Handler {
   struct Metrics;
   void Operations(const HttpRequest& request, const std::string& route, Exchange& exchange,
                   HttpResponse base);
-  void Unary(const Binding& binding, std::string grpc_request, const HttpRequest& request,
+  // `budget`: the client's own deadline (Grpc-Timeout), read once by Handle.
+  void Unary(const Binding& binding, std::string grpc_request, absl::Duration budget,
              Metadata metadata, HttpResponse base, std::function<void(HttpResponse)> finish);
   void Stream(const Binding& binding, std::string grpc_request, const HttpRequest& request,
-              Metadata metadata, HttpResponse base, Exchange& exchange);
+              absl::Duration budget, Metadata metadata, HttpResponse base, Exchange& exchange);
   // Charges the request to its rate limit: the customer's when its token
   // verifies, else its address's. False (and `retry_after`) when over it.
   bool Admit(const HttpRequest& request, absl::Duration* retry_after);

@@ -5,6 +5,8 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
+
 namespace agora::gateway {
 namespace {
 
@@ -77,9 +79,9 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
       }
       return v.is_number_integer() ? "" : "field '" + path + "' must be one of its names";
     default:  // numbers: JSON numbers or numeric strings (64-bit)
-      if (v.is_number()) return "";
       // A string must hold a JSON number, as protojson reads it: "+5" is not one.
-      if (v.is_string() && !v.get_ref<const std::string&>().empty() && v.get_ref<const std::string&>()[0] != '+') {
+      if (v.is_number() || (v.is_string() && !absl::StartsWith(v.get_ref<const std::string&>(), "+") &&
+                            !v.get_ref<const std::string&>().empty())) {
         return "";
       }
       return "field '" + path + "' must be a number";
@@ -99,9 +101,9 @@ std::string DescribeJsonError(const std::string& body, const Descriptor* type) {
       keys.emplace_back();
     } else if (event == json::parse_event_t::object_end) {
       if (!keys.empty()) keys.pop_back();
-    } else if (event == json::parse_event_t::key && !keys.empty() && duplicate.empty() &&
-               !keys.back().insert(parsed.get<std::string>()).second) {
-      duplicate = parsed.get<std::string>();
+    } else if (event == json::parse_event_t::key && !keys.empty() && duplicate.empty()) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second) duplicate = key;
     }
     return true;
   };
