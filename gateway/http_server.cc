@@ -1,6 +1,9 @@
 #include "gateway/http_server.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -222,15 +225,31 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.remote_address = remote_;
     auto self = shared_from_this();
     Exchange exchange;
-    exchange.respond = [self](HttpResponse response) {
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Send(std::move(response));
-      });
-    };
+    exchange.respond = [self](HttpResponse response) { self->Respond(std::move(response)); };
     exchange.stream = [self]() -> std::shared_ptr<StreamWriter> {
       return std::make_shared<ChunkWriter<Session>>(self);
     };
+    respond_state_.store(kHandling, std::memory_order_relaxed);
     handler_.Handle(std::move(r), std::move(exchange));
+    // Answered while the handler ran (on this thread or another): sent here.
+    if (respond_state_.exchange(kReturned, std::memory_order_acq_rel) == kResponded) Send(*std::move(parked_));
+  }
+
+  // The handler's answer, from any thread. While OnBody still runs (the
+  // handler answered before returning) it parks the response for OnBody;
+  // after, nothing is pending on the connection (the read completed, the
+  // timer is off), so the answering thread (a gRPC callback thread) owns the
+  // session and writes the response itself: over plain TCP, straight to the
+  // socket, which saves waking an I/O thread for every request. TLS goes
+  // through the connection's strand, as before.
+  void Respond(HttpResponse response) {
+    parked_ = std::move(response);
+    if (respond_state_.exchange(kResponded, std::memory_order_acq_rel) == kHandling) return;
+    if constexpr (kTls) {
+      asio::post(stream_.get_executor(), [self = shared_from_this()]() mutable { self->Send(*std::move(self->parked_)); });
+    } else {
+      SendDirect(*std::move(parked_));
+    }
   }
 
   void Refuse(beast::error_code ec) {
@@ -250,8 +269,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Send(std::move(response));
   }
 
-  void Send(HttpResponse response) {
-    if (closed_) return;
+  std::shared_ptr<http::response<http::string_body>> Prepare(HttpResponse response) const {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(response.status));
@@ -260,6 +278,47 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     if (head_) res->body().clear();  // HEAD: GET's headers, Content-Length included, no body
+    return res;
+  }
+
+  // Plain TCP only, on the thread that owns the idle session (Respond): the
+  // whole response in one nonblocking send, and the next request's read
+  // started from here. What the socket does not take at once (a slow
+  // reader) is written by the strand with the write timeout, as Send does.
+  void SendDirect(HttpResponse response) {
+    if (closed_) return;
+    auto res = Prepare(std::move(response));
+    auto out = std::make_shared<std::string>();
+    http::response_serializer<http::string_body> sr{*res};
+    beast::error_code ec;
+    do {
+      sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (const auto b : beast::buffers_range_ref(buffers)) out->append(static_cast<const char*>(b.data()), b.size());
+        sr.consume(beast::buffer_bytes(buffers));
+      });
+    } while (!ec && !sr.is_done());
+    if (ec) return Close();
+    const ssize_t n = ::send(Lowest().socket().native_handle(), out->data(), out->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return Close();
+    const size_t sent = n < 0 ? 0 : static_cast<size_t>(n);
+    if (sent == out->size()) {
+      if (!keep_alive_) return Close();
+      return Read();
+    }
+    out->erase(0, sent);
+    asio::post(stream_.get_executor(), [self = shared_from_this(), out] {
+      if (self->closed_) return;
+      self->Lowest().expires_after(Ms(self->options_.write_timeout));
+      asio::async_write(self->stream_, asio::buffer(*out), [self, out](beast::error_code e, size_t) {
+        if (e || !self->keep_alive_) return self->Close();
+        self->Read();
+      });
+    });
+  }
+
+  void Send(HttpResponse response) {
+    if (closed_) return;
+    auto res = Prepare(std::move(response));
     Lowest().expires_after(Ms(options_.write_timeout));  // a client that stops reading is cut off
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->Close();
@@ -328,6 +387,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::function<void()> on_gone_;
   std::vector<std::string> pending_;
   int64_t requests_ = 0;
+  // Respond's hand-over with OnBody (see Respond).
+  static constexpr int kHandling = 0, kReturned = 1, kResponded = 2;
+  std::atomic<int> respond_state_{kReturned};
+  std::optional<HttpResponse> parked_;
 
 };
 

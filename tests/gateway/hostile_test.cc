@@ -369,5 +369,94 @@ TEST_CASE("a client that stops reading is cut off after the write timeout", "[e2
   s.StopGateway(port, &log);
 }
 
+// Products with the longest descriptions API.md allows, named with a word
+// of their own: a search for it answers a large response (about 40 KB)
+// from inventory, so the gateway writes it from its gRPC callback thread.
+std::string LargeListTarget(System& s, int products) {
+  const std::string word = "slowread" + runtime::ids::NewUuid().substr(0, 8);
+  for (int i = 0; i < products; ++i) {
+    const json body = {{"sku", word + "-" + std::to_string(i)}, {"name", word + " " + std::to_string(i)},
+                       {"description", std::string(4000, 'd')}, {"priceCents", 100}, {"stock", 1}};
+    REQUIRE(s.Call("POST", "/v1/products", body.dump(), s.admin_token()).status == 201);
+  }
+  return "/v1/products?pageSize=100&query=" + word;
+}
+
+// Splits pipelined HTTP/1.1 responses (each with a Content-Length).
+std::vector<std::pair<int, std::string>> SplitResponses(const std::string& in) {
+  std::vector<std::pair<int, std::string>> out;
+  size_t at = 0;
+  while (at < in.size()) {
+    const size_t end = in.find("\r\n\r\n", at);
+    if (end == std::string::npos) break;
+    const std::string head = in.substr(at, end - at);
+    const size_t cl = head.find("Content-Length: ");
+    if (cl == std::string::npos || head.rfind("HTTP/1.1 ", 0) != 0) break;
+    const size_t length = std::stoul(head.substr(cl + 16));
+    if (end + 4 + length > in.size()) break;
+    out.emplace_back(std::stoi(head.substr(9, 3)), in.substr(end + 4, length));
+    at = end + 4 + length;
+  }
+  return out;
+}
+
+TEST_CASE("large answers to a client that reads slowly arrive whole and in order", "[e2e]") {
+  System& s = System::Get();
+  const std::string target = LargeListTarget(s, 10);
+  const int fd = Connect(s.http_port(), 4096);
+  REQUIRE(fd >= 0);
+  constexpr int kRequests = 200;  // about 8 MB of answers: more than the socket buffers hold (4 MB at most)
+  std::string pipelined;
+  for (int i = 0; i < kRequests; ++i) pipelined += "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread sender([&] { SendAll(fd, pipelined); });
+  absl::SleepFor(absl::Seconds(1));  // nothing read yet: the gateway's writes stall
+  std::string got;
+  std::vector<std::pair<int, std::string>> answers;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  char buf[4096];
+  while (answers.size() < kRequests && absl::Now() < give_up) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+    answers = SplitResponses(got);
+  }
+  sender.join();
+  ::close(fd);
+  REQUIRE(answers.size() == kRequests);
+  for (const auto& [status, body] : answers) {
+    CHECK(status == 200);
+    const json page = json::parse(body);
+    CHECK(page["products"].size() == 10);
+    CHECK(page["products"][0]["description"] == std::string(4000, 'd'));
+  }
+  RequireAlive(s);
+}
+
+TEST_CASE("a client that stops reading backend answers is cut off after the write timeout", "[e2e]") {
+  System& s = System::Get();
+  const std::string target = LargeListTarget(s, 10);
+  const int port = s.ExtraGateway({"--http-write-timeout=300ms"});
+  const int fd = Connect(port, 4096);
+  REQUIRE(fd >= 0);
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread sender([&] { SendAll(fd, pipelined); });
+  absl::SleepFor(absl::Seconds(3));  // well past the write timeout, reading nothing
+  std::string got;
+  const bool closed = ReadsToClose(fd, 10, &got);
+  sender.join();
+  ::close(fd);
+  CHECK(closed);
+  const size_t answers = SplitResponses(got).size();
+  INFO(answers << " answers of 400 before the cut");
+  CHECK(answers < 400);
+  REQUIRE(s.GatewayRunning(port));
+  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
 }  // namespace
 }  // namespace agora::gateway
