@@ -12,6 +12,10 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Nothing reads channelz (no channelz service is registered), and its
+  // bookkeeping costs every call: counters and clock readings per stream
+  // and message.
+  args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 

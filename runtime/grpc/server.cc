@@ -56,6 +56,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // No channelz service is registered; its per-call bookkeeping is waste.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
   // A client keeps its HTTP/2 connection to an address for ever: after a
   // scale-up, new pods would get no calls until connections broke. A
   // connection older than 5 minutes is sent GOAWAY, so clients reconnect
