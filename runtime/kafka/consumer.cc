@@ -241,24 +241,95 @@ class RdKafkaConsumer final : public Consumer {
       std::vector<Work> work = TakeDue();
       for (Work& w : polled) work.push_back(std::move(w));
       if (!work.empty() && !stop_.load()) {
-        std::vector<std::function<void()>> tasks;
-        tasks.reserve(work.size());
-        for (Work& w : work) {
-          tasks.emplace_back([this, &w] {
-            // A handler must not throw; if one does, the batch is retried.
-            try {
-              w.result = handler_(w.messages);
-            } catch (const std::exception& e) {
-              w.result = BatchResult{0, absl::InternalError(absl::StrCat("handler threw: ", e.what()))};
-            }
-          });
+        if (options_.kafka.merge_partitions && work.size() > 1) {
+          // Retries run alone: a failure is only ever charged to a
+          // partition from a call of its own.
+          std::vector<Work*> fresh, retries;
+          for (Work& w : work) (w.attempts == 0 ? fresh : retries).push_back(&w);
+          HandleMerged(fresh);
+          if (!retries.empty()) HandleEach(retries);
+        } else {
+          HandleEach(work);
         }
-        workers_.Run(tasks);
         for (Work& w : work) Apply(std::move(w));
       }
       if (absl::Now() - lag_at >= kLagInterval) {
         lag_at = absl::Now();
         UpdateLag();
+      }
+    }
+  }
+
+  // A handler must not throw; if one does, the batch is retried.
+  BatchResult Call(const std::vector<IncomingMessage>& messages) {
+    try {
+      return handler_(messages);
+    } catch (const std::exception& e) {
+      return BatchResult{0, absl::InternalError(absl::StrCat("handler threw: ", e.what()))};
+    }
+  }
+
+  // Each partition's batch on its own, up to `threads` at once.
+  void HandleEach(std::vector<Work>& work) {
+    std::vector<Work*> all;
+    for (Work& w : work) all.push_back(&w);
+    HandleEach(all);
+  }
+  void HandleEach(const std::vector<Work*>& work) {
+    std::vector<std::function<void()>> tasks;
+    tasks.reserve(work.size());
+    for (Work* w : work) tasks.emplace_back([this, w] { w->result = Call(w->messages); });
+    workers_.Run(tasks);
+  }
+
+  // KafkaOptions::merge_partitions: the fresh batches of every partition
+  // in one handler call (one transaction instead of one per partition),
+  // each partition's messages in order, one partition after the other. The
+  // partitions wholly within the handled prefix are handled; every other
+  // one (past the prefix's end: its unhandled rest) runs again on its own at
+  // once, so a failure is charged only to the partition that fails alone,
+  // as without merging, and no handled message is handed over again.
+  void HandleMerged(const std::vector<Work*>& work) {
+    if (work.size() == 1) return HandleEach(work);
+    if (work.empty()) return;
+    std::vector<IncomingMessage> merged;
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (Work* w : work) {
+      const size_t start = merged.size();
+      for (IncomingMessage& m : w->messages) merged.push_back(std::move(m));
+      ranges.emplace_back(start, merged.size());
+    }
+    const BatchResult r = Call(merged);
+    const size_t handled = r.status.ok() ? merged.size() : std::min(r.handled, merged.size());
+    std::vector<Work*> again;
+    // The partition whose batch the handled prefix ends in: its handled
+    // messages (committed by the handler) are set aside while the rest
+    // runs alone, and counted as handled in front of that answer.
+    Work* split = nullptr;
+    std::vector<IncomingMessage> split_done;
+    for (size_t i = 0; i < work.size(); ++i) {
+      Work& w = *work[i];
+      const auto [start, end] = ranges[i];
+      w.messages.clear();
+      for (size_t j = start; j < end; ++j) {
+        (j < handled && handled < end ? split_done : w.messages).push_back(std::move(merged[j]));
+      }
+      if (handled >= end) {
+        w.result = BatchResult{w.messages.size(), absl::OkStatus()};
+        continue;
+      }
+      if (handled > start) split = &w;
+      again.push_back(&w);
+    }
+    HandleEach(again);
+    if (split != nullptr) {
+      const size_t done = split_done.size();
+      for (IncomingMessage& m : split->messages) split_done.push_back(std::move(m));
+      split->messages = std::move(split_done);
+      if (split->result.status.ok()) {
+        split->result.handled = split->messages.size();
+      } else {
+        split->result.handled = done + std::min(split->result.handled, split->messages.size() - done);
       }
     }
   }

@@ -33,6 +33,13 @@ struct KafkaOptions {
   // before the group counts the member gone.
   int consumer_batch_size = 64;
   int consumer_threads = 4;
+  // Consumers: the fresh batches of every partition of a round in one
+  // handler call, so one transaction, instead of one call per partition on
+  // `threads` threads (which then run only retries and the partitions a
+  // merged call did not finish). Per-partition order holds either way.
+  // Fewer, fatter transactions: measured with ./agora bench saga, 419 ->
+  // 524 sagas/s closed loop, p99 at 200/s 328 -> 222 ms (see bench/README.md).
+  bool merge_partitions = true;
   int max_poll_interval_ms = 300000;
   // Any further librdkafka property, passed as is.
   std::map<std::string, std::string> extra;

@@ -24,6 +24,8 @@ void ReadKafkaOptions(config::Reader& r, const std::string& client_id, KafkaOpti
         "consumers: messages of a partition handled in one database transaction");
   r.Int("AGORA_KAFKA_CONSUMER_THREADS", 4, 1, 64, &out->consumer_threads,
         "consumers: partitions handled at once, each on its own database connection");
+  r.Bool("AGORA_KAFKA_MERGE_PARTITIONS", true, &out->merge_partitions,
+         "consumers: every partition's messages of a poll round in one handler call (one transaction)");
   r.Int("AGORA_KAFKA_MAX_POLL_INTERVAL_MS", 300000, 10000, 86400000, &out->max_poll_interval_ms,
         "consumer max.poll.interval.ms: the longest a batch may take before the group moves "
         "its partitions");

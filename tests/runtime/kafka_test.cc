@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -201,6 +202,8 @@ TEST_CASE("a message that cannot be read goes to the dead-letter topic at once",
 
 TEST_CASE("a partition whose handler fails for a while waits alone; the others go on",
           "[kafka]") {
+  const bool merge = GENERATE(false, true);
+  INFO("merge_partitions " << merge);
   const std::string topic = UniqueName("t");
   auto producer = NewProducer(TestKafkaOptions());
   REQUIRE(producer.ok());
@@ -215,6 +218,7 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
   std::atomic<bool> recovered{false};
   std::atomic<int> batches{0};
   ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.kafka.merge_partitions = merge;
   options.initial_backoff = absl::Milliseconds(20);
   options.max_backoff = absl::Milliseconds(100);
   auto consumer = StartBatchConsumer(
@@ -264,6 +268,74 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
     for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
   }
   CHECK(batches.load() < 200);  // handed over in batches, not one by one
+}
+
+TEST_CASE("merge_partitions hands a round's partitions over in one call, each in order, each message once",
+          "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs;
+  for (int i = 0; i < 300; ++i) msgs.push_back({topic, absl::StrCat("key-", i % 30), absl::StrCat(i), {}});
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  absl::Mutex mu;
+  std::map<int32_t, std::vector<int64_t>> offsets;
+  size_t most_partitions = 0;  // in one call
+  ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.kafka.merge_partitions = true;
+  auto consumer = StartBatchConsumer(
+      options,
+      [&](const std::vector<IncomingMessage>& batch) {
+        absl::MutexLock lock(&mu);
+        std::set<int32_t> partitions;
+        for (const IncomingMessage& m : batch) {
+          partitions.insert(m.partition);
+          offsets[m.partition].push_back(m.offset);
+        }
+        most_partitions = std::max(most_partitions, partitions.size());
+        return BatchResult{batch.size(), absl::OkStatus()};
+      },
+      producer->get());
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return (*consumer)->handled() == 300; }));
+  absl::MutexLock lock(&mu);
+  CHECK(most_partitions > 1);
+  size_t total = 0;
+  for (const auto& [p, o] : offsets) {
+    total += o.size();
+    for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
+  }
+  CHECK(total == 300);
+}
+
+TEST_CASE("merge_partitions: an unreadable message is dead-lettered alone; every other message is handled",
+          "[kafka]") {
+  const std::string topic = UniqueName("t");
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs;
+  for (int i = 0; i < 120; ++i) {
+    msgs.push_back({topic, absl::StrCat("key-", i % 12), i == 37 ? "garbage" : absl::StrCat(i), {}});
+  }
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  Collected handled;
+  ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
+  options.kafka.merge_partitions = true;
+  auto consumer = StartConsumer(options,
+                                [&](const IncomingMessage& m) {
+                                  if (m.value == "garbage") return absl::InvalidArgumentError("not an envelope");
+                                  handled.Add(m);
+                                  return absl::OkStatus();
+                                },
+                                producer->get());
+  REQUIRE(consumer.ok());
+  REQUIRE(Eventually([&] { return handled.size() >= 119 && (*consumer)->dead_lettered() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // would-be extra deliveries
+  // Each good message handed over once, the unreadable one never.
+  const std::vector<std::string> v = handled.values();
+  CHECK(v.size() == 119);
+  CHECK(std::set<std::string>(v.begin(), v.end()).size() == 119);
+  CHECK(std::count(v.begin(), v.end(), "garbage") == 0);
 }
 
 // The sum of agora_kafka_consumer_lag over the partitions of `group`; -1
