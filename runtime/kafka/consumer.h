@@ -22,11 +22,15 @@
 // Dead letters carry the error and the source in headers; a partition whose
 // dead letter cannot be sent waits and tries again.
 //
-// One consuming thread per consumer; handlers of different partitions run
-// at once on up to KafkaOptions::consumer_threads threads (so a handler must
-// be thread-safe), each poll round handing over at most consumer_batch_size
-// x consumer_threads messages. Messages of a partition are handled in order,
-// one batch of a partition at a time. Metrics: agora_kafka_consumer_lag{group,topic,partition}
+// One consuming thread per consumer; each poll round hands over at most
+// consumer_batch_size x consumer_threads messages. With
+// KafkaOptions::merge_partitions (the default) the round's fresh batches of
+// every partition go to the handler in one call (one after the other, each
+// in order); without it, or for retries and what a merged call did not
+// finish, each partition's batch is a call of its own, on up to
+// consumer_threads threads at once (so a handler must be thread-safe).
+// Messages of a partition are handled in order, one batch of a partition at
+// a time. Metrics: agora_kafka_consumer_lag{group,topic,partition}
 // (messages in the partition not yet handled), agora_kafka_dead_letters_total{topic}.
 
 #include <cstdint>
