@@ -343,32 +343,6 @@ TEST_CASE("a kept-alive connection's next request gets the header timeout from i
   s.StopGateway(port, &log);
 }
 
-TEST_CASE("a client that stops reading is cut off after the write timeout", "[e2e]") {
-  System& s = System::Get();
-  const int port = s.ExtraGateway({"--http-write-timeout=300ms"});
-  const int fd = Connect(port, 4096);
-  REQUIRE(fd >= 0);
-  // Many pipelined requests for a large document, none of it read: the
-  // server's writes stall once the socket buffers are full.
-  std::string pipelined;
-  for (int i = 0; i < 400; ++i) pipelined += "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
-  std::thread sender([&] { SendAll(fd, pipelined); });
-  absl::SleepFor(absl::Seconds(3));  // well past the write timeout, reading nothing
-  std::string got;
-  const bool closed = ReadsToClose(fd, 10, &got);
-  sender.join();
-  ::close(fd);
-  CHECK(closed);
-  size_t answers = 0;
-  for (size_t at = got.find("HTTP/1.1 200"); at != std::string::npos; at = got.find("HTTP/1.1 200", at + 1)) ++answers;
-  INFO(answers << " answers of 400 before the cut");
-  CHECK(answers < 400);
-  REQUIRE(s.GatewayRunning(port));
-  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
-  std::string log;
-  s.StopGateway(port, &log);
-}
-
 // Products with the longest descriptions API.md allows, named with a word
 // of their own: a search for it answers a large response (about 40 KB)
 // from inventory, so the gateway writes it from its gRPC callback thread.
@@ -398,6 +372,42 @@ std::vector<std::pair<int, std::string>> SplitResponses(const std::string& in) {
     at = end + 4 + length;
   }
   return out;
+}
+
+// A client pipelining 400 requests for `target` and reading nothing: the
+// gateway's writes stall once the socket buffers are full, and it cuts the
+// connection after its write timeout, and lives.
+void RequireStalledReaderCut(System& s, const std::string& target) {
+  const int port = s.ExtraGateway({"--http-write-timeout=300ms"});
+  const int fd = Connect(port, 4096);
+  REQUIRE(fd >= 0);
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread sender([&] { SendAll(fd, pipelined); });
+  absl::SleepFor(absl::Seconds(3));  // well past the write timeout, reading nothing
+  std::string got;
+  const bool closed = ReadsToClose(fd, 10, &got);
+  sender.join();
+  ::close(fd);
+  CHECK(closed);
+  const size_t answers = SplitResponses(got).size();
+  INFO(answers << " answers of 400 before the cut");
+  CHECK(answers < 400);
+  REQUIRE(s.GatewayRunning(port));
+  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
+// The gateway's own document, answered on the I/O thread.
+TEST_CASE("a client that stops reading is cut off after the write timeout", "[e2e]") {
+  RequireStalledReaderCut(System::Get(), "/openapi.json");
+}
+
+// A backend's answers, written by the gRPC callback thread (Respond).
+TEST_CASE("a client that stops reading backend answers is cut off after the write timeout", "[e2e]") {
+  System& s = System::Get();
+  RequireStalledReaderCut(s, LargeListTarget(s, 10));
 }
 
 TEST_CASE("large answers to a client that reads slowly arrive whole and in order", "[e2e]") {
@@ -432,30 +442,6 @@ TEST_CASE("large answers to a client that reads slowly arrive whole and in order
     CHECK(page["products"][0]["description"] == std::string(4000, 'd'));
   }
   RequireAlive(s);
-}
-
-TEST_CASE("a client that stops reading backend answers is cut off after the write timeout", "[e2e]") {
-  System& s = System::Get();
-  const std::string target = LargeListTarget(s, 10);
-  const int port = s.ExtraGateway({"--http-write-timeout=300ms"});
-  const int fd = Connect(port, 4096);
-  REQUIRE(fd >= 0);
-  std::string pipelined;
-  for (int i = 0; i < 400; ++i) pipelined += "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  std::thread sender([&] { SendAll(fd, pipelined); });
-  absl::SleepFor(absl::Seconds(3));  // well past the write timeout, reading nothing
-  std::string got;
-  const bool closed = ReadsToClose(fd, 10, &got);
-  sender.join();
-  ::close(fd);
-  CHECK(closed);
-  const size_t answers = SplitResponses(got).size();
-  INFO(answers << " answers of 400 before the cut");
-  CHECK(answers < 400);
-  REQUIRE(s.GatewayRunning(port));
-  CHECK(agora::testing::Http(port, "GET", "/healthz").status == 200);
-  std::string log;
-  s.StopGateway(port, &log);
 }
 
 }  // namespace

@@ -34,6 +34,29 @@ std::vector<OutgoingMessage> Messages(const std::string& topic, int n) {
   return out;
 }
 
+// `n` messages "0".."n-1" (`bad` in place of message `bad_at`) over `keys`
+// keys, so over several partitions (the dev broker makes 4 per topic), all
+// acknowledged; the producer, for dead letters.
+std::unique_ptr<Producer> SendKeyed(const std::string& topic, int n, int keys, int bad_at = -1,
+                                    const std::string& bad = "") {
+  auto producer = NewProducer(TestKafkaOptions());
+  REQUIRE(producer.ok());
+  std::vector<OutgoingMessage> msgs;
+  for (int i = 0; i < n; ++i) {
+    msgs.push_back({topic, absl::StrCat("key-", i % keys), i == bad_at ? bad : absl::StrCat(i), {}});
+  }
+  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  return *std::move(producer);
+}
+
+// Offsets per partition, in handling order: each partition's in order, each
+// message once.
+void CheckInOrderOnce(const std::map<int32_t, std::vector<int64_t>>& offsets) {
+  for (const auto& [p, o] : offsets) {
+    for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
+  }
+}
+
 class Collected {
  public:
   void Add(const IncomingMessage& m) {
@@ -205,12 +228,7 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
   const bool merge = GENERATE(false, true);
   INFO("merge_partitions " << merge);
   const std::string topic = UniqueName("t");
-  auto producer = NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  // Many keys: several partitions (the dev broker makes 4 per topic).
-  std::vector<OutgoingMessage> msgs;
-  for (int i = 0; i < 200; ++i) msgs.push_back({topic, absl::StrCat("key-", i % 20), absl::StrCat(i), {}});
-  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  auto producer = SendKeyed(topic, 200, 20);
 
   absl::Mutex mu;
   std::map<int32_t, std::vector<int64_t>> offsets;  // per partition, in handling order
@@ -238,7 +256,7 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
         }
         return r;
       },
-      producer->get());
+      producer.get());
   REQUIRE(consumer.ok());
   auto total = [&] {
     absl::MutexLock lock(&mu);
@@ -263,21 +281,14 @@ TEST_CASE("a partition whose handler fails for a while waits alone; the others g
   REQUIRE(Eventually([&] { return total() == 200; }));
   CHECK(total() > before);
   absl::MutexLock lock(&mu);
-  for (const auto& [p, o] : offsets) {
-    // Each partition in offset order, each message once.
-    for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
-  }
+  CheckInOrderOnce(offsets);
   CHECK(batches.load() < 200);  // handed over in batches, not one by one
 }
 
 TEST_CASE("merge_partitions hands a round's partitions over in one call, each in order, each message once",
           "[kafka]") {
   const std::string topic = UniqueName("t");
-  auto producer = NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  std::vector<OutgoingMessage> msgs;
-  for (int i = 0; i < 300; ++i) msgs.push_back({topic, absl::StrCat("key-", i % 30), absl::StrCat(i), {}});
-  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  auto producer = SendKeyed(topic, 300, 30);
   absl::Mutex mu;
   std::map<int32_t, std::vector<int64_t>> offsets;
   size_t most_partitions = 0;  // in one call
@@ -295,29 +306,21 @@ TEST_CASE("merge_partitions hands a round's partitions over in one call, each in
         most_partitions = std::max(most_partitions, partitions.size());
         return BatchResult{batch.size(), absl::OkStatus()};
       },
-      producer->get());
+      producer.get());
   REQUIRE(consumer.ok());
   REQUIRE(Eventually([&] { return (*consumer)->handled() == 300; }));
   absl::MutexLock lock(&mu);
   CHECK(most_partitions > 1);
+  CheckInOrderOnce(offsets);
   size_t total = 0;
-  for (const auto& [p, o] : offsets) {
-    total += o.size();
-    for (size_t i = 1; i < o.size(); ++i) CHECK(o[i] == o[i - 1] + 1);
-  }
+  for (const auto& [p, o] : offsets) total += o.size();
   CHECK(total == 300);
 }
 
 TEST_CASE("merge_partitions: an unreadable message is dead-lettered alone; every other message is handled",
           "[kafka]") {
   const std::string topic = UniqueName("t");
-  auto producer = NewProducer(TestKafkaOptions());
-  REQUIRE(producer.ok());
-  std::vector<OutgoingMessage> msgs;
-  for (int i = 0; i < 120; ++i) {
-    msgs.push_back({topic, absl::StrCat("key-", i % 12), i == 37 ? "garbage" : absl::StrCat(i), {}});
-  }
-  for (const auto& s : (*producer)->SendAndWait(msgs, absl::Seconds(20))) REQUIRE(s.ok());
+  auto producer = SendKeyed(topic, 120, 12, 37, "garbage");
   Collected handled;
   ConsumerOptions options{TestKafkaOptions(), UniqueName("g"), {topic}};
   options.kafka.merge_partitions = true;
@@ -327,7 +330,7 @@ TEST_CASE("merge_partitions: an unreadable message is dead-lettered alone; every
                                   handled.Add(m);
                                   return absl::OkStatus();
                                 },
-                                producer->get());
+                                producer.get());
   REQUIRE(consumer.ok());
   REQUIRE(Eventually([&] { return handled.size() >= 119 && (*consumer)->dead_lettered() == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // would-be extra deliveries
