@@ -12,6 +12,11 @@
 // With a certificate and key it serves HTTPS instead (TLS 1.2 and later).
 //
 // Thread-safe; the handler is called on the I/O threads and must not block.
+// An Exchange's `respond` called after the handler returned (from a gRPC
+// callback thread) writes a plain-HTTP answer on the calling thread, one
+// non-blocking send, and starts the next read there: it never blocks, and
+// wakes no I/O thread (what the socket does not take at once, and TLS, go
+// through the connection's strand).
 
 #include <memory>
 #include <string>
