@@ -269,16 +269,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Send(std::move(response));
   }
 
-  std::shared_ptr<http::response<http::string_body>> Prepare(HttpResponse response) const {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(response.status));
-    for (auto& [k, v] : response.headers) res->insert(k, v);
-    res->body() = std::move(response.body);
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
-    if (head_) res->body().clear();  // HEAD: GET's headers, Content-Length included, no body
+  http::response<http::string_body> Prepare(HttpResponse response) const {
+    http::response<http::string_body> res;
+    res.version(11);
+    res.result(static_cast<unsigned>(response.status));
+    for (auto& [k, v] : response.headers) res.insert(k, v);
+    res.body() = std::move(response.body);
+    res.keep_alive(keep_alive_);
+    res.prepare_payload();
+    if (head_) res.body().clear();  // HEAD: GET's headers, Content-Length included, no body
     return res;
+  }
+
+  // A whole response written (or the write failed): the next request, or
+  // the end of the connection.
+  void Written(beast::error_code ec) {
+    if (ec || !keep_alive_) return Close();
+    Read();
   }
 
   // Plain TCP only, on the thread that owns the idle session (Respond): the
@@ -287,43 +294,35 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // reader) is written by the strand with the write timeout, as Send does.
   void SendDirect(HttpResponse response) {
     if (closed_) return;
-    auto res = Prepare(std::move(response));
-    auto out = std::make_shared<std::string>();
-    http::response_serializer<http::string_body> sr{*res};
+    http::response<http::string_body> res = Prepare(std::move(response));
+    std::string out;
+    http::response_serializer<http::string_body> sr{res};
     beast::error_code ec;
     do {
       sr.next(ec, [&](beast::error_code&, const auto& buffers) {
-        for (const auto b : beast::buffers_range_ref(buffers)) out->append(static_cast<const char*>(b.data()), b.size());
+        for (const auto b : beast::buffers_range_ref(buffers)) out.append(static_cast<const char*>(b.data()), b.size());
         sr.consume(beast::buffer_bytes(buffers));
       });
     } while (!ec && !sr.is_done());
     if (ec) return Close();
-    const ssize_t n = ::send(Lowest().socket().native_handle(), out->data(), out->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::send(Lowest().socket().native_handle(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return Close();
     const size_t sent = n < 0 ? 0 : static_cast<size_t>(n);
-    if (sent == out->size()) {
-      if (!keep_alive_) return Close();
-      return Read();
-    }
-    out->erase(0, sent);
-    asio::post(stream_.get_executor(), [self = shared_from_this(), out] {
+    if (sent == out.size()) return Written({});
+    auto rest = std::make_shared<std::string>(out.substr(sent));
+    asio::post(stream_.get_executor(), [self = shared_from_this(), rest] {
       if (self->closed_) return;
       self->Lowest().expires_after(Ms(self->options_.write_timeout));
-      asio::async_write(self->stream_, asio::buffer(*out), [self, out](beast::error_code e, size_t) {
-        if (e || !self->keep_alive_) return self->Close();
-        self->Read();
-      });
+      asio::async_write(self->stream_, asio::buffer(*rest),
+                        [self, rest](beast::error_code e, size_t) { self->Written(e); });
     });
   }
 
   void Send(HttpResponse response) {
     if (closed_) return;
-    auto res = Prepare(std::move(response));
+    auto res = std::make_shared<http::response<http::string_body>>(Prepare(std::move(response)));
     Lowest().expires_after(Ms(options_.write_timeout));  // a client that stops reading is cut off
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !self->keep_alive_) return self->Close();
-      self->Read();
-    });
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) { self->Written(ec); });
   }
 
   // Raw writes of a streamed response, one at a time, in order.
