@@ -16,7 +16,9 @@
 # saga_bench.cc). Commits are pg_stat_database.xact_commit of the agora
 # database over the run, divided by the sagas completed in it: the order's
 # own insert, every participant's and the coordinator's batch transactions,
-# the relays', and whatever else ran.
+# the relays', and whatever else ran. Machine busy: the share of both cores'
+# time not idle from the first send until every order ended (near 100 %: the
+# run was bound by the CPU, and its latencies are mostly queueing).
 #
 # AGORA_BENCH_CLIENTS (default "16 64 160") sets the closed-loop runs. Each
 # run also gets where its sagas waited: the mean relay hop per schema and
@@ -151,17 +153,17 @@ log "PostgreSQL commit ceiling (pgbench, one-row UPDATE per transaction, 5 s eac
 read -r c1 c8 < <(commit_ceiling "$pg_port")
 
 {
-  printf '\n| run | sent | completed (approved / rejected) | unfinished, errors | sagas/s | p50 ms | p99 ms | max ms | commits per saga | commits/s vs ceiling (8 clients) |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|\n'
+  printf '\n| run | sent | completed (approved / rejected) | unfinished, errors | sagas/s | p50 ms | p99 ms | max ms | commits per saga | commits/s vs ceiling (8 clients) | machine busy |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
   for row in "${rows[@]}"; do
     mode=$(field mode "$row"); target=$(field target "$row")
     [[ $mode == closed ]] && what="closed loop, $target clients" || what="$target orders/s"
     sps=$(field sagas_per_s "$row"); cps=$(field commits_per_saga "$row")
     frac=$(awk -v s="$sps" -v c="$cps" -v m="$c8" 'BEGIN { printf "%.0f %%", m ? 100 * s * c / m : 0 }')
-    printf '| %s | %s | %s (%s / %s) | %s, %s | %s | %s | %s | %s | %s | %s |\n' "$what" "$(field sent "$row")" \
+    printf '| %s | %s | %s (%s / %s) | %s, %s | %s | %s | %s | %s | %s | %s | %s %% |\n' "$what" "$(field sent "$row")" \
       "$(field completed "$row")" "$(field approved "$row")" "$(field rejected "$row")" \
       "$(field unfinished "$row")" "$(field errors "$row")" "$sps" "$(field p50_ms "$row")" \
-      "$(field p99_ms "$row")" "$(field max_ms "$row")" "$cps" "$frac"
+      "$(field p99_ms "$row")" "$(field max_ms "$row")" "$cps" "$frac" "$(field machine_busy "$row")"
   done
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \

@@ -23,6 +23,10 @@
 // Prints one line:
 //   mode=closed target=64 sent=N completed=N approved=A rejected=R unfinished=U
 //   errors=E seconds=T sagas_per_s=X p50_ms=.. p99_ms=.. max_ms=.. commits=K commits_per_saga=Q
+//   machine_busy=B
+// B: the share of the machine's CPU time (all cores, every process) that was
+// not idle from the first send until every order had ended, in percent: near
+// 100, the run was bound by the CPU and its latencies are queueing.
 // Exit status 1 when an order failed or did not end.
 //
 // Written by hand: no Debian package drives a REST API and a Kafka topic
@@ -32,10 +36,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +64,23 @@ namespace {
 
 namespace saga = agora::saga::v1;
 namespace rt = agora::runtime;
+
+// The machine's busy and total CPU time so far, in clock ticks, from
+// /proc/stat's first line ("cpu user nice system idle iowait irq softirq
+// steal guest guest_nice"): busy is all but idle and iowait; guest time is
+// already in user time. {0, 0} when unreadable.
+std::pair<int64_t, int64_t> MachineTicks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  int64_t v[8] = {};
+  if (!(in >> cpu) || cpu != "cpu") return {0, 0};
+  for (int64_t& x : v) {
+    if (!(in >> x)) return {0, 0};
+  }
+  int64_t total = 0;
+  for (int64_t x : v) total += x;
+  return {total - v[3] - v[4], total};
+}
 
 struct Options {
   int gateway_port = 8080;
@@ -275,6 +299,7 @@ int main(int argc, char** argv) {
   }
   std::atomic<int64_t> errors{0};
   const int64_t commits_before = agora::bench::Commits(pg);
+  const std::pair<int64_t, int64_t> ticks_before = MachineTicks();
   const absl::Time start = absl::Now();
   const absl::Time stop = start + absl::Seconds(o.seconds);
   std::vector<std::thread> threads;
@@ -323,7 +348,10 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   ledger.AwaitAll(absl::Now() + absl::Seconds(o.seconds + 30));
+  const std::pair<int64_t, int64_t> ticks_after = MachineTicks();
   (*consumer)->Stop();
+  const int64_t busy_ticks = ticks_after.first - ticks_before.first;
+  const int64_t all_ticks = ticks_after.second - ticks_before.second;
 
   // Only this run's orders: the warm-up ones are in the ledger without a send time.
   Ledger::Summary s = ledger.Summarize();
@@ -332,11 +360,13 @@ int main(int argc, char** argv) {
   const size_t unfinished = s.sent - s.completed;
   std::printf(
       "mode=%s target=%d sent=%zu completed=%zu approved=%zu rejected=%zu unfinished=%zu errors=%lld seconds=%.2f "
-      "sagas_per_s=%.0f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f commits=%lld commits_per_saga=%.2f\n",
+      "sagas_per_s=%.0f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f commits=%lld commits_per_saga=%.2f "
+      "machine_busy=%.0f\n",
       o.mode.c_str(), o.mode == "closed" ? o.concurrency : o.rate, s.sent, s.completed, s.approved,
       s.completed - s.approved, unfinished, static_cast<long long>(errors.load()), span,
       static_cast<double>(s.completed) / span, Percentile(s.latencies_ms, 0.50), Percentile(s.latencies_ms, 0.99),
       s.latencies_ms.empty() ? 0.0 : s.latencies_ms.back(), static_cast<long long>(commits),
-      s.completed ? static_cast<double>(commits) / static_cast<double>(s.completed) : 0.0);
+      s.completed ? static_cast<double>(commits) / static_cast<double>(s.completed) : 0.0,
+      all_ticks > 0 ? 100.0 * static_cast<double>(busy_ticks) / static_cast<double>(all_ticks) : 0.0);
   return unfinished == 0 && errors.load() == 0 ? 0 : 1;
 }
