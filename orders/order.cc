@@ -9,7 +9,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
 #include "runtime/status/reason.h"
@@ -119,6 +118,9 @@ absl::StatusOr<Step> Transition(const OrderState& state, Event event) {
       return Refused(s, event);
     case Event::kRequestCancel:
       if (s == Status::kApproved) return Set(Status::kCancelling);
+      // Already being cancelled: API.md answers 400 only for SHIPPED,
+      // REJECTED and CANCELLED, so a second cancel gets the order as it is.
+      if (s == Status::kCancelling) return Repeat(s);
       if (s == Status::kPending) {
         return state.cancel_requested ? Repeat(s) : Step{Effect::kRecordCancelRequest, s};
       }
@@ -163,26 +165,19 @@ absl::StatusOr<std::vector<RequestedLine>> NormaliseLines(std::vector<RequestedL
 absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,
                                   const std::vector<std::pair<std::string, int64_t>>& prices) {
   const std::map<std::string, int64_t> by_id(prices.begin(), prices.end());
-  std::vector<std::string> missing;
   Priced priced;
   bool overflow = false;
   for (const RequestedLine& line : lines) {
     auto it = by_id.find(line.product_id);
     if (it == by_id.end()) {
-      missing.push_back(line.product_id);
+      // Not sold (see order.h): the saga rejects the order PRODUCT_UNAVAILABLE.
+      priced.lines.push_back(Line{line.product_id, line.quantity, 0});
       continue;
     }
     int64_t amount = 0;
     overflow = overflow || __builtin_mul_overflow(it->second, line.quantity, &amount) ||
                __builtin_add_overflow(priced.total_cents, amount, &priced.total_cents);
     priced.lines.push_back(Line{line.product_id, line.quantity, it->second});
-  }
-  if (!missing.empty()) {
-    return runtime::status::WithReason(
-        absl::FailedPreconditionError(
-            absl::StrCat(missing.size() == 1 ? "product " : "products ", absl::StrJoin(missing, ", "),
-                         missing.size() == 1 ? " is" : " are", " unknown or no longer sold")),
-        "PRODUCT_UNAVAILABLE");
   }
   if (overflow) {
     return absl::InvalidArgumentError("the order total exceeds the largest amount representable");

@@ -127,9 +127,14 @@ absl::StatusOr<std::vector<RequestedLine>> NormaliseLines(std::vector<RequestedL
                                                            const char* field);
 
 // The lines priced from `prices` (product id -> current price; ids lowercase)
-// and their total. FAILED_PRECONDITION naming every product without a price
-// (unknown to inventory or deleted); INVALID_ARGUMENT when the total
-// overflows int64.
+// and their total; INVALID_ARGUMENT when the total overflows int64.
+// A product without a price (unknown to inventory, or deleted) does not
+// refuse the order: API.md answers every valid POST /v1/orders with 202 and
+// lets the saga decide, and PRODUCT_UNAVAILABLE is one of its rejection
+// reasons. Its line is kept at unit price 0; the saga's first step,
+// inventory's ReserveStock, refuses an order holding a product it does not
+// sell (PRODUCT_UNAVAILABLE), so such an order is rejected before any debit
+// and its 0 price is never charged.
 struct Priced {
   std::vector<Line> lines;
   int64_t total_cents = 0;

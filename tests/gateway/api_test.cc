@@ -477,8 +477,11 @@ TEST_CASE("product details degrade when a backend other than inventory is down",
   RequireError(plain, 503, 14);
   CHECK(plain.body.find("127.0.0.1") == std::string::npos);
   const HttpResult ready = agora::testing::Http(no_inventory, "GET", "/readyz");
-  CHECK(ready.status == 503);
-  CHECK(ready.body.find("agora.inventory.v1.Inventory") != std::string::npos);
+  // API.md: 503 naming the failing backends, in the error body of every error.
+  RequireError(ready, 503, 14);
+  CHECK(Body(ready)["message"].get<std::string>().find("agora.inventory.v1.Inventory") != std::string::npos);
+  CHECK(Body(ready)["failing"] == json::array({"agora.inventory.v1.Inventory"}));
+  CHECK(Body(ready)["status"] == "NOT_READY");
 }
 
 TEST_CASE("a gateway without a key file verifies tokens with the JWKS of customers", "[e2e]") {

@@ -46,7 +46,7 @@ Expected Rule(Status from, Event event) {
     case Event::kRequestCancel:
       if (from == Status::kApproved) return set(Status::kCancelling);
       if (from == Status::kPending) return {true, Effect::kRecordCancelRequest, from};
-      return refused;
+      return from == Status::kCancelling ? repeat() : refused;
     case Event::kShip:
       return from == Status::kApproved ? set(Status::kShipped) : refused;
   }
@@ -88,8 +88,11 @@ TEST_CASE("terminal statuses refuse everything but a repeat of their own transit
         absl::StatusCode::kFailedPrecondition);
   CHECK(Transition({Status::kCancelled, false}, Event::kRequestCancel).status().code() ==
         absl::StatusCode::kFailedPrecondition);
-  CHECK(Transition({Status::kCancelling, false}, Event::kRequestCancel).status().code() ==
-        absl::StatusCode::kFailedPrecondition);
+  // CANCELLING is not terminal: a second cancel is a repeat, not a 400.
+  const absl::StatusOr<Step> again = Transition({Status::kCancelling, false}, Event::kRequestCancel);
+  REQUIRE(again.ok());
+  CHECK(again->effect == Effect::kNone);
+  CHECK(again->status == Status::kCancelling);
 }
 
 TEST_CASE("an approved order whose cancel was requested while PENDING cannot ship", "[unit]") {
@@ -176,13 +179,19 @@ TEST_CASE("pricing snapshots each line's price and sums the total in cents", "[u
   CHECK(PriceLines({{a, 5}}, {{a, 0}})->total_cents == 0);
 }
 
-TEST_CASE("a product without a price is FAILED_PRECONDITION naming it", "[unit]") {
+TEST_CASE("a product without a price keeps its line at 0 and does not refuse the order", "[unit]") {
+  // The saga rejects such an order PRODUCT_UNAVAILABLE at ReserveStock (order.h).
   const std::string known = NewUuid(), gone = NewUuid(), other = NewUuid();
-  const absl::Status s = PriceLines({{known, 1}, {gone, 1}, {other, 2}}, {{known, 5}}).status();
-  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(std::string(s.message()).find(gone) != std::string::npos);
-  CHECK(std::string(s.message()).find(other) != std::string::npos);
-  CHECK(std::string(s.message()).find(known) == std::string::npos);
+  absl::StatusOr<Priced> priced = PriceLines({{known, 1}, {gone, 1}, {other, 2}}, {{known, 5}});
+  REQUIRE(priced.ok());
+  REQUIRE(priced->lines.size() == 3);
+  CHECK(priced->lines[0].unit_price_cents == 5);
+  CHECK(priced->lines[1].product_id == gone);
+  CHECK(priced->lines[1].unit_price_cents == 0);
+  CHECK(priced->lines[2].product_id == other);
+  CHECK(priced->lines[2].quantity == 2);
+  CHECK(priced->lines[2].unit_price_cents == 0);
+  CHECK(priced->total_cents == 5);
 }
 
 TEST_CASE("a total that overflows int64 is INVALID_ARGUMENT", "[unit]") {

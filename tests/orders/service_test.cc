@@ -92,20 +92,33 @@ TEST_CASE("invalid create requests are INVALID_ARGUMENT and record nothing", "[p
   CHECK(CountOrders(h) == 0);
 }
 
-TEST_CASE("a product unknown to inventory or deleted is FAILED_PRECONDITION naming it", "[pg]") {
+TEST_CASE("an order of a product unknown to inventory or deleted is created PENDING, that line at 0",
+          "[pg]") {
+  // API.md: 202 and the saga decides; inventory's ReserveStock then rejects
+  // it PRODUCT_UNAVAILABLE (tests/gateway/routes_test.cc plays that through).
   Harness h;
-  const std::string live = h.AddProduct();
-  const std::string deleted = h.AddProduct();
+  const std::string live = h.AddProduct(700);
+  const std::string deleted = h.AddProduct(900);
   h.DeleteProduct(deleted);
   const std::string unknown = NewUuid();
   pb::Order out;
-  grpc::Status s = h.Create(NewUuid(), {{live, 1}, {unknown, 1}}, &out);
-  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
-  CHECK(s.error_message().find(unknown) != std::string::npos);
-  s = h.Create(NewUuid(), {{deleted, 2}}, &out);
-  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
-  CHECK(s.error_message().find(deleted) != std::string::npos);
-  CHECK(CountOrders(h) == 0);
+  REQUIRE(h.Create(NewUuid(), {{live, 1}, {unknown, 3}, {deleted, 2}}, &out).ok());
+  CHECK(out.status() == pb::PENDING);
+  REQUIRE(out.items_size() == 3);
+  CHECK(out.items(0).unit_price_cents() == 700);
+  CHECK(out.items(1).product_id() == unknown);
+  CHECK(out.items(1).quantity() == 3);
+  CHECK(out.items(1).unit_price_cents() == 0);
+  CHECK(out.items(2).product_id() == deleted);
+  CHECK(out.items(2).unit_price_cents() == 0);
+  CHECK(out.total_cents() == 700);
+  // Its OrderCreated carries every line, so ReserveStock sees the unsold ones.
+  const auto outbox = h.Outbox(out.id());
+  REQUIRE(outbox.size() == 1);
+  agora::saga::v1::OrderCreated created;
+  REQUIRE(runtime::messaging::Unwrap(outbox[0], &created).ok());
+  CHECK(created.lines_size() == 3);
+  CHECK(CountOrders(h) == 1);
 }
 
 TEST_CASE("a total that overflows int64 is INVALID_ARGUMENT", "[pg]") {
