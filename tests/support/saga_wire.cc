@@ -73,18 +73,29 @@ bool SagaWire::SendShuffledAndAwait(const std::string& service,
     SendAll(service, {keyed.begin() + static_cast<std::ptrdiff_t>(i),
                       keyed.begin() + static_cast<std::ptrdiff_t>(std::min(i + 100, keyed.size()))});
   }
-  return Eventually(
+  size_t replies = 0;
+  std::vector<std::string> unanswered;
+  const bool all_answered = Eventually(
       [&] {
         const std::vector<ReceivedReply> all = All();
-        if (all.size() < keyed.size()) return false;
+        replies = all.size();
         std::set<std::string> answered;
         for (const ReceivedReply& r : all) answered.insert(r.envelope.causation_id());
+        unanswered.clear();
         for (const std::string& id : ids) {
-          if (!answered.contains(id)) return false;
+          if (!answered.contains(id)) unanswered.push_back(id);
         }
-        return true;
+        return replies >= keyed.size() && unanswered.empty();
       },
       seconds);
+  if (!all_answered) {
+    // What a failure needs to be told apart: replies lost, or commands never handled.
+    std::string some;
+    for (size_t i = 0; i < unanswered.size() && i < 5; ++i) some += " " + unanswered[i];
+    WARN("after " << seconds << " s: " << replies << " replies to " << keyed.size() << " commands sent; "
+                  << unanswered.size() << " of " << ids.size() << " distinct commands unanswered:" << some);
+  }
+  return all_answered;
 }
 
 std::vector<ReceivedReply> SagaWire::RepliesTo(const std::string& message_id, size_t count,
