@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = Migrate(config->pg.connection); !s.ok()) {
     return rt::grpc_server::StartFailed("migrations_failed", s);
   }
-  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka, {config->messaging.topics.Replies()});
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   // One connection per executor worker, plus the relay's, the inbox
   // pruner's and one per command-consumer thread: requests never queue

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
       revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
   rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
-  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka, {config->messaging.topics.Replies()});
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   // One connection per executor worker, plus the relay's, the inbox
   // pruner's and one per command-consumer thread: requests never queue

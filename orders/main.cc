@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
       revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
   const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer =
-      rt::kafka::NewProducer(config->kafka);
+      rt::kafka::NewProducer(config->kafka, {config->messaging.topics.OrderEvents(),
+                                             config->messaging.topics.Replies()});
   if (!producer.ok()) {
     return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
   }

@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
   const std::unique_ptr<rt::auth::RevocationPoller> revocations = rt::auth::PollCustomersRevocations(
       revoked, rt::grpc_client::NewChannel(config->customers_address), config->jwt.revocation_poll_interval);
   const rt::auth::Authorizer authorizer(*verifier, identity.verifier.get(), &revoked);
-  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(config->kafka);
+  absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> producer = rt::kafka::NewProducer(
+      config->kafka, {config->messaging.topics.Commands("inventory"), config->messaging.topics.Commands("customers"),
+                      config->messaging.topics.Commands("orders")});
   if (!producer.ok()) return rt::grpc_server::StartFailed("kafka_producer_failed", producer.status());
 
   // One connection per executor worker, plus the relay's, the scanner's, the

@@ -3,7 +3,9 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -62,9 +64,11 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
 
 class RdKafkaProducer final : public Producer {
  public:
-  RdKafkaProducer(std::unique_ptr<DeliveryReports> reports, std::unique_ptr<RdKafka::Producer> p)
+  RdKafkaProducer(std::unique_ptr<DeliveryReports> reports, std::unique_ptr<RdKafka::Producer> p,
+                  std::vector<std::string> topics)
       : reports_(std::move(reports)), producer_(std::move(p)) {
-    poller_ = std::thread([this] {
+    poller_ = std::thread([this, topics = std::move(topics)] {
+      FetchMetadata(topics);
       while (!stop_.load()) producer_->poll(50);
     });
   }
@@ -131,6 +135,25 @@ class RdKafkaProducer final : public Producer {
   }
 
  private:
+  // NewProducer's `topics`: librdkafka keeps what it learns in its metadata
+  // cache, where a later send finds it.
+  void FetchMetadata(const std::vector<std::string>& topics) {
+    for (const std::string& name : topics) {
+      if (stop_.load()) return;
+      std::string error;
+      std::unique_ptr<RdKafka::Topic> topic(RdKafka::Topic::create(producer_.get(), name, nullptr, error));
+      RdKafka::Metadata* metadata = nullptr;
+      const RdKafka::ErrorCode err =
+          topic == nullptr ? RdKafka::ERR__INVALID_ARG
+                           : producer_->metadata(false, topic.get(), &metadata, /*timeout_ms=*/2000);
+      delete metadata;
+      if (err != RdKafka::ERR_NO_ERROR) {
+        log::Warn("kafka_topic_metadata_failed",
+                  {{"topic", name}, {"error", topic == nullptr ? error : RdKafka::err2str(err)}});
+      }
+    }
+  }
+
   std::unique_ptr<DeliveryReports> reports_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> stop_{false};
@@ -139,7 +162,8 @@ class RdKafkaProducer final : public Producer {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Producer>> NewProducer(const KafkaOptions& options) {
+absl::StatusOr<std::unique_ptr<Producer>> NewProducer(const KafkaOptions& options,
+                                                      std::vector<std::string> topics) {
   auto reports = std::make_unique<DeliveryReports>();
   std::map<std::string, std::string> props = CommonProperties(options);
   props["enable.idempotence"] = "true";
@@ -154,7 +178,8 @@ absl::StatusOr<std::unique_ptr<Producer>> NewProducer(const KafkaOptions& option
   }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), err));
   if (producer == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
-  return std::unique_ptr<Producer>(new RdKafkaProducer(std::move(reports), std::move(producer)));
+  return std::unique_ptr<Producer>(
+      new RdKafkaProducer(std::move(reports), std::move(producer), std::move(topics)));
 }
 
 }  // namespace agora::runtime::kafka
