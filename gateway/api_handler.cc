@@ -426,14 +426,13 @@ void ApiHandler::Ready(HttpResponse base, std::function<void(HttpResponse)> done
       }
       // API.md's error body (code 14, UNAVAILABLE), with the failing
       // backends also listed on their own for probes and dashboards.
-      std::string message;
-      runtime::log::AppendJsonString(
-          absl::StrCat("not ready: ", absl::StrJoin(unhealthy, ", "),
-                       unhealthy.size() == 1 ? " does not answer its health check"
-                                             : " do not answer their health checks"),
-          &message);
-      base.body = absl::StrCat(R"({"code":14,"message":)", message, R"(,"details":[],"status":"NOT_READY","failing":[)",
-                               list, "]}");
+      base.body = GatewayError(503, 14,
+                               absl::StrCat("not ready: ", absl::StrJoin(unhealthy, ", "),
+                                            unhealthy.size() == 1 ? " does not answer its health check"
+                                                                  : " do not answer their health checks"))
+                      .body;
+      base.body.pop_back();  // its closing brace
+      absl::StrAppend(&base.body, R"(,"status":"NOT_READY","failing":[)", list, "]}");
     }
     done(std::move(base));
   };
