@@ -25,6 +25,10 @@ apt_list() {
     grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|update|rm|&&|DEBIAN_FRONTEND=noninteractive' || true
 }
 mapfile -t build_pkgs < <(apt_list 1)
+# A set, not `printf | grep -q`: under pipefail, grep -q's early exit can
+# kill printf with SIGPIPE and fail the pipeline although the package is there.
+declare -A in_build=()
+for p in "${build_pkgs[@]}"; do in_build[$p]=1; done
 mapfile -t runtime_pkgs < <(apt_list 2)
 [[ ${#runtime_pkgs[@]} -gt 3 ]] || fail "no runtime package list found in the Dockerfile"
 
@@ -80,7 +84,7 @@ done < <(grep -rhoE '/usr/local/bin/[a-z]+' "$ROOT/charts/agora/templates" "$ROO
 test_only='^(postgresql-15|clang-14|libclang-rt-14-dev|openssl|util-linux|golang-go|golang-github-masterminds-sprig-dev|golang-gopkg-yaml.v3-dev|yamllint|prometheus|jq|python3|python3-yaml)$'
 while read -r p; do
   [[ $p =~ $test_only ]] && continue
-  printf '%s\n' "${build_pkgs[@]}" | grep -qx "$p" || fail "the build stage lacks $p (./agora install has it)"
+  [[ -n ${in_build[$p]:-} ]] || fail "the build stage lacks $p (./agora install has it)"
 done < <(sed -n '/^PACKAGES=(/,/^)/p' "$ROOT/agora" | tr ' ' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$')
 
 grep -qE '^USER [1-9][0-9]*(:[1-9][0-9]*)?$' "$DOCKERFILE" || fail "the image does not run as a numeric non-root USER"
