@@ -322,6 +322,51 @@ row_of() {  # row_of CASE GW: the ROWS entry
   for r in "${ROWS[@]}"; do [[ $r == "$1 $2 "* ]] && { echo "$r"; return; }; done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else printf "n/a"}'; }
+# target_row WHAT FIGURE OP LIMIT: a row of the targets table; FIGURE is
+# compared with LIMIT by OP (">=" or "<=").
+target_row() {
+  local verdict
+  verdict=$(awk -v f="$2" -v op="$3" -v l="$4" 'BEGIN{
+    if (f == "n/a" || f == "") { print "n/a"; exit }
+    ok = (op == ">=") ? (f + 0 >= l + 0) : (f + 0 <= l + 0); print ok ? "met" : "not met" }')
+  printf '| %s | %s | %s %s | %s |\n' "$1" "$2" "$3" "$4" "$verdict"
+}
+# Issue 17's targets beside this run's figures, for the cases that ran.
+targets() {
+  local rows=() a_rps a_p99 a_cpu p_rps p_p99 real_rps mem_rps
+  if selected mem-get-me; then
+    read -r _ _ a_rps _ a_p99 a_cpu _ <<<"$(row_of mem-get-me agora)"
+    read -r _ _ p_rps _ p_p99 _ _ <<<"$(row_of mem-get-me peer)"
+    rows+=("$(target_row "RS256 GET, in-memory backend: req/s ours/peer" "$(ratio "$a_rps" "$p_rps")" ">=" 2.00)")
+    rows+=("$(target_row "RS256 GET, in-memory backend: p99 ours/peer" "$(ratio "$a_p99" "$p_p99")" "<=" 0.50)")
+    rows+=("$(target_row "RS256 GET, in-memory backend: gateway CPU us per request" "$(awk -v c="$a_cpu" 'BEGIN{printf "%.0f", c * 1000}')" "<=" 50)")
+  fi
+  if selected mem-get-product; then
+    read -r _ _ a_rps _ a_p99 a_cpu _ <<<"$(row_of mem-get-product agora)"
+    read -r _ _ p_rps _ p_p99 _ _ <<<"$(row_of mem-get-product peer)"
+    rows+=("$(target_row "public GET, in-memory backend: req/s ours/peer" "$(ratio "$a_rps" "$p_rps")" ">=" 1.60)")
+    rows+=("$(target_row "public GET, in-memory backend: p99 ours/peer" "$(ratio "$a_p99" "$p_p99")" "<=" 0.50)")
+    rows+=("$(target_row "public GET, in-memory backend: gateway CPU us per request" "$(awk -v c="$a_cpu" 'BEGIN{printf "%.0f", c * 1000}')" "<=" 50)")
+  fi
+  if selected get-product && selected mem-get-product; then
+    read -r _ _ real_rps _ <<<"$(row_of get-product agora)"
+    read -r _ _ mem_rps _ <<<"$(row_of mem-get-product agora)"
+    rows+=("$(target_row "public GET through the real inventory, % of the in-memory case's req/s" \
+      "$(awk -v a="$real_rps" -v b="$mem_rps" 'BEGIN{if (b > 0) printf "%.0f", 100 * a / b; else printf "n/a"}')" ">=" 60)")
+  fi
+  if [[ -n $CART_CEILING ]]; then
+    read -r _ _ a_rps _ <<<"$(row_of put-cart-item agora)"
+    rows+=("$(target_row "cart PUT, % of PostgreSQL's ceiling for its transaction" \
+      "$(awk -v a="$a_rps" -v b="$CART_CEILING" 'BEGIN{if (b > 0) printf "%.0f", 100 * a / b; else printf "n/a"}')" ">=" 50)")
+  fi
+  ((${#rows[@]})) || return 0
+  echo
+  echo "Targets (issue 17; idle RSS and start time: ./agora bench footprint):"
+  echo
+  echo "| what | this run | target | |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+}
 {
   echo
   echo "Agora gateway vs grpc-gateway v1.6.4 (peer), same backends, same run, $(date '+%Y-%m-%d %H:%M'), $(nproc) cores;"
@@ -348,5 +393,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a/b; else pri
       'BEGIN{printf "%.0f", (b > 0 ? 100 * a / b : 0)}') % of PostgreSQL's ceiling for its transaction in this run" \
       "($CART_CEILING tx/s: pgbench, 64 clients, the same statement, customer and product; target >= 50 %)."
   fi
+  targets
 } | tee "$WORK/results.md"
 log "table also in $WORK/results.md; logs and wrk outputs in $WORK"
