@@ -331,23 +331,23 @@ target_row() {
     ok = (op == ">=") ? (f + 0 >= l + 0) : (f + 0 <= l + 0); print ok ? "met" : "not met" }')
   printf '| %s | %s | %s %s | %s |\n' "$1" "$2" "$3" "$4" "$verdict"
 }
+# mem_targets CASE WHAT MIN_RATIO: appends to `rows` the in-memory case's
+# three targets: requests/s against the peer, p99 against the peer, CPU per request.
+mem_targets() {
+  local a_rps a_p99 a_cpu p_rps p_p99
+  selected "$1" || return 0
+  read -r _ _ a_rps _ a_p99 a_cpu _ <<<"$(row_of "$1" agora)"
+  read -r _ _ p_rps _ p_p99 _ _ <<<"$(row_of "$1" peer)"
+  rows+=("$(target_row "$2, in-memory backend: req/s ours/peer" "$(ratio "$a_rps" "$p_rps")" ">=" "$3")")
+  rows+=("$(target_row "$2, in-memory backend: p99 ours/peer" "$(ratio "$a_p99" "$p_p99")" "<=" 0.50)")
+  rows+=("$(target_row "$2, in-memory backend: gateway CPU us per request" \
+    "$(awk -v c="$a_cpu" 'BEGIN{printf "%.0f", c * 1000}')" "<=" 50)")
+}
 # Issue 17's targets beside this run's figures, for the cases that ran.
 targets() {
-  local rows=() a_rps a_p99 a_cpu p_rps p_p99 real_rps mem_rps
-  if selected mem-get-me; then
-    read -r _ _ a_rps _ a_p99 a_cpu _ <<<"$(row_of mem-get-me agora)"
-    read -r _ _ p_rps _ p_p99 _ _ <<<"$(row_of mem-get-me peer)"
-    rows+=("$(target_row "RS256 GET, in-memory backend: req/s ours/peer" "$(ratio "$a_rps" "$p_rps")" ">=" 2.00)")
-    rows+=("$(target_row "RS256 GET, in-memory backend: p99 ours/peer" "$(ratio "$a_p99" "$p_p99")" "<=" 0.50)")
-    rows+=("$(target_row "RS256 GET, in-memory backend: gateway CPU us per request" "$(awk -v c="$a_cpu" 'BEGIN{printf "%.0f", c * 1000}')" "<=" 50)")
-  fi
-  if selected mem-get-product; then
-    read -r _ _ a_rps _ a_p99 a_cpu _ <<<"$(row_of mem-get-product agora)"
-    read -r _ _ p_rps _ p_p99 _ _ <<<"$(row_of mem-get-product peer)"
-    rows+=("$(target_row "public GET, in-memory backend: req/s ours/peer" "$(ratio "$a_rps" "$p_rps")" ">=" 1.60)")
-    rows+=("$(target_row "public GET, in-memory backend: p99 ours/peer" "$(ratio "$a_p99" "$p_p99")" "<=" 0.50)")
-    rows+=("$(target_row "public GET, in-memory backend: gateway CPU us per request" "$(awk -v c="$a_cpu" 'BEGIN{printf "%.0f", c * 1000}')" "<=" 50)")
-  fi
+  local rows=() a_rps real_rps mem_rps
+  mem_targets mem-get-me "RS256 GET" 2.00
+  mem_targets mem-get-product "public GET" 1.60
   if selected get-product && selected mem-get-product; then
     read -r _ _ real_rps _ <<<"$(row_of get-product agora)"
     read -r _ _ mem_rps _ <<<"$(row_of mem-get-product agora)"
