@@ -16,8 +16,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::messaging::Topics topics;
   runtime::messaging::ReadTopics(r, &topics);
   c.order_events_topic = topics.OrderEvents();
-  r.RequiredString("AGORA_CONSUMER_GROUP", kConsumerGroup, &c.consumer_group,
-                   "the consumer group of the reviews instances");
+  r.RequiredString("AGORA_CONSUMER_GROUP", topics.Group(kConsumerGroup), &c.consumer_group,
+                   "the consumer group of the reviews instances (default: the topic prefix and 'reviews')");
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,
            "the customers service (author names), host:port or dns:///name:port");
   r.Duration("AGORA_CUSTOMERS_TIMEOUT", absl::Seconds(2), absl::Milliseconds(10), absl::Seconds(60),

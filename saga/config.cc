@@ -14,7 +14,8 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::auth::ReadVerifierConfig(r, &c.jwt);
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,
            "customers' gRPC address (the signed-out sessions, whose access tokens are refused)");
-  r.String("AGORA_SAGA_GROUP", "saga", &c.group, "consumer group of the coordinators (order events and replies)");
+  r.String("AGORA_SAGA_GROUP", c.messaging.topics.Group("saga"), &c.group,
+           "consumer group of the coordinators (order events and replies; default: the topic prefix and 'saga')");
   r.Duration("AGORA_SAGA_STEP_DEADLINE", absl::Seconds(5), absl::Milliseconds(100), absl::Hours(1),
              &c.step_deadline, "how long a step's reply may take before its command is sent again");
   r.Int("AGORA_SAGA_MAX_ATTEMPTS", 5, 1, 1000, &c.retry.max_attempts,

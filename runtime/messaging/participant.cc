@@ -20,8 +20,8 @@ void ReadMessagingConfig(config::Reader& r, const std::string& service, Messagin
              &out->inbox.max_age, "inbox rows older than this are removed");
   r.Int("AGORA_INBOX_MAX_ROWS", int64_t{1000000}, int64_t{1000}, int64_t{1} << 40,
         &out->inbox.max_rows, "inbox rows kept at most, outside the dedupe window");
-  r.String("AGORA_SAGA_COMMAND_GROUP", service, &out->command_group,
-           "consumer group of this service's saga commands");
+  r.String("AGORA_SAGA_COMMAND_GROUP", out->topics.Group(service), &out->command_group,
+           "consumer group of this service's saga commands (default: the topic prefix and the service's name)");
   r.Bool("AGORA_UNSAFE_SKIP_DEDUPE", false, &out->unsafe_skip_dedupe,
          "FAULT INJECTION for ./agora chaos --broken-participant: duplicate commands take effect again; "
          "never in production");

@@ -25,7 +25,8 @@ struct MessagingConfig {
   Topics topics;
   RelayOptions relay;
   InboxRetention inbox;
-  // The consumer group of the service's saga commands (default: its name).
+  // The consumer group of the service's saga commands (default: the topic
+  // prefix and its name, Topics::Group).
   std::string command_group;
   // AGORA_UNSAFE_SKIP_DEDUPE: fault injection for ./agora chaos
   // --broken-participant (CommandHandler::UnsafeSkipInbox). Never in production.

@@ -34,6 +34,12 @@ struct Topics {
     return prefix + "agora.saga.commands." + service;
   }
   std::string Replies() const { return prefix + "agora.saga.replies"; }
+  // The default consumer group of `name` ("saga", "inventory", "reviews"):
+  // the prefix too, so that systems sharing a cluster never share a group.
+  // Two systems in one group would stall each other at every member's join
+  // and wait out a crashed member's session together, although each reads
+  // only its own topics.
+  std::string Group(const std::string& name) const { return prefix + name; }
 };
 
 inline std::string DeadLetterTopic(const std::string& topic) { return topic + ".dlq"; }

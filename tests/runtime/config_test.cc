@@ -5,6 +5,7 @@
 #include "runtime/config/config.h"
 #include "runtime/kafka/options_from_config.h"
 #include "runtime/kafka/rdkafka_config.h"
+#include "runtime/messaging/participant.h"
 #include "runtime/pg/options_from_config.h"
 
 namespace agora::runtime::config {
@@ -135,6 +136,34 @@ TEST_CASE("Kafka security settings pass through to librdkafka, which accepts the
   kafka::KafkaOptions b;
   kafka::ReadKafkaOptions(bad, "orders", &b);
   CHECK(std::string(bad.Finish().message()).find("AGORA_KAFKA_SECURITY_PROTOCOL") != std::string::npos);
+}
+
+TEST_CASE("a participant's command group defaults to the topic prefix and its name", "[unit]") {
+  // Systems sharing a cluster (test systems on the one dev broker, staging
+  // beside production) must not share a group: each would stall at the
+  // other's joins and crashes.
+  {
+    Reader r({{"AGORA_KAFKA_TOPIC_PREFIX", "staging."}}, {});
+    messaging::MessagingConfig c;
+    messaging::ReadMessagingConfig(r, "inventory", &c);
+    REQUIRE(r.Finish().ok());
+    CHECK(c.topics.Commands("inventory") == "staging.agora.saga.commands.inventory");
+    CHECK(c.command_group == "staging.inventory");
+  }
+  {
+    Reader r({}, {});
+    messaging::MessagingConfig c;
+    messaging::ReadMessagingConfig(r, "customers", &c);
+    REQUIRE(r.Finish().ok());
+    CHECK(c.command_group == "customers");
+  }
+  {
+    Reader r({{"AGORA_KAFKA_TOPIC_PREFIX", "staging."}, {"AGORA_SAGA_COMMAND_GROUP", "legacy-orders"}}, {});
+    messaging::MessagingConfig c;
+    messaging::ReadMessagingConfig(r, "orders", &c);
+    REQUIRE(r.Finish().ok());
+    CHECK(c.command_group == "legacy-orders");
+  }
 }
 
 }  // namespace
