@@ -421,7 +421,12 @@ class BeastServer final : public HttpServer {
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
-    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < options_.threads; ++i) {
+      threads_.emplace_back([this] {
+        runtime::log::NameThisThread("http-io");
+        ioc_.run();
+      });
+    }
     return absl::OkStatus();
   }
 

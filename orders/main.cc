@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   // A lost OrderCreated cannot leave an order PENDING forever.
   std::atomic<bool> stop{false};
   std::thread reemitter([&] {
+    rt::log::NameThisThread("reemitter");
     while (!stop.load() && config->reemit_after > absl::ZeroDuration()) {
       absl::StatusOr<int> n = store.ReemitStalled(config->reemit_after, 100);
       if (!n.ok()) rt::log::Warn("orders_reemit_failed", {{"error", n.status().message()}});

@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   // the scan: SKIP LOCKED).
   std::atomic<bool> stop{false};
   std::thread scanner([&] {
+    rt::log::NameThisThread("saga-scanner");
     absl::Time gauges_at = absl::InfinitePast();
     while (!stop.load()) {
       if (absl::Now() - gauges_at >= absl::Seconds(1)) {

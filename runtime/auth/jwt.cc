@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/log/log.h"
 
 namespace agora::runtime::auth {
 
@@ -234,7 +235,10 @@ JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refr
       min_refresh_interval_(min_refresh_interval),
       refresh_every_(refresh_every),
       keys_(std::make_shared<const KeySet>(std::move(keys))) {
-  if (refresher_) refresh_thread_ = std::thread([this] { RefreshLoop(); });
+  if (refresher_) refresh_thread_ = std::thread([this] {
+    log::NameThisThread("jwks-refresh");
+    RefreshLoop();
+  });
 }
 
 JwtVerifier::~JwtVerifier() {

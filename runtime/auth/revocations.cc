@@ -61,7 +61,10 @@ void RevokedSessions::Replace(std::vector<std::string> session_ids) {
 RevocationPoller::RevocationPoller(RevokedSessions& list, RevocationFetch fetch, absl::Duration every)
     : list_(list), fetch_(std::move(fetch)), every_(every) {
   Metrics();  // every series exists from the start
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    log::NameThisThread("revocations");
+    Loop();
+  });
 }
 
 RevocationPoller::~RevocationPoller() {

@@ -1,10 +1,15 @@
 #include "runtime/grpc/executor.h"
 
+#include "runtime/log/log.h"
+
 namespace agora::runtime::grpc_server {
 
 Executor::Executor(int threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] {
+    log::NameThisThread("grpc-exec");
+    Work();
+  });
 }
 
 Executor::~Executor() { Drain(); }

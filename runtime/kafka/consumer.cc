@@ -84,7 +84,12 @@ using PartitionKey = std::pair<std::string, int32_t>;
 class Workers final {
  public:
   explicit Workers(int threads) {
-    for (int i = 1; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+    for (int i = 1; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        log::NameThisThread("kafka-worker");
+        Work();
+      });
+    }
   }
   ~Workers() {
     {
@@ -174,7 +179,10 @@ class RdKafkaConsumer final : public Consumer {
         rebalancer_(std::move(rebalancer)),
         consumer_(std::move(consumer)) {
     rebalancer_->owner = this;
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      log::NameThisThread("kafka-consumer");
+      Run();
+    });
   }
 
   ~RdKafkaConsumer() override { Stop(); }

@@ -68,6 +68,7 @@ class RdKafkaProducer final : public Producer {
                   std::vector<std::string> topics)
       : reports_(std::move(reports)), producer_(std::move(p)) {
     poller_ = std::thread([this, topics = std::move(topics)] {
+      log::NameThisThread("kafka-delivery");
       FetchMetadata(topics);
       while (!stop_.load()) producer_->poll(50);
     });

@@ -1,7 +1,9 @@
 #include "runtime/log/log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -106,6 +108,14 @@ void Log(Level level, std::string_view event, std::initializer_list<Field> field
     p += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+void NameThisThread(std::string_view name) {
+  char buf[16];
+  const size_t n = std::min(name.size(), sizeof buf - 1);
+  name.copy(buf, n);
+  buf[n] = '\0';
+  pthread_setname_np(pthread_self(), buf);
 }
 
 }  // namespace agora::runtime::log

@@ -64,6 +64,10 @@ inline void Error(std::string_view event, std::initializer_list<Field> fields = 
   Log(Level::kError, event, fields);
 }
 
+// Names the calling thread for top -H, perf, gdb and /proc (Linux keeps the
+// first 15 bytes), so that a profile tells an executor thread from a relay.
+void NameThisThread(std::string_view name);
+
 // Appends `text` to `out` as a JSON string literal (quotes included).
 void AppendJsonString(std::string_view text, std::string* out);
 

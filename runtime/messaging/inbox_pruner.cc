@@ -30,7 +30,10 @@ InboxPruner::InboxPruner(pg::Pool& pool, InboxRetention retention)
 InboxPruner::~InboxPruner() { Stop(); }
 
 void InboxPruner::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    log::NameThisThread("inbox-pruner");
+    Run();
+  });
 }
 
 void InboxPruner::Stop() {

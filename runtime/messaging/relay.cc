@@ -136,7 +136,10 @@ void OutboxRelay::Start() {
   const std::string& schema = pool_.options().schema;
   for (const char* kind : {"refused", "unavailable"}) m.outbox_failed.Add({{"schema", schema}, {"kind", kind}});
   m.outbox_dead.Add({{"schema", schema}});
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    log::NameThisThread("outbox-relay");
+    Run();
+  });
 }
 
 void OutboxRelay::Stop(absl::Duration drain) {

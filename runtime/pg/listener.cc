@@ -35,7 +35,10 @@ Listener::Listener(ConnectionOptions options, std::string channel, std::string n
 Listener::~Listener() { Stop(); }
 
 void Listener::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    log::NameThisThread("pg-listen");
+    Run();
+  });
 }
 
 void Listener::Stop() {
