@@ -17,6 +17,8 @@
 #     which every process maps and the kernel holds once), and Pss
 #     (/proc/PID/smaps_rollup: shared pages divided among the processes
 #     mapping them, i.e. what the process adds to the machine).
+# AGORA_BENCH_EXTRA_ENV adds VAR=value words to every process's environment
+# (as in bench/saga.sh), to measure a setting against the default.
 # The table lands in BUILD_DIR/bench-footprint/results.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +37,8 @@ trap 'exit 130' INT TERM
 
 "$ROOT/tools/pg/cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true  # an interrupted run's
 rm -rf "$WORK"; mkdir -p "$WORK"
-start_system "benchfoot$RANDOM." || exit 1
+# shellcheck disable=SC2086  # VAR=value words
+start_system "benchfoot$RANDOM." ${AGORA_BENCH_EXTRA_ENV:-} || exit 1
 NAMES=("${AGORA_SERVICES[@]}" gateway)
 declare -A first restart
 for n in "${NAMES[@]}"; do first[$n]=${start_ms[$n]}; done
