@@ -343,6 +343,38 @@ TEST_CASE("a kept-alive connection's next request gets the header timeout from i
   s.StopGateway(port, &log);
 }
 
+// The gateway's own answer (written on the I/O thread) and a backend's
+// (written by the gRPC callback thread): both then wait for the next request.
+TEST_CASE("a kept-alive connection serves its next request, and is closed once idle past the idle timeout",
+          "[e2e]") {
+  System& s = System::Get();
+  const std::string product = s.NewProduct(500, 3);
+  const std::string target = GENERATE_COPY(std::string("/healthz"), "/v1/products/" + product);
+  INFO(target);
+  const int port = s.ExtraGateway({"--http-idle-timeout=1s", "--http-max-connections-per-ip=1"});
+  const int fd = Connect(port);
+  REQUIRE(fd >= 0);
+  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  SendAll(fd, request);
+  std::string first;
+  CHECK_FALSE(ReadsToClose(fd, 0.2, &first));  // answered, kept alive
+  CHECK(first.find("HTTP/1.1 200") == 0);
+  SendAll(fd, request);  // idle 200 ms, within the idle time
+  std::string second;
+  const absl::Time answered = absl::Now();
+  CHECK(ReadsToClose(fd, 10, &second));  // answered, then closed once idle
+  const absl::Duration open = absl::Now() - answered;
+  CHECK(second.find("HTTP/1.1 200") == 0);
+  CHECK(open >= absl::Milliseconds(900));
+  CHECK(open < absl::Seconds(5));
+  ::close(fd);
+  // The closed connection's slot is free again (one per address here).
+  CHECK(agora::testing::Eventually([&] { return agora::testing::Http(port, "GET", "/healthz").status == 200; }, 5));
+  REQUIRE(s.GatewayRunning(port));
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
 // Products with the longest descriptions API.md allows, named with a word
 // of their own: a search for it answers a large response (about 40 KB)
 // from inventory, so the gateway writes it from its gRPC callback thread.
