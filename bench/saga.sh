@@ -71,16 +71,30 @@ CPU_PROCS=(gateway orders inventory customers saga reviews broker)
 cpu_snapshot() {
   local n; for n in "${CPU_PROCS[@]}"; do printf '%s ' "$(ticks "${pid[$n]}")"; done; pg_ticks
 }
+# Context switches of every thread of a process, voluntary and not: each is a
+# thread that slept and was woken (a hand-off between threads or processes),
+# or was preempted. Threads that ended are not counted; ours live as long as
+# their process, and PostgreSQL's backends as long as the pools.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+switch_snapshot() {
+  local n main total=0 p
+  for n in "${CPU_PROCS[@]}"; do printf '%s ' "$(switches "${pid[$n]}")"; done
+  main=$(head -1 "$WORK/pg/postmaster.pid")
+  for p in $main $(pgrep -P "$main"); do total=$((total + $(switches "$p"))); done
+  echo "$total"
+}
 
-run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,...
-  local line before after
+run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,... and switches_per_saga=name:n,...
+  local line before after sw_before sw_after
   scrape >"$WORK/scrape.$1-$2.before"
   before=($(cpu_snapshot))
+  sw_before=($(switch_snapshot))
   line=$("$BUILD/bench/saga_bench" --gateway-port="${port[gateway]}" --pg-port="$pg_port" \
     --kafka-brokers="$brokers" --topic-prefix="$prefix" --jwt-key-file="$WORK/jwt.pem" \
     --mode="$1" $([[ $1 == closed ]] && echo "--concurrency=$2" || echo "--rate=$2 --concurrency=64") \
     --seconds="$SECS" 2>>"$WORK/saga_bench.log") || log "saga_bench $1 $2: some orders failed or did not end (see $WORK/saga_bench.log)"
   after=($(cpu_snapshot))
+  sw_after=($(switch_snapshot))
   scrape >"$WORK/scrape.$1-$2.after"
   local done_n i cpu="" names=("${CPU_PROCS[@]}" postgres)
   done_n=$(field completed "$line")
@@ -88,7 +102,12 @@ run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,..
     cpu+=$(awk -v t=$((after[i] - before[i])) -v hz="$CLK_TCK" -v n="${done_n:-0}" -v name="${names[i]}" \
       'BEGIN { printf "%s%s:%.2f", (NR ? "" : ""), name, n ? t / hz / n * 1000 : 0 }'),
   done
-  line="$line cpu_ms_per_saga=${cpu%,}"
+  local sw=""
+  for i in "${!names[@]}"; do
+    sw+=$(awk -v d=$((sw_after[i] - sw_before[i])) -v n="${done_n:-0}" -v name="${names[i]}" \
+      'BEGIN { printf "%s:%.1f", name, n ? d / n : 0 }'),
+  done
+  line="$line cpu_ms_per_saga=${cpu%,} switches_per_saga=${sw%,}"
   echo "$line" >>"$WORK/runs.txt"
   echo "$line"
 }
@@ -168,6 +187,9 @@ read -r c1 c8 < <(commit_ceiling "$pg_port")
   printf '\nCPU milliseconds per completed saga, by process (2 cores = 2,000 ms/s in all):\n\n'
   for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
     "$(field cpu_ms_per_saga "$row" | sed 's/,/, /g')"; done
+  printf '\nContext switches per completed saga, by process (every thread, voluntary and not):\n\n'
+  for row in "${rows[@]}"; do printf -- '- %s %s: %s\n' "$(field mode "$row")" "$(field target "$row")" \
+    "$(field switches_per_saga "$row" | sed 's/,/, /g')"; done
   printf '\nWhere a saga waits, per run (means in ms, with the count): relays from outbox insert to the broker\n'
   printf 'acknowledgement; coordinator steps from command sent to reply handled (two hops each):\n\n'
   for row in "${rows[@]}"; do

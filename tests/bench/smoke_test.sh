@@ -8,7 +8,8 @@
 #                 commands answered at a rate above zero;
 #   saga          ./agora bench saga with 16 clients for 2 s: every run's
 #                 orders all ended (none unfinished, no error) and the CPU
-#                 split and the commit ceiling were printed;
+#                 split, every process's context switches per saga and the
+#                 commit ceiling were printed;
 #   footprint     ./agora bench footprint idle for 1 s: a row per service
 #                 and the gateway, every start time and memory figure a
 #                 positive number, and the targets line.
@@ -48,6 +49,14 @@ case $WHAT in
       [[ $left == "0,0" ]] || fail "unfinished or errors: $row"
     done < <(grep -E '^\| (closed loop|[0-9]+ orders/s)' "$out")
     grep -q "^- closed 16: gateway:" "$out" || fail "no CPU split"
+    # Every process switched context during the run (a figure of 0 would be
+    # a process whose threads were not read).
+    sw=$(sed -n '/^Context switches per completed saga/,/^Where/p' "$out" | grep -m1 '^- closed 16: ' || true)
+    [[ -n $sw ]] || fail "no context switches per saga"
+    for p in gateway orders inventory customers saga reviews broker postgres; do
+      [[ $sw =~ $p:([0-9.]+) ]] && awk -v v="${BASH_REMATCH[1]}" 'BEGIN { exit !(v > 0) }' ||
+        fail "context switches per saga of $p: $sw"
+    done
     grep -q "PostgreSQL commit ceiling, same run" "$out" || fail "no commit ceiling"
     ;;
   footprint)
