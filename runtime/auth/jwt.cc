@@ -235,10 +235,12 @@ JwtVerifier::JwtVerifier(KeySet keys, VerifierOptions options, KeyRefresher refr
       min_refresh_interval_(min_refresh_interval),
       refresh_every_(refresh_every),
       keys_(std::make_shared<const KeySet>(std::move(keys))) {
-  if (refresher_) refresh_thread_ = std::thread([this] {
-    log::NameThisThread("jwks-refresh");
-    RefreshLoop();
-  });
+  if (refresher_) {
+    refresh_thread_ = std::thread([this] {
+      log::NameThisThread("jwks-refresh");
+      RefreshLoop();
+    });
+  }
 }
 
 JwtVerifier::~JwtVerifier() {

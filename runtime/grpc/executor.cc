@@ -6,10 +6,12 @@ namespace agora::runtime::grpc_server {
 
 Executor::Executor(int threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] {
-    log::NameThisThread("grpc-exec");
-    Work();
-  });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      log::NameThisThread("grpc-exec");
+      Work();
+    });
+  }
 }
 
 Executor::~Executor() { Drain(); }
