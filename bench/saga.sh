@@ -62,39 +62,33 @@ fi
 
 CLK_TCK=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_ticks() {  # the postmaster and every backend
-  local main total=0 p; main=$(head -1 "$WORK/pg/postmaster.pid")
-  for p in $main $(pgrep -P "$main"); do total=$((total + $(ticks "$p"))); done
-  echo "$total"
-}
-CPU_PROCS=(gateway orders inventory customers saga reviews broker)
-cpu_snapshot() {
-  local n; for n in "${CPU_PROCS[@]}"; do printf '%s ' "$(ticks "${pid[$n]}")"; done; pg_ticks
-}
 # Context switches of every thread of a process, voluntary and not: each is a
 # thread that slept and was woken (a hand-off between threads or processes),
 # or was preempted. Threads that ended are not counted; ours live as long as
 # their process, and PostgreSQL's backends as long as the pools.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
-switch_snapshot() {
-  local n main total=0 p
-  for n in "${CPU_PROCS[@]}"; do printf '%s ' "$(switches "${pid[$n]}")"; done
+# One figure per process (FIGURE is ticks or switches), PostgreSQL last: the
+# postmaster and every backend summed.
+CPU_PROCS=(gateway orders inventory customers saga reviews broker)
+snapshot() {
+  local figure=$1 n main total=0 p
+  for n in "${CPU_PROCS[@]}"; do printf '%s ' "$("$figure" "${pid[$n]}")"; done
   main=$(head -1 "$WORK/pg/postmaster.pid")
-  for p in $main $(pgrep -P "$main"); do total=$((total + $(switches "$p"))); done
+  for p in $main $(pgrep -P "$main"); do total=$((total + $("$figure" "$p"))); done
   echo "$total"
 }
 
 run() {  # run MODE TARGET: one saga_bench line, plus cpu_ms_per_saga=name:ms,... and switches_per_saga=name:n,...
   local line before after sw_before sw_after
   scrape >"$WORK/scrape.$1-$2.before"
-  before=($(cpu_snapshot))
-  sw_before=($(switch_snapshot))
+  before=($(snapshot ticks))
+  sw_before=($(snapshot switches))
   line=$("$BUILD/bench/saga_bench" --gateway-port="${port[gateway]}" --pg-port="$pg_port" \
     --kafka-brokers="$brokers" --topic-prefix="$prefix" --jwt-key-file="$WORK/jwt.pem" \
     --mode="$1" $([[ $1 == closed ]] && echo "--concurrency=$2" || echo "--rate=$2 --concurrency=64") \
     --seconds="$SECS" 2>>"$WORK/saga_bench.log") || log "saga_bench $1 $2: some orders failed or did not end (see $WORK/saga_bench.log)"
-  after=($(cpu_snapshot))
-  sw_after=($(switch_snapshot))
+  after=($(snapshot ticks))
+  sw_after=($(snapshot switches))
   scrape >"$WORK/scrape.$1-$2.after"
   local done_n i cpu="" names=("${CPU_PROCS[@]}" postgres)
   done_n=$(field completed "$line")
