@@ -10,7 +10,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "runtime/idempotency/key.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/text/utf8.h"
@@ -18,7 +20,10 @@
 namespace agora::customers {
 namespace {
 
-constexpr char kTokenPrefix[] = "l1:";
+// Ledger page tokens: "l2:<created_at, unix microseconds>:<seq>"; "l1:<seq>"
+// is still read.
+constexpr char kTokenPrefix[] = "l2:";
+constexpr char kSeqOnlyTokenPrefix[] = "l1:";
 
 // Unicode's simple lower-case mapping (É -> é, not only A-Z), from glibc's
 // C.UTF-8 locale (libc-bin, on every Debian system), through a locale object
@@ -99,19 +104,30 @@ absl::StatusOr<int> NormalisePageSize(int requested) {
   return std::min(requested, 100);
 }
 
-absl::StatusOr<std::optional<int64_t>> DecodeLedgerToken(const std::string& token) {
-  if (token.empty()) return std::optional<int64_t>();
+absl::StatusOr<std::optional<LedgerCursor>> DecodeLedgerToken(const std::string& token) {
+  if (token.empty()) return std::optional<LedgerCursor>();
+  const absl::Status invalid = absl::InvalidArgumentError("page_token is invalid");
   std::string raw;
-  int64_t seq = 0;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.rfind(kTokenPrefix, 0) != 0 ||
-      !absl::SimpleAtoi(raw.substr(3), &seq) || seq <= 0) {
-    return absl::InvalidArgumentError("page_token is invalid");
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return invalid;
+  LedgerCursor cursor;
+  if (absl::StartsWith(raw, kSeqOnlyTokenPrefix)) {
+    if (!absl::SimpleAtoi(absl::string_view(raw).substr(3), &cursor.seq) || cursor.seq <= 0) return invalid;
+    return std::optional<LedgerCursor>(cursor);
   }
-  return std::optional<int64_t>(seq);
+  if (!absl::StartsWith(raw, kTokenPrefix)) return invalid;
+  const std::vector<absl::string_view> parts = absl::StrSplit(absl::string_view(raw).substr(3), ':');
+  int64_t micros = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &micros) || !absl::SimpleAtoi(parts[1], &cursor.seq) ||
+      cursor.seq <= 0) {
+    return invalid;
+  }
+  cursor.created_at = absl::FromUnixMicros(micros);
+  return std::optional<LedgerCursor>(cursor);
 }
 
-std::string EncodeLedgerToken(int64_t seq) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kTokenPrefix, seq));
+std::string EncodeLedgerToken(const LedgerCursor& after) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kTokenPrefix, absl::ToUnixMicros(after.created_at.value_or(absl::UnixEpoch())), ":", after.seq));
 }
 
 absl::Status NormaliseDebit(DebitRequest* r) {

@@ -73,9 +73,16 @@ absl::Status ValidateTopUp(int64_t amount_cents, const std::string& idempotency_
 // quantity 0 removes the line; 1..1000 sets it.
 absl::Status ValidateCartQuantity(int quantity);
 
-// Ledger pages: newest first; the token is the last entry's sequence number.
+// Ledger pages: newest first by created_at, the entry's sequence number
+// breaking ties; the token holds the last entry's (created_at, seq).
+struct LedgerCursor {
+  // Absent in a token of the first format ("l1:", the sequence number
+  // alone, from before the order by created_at): the store looks it up.
+  std::optional<absl::Time> created_at;
+  int64_t seq = 0;
+};
 absl::StatusOr<int> NormalisePageSize(int requested);
-absl::StatusOr<std::optional<int64_t>> DecodeLedgerToken(const std::string& token);
-std::string EncodeLedgerToken(int64_t seq);
+absl::StatusOr<std::optional<LedgerCursor>> DecodeLedgerToken(const std::string& token);
+std::string EncodeLedgerToken(const LedgerCursor& after);
 
 }  // namespace agora::customers

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/pg/arrays.h"
 #include "runtime/pg/exec.h"
@@ -228,10 +229,15 @@ constexpr char kCredit[] =
 constexpr char kExists[] = "SELECT 1 FROM customers WHERE id = $1";
 constexpr char kLedger[] =
     "INSERT INTO ledger (id, customer_id, kind, amount_cents, order_id) VALUES ($1, $2, $3, $4, $5)";
+// created_at is the row's write time (migrations/0005_ledger_order.sql); the
+// cursor's time is passed as text, which PostgreSQL reads to the microsecond.
 constexpr char kListLedger[] =
     "SELECT seq, id::text, kind, amount_cents, COALESCE(order_id::text, ''), "
     "(extract(epoch FROM created_at) * 1000000)::bigint FROM ledger "
-    "WHERE customer_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3";
+    "WHERE customer_id = $1 AND (created_at, seq) < ($2::timestamptz, $3) "
+    "ORDER BY created_at DESC, seq DESC LIMIT $4";
+constexpr char kLedgerEntryTime[] =
+    "SELECT (extract(epoch FROM created_at) * 1000000)::bigint FROM ledger WHERE seq = $1 AND customer_id = $2";
 
 // Adds `amount` (may be negative only through kDebit) and writes its ledger row.
 absl::StatusOr<int64_t> Credit(Tx& tx, const std::string& customer_id, int64_t amount,
@@ -292,14 +298,27 @@ absl::StatusOr<int64_t> PgStore::TopUp(const std::string& customer_id, int64_t a
 }
 
 absl::StatusOr<LedgerPage> PgStore::ListLedger(const std::string& customer_id, int page_size,
-                                               std::optional<int64_t> after_seq) {
+                                               std::optional<LedgerCursor> after) {
   return pool_.Read<LedgerPage>([&](Tx& tx) -> absl::StatusOr<LedgerPage> {
-    pqxx::result rows = Exec(tx, kListLedger, customer_id,
-                             after_seq.value_or(std::numeric_limits<int64_t>::max()), page_size + 1);
+    std::string after_time = "infinity";
+    int64_t after_seq = std::numeric_limits<int64_t>::max();
+    if (after.has_value()) {
+      after_seq = after->seq;
+      absl::Time time;
+      if (after->created_at.has_value()) {
+        time = *after->created_at;
+      } else {
+        pqxx::result r = Exec(tx, kLedgerEntryTime, after->seq, customer_id);
+        if (r.empty()) return absl::InvalidArgumentError("page_token is invalid");
+        time = absl::FromUnixMicros(r[0][0].as<int64_t>());
+      }
+      after_time = absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", time, absl::UTCTimeZone());
+    }
+    pqxx::result rows = Exec(tx, kListLedger, customer_id, after_time, after_seq, page_size + 1);
     LedgerPage page;
     for (const auto& r : rows) {
       if (static_cast<int>(page.entries.size()) == page_size) {
-        page.next_after_seq = page.entries.back().seq;
+        page.next = LedgerCursor{page.entries.back().created_at, page.entries.back().seq};
         break;
       }
       page.entries.push_back(LedgerEntry{r[0].as<int64_t>(), r[1].as<std::string>(),

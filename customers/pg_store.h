@@ -28,7 +28,7 @@ class PgStore final : public Store {
   absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
                                 const std::string& idempotency_key, int64_t daily_cap_cents) override;
   absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
-                                        std::optional<int64_t> after_seq) override;
+                                        std::optional<LedgerCursor> after) override;
   absl::StatusOr<DebitResult> Debit(const DebitRequest& request) override;
   absl::StatusOr<RefundResult> Refund(const std::string& order_id,
                                       const std::string& customer_id, bool restore_cart) override;

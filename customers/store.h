@@ -42,7 +42,7 @@ struct RevokedFamilies {
 
 struct LedgerPage {
   std::vector<LedgerEntry> entries;
-  std::optional<int64_t> next_after_seq;
+  std::optional<LedgerCursor> next;  // the last entry's, when more follow
 };
 
 enum class DebitOutcome { kDebited, kInsufficientFunds, kRefunded, kUnknownCustomer };
@@ -97,8 +97,11 @@ class Store {
   virtual absl::StatusOr<int64_t> TopUp(const std::string& customer_id, int64_t amount_cents,
                                         const std::string& idempotency_key,
                                         int64_t daily_cap_cents) = 0;
+  // Newest first by created_at (the row's write time), then by seq;
+  // entries after `after` only. A seq-only cursor whose entry is not the
+  // customer's is INVALID_ARGUMENT.
   virtual absl::StatusOr<LedgerPage> ListLedger(const std::string& customer_id, int page_size,
-                                                std::optional<int64_t> after_seq) = 0;
+                                                std::optional<LedgerCursor> after) = 0;
   // The saga's balance step, idempotent by order id (see DESIGN.md): a
   // repeat answers the first outcome; after a refund, kRefunded (a
   // tombstone when the refund came first).

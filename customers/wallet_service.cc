@@ -75,7 +75,7 @@ grpc::ServerUnaryReactor* CustomersService::ListLedger(grpc::CallbackServerConte
                            [this, req, resp](const Caller& caller) -> absl::Status {
     absl::StatusOr<int> size = NormalisePageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<std::optional<int64_t>> after = DecodeLedgerToken(req->page_token());
+    absl::StatusOr<std::optional<LedgerCursor>> after = DecodeLedgerToken(req->page_token());
     if (!after.ok()) return after.status();
     absl::StatusOr<LedgerPage> page = store_.ListLedger(caller.customer_id, *size, *after);
     if (!page.ok()) return page.status();
@@ -88,9 +88,7 @@ grpc::ServerUnaryReactor* CustomersService::ListLedger(grpc::CallbackServerConte
       *out->mutable_created_at() =
           google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(e.created_at));
     }
-    if (page->next_after_seq.has_value()) {
-      resp->set_next_page_token(EncodeLedgerToken(*page->next_after_seq));
-    }
+    if (page->next.has_value()) resp->set_next_page_token(EncodeLedgerToken(*page->next));
     return absl::OkStatus();
   });
 }

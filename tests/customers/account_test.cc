@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "absl/strings/escaping.h"
 #include "customers/account.h"
 #include "customers/passwords.h"
 #include "customers/refresh_tokens.h"
@@ -65,10 +66,24 @@ TEST_CASE("top-ups are 1 to 100,000,000 cents and cart quantities 0 to 1000", "[
 }
 
 TEST_CASE("ledger tokens round-trip and garbage is refused", "[unit]") {
-  CHECK(**DecodeLedgerToken(EncodeLedgerToken(42)) == 42);
+  const absl::Time t = absl::FromUnixMicros(1796000000123456);
+  const std::optional<LedgerCursor> c = *DecodeLedgerToken(EncodeLedgerToken(LedgerCursor{t, 42}));
+  REQUIRE(c.has_value());
+  CHECK(c->seq == 42);
+  REQUIRE(c->created_at.has_value());
+  CHECK(*c->created_at == t);
   CHECK_FALSE(DecodeLedgerToken("").value().has_value());
   CHECK_FALSE(DecodeLedgerToken("bogus!").ok());
-  CHECK_FALSE(DecodeLedgerToken(EncodeLedgerToken(-1)).ok());
+  CHECK_FALSE(DecodeLedgerToken(EncodeLedgerToken(LedgerCursor{t, -1})).ok());
+  for (const char* raw : {"l2:", "l2:1", "l2:x:1", "l2:1:1:1", "l2:1:0", "l3:1:1", "l1:", "l1:0", "l1:x"}) {
+    INFO(raw);
+    CHECK_FALSE(DecodeLedgerToken(absl::WebSafeBase64Escape(raw)).ok());
+  }
+  // The first format, the sequence number alone, still reads (the store finds its time).
+  const std::optional<LedgerCursor> old = *DecodeLedgerToken(absl::WebSafeBase64Escape("l1:17"));
+  REQUIRE(old.has_value());
+  CHECK(old->seq == 17);
+  CHECK_FALSE(old->created_at.has_value());
 }
 
 TEST_CASE("Argon2id hashes verify only the right password and are salted", "[unit]") {

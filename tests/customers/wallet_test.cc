@@ -3,11 +3,16 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include <pqxx/pqxx>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/ids/uuid.h"
 #include "tests/customers/harness.h"
@@ -250,6 +255,86 @@ TEST_CASE("the ledger lists newest first in exact pages", "[pg]") {
   pb::ListLedgerResponse resp;
   auto ctx = h.As(id);
   CHECK(h.stub().ListLedger(ctx.get(), bad, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every ledger page of `id`, pageSize `size`, in order.
+std::vector<pb::LedgerEntry> WholeLedger(Harness& h, const std::string& id, int size) {
+  std::vector<pb::LedgerEntry> all;
+  std::string token;
+  do {
+    pb::ListLedgerRequest req;
+    req.set_page_size(size);
+    req.set_page_token(token);
+    pb::ListLedgerResponse resp;
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().ListLedger(ctx.get(), req, &resp).ok());
+    for (const auto& e : resp.entries()) all.push_back(e);
+    token = resp.next_page_token();
+  } while (!token.empty());
+  return all;
+}
+
+int64_t Micros(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
+
+TEST_CASE("an entry is dated when it was written: a top-up that waited for the customer's row comes after the wait",
+          "[pg]") {
+  Harness h;
+  const std::string id = h.Register("lock@example.com").id();
+  pqxx::connection holder(h.db().SuperOptions().ToConnectionString());
+  pqxx::work lock(holder);
+  lock.exec("SELECT 1 FROM customers.customers WHERE id = '" + id + "' FOR UPDATE");
+  std::thread waiting([&] { REQUIRE(TopUp(h, id, 7, "").ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const int64_t released = std::stoll(lock.exec1("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")[0].c_str());
+  lock.commit();
+  waiting.join();
+  const std::vector<pb::LedgerEntry> ledger = WholeLedger(h, id, 20);
+  REQUIRE(ledger.size() == 1);
+  // Dated by its transaction's start it would be about 400 ms earlier.
+  CHECK(Micros(ledger[0].created_at()) >= released);
+}
+
+TEST_CASE("concurrent top-ups: the ledger is newest first by createdAt, each entry on exactly one page", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("race@example.com").id();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 12; ++t) {
+      threads.emplace_back([&, t] { REQUIRE(TopUp(h, id, 100 * (round + 1) + t, "").ok()); });
+    }
+    for (auto& th : threads) th.join();
+  }
+  const std::vector<pb::LedgerEntry> ledger = WholeLedger(h, id, 5);
+  REQUIRE(ledger.size() == 36);
+  std::set<int64_t> amounts;
+  for (size_t i = 0; i < ledger.size(); ++i) {
+    amounts.insert(ledger[i].amount_cents());
+    if (i > 0) {
+      INFO("entry " << i);
+      CHECK(Micros(ledger[i - 1].created_at()) >= Micros(ledger[i].created_at()));
+    }
+  }
+  CHECK(amounts.size() == 36);
+}
+
+TEST_CASE("a ledger page token of the first format (the sequence number alone) still reads", "[pg]") {
+  Harness h;
+  const std::string id = h.Register("old@example.com").id();
+  for (int i = 1; i <= 5; ++i) REQUIRE(TopUp(h, id, i, "").ok());
+  const std::string third_seq = h.db().QueryAsSuper(
+      "SELECT seq FROM customers.ledger WHERE amount_cents = 3 AND customer_id = '" + id + "'");
+  pb::ListLedgerRequest req;
+  req.set_page_token(absl::WebSafeBase64Escape("l1:" + third_seq));
+  pb::ListLedgerResponse resp;
+  auto ctx = h.As(id);
+  REQUIRE(h.stub().ListLedger(ctx.get(), req, &resp).ok());
+  REQUIRE(resp.entries_size() == 2);
+  CHECK(resp.entries(0).amount_cents() == 2);
+  CHECK(resp.entries(1).amount_cents() == 1);
+  // Another customer's entry is no cursor of this one's.
+  const std::string other = h.Register("other@example.com").id();
+  auto other_ctx = h.As(other);
+  CHECK(h.stub().ListLedger(other_ctx.get(), req, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("the cart sets, updates and removes lines; a successful debit empties it", "[pg]") {
