@@ -10,11 +10,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agora/saga/v1/messages.pb.h"
+#include "agora/saga/v1/record.pb.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/log/log.h"
 #include "runtime/messaging/inbox.h"
 #include "runtime/pg/exec.h"
 #include "saga/metrics.h"
+#include "saga/record.h"
 
 namespace agora::saga {
 namespace {
@@ -346,14 +348,21 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
                                 : absl::InvalidArgumentError("message is not an envelope")};
 }
 
-absl::StatusOr<Saga> Coordinator::Operate(const std::string& saga_id, const Input& input) {
+absl::StatusOr<Saga> Coordinator::Operate(const std::string& saga_id, const Input& input,
+                                          const runtime::idempotency::RequestKey& key) {
   if (!runtime::ids::IsUuid(saga_id)) return absl::NotFoundError("saga not found");
   return pool_.Transact<Saga>([&](Tx& tx) -> absl::StatusOr<Saga> {
+    // A refusal rolls the claim back with the transaction: a retry runs afresh.
+    absl::StatusOr<std::optional<pb::SagaRecord>> first =
+        runtime::idempotency::ClaimAnswer<pb::SagaRecord>(tx, key);
+    if (!first.ok()) return first.status();
+    if (first->has_value()) return FromRecord(**first);
     std::optional<Saga> saga = store_.Lock(tx, saga_id);
     if (!saga.has_value()) return absl::NotFoundError("saga not found");
     Transition t = Apply(DefinitionOf(saga->type), *saga, input, clock_(), ids_);
     if (!t.refused.ok()) return t.refused;
     Persist(tx, *saga, t, "", "");
+    runtime::idempotency::RecordAnswer(tx, key, ToRecord(t.saga));
     return t.saga;
   });
 }

@@ -32,6 +32,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/messaging/envelope.h"
 #include "runtime/messaging/outbox.h"
@@ -77,8 +78,11 @@ class Coordinator final {
   // An operator's Retry or Abort of saga `saga_id`, applied and persisted
   // with its commands in one transaction; the saga as it is after.
   // NOT_FOUND for an unknown id, FAILED_PRECONDITION when the saga refuses
-  // (ended; for an abort, ApproveOrder already sent).
-  absl::StatusOr<Saga> Operate(const std::string& saga_id, const Input& input);
+  // (ended; for an abort, ApproveOrder already sent). With a key (API.md's
+  // Idempotency-Key), a repeat changes nothing and answers the saga as the
+  // first call left it.
+  absl::StatusOr<Saga> Operate(const std::string& saga_id, const Input& input,
+                               const runtime::idempotency::RequestKey& key);
 
  private:
   // What one batch's transaction holds: the sagas it locked up front, kept

@@ -181,8 +181,11 @@ grpc::ServerUnaryReactor* SagasService::GetSaga(grpc::CallbackServerContext* ctx
 
 grpc::ServerUnaryReactor* SagasService::RetrySaga(grpc::CallbackServerContext* ctx, const pb::RetrySagaRequest* req,
                                                   pb::SagaTimeline* resp) {
-  return OffloadAuthorized(ctx, executor_, authorizer_, kRetrySaga, [this, req, resp](const Caller&) -> absl::Status {
-    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Retry{});
+  return OffloadAuthorized(ctx, executor_, authorizer_, kRetrySaga, [this, req, resp](const Caller& caller) -> absl::Status {
+    absl::StatusOr<runtime::idempotency::RequestKey> key =
+        runtime::idempotency::MakeRequestKey(caller.customer_id, kRetrySaga, req->idempotency_key(), *req);
+    if (!key.ok()) return key.status();
+    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Retry{}, *key);
     if (!saga.ok()) return saga.status();
     ToTimeline(*saga, resp);
     return absl::OkStatus();
@@ -191,8 +194,11 @@ grpc::ServerUnaryReactor* SagasService::RetrySaga(grpc::CallbackServerContext* c
 
 grpc::ServerUnaryReactor* SagasService::AbortSaga(grpc::CallbackServerContext* ctx, const pb::AbortSagaRequest* req,
                                                   pb::SagaTimeline* resp) {
-  return OffloadAuthorized(ctx, executor_, authorizer_, kAbortSaga, [this, req, resp](const Caller&) -> absl::Status {
-    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Abort{});
+  return OffloadAuthorized(ctx, executor_, authorizer_, kAbortSaga, [this, req, resp](const Caller& caller) -> absl::Status {
+    absl::StatusOr<runtime::idempotency::RequestKey> key =
+        runtime::idempotency::MakeRequestKey(caller.customer_id, kAbortSaga, req->idempotency_key(), *req);
+    if (!key.ok()) return key.status();
+    absl::StatusOr<Saga> saga = coordinator_.Operate(req->id(), Abort{}, *key);
     if (!saga.ok()) return saga.status();
     ToTimeline(*saga, resp);
     return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/server.h"
+#include "runtime/idempotency/request_keys.h"
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/migrations.h"
 #include "saga/coordinator.h"
@@ -29,6 +30,7 @@ class Harness {
       : db_("saga"),
         migrated_(runtime::pg::ApplyMigrations(db_.ServiceOptions(),
                                                {{"messaging", &runtime::messaging::MessagingMigrations()},
+                                                {"request_keys", &runtime::idempotency::RequestKeyMigrations()},
                                                 {"saga", &SagaMigrations()}})
                       .ok()),
         pool_(db_.ServiceOptions(), 4),
@@ -58,6 +60,22 @@ class Harness {
                   return absl::OkStatus();
                 }).ok());
     return t.saga;
+  }
+  // Every outstanding command of saga `id` answered with success, until it
+  // ends (a compensation's reply, as the participants would send it).
+  void RunToEnd(const std::string& id) {
+    REQUIRE(pool_.Transact([&](Tx& tx) {
+                  std::optional<Saga> saga = store_.Lock(tx, id);
+                  REQUIRE(saga.has_value());
+                  const SagaDefinition def = saga->type == SagaType::kPlaceOrder ? PlaceOrder() : CancelOrder();
+                  for (int i = 0; i < 10 && !saga->ended(); ++i) {
+                    const std::string outstanding = saga->steps[static_cast<size_t>(saga->current)].message_id;
+                    saga = Apply(def, *saga, ReplyInput{outstanding, true, ""}, now_, [] { return NewUuid(); }).saga;
+                  }
+                  REQUIRE(saga->ended());
+                  store_.Save(tx, *saga);
+                  return absl::OkStatus();
+                }).ok());
   }
   static std::unique_ptr<grpc::ClientContext> As(const std::string& id, bool admin = false) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -234,6 +252,51 @@ TEST_CASE("an operator retries a saga's command and aborts a saga before its piv
         grpc::StatusCode::NOT_FOUND);
   CHECK(h.stub().RetrySaga(Harness::As(NewUuid()).get(), retry, &t).error_code() ==
         grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_CASE("an operator's retry and abort with an Idempotency-Key: a repeat answers the first timeline and does "
+          "nothing more",
+          "[pg]") {
+  Harness h;
+  const std::string admin = NewUuid();
+  const Saga running = h.Add(NewUuid(), absl::Minutes(5), 1);  // DebitBalance outstanding
+  auto outbox = [&] { return h.db().QueryAsSuper("SELECT count(*) FROM saga.outbox"); };
+
+  pb::RetrySagaRequest retry;
+  retry.set_id(running.id);
+  retry.set_idempotency_key("retry-1");
+  pb::SagaTimeline first, again;
+  REQUIRE(h.stub().RetrySaga(Harness::As(admin, true).get(), retry, &first).ok());
+  CHECK(first.steps(1).attempts() == 2);
+  const std::string sent = outbox();
+  REQUIRE(h.stub().RetrySaga(Harness::As(admin, true).get(), retry, &again).ok());
+  CHECK(again.SerializeAsString() == first.SerializeAsString());
+  CHECK(outbox() == sent);  // not sent a third time
+
+  pb::AbortSagaRequest abort;
+  abort.set_id(running.id);
+  abort.set_idempotency_key("abort-1");
+  REQUIRE(h.stub().AbortSaga(Harness::As(admin, true).get(), abort, &first).ok());
+  CHECK(first.state() == pb::COMPENSATING);
+  const std::string compensations = outbox();
+  // The compensation ends the saga: an abort now is refused, but the repeat
+  // still gets the first answer.
+  h.RunToEnd(running.id);
+  pb::AbortSagaRequest unkeyed;
+  unkeyed.set_id(running.id);
+  CHECK(h.stub().AbortSaga(Harness::As(admin, true).get(), unkeyed, &again).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  const Saga ended = h.Add(NewUuid(), absl::Minutes(5), 3);
+  REQUIRE(h.stub().AbortSaga(Harness::As(admin, true).get(), abort, &again).ok());
+  CHECK(again.SerializeAsString() == first.SerializeAsString());
+  CHECK(outbox() == compensations);
+
+  // The same key for another saga is a reuse; another admin's key is their own.
+  abort.set_id(ended.id);
+  CHECK(h.stub().AbortSaga(Harness::As(admin, true).get(), abort, &again).error_code() ==
+        grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(h.stub().AbortSaga(Harness::As(NewUuid(), true).get(), abort, &again).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace
