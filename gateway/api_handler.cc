@@ -125,6 +125,10 @@ ApiHandler::ApiHandler(const RouteTable& routes, Upstreams& upstreams,
 
 ApiHandler::~ApiHandler() = default;
 
+void ApiHandler::DecorateRefusal(const HttpRequest& request, HttpResponse* response) const {
+  Cors(request, response);  // no method: never a preflight
+}
+
 bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
   // Whether CORS headers are sent depends on Origin: every answer says so,
   // with or without one, so that a shared cache keeps the variants apart.
@@ -155,7 +159,7 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
     base->Set("Access-Control-Max-Age", "600");
     return true;
   }
-  base->Set("Access-Control-Expose-Headers", "Location, X-Request-Id, Retry-After");
+  base->Set("Access-Control-Expose-Headers", "Location, X-Request-Id, Retry-After, WWW-Authenticate");
   return false;
 }
 

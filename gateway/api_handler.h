@@ -43,6 +43,7 @@ class ApiHandler final : public Handler {
   ~ApiHandler() override;
 
   void Handle(HttpRequest request, Exchange exchange) override;
+  void DecorateRefusal(const HttpRequest& request, HttpResponse* response) const override;
 
   // Requests being answered (streams included), for a graceful drain.
   int64_t in_flight() const { return in_flight_.load(); }

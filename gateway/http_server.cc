@@ -261,11 +261,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void SendAndClose(HttpResponse response) {
     keep_alive_ = false;
     std::string_view sent;
+    HttpRequest read;
     if (parser_) {
-      const auto v = parser_->get()["X-Request-Id"];
+      const auto& header = parser_->get();
+      const auto v = header["X-Request-Id"];
       sent = std::string_view(v.data(), v.size());
+      if (const auto origin = header.find(http::field::origin); origin != header.end()) {
+        read.headers.emplace_back("origin", std::string(origin->value()));
+      }
     }
     response.Set("X-Request-Id", RequestIdFor(sent));
+    handler_.DecorateRefusal(read, &response);
     Send(std::move(response));
   }
 

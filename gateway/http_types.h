@@ -62,6 +62,11 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual void Handle(HttpRequest request, Exchange exchange) = 0;
+  // Adds to an answer the server gives on its own, for a request it refused
+  // before Handle (400 from the parser, 413, 431), what the handler adds to
+  // every answer (CORS, so that a browser can read the error). `request`
+  // holds the headers read so far, maybe none, and no method or body.
+  virtual void DecorateRefusal(const HttpRequest& /*request*/, HttpResponse* /*response*/) const {}
 };
 
 }  // namespace agora::gateway

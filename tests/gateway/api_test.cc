@@ -324,6 +324,41 @@ TEST_CASE("CORS preflight answers 204 for a configured origin and nothing for ot
   CHECK(s.Call("GET", "/v1/products").Header("vary") == "Origin");
 }
 
+TEST_CASE("the server's own refusals (413, a bad chunk, 431) carry CORS headers for an allowed origin", "[e2e]") {
+  System& s = System::Get();
+  const std::string origin = "Origin: http://localhost:3000\r\n";
+  const std::string refused[] = {
+      // Over 1 MiB, told up front.
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\n" + origin +
+          "Content-Type: application/json\r\nContent-Length: 1100000\r\n\r\n",
+      // A chunk size that is not hex.
+      "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\n" + origin +
+          "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+      // Headers past the limit, Origin among the first.
+      "GET /v1/products HTTP/1.1\r\nHost: x\r\n" + origin + "X-Big: " + std::string(20000, 'a') + "\r\n\r\n",
+  };
+  const int statuses[] = {413, 400, 431};
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("refusal " << statuses[i]);
+    const HttpResult r = agora::testing::ParseHttp(agora::testing::HttpRaw(s.http_port(), refused[i]));
+    CHECK(r.status == statuses[i]);
+    CHECK(r.Header("access-control-allow-origin") == "http://localhost:3000");
+    CHECK(r.Header("vary") == "Origin");
+    CHECK(r.Header("access-control-expose-headers").find("X-Request-Id") != std::string::npos);
+    CHECK(r.Header("x-request-id").size() == 36);
+  }
+  // Another origin still gets none.
+  const HttpResult other = agora::testing::ParseHttp(agora::testing::HttpRaw(
+      s.http_port(), "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n"
+                     "Content-Length: 1100000\r\n\r\n"));
+  CHECK(other.status == 413);
+  CHECK(other.Header("access-control-allow-origin").empty());
+  // A browser may read the challenge of a 401.
+  CHECK(s.Call("GET", "/v1/customers/me", "", "", {{"Origin", "http://localhost:3000"}})
+            .Header("access-control-expose-headers")
+            .find("WWW-Authenticate") != std::string::npos);
+}
+
 TEST_CASE("every response carries X-Request-Id, echoed when sent", "[e2e]") {
   System& s = System::Get();
   CHECK(s.Call("GET", "/v1/products", "", "", {{"X-Request-Id", "abc-123"}}).Header("x-request-id") == "abc-123");
