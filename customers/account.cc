@@ -72,10 +72,10 @@ absl::StatusOr<std::string> NormaliseDisplayName(const std::string& raw, const s
   std::string name(absl::StripAsciiWhitespace(raw));
   if (name.empty()) name = email.substr(0, email.find('@'));
   const std::optional<size_t> n = runtime::text::CodePointCount(name);
-  if (!n.has_value()) return absl::InvalidArgumentError("display_name is not valid UTF-8");
+  if (!n.has_value()) return absl::InvalidArgumentError("displayName is not valid UTF-8");
   if (*n > kMaxDisplayName) {
     return absl::InvalidArgumentError(
-        absl::StrCat("display_name must be at most ", kMaxDisplayName, " characters"));
+        absl::StrCat("displayName must be at most ", kMaxDisplayName, " characters"));
   }
   return name;
 }
@@ -83,7 +83,7 @@ absl::StatusOr<std::string> NormaliseDisplayName(const std::string& raw, const s
 absl::Status ValidateTopUp(int64_t amount_cents, const std::string& key) {
   if (amount_cents < 1 || amount_cents > kMaxTopUpCents) {
     return absl::InvalidArgumentError(
-        absl::StrCat("amount_cents must be 1 to ", kMaxTopUpCents));
+        absl::StrCat("amountCents must be 1 to ", kMaxTopUpCents));
   }
   // The one rule of every route's keys (255 code points, UTF-8, no control
   // characters), with its one message.
@@ -99,14 +99,14 @@ absl::Status ValidateCartQuantity(int quantity) {
 }
 
 absl::StatusOr<int> NormalisePageSize(int requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+  if (requested < 0) return absl::InvalidArgumentError("pageSize must be >= 0");
   if (requested == 0) return 20;
   return std::min(requested, 100);
 }
 
 absl::StatusOr<std::optional<LedgerCursor>> DecodeLedgerToken(const std::string& token) {
   if (token.empty()) return std::optional<LedgerCursor>();
-  const absl::Status invalid = absl::InvalidArgumentError("page_token is invalid");
+  const absl::Status invalid = absl::InvalidArgumentError("pageToken is invalid");
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return invalid;
   LedgerCursor cursor;

@@ -309,7 +309,7 @@ absl::StatusOr<LedgerPage> PgStore::ListLedger(const std::string& customer_id, i
         time = *after->created_at;
       } else {
         pqxx::result r = Exec(tx, kLedgerEntryTime, after->seq, customer_id);
-        if (r.empty()) return absl::InvalidArgumentError("page_token is invalid");
+        if (r.empty()) return absl::InvalidArgumentError("pageToken is invalid");
         time = absl::FromUnixMicros(r[0][0].as<int64_t>());
       }
       after_time = absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", time, absl::UTCTimeZone());

@@ -34,7 +34,7 @@ pb::LedgerEntry::Kind ToProto(LedgerKind kind) {
 }
 
 absl::Status CheckProductId(const std::string& id) {
-  if (!runtime::ids::IsUuid(id)) return absl::InvalidArgumentError("product_id must be a UUID");
+  if (!runtime::ids::IsUuid(id)) return absl::InvalidArgumentError("productId must be a UUID");
   return absl::OkStatus();
 }
 

@@ -1,11 +1,14 @@
 #include "gateway/json_errors.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 
 namespace agora::gateway {
 namespace {
@@ -25,6 +28,8 @@ const FieldDescriptor* FindField(const Descriptor* d, const std::string& key) {
 bool IsWellKnown(const Descriptor* d) { return d->file()->package() == "google.protobuf"; }
 
 std::string CheckValue(const FieldDescriptor* f, const json& v, const std::string& path);
+bool IntegerFits(const FieldDescriptor* f, const json& v);
+std::string IntegerKind(const FieldDescriptor* f);
 
 std::string CheckMessage(const Descriptor* d, const json& v, const std::string& prefix) {
   if (IsWellKnown(d)) return "";
@@ -80,11 +85,58 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
       return v.is_number_integer() ? "" : "field '" + path + "' must be one of its names";
     default:  // numbers: JSON numbers or numeric strings (64-bit)
       // A string must hold a JSON number, as protojson reads it: "+5" is not one.
-      if (v.is_number() || (v.is_string() && !absl::StartsWith(v.get_ref<const std::string&>(), "+") &&
-                            !v.get_ref<const std::string&>().empty())) {
-        return "";
+      if (!v.is_number() && !(v.is_string() && !absl::StartsWith(v.get_ref<const std::string&>(), "+") &&
+                              !v.get_ref<const std::string&>().empty())) {
+        return "field '" + path + "' must be a number";
       }
-      return "field '" + path + "' must be a number";
+      // An integer field's value is checked here too: protobuf's message
+      // names no field ("invalid value 1.5 for type TYPE_INT64").
+      return IntegerFits(f, v) ? "" : "field '" + path + "' must be " + IntegerKind(f);
+  }
+}
+
+// A whole number (1.5 and "many" are not; 2.0 and "1e2" are, as protojson
+// reads them) within the field's type.
+bool IntegerFits(const FieldDescriptor* f, const json& v) {
+  int64_t lowest = 0;
+  uint64_t highest = 0;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: lowest = INT32_MIN, highest = INT32_MAX; break;
+    case FieldDescriptor::CPPTYPE_UINT32: highest = UINT32_MAX; break;
+    case FieldDescriptor::CPPTYPE_INT64: lowest = INT64_MIN, highest = INT64_MAX; break;
+    case FieldDescriptor::CPPTYPE_UINT64: highest = UINT64_MAX; break;
+    default: return true;  // float and double: any number
+  }
+  const auto fits_signed = [&](int64_t i) {
+    return i >= lowest && (i < 0 || static_cast<uint64_t>(i) <= highest);
+  };
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= highest;
+  if (v.is_number_integer()) return fits_signed(v.get<int64_t>());
+  if (v.is_string()) {
+    const std::string& text = v.get_ref<const std::string&>();
+    if (int64_t i = 0; absl::SimpleAtoi(text, &i)) return fits_signed(i);
+    if (uint64_t u = 0; absl::SimpleAtoi(text, &u)) return u <= highest;
+  }
+  // A fraction, an exponent, or an integer beyond 64 bits: as a double.
+  double d = 0;
+  if (v.is_number_float()) {
+    d = v.get<double>();
+  } else if (!v.is_string() || !absl::SimpleAtod(v.get_ref<const std::string&>(), &d)) {
+    return false;
+  }
+  if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(lowest)) return false;
+  // 2^63 and 2^64 are exact as doubles; INT64_MAX and UINT64_MAX are not.
+  if (highest == UINT64_MAX) return d < 18446744073709551616.0;
+  if (highest == INT64_MAX) return d < 9223372036854775808.0;
+  return d <= static_cast<double>(highest);
+}
+
+std::string IntegerKind(const FieldDescriptor* f) {
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: return "a whole number from -2147483648 to 2147483647";
+    case FieldDescriptor::CPPTYPE_UINT32: return "a whole number from 0 to 4294967295";
+    case FieldDescriptor::CPPTYPE_UINT64: return "a whole number from 0 to 18446744073709551615";
+    default: return "a whole number from -9223372036854775808 to 9223372036854775807";
   }
 }
 

@@ -29,7 +29,7 @@ absl::Status CheckText(const char* field, const std::string& value, size_t min, 
 }
 
 absl::Status CheckPrice(int64_t price_cents) {
-  if (price_cents < 0) return absl::InvalidArgumentError("price_cents must be >= 0");
+  if (price_cents < 0) return absl::InvalidArgumentError("priceCents must be >= 0");
   return absl::OkStatus();
 }
 
@@ -99,7 +99,7 @@ absl::StatusOr<std::vector<StockLine>> NormaliseReservation(const std::string& o
 }
 
 absl::StatusOr<int> NormalisePageSize(int requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+  if (requested < 0) return absl::InvalidArgumentError("pageSize must be >= 0");
   if (requested == 0) return kDefaultPageSize;
   return std::min(requested, kMaxPageSize);
 }
@@ -120,7 +120,7 @@ absl::StatusOr<ListQuery> MakeListQuery(int page_size, const std::string& page_t
   if (absl::Status s = CheckText("query", query, 0, kMaxQueryLength); !s.ok()) return s;
   q.query = query;
   if (page_token.empty()) return q;
-  const absl::Status bad = absl::InvalidArgumentError("page_token is invalid");
+  const absl::Status bad = absl::InvalidArgumentError("pageToken is invalid");
   std::string raw;
   if (!absl::WebSafeBase64Unescape(page_token, &raw)) return bad;
   std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
@@ -130,7 +130,7 @@ absl::StatusOr<ListQuery> MakeListQuery(int page_size, const std::string& page_t
     return bad;
   }
   if (parts[3] != query) {
-    return absl::InvalidArgumentError("page_token was issued for another query");
+    return absl::InvalidArgumentError("pageToken was issued for another query");
   }
   q.after = PageCursor{absl::FromUnixMicros(micros), parts[2]};
   return q;

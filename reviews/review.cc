@@ -46,7 +46,7 @@ absl::Status CheckMayDelete(const std::string& author_id, const Actor& actor) {
 }
 
 absl::StatusOr<int> NormalisePageSize(int requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+  if (requested < 0) return absl::InvalidArgumentError("pageSize must be >= 0");
   if (requested == 0) return kDefaultPageSize;
   return std::min(requested, kMaxPageSize);
 }
@@ -67,7 +67,7 @@ absl::StatusOr<ListQuery> MakeListQuery(const std::string& product_id, int page_
   q.page_size = *size;
   q.product_id = absl::AsciiStrToLower(product_id);
   if (page_token.empty()) return q;
-  const absl::Status bad = absl::InvalidArgumentError("page_token is invalid");
+  const absl::Status bad = absl::InvalidArgumentError("pageToken is invalid");
   std::string raw;
   if (!absl::WebSafeBase64Unescape(page_token, &raw)) return bad;
   std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 3));
@@ -77,7 +77,7 @@ absl::StatusOr<ListQuery> MakeListQuery(const std::string& product_id, int page_
     return bad;
   }
   if (parts[3] != q.product_id) {
-    return absl::InvalidArgumentError("page_token was issued for another product");
+    return absl::InvalidArgumentError("pageToken was issued for another product");
   }
   q.after = PageCursor{absl::FromUnixMicros(micros), parts[2]};
   return q;

@@ -60,15 +60,15 @@ std::string EncodeToken(const Saga& last, const std::string& filter) {
 absl::StatusOr<std::optional<PgStore::Cursor>> DecodeToken(const std::string& token, const std::string& filter) {
   if (token.empty()) return std::optional<PgStore::Cursor>();
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return absl::InvalidArgumentError("page_token is not valid");
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return absl::InvalidArgumentError("pageToken is invalid");
   std::vector<std::string> parts = absl::StrSplit(raw, '|');
   int64_t us = 0;
   const bool v1 = parts.size() == 3 && parts[0] == "v1";
   const bool v2 = parts.size() == 4 && parts[0] == "v2";
   if (!(v1 || v2) || !absl::SimpleAtoi(parts[1], &us) || !runtime::ids::IsUuid(parts[2])) {
-    return absl::InvalidArgumentError("page_token is not valid");
+    return absl::InvalidArgumentError("pageToken is invalid");
   }
-  if (v2 && parts[3] != filter) return absl::InvalidArgumentError("page_token was issued for another filter");
+  if (v2 && parts[3] != filter) return absl::InvalidArgumentError("pageToken was issued for another filter");
   return std::optional<PgStore::Cursor>(PgStore::Cursor{absl::FromUnixMicros(us), parts[2]});
 }
 
@@ -140,8 +140,8 @@ grpc::ServerUnaryReactor* SagasService::ListSagas(grpc::CallbackServerContext* c
                                                   pb::ListSagasResponse* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kListSagas,
                            [this, req, resp](const Caller&) -> absl::Status {
-    if (req->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
-    if (req->older_than_seconds() < 0) return absl::InvalidArgumentError("older_than_seconds must be >= 0");
+    if (req->page_size() < 0) return absl::InvalidArgumentError("pageSize must be >= 0");
+    if (req->older_than_seconds() < 0) return absl::InvalidArgumentError("olderThanSeconds must be >= 0");
     std::optional<SagaStatus> status;
     switch (req->state()) {
       case pb::SAGA_STATE_UNSPECIFIED: break;

@@ -14,7 +14,8 @@ TEST_CASE("a body's JSON types are checked field by field; unknown fields are no
   CHECK(DescribeJsonError(R"({"email":"a","password":"b"})", login).empty());
   CHECK_THAT(DescribeJsonError("{not json", login), Catch::StartsWith("parse error at line 1, column 3: syntax error"));
   const auto* create = agora::orders::v1::CreateOrderRequest::descriptor();
-  CHECK(DescribeJsonError(R"({"items":[{"productId":"x","quantity":"many"}]})", create).empty());
+  CHECK(DescribeJsonError(R"({"items":[{"productId":"x","quantity":"many"}]})", create) ==
+        "field 'items[0].quantity' must be a whole number from -2147483648 to 2147483647");
   CHECK(DescribeJsonError(R"({"items":[{"productId":"x","qty":1}]})", create).empty());
   // What protobuf 3.21's parser would take, and grpc-gateway refuses:
   CHECK(DescribeJsonError(R"({"items":{"productId":"x"}})", create) == "field 'items' must be an array");
@@ -56,6 +57,29 @@ TEST_CASE("a body must be strict JSON: what protobuf's lenient parser takes is r
   CHECK(DescribeJsonError(R"({"items":[{"productId":"a"},{"productId":"b"}]})", create).empty());
   // Unknown keys twice are as unknown as once; the same key in sibling objects is no duplicate.
   CHECK(DescribeJsonError(R"({"x":{"a":1},"y":{"a":1}})", topup).empty());
+}
+
+TEST_CASE("an integer field takes a whole number within its type, and the error names the field", "[unit]") {
+  const auto* topup = agora::customers::v1::TopUpRequest::descriptor();  // amountCents: int64
+  for (const char* ok : {"5", "-5", "\"5\"", "2.0", "1e2", "\"1e2\"", "9223372036854775807", "-9223372036854775808",
+                         "\"9223372036854775807\"", "\"-9223372036854775808\"", "9.2e18"}) {
+    INFO(ok);
+    CHECK(DescribeJsonError(std::string(R"({"amountCents":)") + ok + "}", topup).empty());
+  }
+  for (const char* bad : {"1.5", "\"1.5\"", "\"x\"", "\"5x\"", "9223372036854775808", "\"9223372036854775808\"",
+                          "-1e19", "1e19", "\"1e30\"", "18446744073709551615"}) {
+    INFO(bad);
+    CHECK(DescribeJsonError(std::string(R"({"amountCents":)") + bad + "}", topup) ==
+          "field 'amountCents' must be a whole number from -9223372036854775808 to 9223372036854775807");
+  }
+  const auto* create = agora::orders::v1::CreateOrderRequest::descriptor();  // quantity: int32
+  CHECK(DescribeJsonError(R"({"items":[{"quantity":2147483647}]})", create).empty());
+  CHECK(DescribeJsonError(R"({"items":[{"quantity":-2147483648}]})", create).empty());
+  for (const char* bad : {"2147483648", "-2147483649", "0.5", "\"3000000000\""}) {
+    INFO(bad);
+    CHECK(DescribeJsonError(std::string(R"({"items":[{"quantity":)") + bad + "}]}", create) ==
+          "field 'items[0].quantity' must be a whole number from -2147483648 to 2147483647");
+  }
 }
 
 TEST_CASE("a string holding U+0000 is refused: PostgreSQL's text cannot store it", "[unit]") {

@@ -49,7 +49,7 @@ TEST_CASE("a new product needs a sku, a name and non-negative money and stock", 
   CHECK(ValidateNewProduct(p).code() == absl::StatusCode::kInvalidArgument);
   p = ok;
   p.price_cents = -1;
-  CHECK(std::string(ValidateNewProduct(p).message()).find("price_cents") != std::string::npos);
+  CHECK(std::string(ValidateNewProduct(p).message()).find("priceCents") != std::string::npos);
   p = ok;
   p.stock = -1;
   CHECK(std::string(ValidateNewProduct(p).message()).find("stock") != std::string::npos);

@@ -216,7 +216,7 @@ TEST_CASE("invalid products are INVALID_ARGUMENT naming the field", "[pg]") {
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   s = h.Create("B", 1, &p, "Mug", -1);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(s.error_message().find("price_cents") != std::string::npos);
+  CHECK(s.error_message().find("priceCents") != std::string::npos);
   s = h.Create("C", 1, &p, "");
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }

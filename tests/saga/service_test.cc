@@ -194,7 +194,7 @@ TEST_CASE("admins list sagas newest first, by state and age, a page at a time", 
   other.set_state(pb::RUNNING);
   const grpc::Status refused = h.stub().ListSagas(Harness::As(NewUuid(), true).get(), other, &next);
   CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(refused.error_message() == "page_token was issued for another filter");
+  CHECK(refused.error_message() == "pageToken was issued for another filter");
   other = req;
   other.set_older_than_seconds(60);
   CHECK(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), other, &next).error_code() ==
