@@ -45,7 +45,7 @@ TEST_CASE("the inventory process starts, serves, reports metrics and stops on SI
   }
   {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", agora::testing::BearerFor("admin-1", /*admin=*/true));
+    ctx.AddMetadata("authorization", agora::testing::BearerFor("00000000-0000-4000-8000-0000000000a1", /*admin=*/true));
     REQUIRE(stub->CreateProduct(&ctx, create, &product).ok());
   }
   pb::ListProductsResponse list;

@@ -22,6 +22,13 @@ using agora::testing::TestSigner;
 using agora::testing::TestVerifier;
 using nlohmann::json;
 
+// Customer ids: a user token's subject is a UUID (the authorizer refuses
+// any other).
+constexpr char kC1[] = "00000000-0000-4000-8000-0000000000c1";
+constexpr char kC2[] = "00000000-0000-4000-8000-0000000000c2";
+constexpr char kA1[] = "00000000-0000-4000-8000-0000000000a1";
+constexpr char kCache[] = "00000000-0000-4000-8000-00000000cace";
+
 std::string B64(const std::string& s) { return absl::WebSafeBase64Escape(s); }
 
 // Re-encodes a token's header and claims (the signature no longer matches
@@ -141,8 +148,8 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   REQUIRE(agora::inventory::v1::GetProductRequest::descriptor() != nullptr);
   const Authorizer& a = agora::testing::TestAuthorizer();
   const absl::Time now = absl::Now();
-  const std::string customer = "Bearer " + TestSigner().Sign("c1", {"customer"}, now);
-  const std::string admin = "Bearer " + TestSigner().Sign("a1", {"customer", "admin"}, now);
+  const std::string customer = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now);
+  const std::string admin = "Bearer " + TestSigner().Sign(kA1, {"customer", "admin"}, now);
   constexpr char kPublic[] = "agora.inventory.v1.Inventory.GetProduct";
   constexpr char kAdmin[] = "agora.inventory.v1.Inventory.CreateProduct";
   constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
@@ -152,7 +159,7 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   CHECK(a.AuthorizeHeader("", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeHeader(admin, kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeHeader("", kCustomer, now).status().code() == absl::StatusCode::kUnauthenticated);
-  CHECK(a.AuthorizeHeader(customer, kCustomer, now)->customer_id == "c1");
+  CHECK(a.AuthorizeHeader(customer, kCustomer, now)->customer_id == kC1);
   CHECK(a.AuthorizeHeader(customer, kAdmin, now).status().code() == absl::StatusCode::kPermissionDenied);
   CHECK(a.AuthorizeHeader(admin, kAdmin, now)->is_admin());
   // A bad token on a public method is ignored: the caller is anonymous.
@@ -166,9 +173,32 @@ TEST_CASE("the authorizer applies each method's declared access policy", "[unit]
   CHECK(a.AuthorizeHeader(customer, "agora.nope.v1.Nope.Nothing", now).status().code() ==
         absl::StatusCode::kInternal);
   // An owner check: the admin may access anyone's resource.
-  CHECK(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c1"));
-  CHECK_FALSE(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess("c2"));
-  CHECK(a.AuthorizeHeader(admin, kCustomer, now)->CanAccess("c2"));
+  CHECK(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess(kC1));
+  CHECK_FALSE(a.AuthorizeHeader(customer, kCustomer, now)->CanAccess(kC2));
+  CHECK(a.AuthorizeHeader(admin, kCustomer, now)->CanAccess(kC2));
+}
+
+TEST_CASE("a user token whose subject is not a UUID is refused: no customer id reaches a service that is not one",
+          "[unit]") {
+  REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
+  REQUIRE(agora::inventory::v1::GetProductRequest::descriptor() != nullptr);
+  const Authorizer& a = agora::testing::TestAuthorizer();
+  const absl::Time now = absl::Now();
+  constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
+  constexpr char kPublic[] = "agora.inventory.v1.Inventory.GetProduct";
+  for (const char* subject : {"not-a-uuid", "admin-1", "00000000-0000-4000-8000-00000000000", "' OR 1=1 --"}) {
+    INFO(subject);
+    const std::string bearer = "Bearer " + TestSigner().Sign(subject, {"customer", "admin"}, now);
+    const absl::StatusOr<Caller> refused = a.AuthorizeHeader(bearer, kCustomer, now);
+    CHECK(refused.status().code() == absl::StatusCode::kUnauthenticated);
+    CHECK(refused.status().message() == "token subject is not a customer id");
+    // On a public method it is ignored, as any token that does not verify.
+    const absl::StatusOr<Caller> anonymous = a.AuthorizeHeader(bearer, kPublic, now);
+    REQUIRE(anonymous.ok());
+    CHECK_FALSE(anonymous->authenticated());
+    CHECK_FALSE(a.Identify(bearer, now).authenticated());
+  }
+  CHECK(a.AuthorizeHeader("Bearer " + TestSigner().Sign(kC1, {"customer"}, now), kCustomer, now).ok());
 }
 
 TEST_CASE("an INTERNAL method answers only a service token of the services' key", "[unit]") {
@@ -186,7 +216,7 @@ TEST_CASE("an INTERNAL method answers only a service token of the services' key"
   // No token, garbage, an end user's (even an admin's) token in its place.
   CHECK(a.AuthorizeCall("", "", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(a.AuthorizeCall("", "x.y.z", kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
-  const std::string admin_token = TestSigner().Sign("a1", {"customer", "admin"}, now);
+  const std::string admin_token = TestSigner().Sign(kA1, {"customer", "admin"}, now);
   CHECK(a.AuthorizeCall("", admin_token, kInternal, now).status().code() == absl::StatusCode::kUnauthenticated);
   // The same claims signed by another key (a service outside this cluster).
   SignerOptions options;
@@ -231,7 +261,7 @@ TEST_CASE("a service token source reuses its token for half its lifetime", "[uni
 TEST_CASE("a token verified once is refused by the authorizer after it expires", "[unit]") {
   const Authorizer& a = agora::testing::TestAuthorizer();
   const absl::Time now = absl::Now();
-  const std::string bearer = "Bearer " + TestSigner().Sign("c-cache", {"customer"}, now);
+  const std::string bearer = "Bearer " + TestSigner().Sign(kCache, {"customer"}, now);
   constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
   REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
   CHECK(a.AuthorizeHeader(bearer, kCustomer, now).ok());
@@ -309,7 +339,7 @@ TEST_CASE("a token the authorizer verified (and cached) is refused once a refres
       absl::Seconds(10), absl::Milliseconds(50));
   const Authorizer a(verifier);
   const absl::Time now = absl::Now();
-  const std::string bearer = "Bearer " + TestSigner().Sign("c1", {"customer"}, now);
+  const std::string bearer = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now);
   constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
   REQUIRE(a.AuthorizeHeader(bearer, kCustomer, now).ok());  // verified, now cached
   const int64_t generation = verifier.key_generation();
@@ -480,9 +510,9 @@ TEST_CASE("the authorizer refuses a revoked session's token, cached or not, and 
   constexpr char kCustomer[] = "agora.customers.v1.Customers.GetMe";
   constexpr char kPublic[] = "agora.customers.v1.Customers.GetJwks";
   REQUIRE(agora::customers::v1::GetMeRequest::descriptor() != nullptr);
-  const std::string laptop = "Bearer " + TestSigner().Sign("c1", {"customer"}, now, "laptop");
-  const std::string phone = "Bearer " + TestSigner().Sign("c1", {"customer"}, now, "phone");
-  const std::string no_session = "Bearer " + TestSigner().Sign("c1", {"customer"}, now);
+  const std::string laptop = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now, "laptop");
+  const std::string phone = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now, "phone");
+  const std::string no_session = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now);
   CHECK(a.AuthorizeHeader(laptop, kCustomer, now).ok());  // now in the cache
   revoked.Replace({"laptop", "someone-else"});
   const absl::StatusOr<Caller> refused = a.AuthorizeHeader(laptop, kCustomer, now);
