@@ -62,7 +62,7 @@ constexpr char kFindForOrder[] =
 // NULL $4: the first page.
 constexpr char kList[] =
     "SELECT record FROM sagas WHERE ($1::text IS NULL OR status = $1) "
-    "AND ($2 = 0 OR updated_at <= now() - $2 * interval '1 second') "
+    "AND ($2 = 0 OR started_at <= now() - $2 * interval '1 second') "
     "AND ($4::bigint IS NULL OR (started_at, id) < ('epoch'::timestamptz + $4 * interval '1 microsecond', $5::uuid)) "
     "ORDER BY started_at DESC, id DESC LIMIT $3";
 

@@ -57,7 +57,8 @@ class PgStore final {
   // The order's latest saga: its cancel saga once one started, else its own.
   std::optional<Saga> FindForOrder(runtime::pg::Tx& tx, const std::string& order_id);
   // Newest first (started_at, id), after `after` when set; `status` and
-  // `older_than` (not updated for at least that long) filter when set.
+  // `older_than` (started at least that long ago: a saga still running then
+  // is stuck, however often its command was re-sent) filter when set.
   struct Cursor {
     absl::Time started_at;
     std::string id;

@@ -200,6 +200,11 @@ TEST_CASE("admins list sagas newest first, by state and age, a page at a time", 
   CHECK(h.stub().ListSagas(Harness::As(NewUuid(), true).get(), other, &next).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
 
+  // Re-sending the old saga's command now is no progress: it is still stuck.
+  pb::RetrySagaRequest resend;
+  resend.set_id(old.id);
+  pb::SagaTimeline resent;
+  REQUIRE(h.stub().RetrySaga(Harness::As(NewUuid(), true).get(), resend, &resent).ok());
   pb::ListSagasRequest running;
   running.set_state(pb::RUNNING);
   running.set_older_than_seconds(600);  // stuck for ten minutes at least
