@@ -98,6 +98,10 @@ int Rank(Status s) {
   }
 }
 
+RejectionReason ReasonOfRejection(const OrderState& state, RejectionReason sent) {
+  return state.cancel_requested ? RejectionReason::kCancelledByCustomer : sent;
+}
+
 absl::StatusOr<Step> Transition(const OrderState& state, Event event) {
   const Status s = state.status;
   switch (event) {

@@ -80,6 +80,13 @@ struct OrderState {
 // The saga's events are idempotent: a repeat answers kNone.
 absl::StatusOr<Step> Transition(const OrderState& state, Event event);
 
+// The reason a rejection records, the saga having sent `sent`: API.md "A
+// cancel accepted while the order is PENDING always ends it REJECTED with
+// CANCELLED_BY_CUSTOMER" (or CANCELLED), so once the customer's cancel was
+// recorded, that is the reason, whatever the saga was ending for (an abort
+// or a failed step whose RejectOrder was already on its way).
+RejectionReason ReasonOfRejection(const OrderState& state, RejectionReason sent);
+
 // ---- orders and their lines
 
 // A line as asked: from the request or from the cart.

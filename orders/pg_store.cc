@@ -260,11 +260,13 @@ absl::StatusOr<ChangeResult> PgStore::ApplyIn(Tx& tx, const std::string& id, con
       return result;
     case Effect::kSetStatus: {
       const bool rejected = step->status == Status::kRejected;
+      const RejectionReason rejection =
+          rejected ? ReasonOfRejection({order.status, order.cancel_requested}, change.reason) : RejectionReason::kNone;
       std::optional<std::string> reason;
-      if (rejected) reason = ReasonName(change.reason);
+      if (rejected) reason = ReasonName(rejection);
       pqxx::result r = Exec(tx, kSetStatus, id, StatusName(step->status), reason);
       order.status = step->status;
-      order.rejection_reason = rejected ? change.reason : RejectionReason::kNone;
+      order.rejection_reason = rejection;
       order.updated_at = absl::FromUnixMicros(r[0][0].as<int64_t>());
       AppendToOutbox(tx, StatusChangedMessage(events_topic_, order, context));
       if (change.event == Event::kRequestCancel) {
@@ -329,12 +331,15 @@ std::vector<absl::StatusOr<ChangeResult>> PgStore::ApplyBatchIn(Tx& tx, const st
     if (step->effect == Effect::kRecordCancelRequest) return one_by_one();  // not a status change: as ApplyIn does
     if (step->effect == Effect::kSetStatus) {
       const bool rejected = step->status == Status::kRejected;
+      const RejectionReason rejection =
+          rejected ? ReasonOfRejection({result.order.status, result.order.cancel_requested}, c.change.reason)
+                   : RejectionReason::kNone;
       result.order.status = step->status;
-      result.order.rejection_reason = rejected ? c.change.reason : RejectionReason::kNone;
+      result.order.rejection_reason = rejection;
       result.changed = true;
       set_ids.push_back(result.order.id);
       set_statuses.push_back(StatusName(step->status));
-      set_reasons.push_back(rejected ? ReasonName(c.change.reason) : "");
+      set_reasons.push_back(rejected ? ReasonName(rejection) : "");
     }
     results.push_back(std::move(result));
   }

@@ -99,8 +99,10 @@ void ToTimeline(const Saga& s, pb::SagaTimeline* out) {
     if (step.state != StepState::kRunning && step.state != StepState::kPending) {
       SetTime(step.finished_at, st->mutable_finished_at());
     }
-    // A short domain code, on failed steps only.
-    if (step.state == StepState::kFailed) st->set_error(step.error);
+    // A short domain code: a failed step's, kept once it is compensated (the
+    // end of a timeline still shows what failed), and a refused step's
+    // while it is sent again.
+    if (!step.error.empty()) st->set_error(step.error);
   }
   SetTime(s.started_at, out->mutable_started_at());
   SetTime(s.updated_at, out->mutable_updated_at());

@@ -257,8 +257,11 @@ class Machine final {
     if (s().ended()) return Refuse("the saga has ended");
     if (s().pivot_sent) return Refuse("the saga has sent ApproveOrder: it can only go forward");
     if (def_.forward_only) return Refuse("a cancel saga only goes forward");
+    // A cancel accepted first keeps its reason (API.md: such an order always
+    // ends CANCELLED_BY_CUSTOMER); the abort still stops the saga at once.
+    const Reason reason = s().cancel_requested ? Reason::kCancelledByCustomer : Reason::kAbortedByOperator;
     if (s().status == SagaStatus::kCompensating) {
-      if (EndPending()) s().reason = Reason::kAbortedByOperator;
+      if (EndPending()) s().reason = reason;
       return Done();
     }
     Step& step = Current();
@@ -266,7 +269,7 @@ class Machine final {
     step.error = "ABORTED";
     step.may_have_run = true;
     step.finished_at = now_;
-    Compensate(Reason::kAbortedByOperator);
+    Compensate(reason);
     return Done();
   }
 

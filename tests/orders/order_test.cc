@@ -115,6 +115,17 @@ TEST_CASE("a second cancel of a PENDING order records nothing new", "[unit]") {
   CHECK(Transition({Status::kPending, true}, Event::kApprove)->effect == Effect::kSetStatus);
 }
 
+TEST_CASE("a rejection of an order whose cancel was accepted records CANCELLED_BY_CUSTOMER, whatever the saga sent",
+          "[unit]") {
+  for (RejectionReason sent : {RejectionReason::kOutOfStock, RejectionReason::kInsufficientFunds,
+                               RejectionReason::kProductUnavailable, RejectionReason::kTimedOut,
+                               RejectionReason::kAbortedByOperator, RejectionReason::kCancelledByCustomer}) {
+    INFO(ReasonName(sent));
+    CHECK(ReasonOfRejection({Status::kPending, true}, sent) == RejectionReason::kCancelledByCustomer);
+    CHECK(ReasonOfRejection({Status::kPending, false}, sent) == sent);
+  }
+}
+
 TEST_CASE("status and reason names round-trip and match the proto enums", "[unit]") {
   for (Status s : kAll) {
     CHECK(StatusFromName(StatusName(s)) == s);

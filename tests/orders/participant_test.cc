@@ -99,10 +99,29 @@ TEST_CASE("approve, reject and mark-cancelled commands move the order and publis
   CHECK(o.Do(rejected, Orders::Reject(rejected, agora::orders::v1::TIMED_OUT)).success());
   CHECK(o.Status(rejected) == "REJECTED/OUT_OF_STOCK");
 
+  // A PENDING order whose cancel was accepted ends CANCELLED_BY_CUSTOMER,
+  // whatever the saga was ending for (here a RejectOrder already on its way),
+  // through the batch path and the one-order path alike.
+  for (const bool batch : {true, false}) {
+    INFO("batch " << batch);
+    const std::string cancelled = o.Order();
+    o.f().Query("UPDATE orders.orders SET cancel_requested_at = now() WHERE id = '" + cancelled + "'");
+    if (batch) {
+      CHECK(o.Do(cancelled, Orders::Reject(cancelled, agora::orders::v1::ABORTED_BY_OPERATOR)).success());
+    } else {
+      REQUIRE(o.f().pool().Transact([&](runtime::pg::Tx& tx) -> absl::Status {
+        return o.store()
+            .ApplyIn(tx, cancelled, {Event::kReject, RejectionReason::kOutOfStock}, std::nullopt, {"saga", NewUuid(), ""})
+            .status();
+      }).ok());
+    }
+    CHECK(o.Status(cancelled) == "REJECTED/CANCELLED_BY_CUSTOMER");
+  }
+
   const std::string cancelling = o.Order("CANCELLING");
   CHECK(o.Do(cancelling, Orders::MarkCancelled(cancelling)).success());
   CHECK(o.Status(cancelling) == "CANCELLED");
-  REQUIRE(events.WaitFor(3));
+  REQUIRE(events.WaitFor(5));
 }
 
 TEST_CASE("orders' refusals are failure replies with a domain code", "[pg][kafka]") {

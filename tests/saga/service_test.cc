@@ -287,6 +287,15 @@ TEST_CASE("an operator's retry and abort with an Idempotency-Key: a repeat answe
   // The compensation ends the saga: an abort now is refused, but the repeat
   // still gets the first answer.
   h.RunToEnd(running.id);
+  // The ended timeline still shows what failed: the aborted step, compensated.
+  pb::GetSagaRequest get;
+  get.set_id(running.id);
+  pb::SagaTimeline ended_timeline;
+  REQUIRE(h.stub().GetSaga(Harness::As(admin, true).get(), get, &ended_timeline).ok());
+  CHECK(ended_timeline.state() == pb::FAILED);
+  CHECK(ended_timeline.steps(1).state() == pb::SagaStep::COMPENSATED);
+  CHECK(ended_timeline.steps(1).error() == "ABORTED");
+  CHECK(ended_timeline.steps(0).error().empty());  // ReserveStock succeeded, then was undone
   pb::AbortSagaRequest unkeyed;
   unkeyed.set_id(running.id);
   CHECK(h.stub().AbortSaga(Harness::As(admin, true).get(), unkeyed, &again).error_code() ==

@@ -301,6 +301,33 @@ TEST_CASE("an abort compensates at once, the step in flight included; refused af
   CHECK(p.saga().status == SagaStatus::kRunning);
 }
 
+TEST_CASE("a cancel accepted first keeps its reason when an abort follows; an abort first gives way to a later "
+          "cancel",
+          "[unit]") {
+  // Cancel, then abort while the step's reply is awaited: the abort stops
+  // the saga at once, the order ends CANCELLED_BY_CUSTOMER.
+  Run r;
+  r.Input(CancelRequested{});
+  r.Input(Abort{});
+  CHECK(r.saga().status == SagaStatus::kCompensating);
+  CHECK(r.Sent() == Command::kReleaseStock);
+  CHECK(r.saga().reason == Reason::kCancelledByCustomer);
+  // Cancel, then abort while compensating.
+  Run c;
+  c.Reply(true);
+  c.Input(CancelRequested{});
+  c.Reply(true);  // DebitBalance lands: undone
+  REQUIRE(c.saga().status == SagaStatus::kCompensating);
+  c.Input(Abort{});
+  CHECK(c.saga().reason == Reason::kCancelledByCustomer);
+  // Abort, then cancel before RejectOrder went out: the customer's reason.
+  Run a;
+  a.Input(Abort{});
+  CHECK(a.saga().reason == Reason::kAbortedByOperator);
+  a.Input(CancelRequested{});
+  CHECK(a.saga().reason == Reason::kCancelledByCustomer);
+}
+
 TEST_CASE("a retry re-sends the outstanding command now with the same id and resets its wait",
           "[unit]") {
   Run r;
