@@ -78,6 +78,11 @@ std::string ArrayLiteral(const std::vector<Line>& lines, Fn field) {
 constexpr char kGet[] = "SELECT " ORDER_COLUMNS
                         " FROM orders o JOIN order_items i ON i.order_id = o.id "
                         "WHERE o.id = $1 ORDER BY i.line_no";
+// Newest first: the customer's orders by orders_by_customer, each one's lines by their key.
+constexpr char kFindPurchase[] =
+    "SELECT o.id::text FROM orders o WHERE o.customer_id = $1 AND o.status IN ('APPROVED', 'SHIPPED') "
+    "AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = $2) "
+    "ORDER BY o.created_at DESC, o.id DESC LIMIT 1";
 constexpr char kFindKeyed[] = "SELECT " ORDER_COLUMNS
                               ", k.request_hash FROM idempotency_keys k "
                               "JOIN orders o ON o.id = k.order_id "
@@ -119,6 +124,18 @@ absl::StatusOr<Order> PgStore::Get(const std::string& id) {
     std::vector<Order> orders = Collect(Exec(tx, kGet, id));
     if (orders.empty()) return NotFound(id);
     return std::move(orders[0]);
+  });
+}
+
+absl::StatusOr<std::optional<Order>> PgStore::FindPurchase(const std::string& customer_id,
+                                                           const std::string& product_id) {
+  if (!runtime::ids::IsUuid(customer_id) || !runtime::ids::IsUuid(product_id)) return std::optional<Order>();
+  return pool_.Read<std::optional<Order>>([&](Tx& tx) -> absl::StatusOr<std::optional<Order>> {
+    pqxx::result found = Exec(tx, kFindPurchase, customer_id, product_id);
+    if (found.empty()) return std::optional<Order>();
+    std::vector<Order> orders = Collect(Exec(tx, kGet, found[0][0].as<std::string>()));
+    if (orders.empty()) return std::optional<Order>();
+    return std::optional<Order>(std::move(orders[0]));
   });
 }
 

@@ -26,6 +26,8 @@ class PgStore final : public Store {
                                       const EnvelopeContext& context) override;
   absl::StatusOr<Order> Get(const std::string& id) override;
   absl::StatusOr<OrderPage> List(const ListQuery& query) override;
+  absl::StatusOr<std::optional<Order>> FindPurchase(const std::string& customer_id,
+                                                    const std::string& product_id) override;
   absl::StatusOr<ChangeResult> Apply(const std::string& id, const Change& change,
                                      const std::optional<std::string>& owner,
                                      const EnvelopeContext& context,

@@ -1,5 +1,6 @@
 #include "orders/service.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "orders/convert.h"
 #include "orders/metrics.h"
@@ -22,6 +23,7 @@ constexpr char kShipOrder[] = "agora.orders.v1.Orders.ShipOrder";
 constexpr char kApproveOrder[] = "agora.orders.v1.Orders.ApproveOrder";
 constexpr char kRejectOrder[] = "agora.orders.v1.Orders.RejectOrder";
 constexpr char kMarkCancelled[] = "agora.orders.v1.Orders.MarkCancelled";
+constexpr char kFindPurchase[] = "agora.orders.v1.Orders.FindPurchase";
 
 // The trace of the call, carried by the events it publishes.
 EnvelopeContext EventContext(const grpc::ServerContextBase& ctx) {
@@ -125,6 +127,23 @@ grpc::ServerUnaryReactor* OrdersService::ShipOrder(grpc::CallbackServerContext* 
                                                    pb::Order* resp) {
   return ApplyChange(ctx, kShipOrder, req->id(), {Event::kShip}, /*owned=*/false, resp, *req,
                      req->idempotency_key());
+}
+
+grpc::ServerUnaryReactor* OrdersService::FindPurchase(grpc::CallbackServerContext* ctx,
+                                                      const pb::FindPurchaseRequest* req,
+                                                      pb::FindPurchaseResponse* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kFindPurchase,
+                           [this, req, resp](const Caller&) -> absl::Status {
+                             absl::StatusOr<std::optional<Order>> found =
+                                 store_.FindPurchase(absl::AsciiStrToLower(req->customer_id()),
+                                                     absl::AsciiStrToLower(req->product_id()));
+                             if (!found.ok()) return found.status();
+                             if (found->has_value()) {
+                               resp->set_order_id((*found)->id);
+                               resp->set_status(ToProto((*found)->status));
+                             }
+                             return absl::OkStatus();
+                           });
 }
 
 grpc::ServerUnaryReactor* OrdersService::ApproveOrder(grpc::CallbackServerContext* ctx,

@@ -53,6 +53,9 @@ class OrdersService final : public pb::Orders::CallbackService {
   grpc::ServerUnaryReactor* MarkCancelled(grpc::CallbackServerContext* ctx,
                                           const pb::MarkCancelledRequest* req,
                                           pb::Order* resp) override;
+  grpc::ServerUnaryReactor* FindPurchase(grpc::CallbackServerContext* ctx,
+                                         const pb::FindPurchaseRequest* req,
+                                         pb::FindPurchaseResponse* resp) override;
 
  private:
   // Applies `change` to order `id` and answers the order after it. With

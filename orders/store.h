@@ -72,6 +72,10 @@ class Store {
 
   virtual absl::StatusOr<Order> Get(const std::string& id) = 0;
   virtual absl::StatusOr<OrderPage> List(const ListQuery& query) = 0;
+  // The newest APPROVED or SHIPPED order of `customer_id` holding
+  // `product_id` (ids in lower case), if any.
+  virtual absl::StatusOr<std::optional<Order>> FindPurchase(const std::string& customer_id,
+                                                            const std::string& product_id) = 0;
 
   // Applies `change` under a row lock, as Transition() decides, and writes
   // OrderStatusChanged for a status change (OrderCancelRequested too for a

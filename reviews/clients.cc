@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "agora/orders/v1/orders.grpc.pb.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/auth/service_identity.h"
@@ -13,25 +14,27 @@ namespace agora::reviews {
 namespace {
 
 namespace customers = agora::customers::v1;
+namespace orders = agora::orders::v1;
 
-// Customers' answer, as reviews answers its own caller: a NOT_FOUND from
-// customers is not "this review is not found".
-absl::Status Translate(const grpc::Status& s) {
+// Another service's answer, as reviews answers its own caller: a NOT_FOUND
+// from customers is not "this review is not found". `what` names what was
+// asked for ("customer profiles"), `call` the method, for the log.
+absl::Status Translate(const grpc::Status& s, const std::string& what, const char* call) {
   switch (s.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
       return absl::FailedPreconditionError("the caller's customer account does not exist");
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return absl::UnavailableError("customer profiles are unavailable, retry later");
+      return absl::UnavailableError(what + " are unavailable, retry later");
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError("customer profiles did not answer in time");
+      return absl::DeadlineExceededError(what + " did not answer in time");
     case grpc::StatusCode::CANCELLED:
       return absl::CancelledError("call cancelled");
     default:
-      runtime::log::Error("customers_call_failed", {{"method", "GetCustomer"},
-                                                    {"code", static_cast<int>(s.error_code())},
-                                                    {"error", s.error_message()}});
-      return absl::InternalError("customer profiles answered an error");
+      runtime::log::Error("backend_call_failed", {{"method", call},
+                                                  {"code", static_cast<int>(s.error_code())},
+                                                  {"error", s.error_message()}});
+      return absl::InternalError(what + " answered an error");
   }
 }
 
@@ -49,7 +52,7 @@ class GrpcProfiles final : public Profiles {
     std::unique_ptr<grpc::ClientContext> ctx =
         runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->GetCustomer(ctx.get(), req, &resp);
-    if (!s.ok()) return Translate(s);
+    if (!s.ok()) return Translate(s, "customer profiles", "GetCustomer");
     return resp.display_name();
   }
 
@@ -59,7 +62,40 @@ class GrpcProfiles final : public Profiles {
   runtime::auth::ServiceTokenSource& identity_;
 };
 
+class GrpcOrderLookup final : public OrderLookup {
+ public:
+  GrpcOrderLookup(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                  runtime::auth::ServiceTokenSource& identity)
+      : stub_(orders::Orders::NewStub(std::move(channel))), timeout_(timeout), identity_(identity) {}
+
+  absl::StatusOr<std::optional<FoundPurchase>> FindPurchase(const std::string& customer_id,
+                                                            const std::string& product_id,
+                                                            const grpc::ServerContextBase* incoming) override {
+    orders::FindPurchaseRequest req;
+    req.set_customer_id(customer_id);
+    req.set_product_id(product_id);
+    orders::FindPurchaseResponse resp;
+    std::unique_ptr<grpc::ClientContext> ctx =
+        runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
+    const grpc::Status s = stub_->FindPurchase(ctx.get(), req, &resp);
+    if (!s.ok()) return Translate(s, "orders", "FindPurchase");
+    if (resp.order_id().empty()) return std::optional<FoundPurchase>();
+    return std::optional<FoundPurchase>(FoundPurchase{
+        resp.order_id(), resp.status() == orders::SHIPPED ? OrderState::kShipped : OrderState::kApproved});
+  }
+
+ private:
+  std::unique_ptr<orders::Orders::Stub> stub_;
+  const absl::Duration timeout_;
+  runtime::auth::ServiceTokenSource& identity_;
+};
+
 }  // namespace
+
+std::unique_ptr<OrderLookup> NewGrpcOrderLookup(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                                runtime::auth::ServiceTokenSource& identity) {
+  return std::make_unique<GrpcOrderLookup>(std::move(channel), timeout, identity);
+}
 
 std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
                                           runtime::auth::ServiceTokenSource& identity) {

@@ -4,10 +4,12 @@
 // service can be tested with a fake.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "reviews/review.h"
 
 namespace grpc {
 class Channel;
@@ -35,10 +37,34 @@ class Profiles {
                                                   const grpc::ServerContextBase* incoming) = 0;
 };
 
+// An order that gives its customer the right to review a product.
+struct FoundPurchase {
+  std::string order_id;
+  OrderState state = OrderState::kApproved;
+};
+
+// Verified purchases at their source (the orders service), for the moment
+// between an order's approval and its event reaching reviews.
+class OrderLookup {
+ public:
+  virtual ~OrderLookup() = default;
+
+  // An APPROVED or SHIPPED order of `customer_id` holding `product_id`, if
+  // any. `incoming` and the errors as Profiles::DisplayName's. Thread-safe.
+  virtual absl::StatusOr<std::optional<FoundPurchase>> FindPurchase(const std::string& customer_id,
+                                                                    const std::string& product_id,
+                                                                    const grpc::ServerContextBase* incoming) = 0;
+};
+
 // Profiles over gRPC (customers.v1.Customers/GetCustomer, INTERNAL) on
 // `channel`, each call with a deadline of `timeout` at most and a token of
 // `identity` (borrowed; runtime/auth/service_identity.h).
 std::unique_ptr<Profiles> NewGrpcProfiles(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
                                           runtime::auth::ServiceTokenSource& identity);
+
+// OrderLookup over gRPC (orders.v1.Orders/FindPurchase, INTERNAL), as
+// NewGrpcProfiles.
+std::unique_ptr<OrderLookup> NewGrpcOrderLookup(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                                runtime::auth::ServiceTokenSource& identity);
 
 }  // namespace agora::reviews

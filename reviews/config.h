@@ -22,6 +22,10 @@ struct Config {
   // The customers service (author names): AGORA_CUSTOMERS_ADDRESS, AGORA_CUSTOMERS_TIMEOUT.
   std::string customers_address;
   absl::Duration customers_timeout;
+  // The orders service (a purchase whose event has not arrived yet):
+  // AGORA_ORDERS_ADDRESS, AGORA_ORDERS_TIMEOUT.
+  std::string orders_address;
+  absl::Duration orders_timeout;
   // AGORA_JWT_PUBLIC_KEY_FILE, AGORA_JWT_ISSUER, AGORA_JWT_AUDIENCE.
   runtime::auth::VerifierConfig jwt;
 };

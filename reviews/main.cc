@@ -48,11 +48,14 @@ int main(int argc, char** argv) {
     return rt::grpc_server::StartFailed(
         "service_key_unavailable",
         absl::FailedPreconditionError("AGORA_SERVICE_KEY_FILE is required: reviews calls customers' "
-                                      "INTERNAL GetCustomer"));
+                                      "INTERNAL GetCustomer and orders' FindPurchase"));
   }
   std::unique_ptr<reviews::Profiles> profiles = reviews::NewGrpcProfiles(
       rt::grpc_client::NewChannel(config->customers_address), config->customers_timeout, *identity.tokens);
-  reviews::ReviewsService service(store, *profiles, authorizer, executor);
+  // Purchases whose event has not arrived yet come from orders' INTERNAL FindPurchase.
+  std::unique_ptr<reviews::OrderLookup> orders = reviews::NewGrpcOrderLookup(
+      rt::grpc_client::NewChannel(config->orders_address), config->orders_timeout, *identity.tokens);
+  reviews::ReviewsService service(store, *profiles, *orders, authorizer, executor);
 
   absl::StatusOr<std::unique_ptr<rt::kafka::Producer>> dlq = rt::kafka::NewProducer(config->kafka);
   if (!dlq.ok()) {

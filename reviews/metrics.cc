@@ -17,7 +17,12 @@ Metrics& GetMetrics() {
                        prometheus::BuildCounter()
                            .Name("agora_reviews_events_handled_total")
                            .Help("Order events handled (applied, duplicate or ignored), by type.")
-                           .Register(registry)};
+                           .Register(registry),
+                       prometheus::BuildCounter()
+                           .Name("agora_reviews_purchases_looked_up_total")
+                           .Help("Purchases learnt from orders because their event had not arrived yet.")
+                           .Register(registry)
+                           .Add({})};
   }();
   return *m;
 }

@@ -16,6 +16,9 @@ struct Metrics {
   // duplicate or ignored), by envelope type; types reviews does not read
   // count as "other".
   prometheus::Family<prometheus::Counter>& events_handled;
+  // agora_reviews_purchases_looked_up_total: purchases learnt from orders'
+  // FindPurchase because their event had not arrived yet.
+  prometheus::Counter& purchases_looked_up;
 };
 
 // Registered in the process registry on first use.

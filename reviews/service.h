@@ -17,9 +17,9 @@ namespace pb = agora::reviews::v1;
 class ReviewsService final : public pb::Reviews::CallbackService {
  public:
   // Every argument is borrowed and must outlive the service.
-  ReviewsService(Store& store, Profiles& profiles, const runtime::auth::Authorizer& authorizer,
+  ReviewsService(Store& store, Profiles& profiles, OrderLookup& orders, const runtime::auth::Authorizer& authorizer,
                  runtime::grpc_server::Executor& executor)
-      : store_(store), profiles_(profiles), authorizer_(authorizer), executor_(executor) {}
+      : store_(store), profiles_(profiles), orders_(orders), authorizer_(authorizer), executor_(executor) {}
 
   grpc::ServerUnaryReactor* ListReviews(grpc::CallbackServerContext* ctx,
                                         const pb::ListReviewsRequest* req,
@@ -36,6 +36,7 @@ class ReviewsService final : public pb::Reviews::CallbackService {
  private:
   Store& store_;
   Profiles& profiles_;
+  OrderLookup& orders_;
   const runtime::auth::Authorizer& authorizer_;
   runtime::grpc_server::Executor& executor_;
 };

@@ -467,6 +467,42 @@ TEST_CASE("reviews need a purchase; ratings and lists are public", "[e2e]") {
   CHECK(Body(s.Call("GET", "/v1/products/" + product + "/reviews"))["reviews"].empty());
 }
 
+TEST_CASE("a review posted before the order's event reached reviews is accepted: reviews asks orders", "[e2e]") {
+  System& s = System::Get();
+  // A reviews process that never hears an order event (a topic prefix of its
+  // own), behind a gateway of its own: every purchase it knows, it learnt
+  // from orders' FindPurchase.
+  agora::testing::TestDatabase db("reviews");
+  agora::testing::ServiceProcess deaf(AGORA_REVIEWS_BINARY, "reviews", db,
+                      {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile(), "--customers-address=" + s.address("customers"),
+                       "--orders-address=" + s.address("orders")});
+  const int port = s.ExtraGateway({"--reviews-address=" + deaf.address()});
+  const auto [id, token] = s.NewCustomer();
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":100000})", token).status == 200);
+  for (int i = 0; i < 3; ++i) {
+    INFO("order " << i);
+    const std::string product = s.NewProduct(100, 5);
+    const HttpResult placed =
+        s.Call("POST", "/v1/orders", json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token);
+    REQUIRE(placed.status == 202);
+    s.WaitForStatus(token, Body(placed)["id"], "APPROVED");
+    const HttpResult review =
+        agora::testing::Http(port, "POST", "/v1/products/" + product + "/reviews",
+                             {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                             R"({"rating":4,"text":"arrived fast"})");
+    INFO(review.body);
+    CHECK(review.status == 201);
+    CHECK(Body(review)["verifiedPurchase"] == true);
+    CHECK(Body(agora::testing::Http(port, "GET", "/v1/products/" + product + "/rating"))["count"] == "1");
+  }
+  // Nothing bought: still refused.
+  const std::string other = s.NewProduct(100, 5);
+  RequireError(agora::testing::Http(port, "POST", "/v1/products/" + other + "/reviews",
+                                    {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                                    R"({"rating":5,"text":"x"})"),
+               400, 9);
+}
+
 TEST_CASE("product details fan out to inventory, reviews and customers", "[e2e]") {
   System& s = System::Get();
   const std::string product = s.NewProduct(450, 3);

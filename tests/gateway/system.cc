@@ -57,7 +57,8 @@ System::System() {
   const std::string orders = start("orders", AGORA_ORDERS_BINARY,
                                    {pub, poll, "--inventory-address=" + inventory, to_customers});
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
-                                    {pub, poll, to_customers, "--consumer-group=" + UniqueName("reviews")});
+                                    {pub, poll, to_customers, "--orders-address=" + orders,
+                                     "--consumer-group=" + UniqueName("reviews")});
   saga_flags_ = {pub, poll, to_customers, "--saga-group=" + UniqueName("saga")};
   const std::string saga = start("saga", AGORA_SAGA_BINARY, saga_flags_);
   saga_flags_.insert(saga_flags_.end(), kafka.begin(), kafka.end());

@@ -211,6 +211,55 @@ TEST_CASE("shipping needs an admin and an APPROVED order", "[pg]") {
   CHECK(changes[1].lines_size() == 1);
 }
 
+TEST_CASE("FindPurchase answers the newest APPROVED or SHIPPED order of a customer holding a product, and only "
+          "such an order",
+          "[pg]") {
+  Harness h;
+  const std::string alice = NewUuid();
+  const std::string p = h.AddProduct(500);
+  const std::string other = h.AddProduct(700);
+  auto find = [&](const std::string& customer, const std::string& product) {
+    pb::FindPurchaseRequest req;
+    req.set_customer_id(customer);
+    req.set_product_id(product);
+    pb::FindPurchaseResponse resp;
+    REQUIRE(h.Call(&pb::Orders::Stub::FindPurchase, req, &resp).ok());
+    return resp;
+  };
+  pb::Order out;
+  h.MustCreate(alice, {{p, 1}});  // PENDING
+  const pb::Order rejected = h.MustCreate(alice, {{p, 1}});
+  REQUIRE(h.Reject(rejected.id(), pb::OUT_OF_STOCK, &out).ok());
+  CHECK(find(alice, p).order_id().empty());  // PENDING and REJECTED give nothing
+  const pb::Order approved = h.MustCreate(alice, {{p, 1}, {other, 2}});
+  REQUIRE(h.Approve(approved.id(), &out).ok());
+  CHECK(find(alice, p).order_id() == approved.id());
+  CHECK(find(alice, p).status() == pb::APPROVED);
+  CHECK(find(alice, other).order_id() == approved.id());  // any line of the order
+  CHECK(find(NewUuid(), p).order_id().empty());           // another customer's
+  CHECK(find(alice, NewUuid()).order_id().empty());       // another product
+  CHECK(find("not-a-uuid", p).order_id().empty());
+  const pb::Order shipped = h.MustCreate(alice, {{p, 1}});
+  REQUIRE(h.Approve(shipped.id(), &out).ok());
+  REQUIRE(h.Ship(Admin(), shipped.id(), &out).ok());
+  CHECK(find(alice, p).order_id() == shipped.id());  // the newest
+  CHECK(find(alice, p).status() == pb::SHIPPED);
+  // Cancelled, it gives nothing any more.
+  REQUIRE(h.Cancel(Customer(alice), approved.id(), &out).ok());
+  pb::MarkCancelledRequest mark;
+  mark.set_order_id(approved.id());
+  REQUIRE(h.Call(&pb::Orders::Stub::MarkCancelled, mark, &out).ok());
+  CHECK(find(alice, other).order_id().empty());
+  // An end user may not ask: INTERNAL.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Customer(alice));
+  pb::FindPurchaseRequest req;
+  req.set_customer_id(alice);
+  req.set_product_id(p);
+  pb::FindPurchaseResponse resp;
+  CHECK(h.stub().FindPurchase(&ctx, req, &resp).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_CASE("approvals and rejections racing on one order leave one decision and its events only",
           "[pg]") {
   Harness h;

@@ -4,6 +4,7 @@
 // store, order events as orders publishes them, and a fake of customers.
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -102,6 +103,40 @@ class StoreFixture {
 
 // Customers as reviews sees it: "Reviewer <first 8 characters of the id>",
 // or the failure set with FailWith.
+// Orders' FindPurchase: answers the purchases a test put here (as orders
+// would see them at once, before their event reaches reviews).
+class FakeOrderLookup final : public OrderLookup {
+ public:
+  absl::StatusOr<std::optional<FoundPurchase>> FindPurchase(const std::string& customer_id,
+                                                            const std::string& product_id,
+                                                            const grpc::ServerContextBase* /*incoming*/) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (failure_.has_value()) return *failure_;
+    auto it = purchases_.find(customer_id + "/" + product_id);
+    if (it == purchases_.end()) return std::optional<FoundPurchase>();
+    return std::optional<FoundPurchase>(it->second);
+  }
+  void Add(const std::string& customer_id, const std::string& product_id, FoundPurchase purchase) {
+    absl::MutexLock lock(&mu_);
+    purchases_[customer_id + "/" + product_id] = std::move(purchase);
+  }
+  void FailWith(std::optional<absl::Status> failure) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(failure);
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, FoundPurchase> purchases_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 class FakeProfiles final : public Profiles {
  public:
   absl::StatusOr<std::string> DisplayName(const std::string& customer_id,

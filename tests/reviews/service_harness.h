@@ -22,7 +22,7 @@ class Harness : public StoreFixture {
  public:
   Harness()
       : executor_(8, 1024),
-        service_(store(), profiles_, agora::testing::TestAuthorizer(), executor_) {
+        service_(store(), profiles_, orders_, agora::testing::TestAuthorizer(), executor_) {
     auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
     REQUIRE(server.ok());
     server_ = std::move(*server);
@@ -31,6 +31,7 @@ class Harness : public StoreFixture {
   }
 
   FakeProfiles& profiles() { return profiles_; }
+  FakeOrderLookup& orders() { return orders_; }
 
   // `authorization` "" sends no token.
   grpc::Status Create(const std::string& authorization, const std::string& product, int rating,
@@ -94,6 +95,7 @@ class Harness : public StoreFixture {
 
  private:
   FakeProfiles profiles_;
+  FakeOrderLookup orders_;
   runtime::grpc_server::Executor executor_;
   ReviewsService service_;
   std::unique_ptr<runtime::grpc_server::GrpcServer> server_;

@@ -196,6 +196,40 @@ TEST_CASE("the author's name comes from customers; a customers outage is UNAVAIL
   CHECK(h.MustCreate(customer, product, 5).author_name() == FakeProfiles::NameOf(customer));
 }
 
+TEST_CASE("a review posted before its order's events arrived asks orders: a purchase there is recorded and "
+          "the review created; none there is still FAILED_PRECONDITION",
+          "[pg]") {
+  Harness h;
+  const std::string customer = NewUuid();
+  const std::string product = NewUuid();
+  const std::string order = NewUuid();
+  // Orders has approved the order; reviews has not heard of it yet.
+  h.orders().Add(customer, product, FoundPurchase{order, OrderState::kApproved});
+  const pb::Review review = h.MustCreate(customer, product, 4);
+  CHECK(review.verified_purchase());
+  CHECK(h.orders().calls() == 1);
+  CHECK(h.Count("SELECT count(*) FROM reviews.purchases WHERE order_id = '" + order + "' AND grants_review") == 1);
+  // The event that arrives later changes nothing.
+  REQUIRE(h.Deliver(testing::StatusChanged(order, customer, agora::orders::v1::APPROVED, {product})).ok());
+  CHECK(h.Count("SELECT count(*) FROM reviews.purchases WHERE order_id = '" + order + "'") == 1);
+  // A customer orders knows nothing of: refused, as before.
+  const std::string stranger = NewUuid();
+  grpc::Status s = h.Create(BearerFor(stranger), product, 5, "Lovely");
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message() == kNotABuyerMessage);
+  // Orders down: UNAVAILABLE (retry later), nothing written.
+  h.orders().FailWith(absl::UnavailableError("orders are unavailable, retry later"));
+  CHECK(h.Create(BearerFor(stranger), product, 5, "Lovely").error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(h.Count("SELECT count(*) FROM reviews.reviews") == 1);
+  // A buyer reviews from reviews' own record without asking orders.
+  h.orders().FailWith(std::nullopt);
+  const int asked = h.orders().calls();
+  const std::string buyer = NewUuid();
+  h.Buy(buyer, product);
+  h.MustCreate(buyer, product, 5);
+  CHECK(h.orders().calls() == asked);
+}
+
 TEST_CASE("review pages hold exactly pageSize reviews, newest first; the last has no token",
           "[pg]") {
   Harness h;

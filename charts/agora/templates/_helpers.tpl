@@ -57,7 +57,8 @@ gateway customers inventory orders reviews
 
 {{/*
 Who may call each gRPC service (NetworkPolicy sources), from the call graph
-in FACTS.md: orders calls inventory and customers, reviews calls customers,
+in FACTS.md: orders calls inventory and customers, reviews calls customers
+and orders (FindPurchase, for a purchase whose event has not arrived yet),
 the gateway calls every service; and every process that checks access
 tokens but customers itself (the gateway, inventory, orders, reviews, saga)
 polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
@@ -66,7 +67,7 @@ polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
 {{- define "agora.callers" -}}
 customers: [gateway, inventory, orders, reviews, saga]
 inventory: [gateway, orders]
-orders: [gateway]
+orders: [gateway, reviews]
 reviews: [gateway]
 saga: [gateway]
 {{- end }}
@@ -81,7 +82,7 @@ gateway: [inventory, customers, orders, reviews, saga]
 customers: []
 inventory: [customers]
 orders: [inventory, customers]
-reviews: [customers]
+reviews: [customers, orders]
 saga: [customers]
 {{- end }}
 
