@@ -103,16 +103,42 @@ class StoreFixture {
 
 // Customers as reviews sees it: "Reviewer <first 8 characters of the id>",
 // or the failure set with FailWith.
+// What the fakes of reviews' backends share: a failure to answer with, and
+// how often they were called.
+class FakeBackend {
+ public:
+  void FailWith(std::optional<absl::Status> failure) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(failure);
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ protected:
+  // Counts a call; the failure to answer it with, if any.
+  std::optional<absl::Status> Called() {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    return failure_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // Orders' FindPurchase: answers the purchases a test put here (as orders
 // would see them at once, before their event reaches reviews).
-class FakeOrderLookup final : public OrderLookup {
+class FakeOrderLookup final : public OrderLookup, public FakeBackend {
  public:
   absl::StatusOr<std::optional<FoundPurchase>> FindPurchase(const std::string& customer_id,
                                                             const std::string& product_id,
                                                             const grpc::ServerContextBase* /*incoming*/) override {
+    if (std::optional<absl::Status> failure = Called()) return *failure;
     absl::MutexLock lock(&mu_);
-    ++calls_;
-    if (failure_.has_value()) return *failure_;
     auto it = purchases_.find(customer_id + "/" + product_id);
     if (it == purchases_.end()) return std::optional<FoundPurchase>();
     return std::optional<FoundPurchase>(it->second);
@@ -121,47 +147,22 @@ class FakeOrderLookup final : public OrderLookup {
     absl::MutexLock lock(&mu_);
     purchases_[customer_id + "/" + product_id] = std::move(purchase);
   }
-  void FailWith(std::optional<absl::Status> failure) {
-    absl::MutexLock lock(&mu_);
-    failure_ = std::move(failure);
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
 
  private:
   absl::Mutex mu_;
   std::map<std::string, FoundPurchase> purchases_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class FakeProfiles final : public Profiles {
+class FakeProfiles final : public Profiles, public FakeBackend {
  public:
   absl::StatusOr<std::string> DisplayName(const std::string& customer_id,
                                           const grpc::ServerContextBase* /*incoming*/) override {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    if (failure_.has_value()) return *failure_;
+    if (std::optional<absl::Status> failure = Called()) return *failure;
     return NameOf(customer_id);
   }
   static std::string NameOf(const std::string& customer_id) {
     return absl::StrCat("Reviewer ", customer_id.substr(0, 8));
   }
-  void FailWith(std::optional<absl::Status> failure) {
-    absl::MutexLock lock(&mu_);
-    failure_ = std::move(failure);
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace agora::reviews::testing
