@@ -67,6 +67,10 @@ struct Page {
 struct StockLine {
   std::string product_id;
   int64_t quantity = 0;
+  // The order held the product before any soft delete (it was on sale when
+  // the order was placed): a deleted product is still reserved for it.
+  // API.md: deleting a product leaves "orders that hold it unaffected".
+  bool on_sale = false;
 };
 
 enum class ReserveOutcome { kReserved, kOutOfStock, kProductUnavailable, kReleased };

@@ -57,7 +57,9 @@ void RegisterSagaCommands(runtime::messaging::CommandHandler& handler, PgStore& 
         std::vector<size_t> index;  // of each valid command
         for (size_t i = 0; i < commands.size(); ++i) {
           std::vector<StockLine> lines;
-          for (const saga::StockLine& l : commands[i].lines()) lines.push_back({l.product_id(), l.quantity()});
+          for (const saga::StockLine& l : commands[i].lines()) {
+            lines.push_back({l.product_id(), l.quantity(), l.on_sale()});
+          }
           absl::StatusOr<std::vector<StockLine>> normalised =
               NormaliseReservation(commands[i].order_id(), std::move(lines));
           if (!normalised.ok()) continue;

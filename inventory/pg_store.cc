@@ -277,8 +277,10 @@ constexpr char kExisting[] =
     "WHERE order_id = $1 FOR UPDATE";
 // Locks the lines' products in id order: concurrent reservations of
 // overlapping products queue instead of deadlocking.
+// Deleted products too: an order that held one before its deletion still
+// reserves it (StockLine::on_sale); Check decides.
 constexpr char kLockProducts[] =
-    "SELECT id::text, stock FROM products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL "
+    "SELECT id::text, stock, deleted_at IS NOT NULL FROM products WHERE id = ANY($1::uuid[]) "
     "ORDER BY id FOR UPDATE";
 // Every line at once: from stock to held, the reservation's lines (one per
 // product: lines are checked distinct, and the primary key says so), and
@@ -315,19 +317,27 @@ ReserveResult StoredOutcome(const pqxx::row& r) {
   return result;
 }
 
-std::map<std::string, int64_t> StockOf(const pqxx::result& locked) {
-  std::map<std::string, int64_t> stock;
-  for (const auto& row : locked) stock[row[0].as<std::string>()] = row[1].as<int64_t>();
+struct Stocked {
+  int64_t stock = 0;
+  bool deleted = false;
+};
+
+std::map<std::string, Stocked> StockOf(const pqxx::result& locked) {
+  std::map<std::string, Stocked> stock;
+  for (const auto& row : locked) stock[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<bool>()};
   return stock;
 }
 
-// Checks every line against the locked stock (available products only);
-// the first failing line.
-ReserveResult Check(const std::vector<StockLine>& lines, const std::map<std::string, int64_t>& stock) {
+// Checks every line against the locked stock; the first failing line. A
+// deleted product is unavailable to an order that did not hold it before
+// the deletion (StockLine::on_sale).
+ReserveResult Check(const std::vector<StockLine>& lines, const std::map<std::string, Stocked>& stock) {
   for (const StockLine& line : lines) {
     auto it = stock.find(line.product_id);
-    if (it == stock.end()) return {ReserveOutcome::kProductUnavailable, line.product_id, false};
-    if (it->second < line.quantity) return {ReserveOutcome::kOutOfStock, line.product_id, false};
+    if (it == stock.end() || (it->second.deleted && !line.on_sale)) {
+      return {ReserveOutcome::kProductUnavailable, line.product_id, false};
+    }
+    if (it->second.stock < line.quantity) return {ReserveOutcome::kOutOfStock, line.product_id, false};
   }
   return {ReserveOutcome::kReserved, "", false};
 }
@@ -410,7 +420,7 @@ std::vector<ReserveResult> PgStore::ReserveBatchIn(
     if (claimed.count(absl::AsciiStrToLower(order)) == 0) continue;
     for (const StockLine& line : lines) products.push_back(line.product_id);
   }
-  std::map<std::string, int64_t> stock;
+  std::map<std::string, Stocked> stock;
   if (!products.empty()) stock = StockOf(runtime::pg::Exec(tx, kLockProducts, UuidArray(products)));
   // One by one, in order, in memory: what ReserveIn would decide for each.
   std::vector<std::string> take_orders, take_products, out_orders, out_states, out_outcomes, out_failed;
@@ -424,7 +434,7 @@ std::vector<ReserveResult> PgStore::ReserveBatchIn(
     ReserveResult result = Check(lines, stock);
     if (result.outcome == ReserveOutcome::kReserved) {
       for (const StockLine& line : lines) {
-        stock[line.product_id] -= line.quantity;
+        stock[line.product_id].stock -= line.quantity;
         take_orders.push_back(order);
         take_products.push_back(line.product_id);
         take_quantities.push_back(line.quantity);

@@ -16,6 +16,7 @@ void AddLines(const Order& order, google::protobuf::RepeatedPtrField<saga::Order
     l->set_product_id(line.product_id);
     l->set_quantity(line.quantity);
     l->set_unit_price_cents(line.unit_price_cents);
+    l->set_on_sale(line.on_sale);
   }
 }
 

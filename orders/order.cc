@@ -181,7 +181,7 @@ absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,
     int64_t amount = 0;
     overflow = overflow || __builtin_mul_overflow(it->second, line.quantity, &amount) ||
                __builtin_add_overflow(priced.total_cents, amount, &priced.total_cents);
-    priced.lines.push_back(Line{line.product_id, line.quantity, it->second});
+    priced.lines.push_back(Line{line.product_id, line.quantity, it->second, /*on_sale=*/true});
   }
   if (overflow) {
     return absl::InvalidArgumentError("the order total exceeds the largest amount representable");

@@ -100,6 +100,10 @@ struct Line {
   std::string product_id;
   int64_t quantity = 0;
   int64_t unit_price_cents = 0;
+  // The product was on sale when the order was created (it has a price):
+  // the order holds it, and a later soft delete of the product does not
+  // stop the order (API.md, DELETE /v1/products/{id}).
+  bool on_sale = false;
 };
 
 struct Order {

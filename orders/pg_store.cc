@@ -31,8 +31,8 @@ using runtime::pg::Tx;
   "o.total_cents, o.from_cart, o.cancel_requested_at IS NOT NULL, "                          \
   "(extract(epoch FROM o.created_at) * 1000000)::bigint, "                                   \
   "(extract(epoch FROM o.updated_at) * 1000000)::bigint, "                                   \
-  "i.product_id::text, i.quantity, i.unit_price_cents"
-constexpr int kOrderColumnCount = 12;
+  "i.product_id::text, i.quantity, i.unit_price_cents, i.on_sale"
+constexpr int kOrderColumnCount = 13;
 
 #define MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
 
@@ -55,7 +55,7 @@ std::vector<Order> Collect(const pqxx::result& rows) {
       orders.push_back(std::move(o));
     }
     orders.back().lines.push_back(
-        Line{r[9].as<std::string>(), r[10].as<int64_t>(), r[11].as<int64_t>()});
+        Line{r[9].as<std::string>(), r[10].as<int64_t>(), r[11].as<int64_t>(), r[12].as<bool>()});
   }
   return orders;
 }
@@ -173,10 +173,10 @@ constexpr char kClaimKey[] =
 constexpr char kInsertOrder[] =
     "WITH o AS (INSERT INTO orders (id, customer_id, status, total_cents, from_cart) "
     "VALUES ($1, $2, 'PENDING', $3, $4) RETURNING created_at, updated_at), "
-    "i AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
-    "SELECT $1::uuid, t.n, t.product_id, t.quantity, t.price "
-    "FROM unnest($5::uuid[], $6::integer[], $7::bigint[]) WITH ORDINALITY "
-    "AS t(product_id, quantity, price, n)), "
+    "i AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents, on_sale) "
+    "SELECT $1::uuid, t.n, t.product_id, t.quantity, t.price, t.on_sale "
+    "FROM unnest($5::uuid[], $6::integer[], $7::bigint[], $12::boolean[]) WITH ORDINALITY "
+    "AS t(product_id, quantity, price, on_sale, n)), "
     "m AS (INSERT INTO outbox (topic, message_key, message_id, payload) VALUES ($8, $9, $10, $11)) "
     "SELECT " MICROS("created_at") ", " MICROS("updated_at") " FROM o";
 }  // namespace
@@ -198,7 +198,8 @@ absl::StatusOr<CreateResult> PgStore::Create(const NewOrder& n, const EnvelopeCo
          ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.quantity; }),
          ArrayLiteral<int64_t>(n.lines, [](const Line& l) { return l.unit_price_cents; }),
          created.topic, created.key, created.envelope.message_id(),
-         pqxx::binarystring(payload.data(), payload.size()));
+         pqxx::binarystring(payload.data(), payload.size()),
+         ArrayLiteral<std::string>(n.lines, [](const Line& l) { return l.on_sale ? "t" : "f"; }));
     Order o = order;
     o.created_at = absl::FromUnixMicros(times[0][0].as<int64_t>());
     o.updated_at = absl::FromUnixMicros(times[0][1].as<int64_t>());

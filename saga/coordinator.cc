@@ -32,6 +32,7 @@ void AddStockLines(const OrderData& order, Lines* out) {
     pb::StockLine* line = out->Add();
     line->set_product_id(l.product_id);
     line->set_quantity(l.quantity);
+    line->set_on_sale(l.on_sale);
   }
 }
 
@@ -43,7 +44,9 @@ agora::orders::v1::RejectionReason ToProto(Reason r) {
 
 OrderData FromEvent(const pb::OrderCreated& e) {
   OrderData o{e.order_id(), e.customer_id(), {}, e.total_cents(), e.from_cart()};
-  for (const pb::OrderLine& l : e.lines()) o.lines.push_back({l.product_id(), l.quantity(), l.unit_price_cents()});
+  for (const pb::OrderLine& l : e.lines()) {
+    o.lines.push_back({l.product_id(), l.quantity(), l.unit_price_cents(), l.on_sale()});
+  }
   return o;
 }
 

@@ -36,6 +36,7 @@ agora::saga::v1::SagaRecord ToRecord(const Saga& s) {
     line->set_product_id(l.product_id);
     line->set_quantity(l.quantity);
     line->set_unit_price_cents(l.unit_price_cents);
+    line->set_on_sale(l.on_sale);
   }
   r.set_total_cents(s.order.total_cents);
   r.set_from_cart(s.order.from_cart);
@@ -77,7 +78,9 @@ absl::StatusOr<Saga> FromRecord(const agora::saga::v1::SagaRecord& r) {
   s.status = static_cast<SagaStatus>(r.status());
   s.order.order_id = r.order_id();
   s.order.customer_id = r.customer_id();
-  for (const auto& l : r.lines()) s.order.lines.push_back({l.product_id(), l.quantity(), l.unit_price_cents()});
+  for (const auto& l : r.lines()) {
+    s.order.lines.push_back({l.product_id(), l.quantity(), l.unit_price_cents(), l.on_sale()});
+  }
   s.order.total_cents = r.total_cents();
   s.order.from_cart = r.from_cart();
   for (const auto& st : r.steps()) {

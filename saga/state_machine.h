@@ -64,6 +64,7 @@ struct Line {
   std::string product_id;
   int64_t quantity = 0;
   int64_t unit_price_cents = 0;
+  bool on_sale = false;  // OrderLine.on_sale: passed on to ReserveStock
 };
 
 // What the commands of an order's sagas carry, from OrderCreated.

@@ -119,6 +119,39 @@ TEST_CASE("a reserve command holds the stock and is answered; a release gives it
   CHECK(inv.Stock(a) == 10);
 }
 
+TEST_CASE("a product deleted after the order was placed is still reserved for it and released back; "
+          "an order that never held it is refused PRODUCT_UNAVAILABLE",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string live = inv.Product(10);
+  const std::string gone = inv.Product(10);
+  REQUIRE(inv.store().DeleteProduct(gone).ok());
+  auto command = [&](const std::string& order, bool on_sale) {
+    saga::ReserveStockCommand c = Inventory::ReserveCommand(order, {{live, 1}, {gone, 2}});
+    for (saga::StockLine& l : *c.mutable_lines()) l.set_on_sale(on_sale);
+    return inv.f().wire().Send("inventory", order, c);
+  };
+  // Placed before the deletion: orders priced both lines.
+  const std::string held = NewUuid();
+  CHECK(inv.ReplyTo(command(held, true)).success());
+  CHECK(inv.Stock(gone) == 8);
+  CHECK(inv.Held(gone) == 2);
+  CHECK(inv.Stock(live) == 9);
+  // Placed after it: orders found no price, the line is not on sale.
+  const std::string late = NewUuid();
+  const saga::StepReply refused = inv.ReplyTo(command(late, false));
+  CHECK_FALSE(refused.success());
+  CHECK(refused.error() == "PRODUCT_UNAVAILABLE");
+  CHECK(inv.Stock(gone) == 8);
+  CHECK(inv.Stock(live) == 9);
+  // The held units come back to the deleted product, which stays deleted.
+  CHECK(inv.ReplyTo(inv.Release(held)).success());
+  CHECK(inv.Stock(gone) == 10);
+  CHECK(inv.Held(gone) == 0);
+  CHECK(inv.Stock(live) == 10);
+  CHECK(inv.f().Query("SELECT deleted_at IS NOT NULL FROM inventory.products WHERE id = '" + gone + "'") == "t");
+}
+
 TEST_CASE("business refusals are failure replies with a domain code, and take nothing",
           "[pg][kafka]") {
   Inventory inv;
@@ -353,7 +386,8 @@ TEST_CASE("a batch of reservations ends exactly as the same reservations one by 
     }
     auto lines_of = [](const World& w, const std::vector<std::pair<int, int64_t>>& spec) {
       std::vector<StockLine> lines;
-      for (const auto& [p, q] : spec) lines.push_back({w.products[static_cast<size_t>(p)], q});
+      // Some lines held by their order before a deletion (on_sale), some not.
+      for (const auto& [p, q] : spec) lines.push_back({w.products[static_cast<size_t>(p)], q, (p + q) % 2 == 0});
       std::sort(lines.begin(), lines.end(),
                 [](const StockLine& x, const StockLine& y) { return x.product_id < y.product_id; });
       return lines;

@@ -98,6 +98,8 @@ class Harness {
   std::vector<runtime::messaging::Envelope> Outbox(const std::string& order_id) const;
   // Their payload types without the package ("OrderCreated", ...).
   std::vector<std::string> OutboxTypes(const std::string& order_id) const;
+  // One value (rows and columns joined) of `sql` run as the superuser.
+  std::string Query(const std::string& sql) const { return db_.QueryAsSuper(sql); }
 
  private:
   agora::testing::TestDatabase inventory_db_;

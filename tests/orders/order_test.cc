@@ -186,8 +186,9 @@ TEST_CASE("pricing snapshots each line's price and sums the total in cents", "[u
   CHECK(priced->lines[0].product_id == a);
   CHECK(priced->lines[0].unit_price_cents == 1999);
   CHECK(priced->lines[1].quantity == 1);
-  // Free products are fine.
+  // Free products are fine, and on sale.
   CHECK(PriceLines({{a, 5}}, {{a, 0}})->total_cents == 0);
+  CHECK(PriceLines({{a, 5}}, {{a, 0}})->lines[0].on_sale);
 }
 
 TEST_CASE("a product without a price keeps its line at 0 and does not refuse the order", "[unit]") {
@@ -197,6 +198,9 @@ TEST_CASE("a product without a price keeps its line at 0 and does not refuse the
   REQUIRE(priced.ok());
   REQUIRE(priced->lines.size() == 3);
   CHECK(priced->lines[0].unit_price_cents == 5);
+  CHECK(priced->lines[0].on_sale);
+  CHECK_FALSE(priced->lines[1].on_sale);
+  CHECK_FALSE(priced->lines[2].on_sale);
   CHECK(priced->lines[1].product_id == gone);
   CHECK(priced->lines[1].unit_price_cents == 0);
   CHECK(priced->lines[2].product_id == other);

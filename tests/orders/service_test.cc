@@ -117,7 +117,14 @@ TEST_CASE("an order of a product unknown to inventory or deleted is created PEND
   REQUIRE(outbox.size() == 1);
   agora::saga::v1::OrderCreated created;
   REQUIRE(runtime::messaging::Unwrap(outbox[0], &created).ok());
-  CHECK(created.lines_size() == 3);
+  REQUIRE(created.lines_size() == 3);
+  // Only the priced line was on sale when the order was placed: a deletion
+  // of that product from now on does not stop the order (ReserveStock).
+  CHECK(created.lines(0).on_sale());
+  CHECK_FALSE(created.lines(1).on_sale());
+  CHECK_FALSE(created.lines(2).on_sale());
+  CHECK(h.Query("SELECT string_agg(on_sale::text, ',' ORDER BY line_no) FROM orders.order_items WHERE order_id = '" +
+                out.id() + "'") == "true,false,false");
   CHECK(CountOrders(h) == 1);
 }
 

@@ -119,6 +119,9 @@ class System final {
                                             id, "', '", id, "', 'p', ", price, ", ", stock, ")"));
     return id;
   }
+  void DeleteProduct(const std::string& id) {
+    inventory_.db.QueryAsSuper("UPDATE inventory.products SET deleted_at = now() WHERE id = '" + id + "'");
+  }
   std::string Customer(int64_t balance) {
     const std::string id = NewUuid();
     customers_.db.QueryAsSuper(absl::StrCat("INSERT INTO customers.customers (id, email, display_name, password_hash, "
@@ -138,7 +141,7 @@ class System final {
     n.from_cart = from_cart;
     for (size_t i = 0; i < lines.size(); ++i) {
       const int64_t unit = prices.empty() ? price : prices[i];
-      n.lines.push_back({lines[i].first, lines[i].second, unit});
+      n.lines.push_back({lines[i].first, lines[i].second, unit, /*on_sale=*/true});
       n.total_cents += lines[i].second * unit;
     }
     REQUIRE(orders_store_->Create(n, {"", "", traceparent}).ok());
@@ -157,16 +160,17 @@ class System final {
   }
 
   // An order whose OrderCreated was lost: its rows, no event.
+  // `on_sale`: orders priced the line (the product was on sale when placed).
   std::string OrderWithoutEvent(const std::string& customer, const std::string& product, int64_t quantity,
-                                int64_t price) {
+                                int64_t price, bool on_sale = true) {
     const std::string id = NewUuid();
     orders_.db.QueryAsSuper(absl::StrCat(
         "INSERT INTO orders.orders (id, customer_id, status, total_cents, from_cart, created_at, updated_at) "
         "VALUES ('", id, "', '", customer, "', 'PENDING', ", quantity * price, ", false, now() - interval '1 minute', "
         "now() - interval '1 minute')"));
     orders_.db.QueryAsSuper(absl::StrCat(
-        "INSERT INTO orders.order_items (order_id, line_no, product_id, quantity, unit_price_cents) VALUES ('", id,
-        "', 1, '", product, "', ", quantity, ", ", price, ")"));
+        "INSERT INTO orders.order_items (order_id, line_no, product_id, quantity, unit_price_cents, on_sale) "
+        "VALUES ('", id, "', 1, '", product, "', ", quantity, ", ", price, ", ", on_sale ? "true" : "false", ")"));
     return id;
   }
   absl::StatusOr<int> Reemit(absl::Duration age) { return orders_store_->ReemitStalled(age, 100); }
@@ -441,6 +445,33 @@ TEST_CASE("a lost OrderCreated is published again and the order still ends; a se
   CHECK(s.Stock(pen) == 3);
   // Ended orders are not published again.
   CHECK(s.Reemit(absl::Milliseconds(1)).value() == 0);
+}
+
+TEST_CASE("a product deleted while an order holding it is PENDING leaves that order unaffected; an order "
+          "placed after the deletion is REJECTED PRODUCT_UNAVAILABLE",
+          "[pg][kafka]") {
+  // API.md, DELETE /v1/products/{id}: "orders that hold it unaffected".
+  System s;
+  const std::string pen = s.Product(5, 200);
+  const std::string ann = s.Customer(1000);
+  const std::string bob = s.Customer(1000);
+  // Placed while the pen was on sale; its saga has not started yet.
+  const std::string held = s.OrderWithoutEvent(ann, pen, 2, 200);
+  s.DeleteProduct(pen);
+  // Placed after the deletion: orders found no price for the line.
+  const std::string late = s.OrderWithoutEvent(bob, pen, 1, 0, /*on_sale=*/false);
+  REQUIRE(s.Reemit(absl::Seconds(30)).value() == 2);
+  REQUIRE(s.Ends(held, "APPROVED"));
+  REQUIRE(s.Ends(late, "REJECTED/PRODUCT_UNAVAILABLE"));
+  CHECK(s.Balance(ann) == 600);
+  CHECK(s.Balance(bob) == 1000);
+  CHECK(s.Stock(pen) == 3);
+  CHECK(s.Held(pen) == 2);
+  // Its cancel gives the units back to the deleted product.
+  s.Cancel(held);
+  REQUIRE(s.Ends(held, "CANCELLED"));
+  CHECK(Eventually([&] { return s.Stock(pen) == 5 && s.Held(pen) == 0; }));
+  CHECK(s.Balance(ann) == 1000);
 }
 
 TEST_CASE("a cancel after approval refunds, returns the stock and ends CANCELLED", "[pg][kafka]") {

@@ -10,7 +10,7 @@ TEST_CASE("a saga survives its stored form, mid-compensation included", "[unit]"
   const IdSource ids = [&n] { return "m" + std::to_string(++n); };
   const SagaDefinition def = PlaceOrder();
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
-  Transition t = Start(def, "s-1", {"o-1", "c-1", {{"p-1", 2, 300}, {"p-2", 1, 50}}, 650, true}, t0, ids);
+  Transition t = Start(def, "s-1", {"o-1", "c-1", {{"p-1", 2, 300, true}, {"p-2", 1, 50, false}}, 650, true}, t0, ids);
   t.saga.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   t = Apply(def, t.saga, ReplyInput{t.saga.steps[0].message_id, true, ""}, t0 + absl::Seconds(1), ids);
   t = Apply(def, t.saga, Abort{}, t0 + absl::Seconds(2), ids);
@@ -21,7 +21,9 @@ TEST_CASE("a saga survives its stored form, mid-compensation included", "[unit]"
   CHECK(back->to_undo == t.saga.to_undo);
   CHECK(back->deadline == t.saga.deadline);
   CHECK(back->traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-  CHECK(back->order.lines.size() == 2);
+  REQUIRE(back->order.lines.size() == 2);
+  CHECK(back->order.lines[0].on_sale);
+  CHECK_FALSE(back->order.lines[1].on_sale);
   CHECK(back->current_step() == "RefundBalance");
   // Ended: no deadline, stored as such.
   Saga ended = *back;
