@@ -95,8 +95,11 @@ std::string CheckValue(const FieldDescriptor* f, const json& v, const std::strin
   }
 }
 
-// A whole number (1.5 and "many" are not; 2.0 and "1e2" are, as protojson
-// reads them) within the field's type.
+// A whole number within the field's type, as protobuf 3.21's JSON parser
+// reads one: a number whose value is whole (2.0 and 1e2 are; 1.5 is not), or
+// a string of decimal digits with an optional sign and nothing else ("1e2",
+// " 100", "0x10" and "3.0" are not: protobuf refuses them with a message that
+// names no field).
 bool IntegerFits(const FieldDescriptor* f, const json& v) {
   int64_t lowest = 0;
   uint64_t highest = 0;
@@ -114,6 +117,12 @@ bool IntegerFits(const FieldDescriptor* f, const json& v) {
   if (v.is_number_integer()) return fits_signed(v.get<int64_t>());
   if (v.is_string()) {
     const std::string& text = v.get_ref<const std::string&>();
+    const size_t digits = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    if (text.size() == digits ||
+        !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(digits), text.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
     if (int64_t i = 0; absl::SimpleAtoi(text, &i)) return fits_signed(i);
     if (uint64_t u = 0; absl::SimpleAtoi(text, &u)) return u <= highest;
   }
