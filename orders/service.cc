@@ -5,6 +5,7 @@
 #include "orders/convert.h"
 #include "orders/metrics.h"
 #include "orders/watch.h"
+#include "google/protobuf/util/time_util.h"
 #include "runtime/auth/authorized_call.h"
 #include "runtime/grpc/status.h"
 #include "runtime/ids/uuid.h"
@@ -24,6 +25,7 @@ constexpr char kApproveOrder[] = "agora.orders.v1.Orders.ApproveOrder";
 constexpr char kRejectOrder[] = "agora.orders.v1.Orders.RejectOrder";
 constexpr char kMarkCancelled[] = "agora.orders.v1.Orders.MarkCancelled";
 constexpr char kFindPurchase[] = "agora.orders.v1.Orders.FindPurchase";
+constexpr char kLocateOrder[] = "agora.orders.v1.Orders.LocateOrder";
 
 // The trace of the call, carried by the events it publishes.
 EnvelopeContext EventContext(const grpc::ServerContextBase& ctx) {
@@ -142,6 +144,20 @@ grpc::ServerUnaryReactor* OrdersService::FindPurchase(grpc::CallbackServerContex
                                resp->set_order_id((*found)->id);
                                resp->set_status(ToProto((*found)->status));
                              }
+                             return absl::OkStatus();
+                           });
+}
+
+grpc::ServerUnaryReactor* OrdersService::LocateOrder(grpc::CallbackServerContext* ctx,
+                                                     const pb::LocateOrderRequest* req, pb::LocatedOrder* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kLocateOrder,
+                           [this, req, resp](const Caller&) -> absl::Status {
+                             absl::StatusOr<Order> order = store_.Get(req->order_id());
+                             if (!order.ok()) return order.status();
+                             resp->set_customer_id(order->customer_id);
+                             resp->set_status(ToProto(order->status));
+                             *resp->mutable_created_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+                                 absl::ToUnixMicros(order->created_at));
                              return absl::OkStatus();
                            });
 }

@@ -56,6 +56,8 @@ class OrdersService final : public pb::Orders::CallbackService {
   grpc::ServerUnaryReactor* FindPurchase(grpc::CallbackServerContext* ctx,
                                          const pb::FindPurchaseRequest* req,
                                          pb::FindPurchaseResponse* resp) override;
+  grpc::ServerUnaryReactor* LocateOrder(grpc::CallbackServerContext* ctx, const pb::LocateOrderRequest* req,
+                                        pb::LocatedOrder* resp) override;
 
  private:
   // Applies `change` to order `id` and answers the order after it. With

@@ -14,6 +14,10 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::auth::ReadVerifierConfig(r, &c.jwt);
   r.String("AGORA_CUSTOMERS_ADDRESS", "127.0.0.1:50062", &c.customers_address,
            "customers' gRPC address (the signed-out sessions, whose access tokens are refused)");
+  r.String("AGORA_ORDERS_ADDRESS", "127.0.0.1:50063", &c.orders_address,
+           "the orders service (an order whose saga has not started yet), host:port or dns:///name:port");
+  r.Duration("AGORA_ORDERS_TIMEOUT", absl::Seconds(2), absl::Milliseconds(10), absl::Seconds(60), &c.orders_timeout,
+             "deadline of a call to orders");
   r.String("AGORA_SAGA_GROUP", c.messaging.topics.Group("saga"), &c.group,
            "consumer group of the coordinators (order events and replies; default: the topic prefix and 'saga')");
   r.Duration("AGORA_SAGA_STEP_DEADLINE", absl::Seconds(5), absl::Milliseconds(100), absl::Hours(1),

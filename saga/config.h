@@ -21,6 +21,10 @@ struct Config {
   runtime::auth::VerifierConfig jwt;
   // AGORA_CUSTOMERS_ADDRESS: where the signed-out sessions are polled.
   std::string customers_address;
+  // AGORA_ORDERS_ADDRESS, AGORA_ORDERS_TIMEOUT: orders, asked about an order
+  // whose saga has not started yet (GetOrderSaga).
+  std::string orders_address;
+  absl::Duration orders_timeout;
   // AGORA_SAGA_GROUP: the coordinators' consumer group.
   std::string group;
   // AGORA_SAGA_STEP_DEADLINE, AGORA_SAGA_MAX_ATTEMPTS, AGORA_SAGA_MAX_WAIT:

@@ -52,6 +52,12 @@ OrderData FromEvent(const pb::OrderCreated& e) {
 
 }  // namespace
 
+std::string SagaIdFor(const std::string& order_id, SagaType type) {
+  // A namespace of our own for saga ids (a random UUID, fixed forever).
+  static constexpr char kSagaIds[] = "0c7a1f5e-3d2b-4c8e-9a61-5b7f2e9d4a13";
+  return runtime::ids::NameUuid(kSagaIds, absl::StrCat(absl::AsciiStrToLower(order_id), "/", TypeName(type)));
+}
+
 OutboxMessage CommandMessage(const runtime::messaging::Topics& topics, const Saga& saga,
                              const Send& send, const std::string& causation_id,
                              const std::string& traceparent) {
@@ -196,7 +202,7 @@ void Coordinator::Persist(Tx& tx, const Saga& before, const Transition& t, const
 void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& order,
                             const std::string& causation_id, const std::string& traceparent,
                             bool cancel_first, Batch* batch) {
-  Transition t = Start(def, runtime::ids::NewUuid(), order, clock_(), ids_);
+  Transition t = Start(def, SagaIdFor(order.order_id, def.type), order, clock_(), ids_);
   t.saga.traceparent = traceparent;
   if (cancel_first) {
     // The cancel came first: it stops the saga at its first reply.

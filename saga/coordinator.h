@@ -53,6 +53,12 @@ struct CoordinatorOptions {
   std::function<void()> before_insert;
 };
 
+// The id of `order_id`'s saga of `type`: derived from both (a name-based
+// UUID), so that the id of a saga that has not started yet is known (the
+// saga service shows such a saga as starting) and a second start of the same
+// saga collides on its id as on the (order, type) key.
+std::string SagaIdFor(const std::string& order_id, SagaType type);
+
 // The command `send` of `saga` as an outbox message: its participant's
 // topic, keyed by order id, the envelope carrying the send's message id, the
 // saga's id and the cause.

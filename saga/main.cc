@@ -57,7 +57,17 @@ int main(int argc, char** argv) {
   options.place_order = saga::PlaceOrder(config->step_deadline, config->retry);
   options.cancel_order = saga::CancelOrder(config->step_deadline, config->retry);
   saga::Coordinator coordinator(pool, store, options, [] { return absl::Now(); }, [] { return rt::ids::NewUuid(); });
-  saga::SagasService service(pool, store, coordinator, executor, authorizer);
+  // Orders' INTERNAL LocateOrder, for a timeline asked for before its saga
+  // started: saga signs its calls (without a service key it does without).
+  std::unique_ptr<saga::OrderDirectory> orders;
+  if (identity.tokens != nullptr) {
+    orders = saga::NewGrpcOrderDirectory(rt::grpc_client::NewChannel(config->orders_address),
+                                         config->orders_timeout, *identity.tokens);
+  } else {
+    rt::log::Warn("orders_lookup_disabled", {{"reason", "no AGORA_SERVICE_KEY_FILE: a timeline asked for before its "
+                                                        "saga started answers NOT_FOUND after the wait"}});
+  }
+  saga::SagasService service(pool, store, coordinator, executor, authorizer, orders.get());
   rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   rt::messaging::InboxPruner pruner(pool, config->messaging.inbox);
 

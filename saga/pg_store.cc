@@ -21,7 +21,7 @@ constexpr char kInsert[] =
     "CASE WHEN $6::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $6 * interval '1 microsecond' END, "
     "$7, 'epoch'::timestamptz + $8 * interval '1 microsecond', "
     "'epoch'::timestamptz + $9 * interval '1 microsecond') "
-    "ON CONFLICT (order_id, type) DO NOTHING";
+    "ON CONFLICT DO NOTHING";  // (order_id, type), and the id derived from them
 constexpr char kInsertAll[] =
     "INSERT INTO sagas (id, order_id, type, status, current_step, deadline, record, started_at, updated_at) "
     "SELECT u.id, u.order_id, u.type, u.status, u.step, "
@@ -30,7 +30,7 @@ constexpr char kInsertAll[] =
     "'epoch'::timestamptz + u.updated * interval '1 microsecond' "
     "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], "
     "$8::bigint[], $9::bigint[]) AS u(id, order_id, type, status, step, deadline, record, started, updated) "
-    "ORDER BY u.order_id, u.type ON CONFLICT (order_id, type) DO NOTHING";
+    "ORDER BY u.order_id, u.type ON CONFLICT DO NOTHING";
 constexpr char kSave[] =
     "UPDATE sagas SET status = $2, current_step = $3, "
     "deadline = CASE WHEN $4::bigint IS NULL THEN NULL ELSE 'epoch'::timestamptz + $4 * interval '1 microsecond' END, "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -108,18 +109,37 @@ void ToTimeline(const Saga& s, pb::SagaTimeline* out) {
   SetTime(s.updated_at, out->mutable_updated_at());
 }
 
+namespace {
+
+// An order's PLACE_ORDER saga about to start (GetOrderSaga).
+void StartingTimeline(const std::string& order_id, absl::Time placed_at, pb::SagaTimeline* out) {
+  const SagaDefinition def = PlaceOrder();
+  out->set_saga_id(SagaIdFor(order_id, def.type));
+  out->set_order_id(absl::AsciiStrToLower(order_id));
+  out->set_type(TypeOf(def.type));
+  out->set_state(pb::RUNNING);
+  out->set_current_step(CommandName(def.steps.front().command));
+  pb::SagaStep* first = out->add_steps();
+  first->set_name(CommandName(def.steps.front().command));
+  first->set_state(pb::SagaStep::PENDING);
+  SetTime(placed_at, out->mutable_started_at());
+  SetTime(placed_at, out->mutable_updated_at());
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext* ctx,
                                                      const pb::GetOrderSagaRequest* req,
                                                      pb::SagaTimeline* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kGetOrderSaga,
-                           [this, req, resp](const Caller& caller) -> absl::Status {
+                           [this, ctx, req, resp](const Caller& caller) -> absl::Status {
     // Worded as the orders routes word an order that is not the caller's.
     const absl::Status not_found = absl::NotFoundError(
         runtime::ids::IsUuid(req->order_id()) ? absl::StrCat("order ", req->order_id(), " not found")
                                               : std::string("order not found"));
     if (!runtime::ids::IsUuid(req->order_id())) return not_found;
-    // Not started yet: look again, 5 ms, 10 ms, ... apart, up to await_start_.
     const absl::Time give_up = absl::Now() + await_start_;
+    std::optional<LocatedOrder> starting;  // the caller's PENDING order, known to orders
     for (absl::Duration pause = absl::Milliseconds(5);; pause *= 2) {
       absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
           [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
@@ -130,8 +150,21 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
         ToTimeline(**saga, resp);
         return absl::OkStatus();
       }
+      if (pause == absl::Milliseconds(5) && orders_ != nullptr) {
+        // Not started (yet): is there an order, and is it the caller's?
+        absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->order_id(), ctx);
+        if (located.ok()) {
+          if (!located->has_value() || !caller.CanAccess((*located)->customer_id)) return not_found;
+          if ((*located)->pending) starting = *located;
+        }
+        // Orders cannot answer: wait as if it had not been asked.
+      }
       const absl::Time now = absl::Now();
-      if (now >= give_up) return not_found;
+      if (now >= give_up) {
+        if (!starting.has_value()) return not_found;
+        StartingTimeline(req->order_id(), starting->created_at, resp);
+        return absl::OkStatus();
+      }
       absl::SleepFor(std::min(pause, give_up - now));
     }
   });

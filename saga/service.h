@@ -10,6 +10,7 @@
 #include "runtime/auth/authorizer.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/pg/pool.h"
+#include "saga/clients.h"
 #include "saga/coordinator.h"
 #include "saga/pg_store.h"
 
@@ -22,24 +23,29 @@ void ToTimeline(const Saga& saga, pb::SagaTimeline* out);
 
 class SagasService final : public pb::Sagas::CallbackService {
  public:
-  // Every dependency is borrowed and must outlive the service.
-  // `await_start`: how long GetOrderSaga waits for an order's saga to start
-  // before it answers NOT_FOUND (below).
+  // Every dependency is borrowed and must outlive the service; `orders` may
+  // be null (below). `await_start`: how long GetOrderSaga waits for an
+  // order's saga to start.
   SagasService(runtime::pg::Pool& pool, PgStore& store, Coordinator& coordinator,
                runtime::grpc_server::Executor& executor, const runtime::auth::Authorizer& authorizer,
-               absl::Duration await_start = absl::Seconds(1))
+               OrderDirectory* orders, absl::Duration await_start = absl::Seconds(1))
       : pool_(pool),
         store_(store),
         coordinator_(coordinator),
         executor_(executor),
         authorizer_(authorizer),
+        orders_(orders),
         await_start_(await_start) {}
 
   // An order's saga starts when the coordinator has consumed its
   // OrderCreated, milliseconds after POST /v1/orders answered 202 ("its saga
-  // has started", API.md). A timeline asked for in between waits for it, up
-  // to `await_start`, instead of answering NOT_FOUND for an order that has
-  // one coming. Someone else's order answers NOT_FOUND at once.
+  // has started", API.md), or seconds later when Kafka lags. A timeline
+  // asked for in between asks orders about the order: one it does not know,
+  // or someone else's, is NOT_FOUND at once; the caller's PENDING order waits
+  // for its saga up to `await_start`, then is shown as the saga starting
+  // (RUNNING, ReserveStock PENDING, the saga's id derived from the order's:
+  // SagaIdFor). Without `orders`, or when orders cannot answer, the wait
+  // ends NOT_FOUND. Someone else's saga is NOT_FOUND at once.
   grpc::ServerUnaryReactor* GetOrderSaga(grpc::CallbackServerContext* ctx, const pb::GetOrderSagaRequest* req,
                                          pb::SagaTimeline* resp) override;
   grpc::ServerUnaryReactor* ListSagas(grpc::CallbackServerContext* ctx, const pb::ListSagasRequest* req,
@@ -57,6 +63,7 @@ class SagasService final : public pb::Sagas::CallbackService {
   Coordinator& coordinator_;
   runtime::grpc_server::Executor& executor_;
   const runtime::auth::Authorizer& authorizer_;
+  OrderDirectory* const orders_;
   const absl::Duration await_start_;
 };
 

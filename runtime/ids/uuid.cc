@@ -1,5 +1,6 @@
 #include "runtime/ids/uuid.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <cstdlib>
@@ -11,9 +12,9 @@
 namespace agora::runtime::ids {
 namespace {
 
-// Version 4 and variant bits set, 8-4-4-4-12 lowercase hex.
-std::string Format(unsigned char b[16]) {
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+// `version` and variant bits set, 8-4-4-4-12 lowercase hex.
+std::string Format(unsigned char b[16], int version = 4) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');
@@ -40,6 +41,22 @@ std::string NewLabelUuid() {
   unsigned char b[16];
   std::memcpy(b, words, sizeof b);
   return Format(b);
+}
+
+std::string NameUuid(std::string_view name_space, std::string_view name) {
+  if (!IsUuid(name_space)) std::abort();  // a constant of the program
+  std::string input;
+  input.reserve(16 + name.size());
+  for (size_t i = 0; i < name_space.size(); i += 2) {
+    if (name_space[i] == '-') ++i;
+    const std::string_view pair = name_space.substr(i, 2);
+    input.push_back(static_cast<char>(std::stoi(std::string(pair), nullptr, 16)));
+  }
+  input.append(name);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr) != 1 || size < 16) std::abort();
+  return Format(digest, 5);
 }
 
 bool IsUuid(std::string_view text) {

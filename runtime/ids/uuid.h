@@ -14,6 +14,13 @@ std::string NewUuid();
 // that grant anything. Thread-safe.
 std::string NewLabelUuid();
 
+// The name-based (version 5, SHA-1) UUID of `name` in the namespace
+// `name_space` (a UUID in canonical form; RFC 4122 section 4.3): the same
+// pair always gives the same id. For ids derived from others (a saga's, from
+// its order's), never for ids that must not be guessed. An invalid
+// `name_space` aborts: it is a constant of the program.
+std::string NameUuid(std::string_view name_space, std::string_view name);
+
 // True for the canonical 8-4-4-4-12 hex form (either case).
 bool IsUuid(std::string_view text);
 

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <csignal>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
@@ -501,6 +502,57 @@ TEST_CASE("a review posted before the order's event reached reviews is accepted:
                                     {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
                                     R"({"rating":5,"text":"x"})"),
                400, 9);
+}
+
+TEST_CASE("an order's saga timeline asked for before its saga started shows the saga starting, under the id it "
+          "then has; someone else's order and an unknown one are 404",
+          "[e2e]") {
+  System& s = System::Get();
+  // A saga process that never hears an order event (topics of its own),
+  // behind a gateway of its own: it has no saga, and asks orders.
+  agora::testing::TestDatabase db("saga");
+  agora::testing::ServiceProcess deaf(AGORA_SAGA_BINARY, "saga", db,
+                                      {"--jwt-public-key-file=" + agora::testing::TestPublicKeyFile(),
+                                       "--customers-address=" + s.address("customers"),
+                                       "--orders-address=" + s.address("orders")});
+  const int port = s.ExtraGateway({"--saga-address=" + deaf.address()});
+  const auto [id, token] = s.NewCustomer();
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":1000})", token).status == 200);
+  const std::string product = s.NewProduct(100, 5);
+  auto timeline = [&](const std::string& order, const std::string& as) {
+    return agora::testing::Http(port, "GET", "/v1/orders/" + order + "/saga", {{"Authorization", "Bearer " + as}});
+  };
+  // The system's coordinator paused: the order stays PENDING, its saga unstarted.
+  auto& coordinator = s.Coordinator(0).process();
+  coordinator.Signal(SIGSTOP);
+  struct Resume {
+    agora::testing::ChildProcess& p;
+    ~Resume() { p.Signal(SIGCONT); }
+  } resume{coordinator};
+  const HttpResult placed =
+      s.Call("POST", "/v1/orders", json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token);
+  REQUIRE(placed.status == 202);
+  const std::string order = Body(placed)["id"];
+  const HttpResult starting = timeline(order, token);
+  INFO(starting.body);
+  REQUIRE(starting.status == 200);
+  const json t = Body(starting);
+  CHECK(t["orderId"] == order);
+  CHECK(t["state"] == "RUNNING");
+  CHECK(t["currentStep"] == "ReserveStock");
+  REQUIRE(t["steps"].size() == 1);
+  CHECK(t["steps"][0]["name"] == "ReserveStock");
+  CHECK(t["steps"][0]["state"] == "PENDING");
+  CHECK(t["startedAt"] == Body(placed)["createdAt"]);
+  const auto [other, other_token] = s.NewCustomer();
+  RequireError(timeline(order, other_token), 404, 5);
+  RequireError(timeline(agora::runtime::ids::NewUuid(), token), 404, 5);
+  // The saga then runs under the id shown.
+  coordinator.Signal(SIGCONT);
+  s.WaitForStatus(token, order, "APPROVED");
+  const json ended = Body(s.Call("GET", "/v1/orders/" + order + "/saga", "", token));
+  CHECK(ended["sagaId"] == t["sagaId"]);
+  CHECK(ended["state"] == "COMPLETED");
 }
 
 TEST_CASE("product details fan out to inventory, reviews and customers", "[e2e]") {

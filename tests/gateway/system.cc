@@ -59,7 +59,7 @@ System::System() {
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,
                                     {pub, poll, to_customers, "--orders-address=" + orders,
                                      "--consumer-group=" + UniqueName("reviews")});
-  saga_flags_ = {pub, poll, to_customers, "--saga-group=" + UniqueName("saga")};
+  saga_flags_ = {pub, poll, to_customers, "--orders-address=" + orders, "--saga-group=" + UniqueName("saga")};
   const std::string saga = start("saga", AGORA_SAGA_BINARY, saga_flags_);
   saga_flags_.insert(saga_flags_.end(), kafka.begin(), kafka.end());
   coordinators_.push_back(services_.back().get());

@@ -8,7 +8,7 @@
 #   - the chart refuses to render without an administrator password, and
 #     without the services' key;
 #   - the services' key: the gateway gets no key variable and no volume of its
-#     Secret, customers, inventory and saga no private key, orders and reviews
+#     Secret, customers and inventory no private key, orders, reviews and saga
 #     the private key (production values);
 #   - gateway TLS (production values): the gateway gets AGORA_HTTP_TLS_CERT_FILE
 #     and AGORA_HTTP_TLS_KEY_FILE pointing into its mounted TLS Secret, probes
@@ -151,8 +151,8 @@ step "render without the services' key fails, naming it" no_service_key_fails
 
 # The services' key goes where it is needed and nowhere else (production
 # values): the gateway gets no AGORA_SERVICE_* variable and no volume of the
-# Secret; customers, inventory and saga verify only (public key, no private
-# key); orders and reviews sign (private key); the migration Job gets neither.
+# Secret; customers and inventory verify only (public key, no private key);
+# orders, reviews and saga sign (private key); the migration Job gets neither.
 service_key_placement() {
   local env manifests=$WORK/service-key.yaml values=(-f "$CHART/ci/production-values.yaml")
   env=$("$CHARTCHECK" env "${COMMON[@]}" "${values[@]}" 2>&1) || { echo "env failed:"; echo "$env"; return 1; }
@@ -162,7 +162,7 @@ service_key_placement() {
     echo "the gateway gets a services' key variable (above)"
     bad=1
   fi
-  for c in customers inventory saga; do
+  for c in customers inventory; do
     if grep -E "^Deployment/[^ ]+ $c AGORA_SERVICE_KEY_FILE=" <<<"$env"; then
       echo "$c gets the services' private key (above)"
       bad=1
@@ -172,7 +172,7 @@ service_key_placement() {
       bad=1
     fi
   done
-  for c in orders reviews; do
+  for c in orders reviews saga; do
     if ! grep -qE "^Deployment/[^ ]+ $c AGORA_SERVICE_KEY_FILE=." <<<"$env"; then
       echo "$c has no AGORA_SERVICE_KEY_FILE"
       bad=1
@@ -184,7 +184,7 @@ service_key_placement() {
   fi
   # Volumes: the pods (by container) with a volume of the Secret
   # agora-service-key, mounted or not, and which of its keys (items); the
-  # private key only in orders and reviews.
+  # private key only in orders, reviews and saga.
   local mounts
   mounts=$(python3 - "$manifests" agora-service-key <<'PY' 2>&1
 import sys, yaml
@@ -216,7 +216,7 @@ PY
       for (i = 3; i <= NF; i++) if ($i == k || $i == "<all-keys>") found = 1
     } END { exit !found }' <<<"$mounts"
   }
-  for c in customers inventory saga; do
+  for c in customers inventory; do
     if mounts_key "$c" service.pem; then
       echo "$c gets the services' private key: $(grep -E "^Deployment $c " <<<"$mounts")"
       bad=1
@@ -225,13 +225,13 @@ PY
   for c in customers inventory orders reviews saga; do
     mounts_key "$c" service.pub.pem || { echo "$c does not mount the services' public key(s)"; bad=1; }
   done
-  for c in orders reviews; do
+  for c in orders reviews saga; do
     mounts_key "$c" service.pem || { echo "$c does not mount the services' private key"; bad=1; }
   done
   ((bad == 0)) || return 1
   echo "$mounts"
 }
-step "services' key: none in the gateway, no private key in customers/inventory/saga" service_key_placement
+step "services' key: none in the gateway, no private key in customers/inventory" service_key_placement
 
 # Gateway TLS (production values, gateway.tls.existingSecret agora-gateway-tls):
 # the gateway's AGORA_HTTP_TLS_CERT_FILE / AGORA_HTTP_TLS_KEY_FILE are the

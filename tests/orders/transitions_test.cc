@@ -260,6 +260,35 @@ TEST_CASE("FindPurchase answers the newest APPROVED or SHIPPED order of a custom
   CHECK(h.stub().FindPurchase(&ctx, req, &resp).error_code() == grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_CASE("LocateOrder answers an order's customer, status and creation time, NOT_FOUND for an unknown one, "
+          "and only to a service",
+          "[pg]") {
+  Harness h;
+  const std::string alice = NewUuid();
+  const pb::Order order = h.MustCreate(alice);
+  pb::LocateOrderRequest req;
+  req.set_order_id(order.id());
+  pb::LocatedOrder located;
+  REQUIRE(h.Call(&pb::Orders::Stub::LocateOrder, req, &located).ok());
+  CHECK(located.customer_id() == alice);
+  CHECK(located.status() == pb::PENDING);
+  CHECK(located.created_at().seconds() == order.created_at().seconds());
+  CHECK(located.created_at().nanos() == order.created_at().nanos());
+  pb::Order out;
+  REQUIRE(h.Approve(order.id(), &out).ok());
+  REQUIRE(h.Call(&pb::Orders::Stub::LocateOrder, req, &located).ok());
+  CHECK(located.status() == pb::APPROVED);
+  req.set_order_id(NewUuid());
+  CHECK(h.Call(&pb::Orders::Stub::LocateOrder, req, &located).error_code() == grpc::StatusCode::NOT_FOUND);
+  req.set_order_id("not-a-uuid");
+  CHECK(h.Call(&pb::Orders::Stub::LocateOrder, req, &located).error_code() == grpc::StatusCode::NOT_FOUND);
+  // An end user, even the order's customer, may not ask: INTERNAL.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Customer(alice));
+  req.set_order_id(order.id());
+  CHECK(h.stub().LocateOrder(&ctx, req, &located).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_CASE("approvals and rejections racing on one order leave one decision and its events only",
           "[pg]") {
   Harness h;

@@ -40,6 +40,15 @@ TEST_CASE("new UUIDs are version 4, well formed and distinct", "[unit]") {
   }
 }
 
+TEST_CASE("name-based UUIDs are version 5 as RFC 4122 gives them: the same name, the same id", "[unit]") {
+  // Python's uuid.uuid5(uuid.NAMESPACE_DNS, "www.example.com") and (NAMESPACE_URL, "agora").
+  CHECK(ids::NameUuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com") ==
+        "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  CHECK(ids::NameUuid("6BA7B811-9DAD-11D1-80B4-00C04FD430C8", "agora") == "d4fb2e96-d157-54ba-9e27-dd91ea4fd825");
+  CHECK(ids::NameUuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.org") !=
+        ids::NameUuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com"));
+}
+
 TEST_CASE("only the canonical UUID form is accepted", "[unit]") {
   CHECK(ids::IsUuid("123e4567-e89b-12d3-a456-426614174000"));
   CHECK(ids::IsUuid("123E4567-E89B-12D3-A456-426614174000"));

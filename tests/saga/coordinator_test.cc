@@ -212,6 +212,10 @@ class System final {
     return saga_.db.QueryAsSuper("SELECT status FROM saga.sagas WHERE order_id = '" + order +
                                  "' AND type = 'CANCEL_ORDER'");
   }
+  std::string SagaIds(const std::string& order) {
+    return saga_.db.QueryAsSuper("SELECT string_agg(id::text, ',' ORDER BY type DESC) FROM saga.sagas WHERE order_id = '" +
+                                 order + "'");
+  }
   int SagaCount(const std::string& order) {
     return std::stoi(saga_.db.QueryAsSuper("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'"));
   }
@@ -484,6 +488,11 @@ TEST_CASE("a cancel after approval refunds, returns the stock and ends CANCELLED
   s.Cancel(order);
   REQUIRE(s.Ends(order, "CANCELLED"));
   CHECK(Eventually([&] { return s.CancelSagaOf(order) == "COMPLETED"; }));
+  // Each saga's id is derived from its order and type (the saga service
+  // shows a saga about to start under the id it will have).
+  CHECK(s.SagaIds(order) == SagaIdFor(order, SagaType::kPlaceOrder) + "," + SagaIdFor(order, SagaType::kCancelOrder));
+  CHECK(SagaIdFor(order, SagaType::kPlaceOrder) != SagaIdFor(order, SagaType::kCancelOrder));
+  CHECK(SagaIdFor(absl::AsciiStrToUpper(order), SagaType::kPlaceOrder) == SagaIdFor(order, SagaType::kPlaceOrder));
   CHECK(s.Balance(ann) == 5000);
   CHECK(s.Balance(ann) == s.LedgerSum(ann));
   CHECK(s.Stock(mug) == 5);

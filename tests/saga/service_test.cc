@@ -3,8 +3,10 @@
 // operator's retry and abort.
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "agora/saga/v1/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/grpc/executor.h"
@@ -24,6 +26,39 @@ namespace {
 using runtime::ids::NewUuid;
 using runtime::pg::Tx;
 
+// Orders' LocateOrder, answering what a test put here; UNAVAILABLE while
+// `down`.
+class FakeOrders final : public OrderDirectory {
+ public:
+  absl::StatusOr<std::optional<LocatedOrder>> Locate(const std::string& order_id,
+                                                     const grpc::ServerContextBase*) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (down_) return absl::UnavailableError("orders is unavailable, retry later");
+    auto it = orders_.find(order_id);
+    if (it == orders_.end()) return std::optional<LocatedOrder>();
+    return std::optional<LocatedOrder>(it->second);
+  }
+  void Put(const std::string& order_id, LocatedOrder order) {
+    absl::MutexLock lock(&mu_);
+    orders_[order_id] = std::move(order);
+  }
+  void SetDown(bool down) {
+    absl::MutexLock lock(&mu_);
+    down_ = down;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, LocatedOrder> orders_ ABSL_GUARDED_BY(mu_);
+  bool down_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 class Harness {
  public:
   Harness()
@@ -36,7 +71,7 @@ class Harness {
         pool_(db_.ServiceOptions(), 4),
         executor_(4, 256),
         coordinator_(pool_, store_, CoordinatorOptions{}, [this] { return now_; }, [] { return NewUuid(); }),
-        service_(pool_, store_, coordinator_, executor_, agora::testing::TestAuthorizer()) {
+        service_(pool_, store_, coordinator_, executor_, agora::testing::TestAuthorizer(), &orders_) {
     REQUIRE(migrated_);
     auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
     REQUIRE(server.ok());
@@ -61,6 +96,14 @@ class Harness {
                 }).ok());
     return t.saga;
   }
+  bool Insert(const Saga& saga) {
+    bool inserted = false;
+    REQUIRE(pool_.Transact([&](Tx& tx) {
+                  inserted = store_.Insert(tx, saga);
+                  return absl::OkStatus();
+                }).ok());
+    return inserted;
+  }
   // Every outstanding command of saga `id` answered with success, until it
   // ends (a compensation's reply, as the participants would send it).
   void RunToEnd(const std::string& id) {
@@ -83,10 +126,12 @@ class Harness {
     return ctx;
   }
   pb::Sagas::Stub& stub() { return *stub_; }
+  FakeOrders& orders() { return orders_; }
   const agora::testing::TestDatabase& db() const { return db_; }
 
  private:
   absl::Time now_ = absl::Now();
+  FakeOrders orders_;
   agora::testing::TestDatabase db_;
   bool migrated_;
   runtime::pg::Pool pool_;
@@ -101,6 +146,7 @@ class Harness {
 TEST_CASE("a timeline asked for before the saga started waits for it; an order without one is NOT_FOUND after "
           "the wait", "[pg]") {
   Harness h;
+  h.orders().SetDown(true);  // orders cannot tell: the wait alone decides
   const std::string ann = NewUuid();
   const std::string order = NewUuid();
   pb::GetOrderSagaRequest req;
@@ -123,6 +169,57 @@ TEST_CASE("a timeline asked for before the saga started waits for it; an order w
   const absl::Time start = absl::Now();
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &none).error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(absl::Now() - start >= absl::Seconds(1));
+}
+
+TEST_CASE("a timeline asked for before the saga started asks orders: an unknown order and someone else's are "
+          "NOT_FOUND, the caller's PENDING order is shown starting under its saga's id, then as the saga runs",
+          "[pg]") {
+  Harness h;
+  const std::string ann = NewUuid(), bob = NewUuid();
+  const absl::Time placed = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()) - 3'000'000);
+  const std::string order = NewUuid();
+  h.orders().Put(order, LocatedOrder{ann, /*pending=*/true, placed});
+  pb::GetOrderSagaRequest req;
+  req.set_order_id(order);
+  // Its OrderCreated is late (Kafka lags): shown as the saga starting.
+  pb::SagaTimeline starting;
+  REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &starting).ok());
+  CHECK(starting.saga_id() == SagaIdFor(order, SagaType::kPlaceOrder));
+  CHECK(starting.order_id() == order);
+  CHECK(starting.type() == pb::PLACE_ORDER);
+  CHECK(starting.state() == pb::RUNNING);
+  CHECK(starting.current_step() == "ReserveStock");
+  REQUIRE(starting.steps_size() == 1);
+  CHECK(starting.steps(0).name() == "ReserveStock");
+  CHECK(starting.steps(0).state() == pb::SagaStep::PENDING);
+  CHECK(starting.steps(0).attempts() == 0);
+  CHECK_FALSE(starting.steps(0).has_started_at());
+  CHECK(starting.started_at().seconds() == absl::ToUnixSeconds(placed));
+  // An admin sees it too; someone else and an order orders does not know are NOT_FOUND.
+  pb::SagaTimeline t;
+  CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid(), true).get(), req, &t).ok());
+  CHECK(h.stub().GetOrderSaga(Harness::As(bob).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  req.set_order_id(NewUuid());
+  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  // An order that is no longer PENDING and has no saga is not shown starting.
+  const std::string ended = NewUuid();
+  h.orders().Put(ended, LocatedOrder{ann, /*pending=*/false, placed});
+  req.set_order_id(ended);
+  CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
+  // Once the saga started, its timeline, under the id shown before.
+  req.set_order_id(order);
+  Transition started = Start(PlaceOrder(), SagaIdFor(order, SagaType::kPlaceOrder),
+                             {order, ann, {{NewUuid(), 1, 100, true}}, 100, false}, absl::Now(), [] { return NewUuid(); });
+  REQUIRE(h.Insert(started.saga));
+  pb::SagaTimeline running;
+  REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &running).ok());
+  CHECK(running.saga_id() == starting.saga_id());
+  CHECK(running.steps(0).state() == pb::SagaStep::RUNNING);
+  CHECK(running.steps(0).attempts() == 1);
+  // A saga found at once needs no question to orders.
+  const int calls = h.orders().calls();
+  REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &running).ok());
+  CHECK(h.orders().calls() == calls);
 }
 
 TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else's", "[pg]") {

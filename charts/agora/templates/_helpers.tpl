@@ -59,7 +59,8 @@ gateway customers inventory orders reviews
 Who may call each gRPC service (NetworkPolicy sources), from the call graph
 in FACTS.md: orders calls inventory and customers, reviews calls customers
 and orders (FindPurchase, for a purchase whose event has not arrived yet),
-the gateway calls every service; and every process that checks access
+saga calls orders (LocateOrder, for a timeline asked for before its saga
+started), the gateway calls every service; and every process that checks access
 tokens but customers itself (the gateway, inventory, orders, reviews, saga)
 polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
 (the signed-out sessions), so inventory and saga call customers too.
@@ -67,7 +68,7 @@ polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
 {{- define "agora.callers" -}}
 customers: [gateway, inventory, orders, reviews, saga]
 inventory: [gateway, orders]
-orders: [gateway, reviews]
+orders: [gateway, reviews, saga]
 reviews: [gateway]
 saga: [gateway]
 {{- end }}
@@ -83,7 +84,7 @@ customers: []
 inventory: [customers]
 orders: [inventory, customers]
 reviews: [customers, orders]
-saga: [customers]
+saga: [customers, orders]
 {{- end }}
 
 {{/* Labels common to every resource of the release (no component). */}}
@@ -223,14 +224,16 @@ The gateway never gets the private key.
 {{/*
 The components that sign service tokens with the services' private key: they
 call other services' INTERNAL methods (orders: inventory's BatchGetProducts
-and customers' GetCustomerCart; reviews: customers' GetCustomer) and refuse
-to start without AGORA_SERVICE_KEY_FILE. The other gRPC services (customers,
-inventory, saga) only verify: they get the public key(s) alone (inventory's
-and saga's one call, customers' ListRevokedSessions, is PUBLIC). The gateway
-calls no INTERNAL method and gets neither.
+and customers' GetCustomerCart; reviews: customers' GetCustomer and orders'
+FindPurchase; saga: orders' LocateOrder). Orders and reviews refuse to start
+without AGORA_SERVICE_KEY_FILE; saga starts without it and answers a
+timeline asked for before its saga started NOT_FOUND. The other gRPC services
+(customers, inventory) only verify: they get the public key(s) alone
+(inventory's one call, customers' ListRevokedSessions, is PUBLIC). The
+gateway calls no INTERNAL method and gets neither.
 */}}
 {{- define "agora.serviceKeySigners" -}}
-orders reviews
+orders reviews saga
 {{- end }}
 
 {{/*
