@@ -33,7 +33,9 @@ std::string IntegerKind(const FieldDescriptor* f);
 
 std::string CheckMessage(const Descriptor* d, const json& v, const std::string& prefix) {
   if (IsWellKnown(d)) return "";
-  if (!v.is_object()) return "field '" + prefix + "' must be an object";
+  if (!v.is_object()) {
+    return prefix.empty() ? "the body must be a JSON object" : "field '" + prefix + "' must be an object";
+  }
   std::vector<const FieldDescriptor*> seen;
   for (const auto& [key, value] : v.items()) {
     const std::string path = prefix.empty() ? key : prefix + "." + key;

@@ -18,6 +18,11 @@ TEST_CASE("a body's JSON types are checked field by field; unknown fields are no
   CHECK(DescribeJsonError(R"({"items":[{"productId":"x","quantity":"many"}]})", create) ==
         "field 'items[0].quantity' must be a whole number from -2147483648 to 2147483647");
   CHECK(DescribeJsonError(R"({"items":[{"productId":"x","qty":1}]})", create).empty());
+  // A body that is JSON but no object.
+  for (const char* body : {"null", "[]", "1", "\"x\"", "true"}) {
+    INFO(body);
+    CHECK(DescribeJsonError(body, login) == "the body must be a JSON object");
+  }
   // What protobuf 3.21's parser would take, and grpc-gateway refuses:
   CHECK(DescribeJsonError(R"({"items":{"productId":"x"}})", create) == "field 'items' must be an array");
   CHECK(DescribeJsonError(R"({"items":[[{"productId":"x"}]]})", create) == "field 'items[0]' must be an object");
