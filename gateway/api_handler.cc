@@ -129,6 +129,20 @@ void ApiHandler::DecorateRefusal(const HttpRequest& request, HttpResponse* respo
   Cors(request, response);  // no method: never a preflight
 }
 
+namespace {
+
+// The operations routes (API.md "Operations"), answered by Operations().
+constexpr const char* kOperations[] = {"/healthz", "/readyz", "/metrics", "/openapi.json"};
+
+bool IsOperation(std::string_view path) {
+  for (const char* op : kOperations) {
+    if (path == op) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
   // Whether CORS headers are sent depends on Origin: every answer says so,
   // with or without one, so that a shared cache keeps the variants apart.
@@ -142,7 +156,7 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
   if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
     // The methods of the path asked about, as a 405's Allow names them.
     std::vector<std::string> methods;
-    if (!FanoutId(ProductDetails(), request.path).empty()) {
+    if (!FanoutId(ProductDetails(), request.path).empty() || IsOperation(request.path)) {
       methods = {"GET", "HEAD"};
     } else if (routes_.Find("OPTIONS", request.path, nullptr, &methods) ==
                RouteTable::Outcome::kMethodNotAllowed) {
@@ -220,7 +234,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
     base.status = 204;
     return finish("preflight", std::move(base));
   }
-  for (const char* op : {"/healthz", "/readyz", "/metrics", "/openapi.json"}) {
+  for (const char* op : kOperations) {
     if (request.path == op) {
       metrics_->in_flight.Decrement();  // Operations answers on its own
       in_flight_.fetch_sub(1);

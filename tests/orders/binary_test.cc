@@ -126,8 +126,8 @@ TEST_CASE("the orders process prices with inventory, relays its events and stops
 
   Stop(orders, "orders");
   Stop(inventory, "inventory");
-  // messaging 3, request_keys 1, orders 2.
-  CHECK(db.QueryAsSuper("SELECT count(*) FROM orders.schema_migrations") == "6");
+  // messaging 3, request_keys 1, orders 3.
+  CHECK(db.QueryAsSuper("SELECT count(*) FROM orders.schema_migrations") == "7");
 }
 
 TEST_CASE("the orders process refuses to start without its token key", "[e2e]") {
