@@ -220,6 +220,14 @@ TEST_CASE("the catalog: public reads, admin writes, 403 for customers, 404 for u
   const HttpResult snake = s.Call("GET", "/v1/products?page_size=1&query=mug");
   CHECK(Body(snake)["products"].size() == 1);
   RequireError(s.Call("GET", "/v1/products?pageSize=-1"), 400, 3);
+  // Over 100 is capped at 100, however large: the same page as 100.
+  const json hundred = Body(s.Call("GET", "/v1/products?pageSize=100"));
+  for (const char* huge : {"101", "2147483648", "99999999999999999999"}) {
+    INFO(huge);
+    const HttpResult capped = s.Call("GET", std::string("/v1/products?pageSize=") + huge);
+    REQUIRE(capped.status == 200);
+    CHECK(Body(capped) == hundred);
+  }
   // The contract's own template with every parameter left empty.
   CHECK(s.Call("GET", "/v1/products?query=&pageSize=&pageToken=").status == 200);
   // A parameter that names no field (a cache buster) is ignored, as grpc-gateway does.

@@ -294,6 +294,19 @@ TEST_CASE("nested fields are created and names may be snake_case or lowerCamelCa
   CHECK(request.page_size() == 20);
   REQUIRE(SetFieldFromText(&request, "page_size", "21").ok());
   CHECK(request.page_size() == 21);
+  // "A pageSize over 100 is capped at 100", however large (the service caps
+  // what it gets); a negative or malformed one still fails.
+  for (const char* huge : {"2147483648", "99999999999", "99999999999999999999999"}) {
+    INFO(huge);
+    REQUIRE(SetFieldFromText(&request, "pageSize", huge).ok());
+    CHECK(request.page_size() == 2147483647);
+  }
+  for (const char* bad : {"-2147483649", "-99999999999999999999", "1e10", "9x", "+5", " 5"}) {
+    INFO(bad);
+    CHECK_FALSE(SetFieldFromText(&request, "pageSize", bad).ok());
+  }
+  // Other int32 fields keep their range.
+  CHECK_FALSE(SetFieldFromText(m.get(), "inner.n", "2147483648").ok());
   inventory::v1::UpdateProductRequest update;
   REQUIRE(SetFieldFromText(&update, "name", "").ok());
   CHECK(update.has_name());  // proto3 optional: an empty string is a value
@@ -490,7 +503,11 @@ TEST_CASE("bad query strings are INVALID_ARGUMENT naming the parameter", "[unit]
   CHECK(Contains(Text(twice), "more than once"));
   CHECK(IsInvalid(ApplyQueryString(&request, "page_token=%zz", {})));
   CHECK(IsInvalid(ApplyQueryString(&request, "%zz=1", {})));
-  CHECK(IsInvalid(ApplyQueryString(&request, "pageSize=99999999999", {})));
+  // A page size past int32 is capped (API.md), not refused; a negative one past it is refused.
+  REQUIRE(ApplyQueryString(&request, "pageSize=99999999999", {}).ok());
+  CHECK(request.page_size() == 2147483647);
+  request.Clear();
+  CHECK(IsInvalid(ApplyQueryString(&request, "pageSize=-99999999999", {})));
   CHECK(IsInvalid(ApplyQueryString(nullptr, "a=1", {})));
 
   TestTypes types;
