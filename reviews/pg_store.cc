@@ -46,7 +46,21 @@ constexpr char kListAfter[] =
     "AND (created_at, id) < ('epoch'::timestamptz + $3 * interval '1 microsecond', $4::uuid) "
     "ORDER BY created_at DESC, id DESC LIMIT $2";
 
+constexpr char kGetReview[] = "SELECT " REVIEW_COLUMNS " FROM reviews WHERE id = $1";
+
 }  // namespace
+
+absl::StatusOr<Review> PgStore::GetReview(const std::string& id) {
+  // A malformed id is not echoed: it may be anything.
+  const absl::Status not_found = absl::NotFoundError(
+      runtime::ids::IsUuid(id) ? absl::StrCat("review ", id, " not found") : std::string("review not found"));
+  if (!runtime::ids::IsUuid(id)) return not_found;
+  return pool_.Read<Review>([&](Tx& tx) -> absl::StatusOr<Review> {
+    pqxx::result rows = runtime::pg::Exec(tx, kGetReview, id);
+    if (rows.empty()) return not_found;
+    return ToReview(rows[0]);
+  });
+}
 
 absl::StatusOr<Page> PgStore::ListReviews(const ListQuery& query) {
   return pool_.Read<Page>([&](Tx& tx) -> absl::StatusOr<Page> {

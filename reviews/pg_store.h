@@ -17,6 +17,7 @@ class PgStore final : public Store {
   explicit PgStore(runtime::pg::Pool& pool) : pool_(pool) {}
 
   absl::StatusOr<Page> ListReviews(const ListQuery& query) override;
+  absl::StatusOr<Review> GetReview(const std::string& id) override;
   absl::StatusOr<Rating> GetRating(const std::string& product_id) override;
   absl::StatusOr<Review> CreateReview(const NewReview& review,
                                       const runtime::idempotency::RequestKey& key) override;

@@ -20,6 +20,7 @@ using runtime::ids::IsUuid;
 
 constexpr char kListReviews[] = "agora.reviews.v1.Reviews.ListReviews";
 constexpr char kGetRating[] = "agora.reviews.v1.Reviews.GetRating";
+constexpr char kGetReview[] = "agora.reviews.v1.Reviews.GetReview";
 constexpr char kCreateReview[] = "agora.reviews.v1.Reviews.CreateReview";
 constexpr char kDeleteReview[] = "agora.reviews.v1.Reviews.DeleteReview";
 
@@ -42,6 +43,17 @@ grpc::ServerUnaryReactor* ReviewsService::ListReviews(grpc::CallbackServerContex
         resp->set_next_page_token(EncodePageToken(page->next, query->product_id));
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* ReviewsService::GetReview(grpc::CallbackServerContext* ctx,
+                                                    const pb::GetReviewRequest* req, pb::Review* resp) {
+  return OffloadAuthorized(ctx, executor_, authorizer_, kGetReview,
+                           [this, req, resp](const Caller& /*caller*/) -> absl::Status {
+                             absl::StatusOr<Review> review = store_.GetReview(absl::AsciiStrToLower(req->id()));
+                             if (!review.ok()) return review.status();
+                             ToProto(*review, resp);
+                             return absl::OkStatus();
+                           });
 }
 
 grpc::ServerUnaryReactor* ReviewsService::GetRating(grpc::CallbackServerContext* ctx,

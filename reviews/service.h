@@ -24,6 +24,8 @@ class ReviewsService final : public pb::Reviews::CallbackService {
   grpc::ServerUnaryReactor* ListReviews(grpc::CallbackServerContext* ctx,
                                         const pb::ListReviewsRequest* req,
                                         pb::ListReviewsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetReview(grpc::CallbackServerContext* ctx, const pb::GetReviewRequest* req,
+                                      pb::Review* resp) override;
   grpc::ServerUnaryReactor* GetRating(grpc::CallbackServerContext* ctx,
                                       const pb::GetRatingRequest* req, pb::Rating* resp) override;
   grpc::ServerUnaryReactor* CreateReview(grpc::CallbackServerContext* ctx,

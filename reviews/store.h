@@ -28,6 +28,8 @@ class Store {
 
   // One page of a product's reviews, newest first.
   virtual absl::StatusOr<Page> ListReviews(const ListQuery& query) = 0;
+  // One review; NOT_FOUND if there is none with that id.
+  virtual absl::StatusOr<Review> GetReview(const std::string& id) = 0;
   // 0 and 0 for a product never reviewed.
   virtual absl::StatusOr<Rating> GetRating(const std::string& product_id) = 0;
   // Creates the review (verified_purchase set) if the customer holds an

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "runtime/grpc/client.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/grpc/client.h"
 #include "tests/gateway/system.h"
 
 namespace agora::gateway {
@@ -315,12 +315,19 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
   CHECK(listed["reviews"][0]["text"] == "solid mug");
   CHECK(Body(s.Call("GET", "/v1/products/" + product + "/details"))["topReviews"].size() == 1);
   const std::string review_path = "/v1/reviews/" + created["id"].get<std::string>();
+  // The Location names the review: anyone reads it there.
+  const HttpResult located = s.Call("GET", review.Header("location"));
+  REQUIRE(located.status == 200);
+  CHECK(located.body == review.body);
+  RequireError(s.Call("GET", "/v1/reviews/" + agora::runtime::ids::NewUuid()), 404, 5);
+  RequireError(s.Call("GET", "/v1/reviews/not-a-review"), 404, 5);
   RequireError(s.Call("DELETE", review_path, "", other_token), 403, 7);
   RequireError(s.Call("DELETE", review_path), 401, 16);
   const HttpResult deleted = s.Call("DELETE", review_path, "", token);
   REQUIRE(deleted.status == 200);
   CHECK(Body(deleted) == json::object());
   CHECK(Body(s.Call("GET", "/v1/products/" + product + "/rating"))["count"] == "0");
+  RequireError(s.Call("GET", review_path), 404, 5);
   RequireError(s.Call("POST", "/v1/products/" + product + "/reviews", R"({"rating":0,"text":"x"})", token), 400, 3);
   RequireError(s.Call("POST", "/v1/products/" + product + "/reviews",
                       json{{"rating", 3}, {"text", std::string(4001, 'x')}}.dump(), token),
