@@ -171,6 +171,35 @@ std::string OpenApiDocument(const RouteTable& routes) {
         {"default", {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}}}};
     paths["/v1/products/{id}/details"]["get"] = op;
   }
+  // The operations routes (API.md "Operations"): the gateway's own, no auth.
+  {
+    auto operation = [&](const char* id, const char* description, json ok, bool unready) {
+      json op;
+      op["operationId"] = std::string("Gateway_") + id;
+      op["tags"] = {"Operations"};
+      op["description"] = description;
+      op["responses"] = {{"200", std::move(ok)}};
+      if (unready) {
+        op["responses"]["503"] = {{"description", "a backend does not answer its health check"},
+                                  {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+      }
+      return op;
+    };
+    const json status = {{"description", "success"},
+                         {"content",
+                          {{"application/json",
+                            {{"schema", {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}}}}}}}};
+    paths["/healthz"]["get"] = operation("Healthz", "200 while the gateway runs.", status, false);
+    paths["/readyz"]["get"] =
+        operation("Readyz", "200 when every backend answers its gRPC health check, else 503 naming the failing ones.",
+                  status, true);
+    paths["/metrics"]["get"] = operation(
+        "Metrics", "Prometheus text format.",
+        {{"description", "success"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}, false);
+    paths["/openapi.json"]["get"] = operation(
+        "OpenApi", "This document, generated from the descriptors that drive routing.",
+        {{"description", "success"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}, false);
+  }
   json schemas = json::object();
   AddSchemas(pending, &schemas);
   schemas["Error"] = {{"type", "object"},

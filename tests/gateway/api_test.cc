@@ -84,7 +84,8 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
            {"/v1/products/{product_id}/reviews", "post"}, {"/v1/products/{product_id}/rating", "get"},
            {"/v1/reviews/{id}", "delete"}, {"/v1/admin/sagas", "get"}, {"/v1/admin/sagas/{id}", "get"},
            {"/v1/admin/sagas/{id}:retry", "post"}, {"/v1/admin/sagas/{id}:abort", "post"},
-           {"/v1/products/{id}/details", "get"}}) {
+           {"/v1/products/{id}/details", "get"}, {"/v1/reviews/{id}", "get"}, {"/healthz", "get"},
+           {"/readyz", "get"}, {"/metrics", "get"}, {"/openapi.json", "get"}, {"/.well-known/jwks.json", "get"}}) {
     INFO(verb << " " << path);
     CHECK(p.contains(path));
     if (p.contains(path)) CHECK(p[path].contains(verb));
