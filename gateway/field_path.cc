@@ -160,9 +160,8 @@ absl::Status ParseScalar(const FieldDescriptor* f, std::string_view s, std::stri
       if (auto st = ParseInt(s, path, "int32", &v); !st.ok()) {
         // API.md: "A pageSize over 100 is capped at 100", however large: a
         // page size past int32 reads as the largest one (the service caps it).
-        int64_t wide = 0;
-        if (f->name() == "page_size" && !s.empty() && s[0] != '-' &&
-            (!ParseInt(s, path, "int64", &wide).ok() || wide > std::numeric_limits<int32_t>::max()) &&
+        // Digits only, so the failure was a positive overflow.
+        if (f->name() == "page_size" && !s.empty() &&
             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
           out->i64 = std::numeric_limits<int32_t>::max();
           return absl::OkStatus();

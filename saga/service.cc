@@ -140,6 +140,7 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
     if (!runtime::ids::IsUuid(req->order_id())) return not_found;
     const absl::Time give_up = absl::Now() + await_start_;
     std::optional<LocatedOrder> starting;  // the caller's PENDING order, known to orders
+    bool asked_orders = false;
     for (absl::Duration pause = absl::Milliseconds(5);; pause *= 2) {
       absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
           [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
@@ -150,7 +151,8 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
         ToTimeline(**saga, resp);
         return absl::OkStatus();
       }
-      if (pause == absl::Milliseconds(5) && orders_ != nullptr) {
+      if (!asked_orders && orders_ != nullptr) {
+        asked_orders = true;
         // Not started (yet): is there an order, and is it the caller's?
         absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->order_id(), ctx);
         if (located.ok()) {

@@ -3,11 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 
 namespace agora::runtime::ids {
 namespace {
@@ -45,13 +47,9 @@ std::string NewLabelUuid() {
 
 std::string NameUuid(std::string_view name_space, std::string_view name) {
   if (!IsUuid(name_space)) std::abort();  // a constant of the program
-  std::string input;
-  input.reserve(16 + name.size());
-  for (size_t i = 0; i < name_space.size(); i += 2) {
-    if (name_space[i] == '-') ++i;
-    const std::string_view pair = name_space.substr(i, 2);
-    input.push_back(static_cast<char>(std::stoi(std::string(pair), nullptr, 16)));
-  }
+  std::string hex(name_space);
+  hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+  std::string input = absl::HexStringToBytes(hex);
   input.append(name);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
