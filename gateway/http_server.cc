@@ -2,8 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <memory>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -260,6 +263,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // 413, 431) still carry the request id, the client's when it got that far.
   void SendAndClose(HttpResponse response) {
     keep_alive_ = false;
+    linger_ = true;
     std::string_view sent;
     HttpRequest read;
     if (parser_) {
@@ -290,8 +294,37 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // A whole response written (or the write failed): the next request, or
   // the end of the connection.
   void Written(beast::error_code ec) {
+    if (!ec && linger_) return Linger();
     if (ec || !keep_alive_) return Close();
     Read();
+  }
+
+  // A refusal sent before the request was read whole (413 on its
+  // Content-Length, 431, a parser error): the client is most likely still
+  // sending its body. Closing now would leave that unread, and the kernel
+  // answers unread data with a reset, which makes the client's write fail
+  // (EPIPE) and can destroy the answer in its receive buffer before it reads
+  // it: fetch and Node's http reported "EPIPE" instead of the 413. So, as
+  // nginx's lingering close does, the answer is followed by our FIN, and what
+  // the client still sends is read and dropped until it closes, pauses for
+  // 2 s, sends 16 MiB more or 10 s have passed; then the connection closes.
+  void Linger() {
+    beast::error_code ec;
+    if constexpr (!kTls) Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    discard_ = std::make_unique<std::array<char, 16384>>();
+    Discard();
+  }
+  void Discard() {
+    const auto left = linger_until_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero() || discarded_ > (16u << 20)) return Close();
+    Lowest().expires_after(std::min<std::chrono::steady_clock::duration>(left, std::chrono::seconds(2)));
+    stream_.async_read_some(asio::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->discarded_ += n;
+      self->Discard();
+    });
   }
 
   // Plain TCP only, on the thread that owns the idle session (Respond): the
@@ -392,6 +425,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::function<void()> on_gone_;
   std::vector<std::string> pending_;
   int64_t requests_ = 0;
+  // Linger: after a refusal, what the client still sends is read and dropped.
+  bool linger_ = false;
+  std::chrono::steady_clock::time_point linger_until_;
+  std::unique_ptr<std::array<char, 16384>> discard_;
+  size_t discarded_ = 0;
   // Respond's hand-over with OnBody (see Respond).
   static constexpr int kHandling = 0, kReturned = 1, kResponded = 2;
   std::atomic<int> respond_state_{kReturned};
