@@ -55,7 +55,8 @@ struct Exchange {
 };
 
 // The X-Request-Id of a response: the client's own when usable (printable
-// ASCII, 1..128 characters: it goes to logs and backends), else a new one.
+// ASCII and spaces, 1..256 characters: it goes to logs and backends), else a
+// new one.
 std::string RequestIdFor(std::string_view sent);
 
 class Handler {

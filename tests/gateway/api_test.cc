@@ -381,6 +381,11 @@ TEST_CASE("every response carries X-Request-Id, echoed when sent", "[e2e]") {
   System& s = System::Get();
   CHECK(s.Call("GET", "/v1/products", "", "", {{"X-Request-Id", "abc-123"}}).Header("x-request-id") == "abc-123");
   CHECK(s.Call("GET", "/v1/nothing").Header("x-request-id").size() == 36);
+  // Any printable id a client may choose, spaces included, up to 256 characters.
+  CHECK(s.Call("GET", "/healthz", "", "", {{"X-Request-Id", "test run 42"}}).Header("x-request-id") == "test run 42");
+  const std::string long_id(256, 'r');
+  CHECK(s.Call("GET", "/healthz", "", "", {{"X-Request-Id", long_id}}).Header("x-request-id") == long_id);
+  CHECK(s.Call("GET", "/healthz", "", "", {{"X-Request-Id", long_id + "r"}}).Header("x-request-id").size() == 36);
   CHECK(s.Call("POST", "/healthz", "", "", {{"X-Request-Id", "ops-405"}}).Header("x-request-id") == "ops-405");
   const HttpResult big = s.Call("POST", "/v1/auth:login", std::string(1100000, 'x'), "", {{"X-Request-Id", "big-1"}});
   CHECK(big.status == 413);
