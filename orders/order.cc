@@ -147,7 +147,13 @@ absl::StatusOr<std::vector<RequestedLine>> NormaliseLines(std::vector<RequestedL
     return absl::InvalidArgumentError(
         absl::StrCat(field, " holds ", lines.size(), " lines; at most ", kMaxLines, " are allowed"));
   }
-  std::set<std::string> seen;
+  // A product named in several lines is one line, at its first place, with
+  // their quantities summed: the order holds each product once (stock is
+  // reserved per product), and a client that sends the same product twice
+  // (50 lines of one product, say) gets the order it meant.
+  std::vector<RequestedLine> merged;
+  merged.reserve(lines.size());
+  std::map<std::string, size_t> at;
   for (RequestedLine& line : lines) {
     if (!runtime::ids::IsUuid(line.product_id)) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".productId must be a UUID"));
@@ -158,12 +164,20 @@ absl::StatusOr<std::vector<RequestedLine>> NormaliseLines(std::vector<RequestedL
           absl::StrCat(field, ".quantity must be 1 to ", kMaxQuantity, " (product ",
                        line.product_id, ")"));
     }
-    if (!seen.insert(line.product_id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("product ", line.product_id, " appears in two lines"));
+    const auto [it, first] = at.emplace(line.product_id, merged.size());
+    if (first) {
+      merged.push_back(std::move(line));
+      continue;
+    }
+    RequestedLine& into = merged[it->second];
+    into.quantity += line.quantity;  // at most 50 x 1000: no overflow
+    if (into.quantity > kMaxQuantity) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " asks for ", into.quantity, " units of product ",
+                                                     into.product_id, " across its lines; at most ",
+                                                     kMaxQuantity, " per product"));
     }
   }
-  return lines;
+  return merged;
 }
 
 absl::StatusOr<Priced> PriceLines(const std::vector<RequestedLine>& lines,

@@ -131,9 +131,10 @@ inline Order AsCreated(Order order) {
   return order;
 }
 
-// Checks 1..50 lines, UUID product ids, quantity 1..1000 and no product twice;
-// returns the lines with lowercase ids, in the order given. INVALID_ARGUMENT
-// naming `field` ("items" or "cart").
+// Checks 1..50 lines, UUID product ids and quantity 1..1000; returns the
+// lines with lowercase ids, in the order given, a product named in several
+// lines merged into its first (quantities summed, at most 1000 in all).
+// INVALID_ARGUMENT naming `field` ("items" or "cart").
 absl::StatusOr<std::vector<RequestedLine>> NormaliseLines(std::vector<RequestedLine> lines,
                                                            const char* field);
 

@@ -131,6 +131,35 @@ TEST_CASE("an order from the cart takes the cart's lines; an overflowing total i
   CHECK(s.Call("GET", "/v1/orders?status=&pageSize=&pageToken=", "", token).status == 200);
 }
 
+TEST_CASE("a product named in several lines of an order is one line with their quantities summed", "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string a = s.NewProduct(7, 100);
+  const std::string b = s.NewProduct(100, 5);
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":1000})", token).status == 200);
+  // 50 lines, 49 of them product a: 49 units of a, 1 of b, a first.
+  json items = json::array();
+  for (int i = 0; i < 50; ++i) items.push_back({{"productId", i == 3 ? b : a}, {"quantity", 1}});
+  const HttpResult r = s.Call("POST", "/v1/orders", json{{"items", items}}.dump(), token);
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  const json order = Body(r);
+  REQUIRE(order["items"].size() == 2);
+  CHECK(order["items"][0]["productId"] == a);
+  CHECK(order["items"][0]["quantity"] == 49);
+  CHECK(order["items"][1]["productId"] == b);
+  CHECK(order["items"][1]["quantity"] == 1);
+  CHECK(order["totalCents"] == "443");
+  s.WaitForStatus(token, order["id"], "APPROVED");
+  CHECK(Body(s.Call("GET", "/v1/products/" + a))["stock"] == "51");
+  CHECK(Body(s.Call("GET", "/v1/products/" + b))["stock"] == "4");
+  CHECK(Body(s.Call("GET", "/v1/customers/me", "", token))["balanceCents"] == "557");
+  // More than 1000 units of one product across its lines is refused.
+  const std::string over =
+      json{{"items", {{{"productId", a}, {"quantity", 1000}}, {{"productId", a}, {"quantity", 1}}}}}.dump();
+  RequireError(s.Call("POST", "/v1/orders", over, token), 400, 3);
+}
+
 TEST_CASE("an order of a deleted or unknown product is accepted, then REJECTED PRODUCT_UNAVAILABLE", "[e2e]") {
   // API.md: POST /v1/orders answers 202 and the saga decides; PRODUCT_UNAVAILABLE
   // is a rejection reason. Nothing is reserved or debited.

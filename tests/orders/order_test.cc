@@ -145,7 +145,7 @@ TEST_CASE("status and reason names round-trip and match the proto enums", "[unit
   CHECK(StatusFilterFromProto(42).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("lines are 1 to 50, quantities 1 to 1000, UUID products, each product once", "[unit]") {
+TEST_CASE("lines are 1 to 50, quantities 1 to 1000, UUID products; a product named twice is one line", "[unit]") {
   const std::string a = NewUuid();
   const auto code = [](std::vector<RequestedLine> lines) {
     return NormaliseLines(std::move(lines), "items").status().code();
@@ -155,11 +155,29 @@ TEST_CASE("lines are 1 to 50, quantities 1 to 1000, UUID products, each product 
   CHECK(code({{a, -3}}) == absl::StatusCode::kInvalidArgument);
   CHECK(code({{a, 1001}}) == absl::StatusCode::kInvalidArgument);
   CHECK(code({{"not-a-uuid", 1}}) == absl::StatusCode::kInvalidArgument);
-  CHECK(code({{a, 1}, {a, 2}}) == absl::StatusCode::kInvalidArgument);
-  // The same product in another case is still the same product.
+  // A product in several lines (in any case) is one line at its first place,
+  // the quantities summed, at most 1000.
   std::string upper = a;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  CHECK(code({{a, 1}, {upper, 2}}) == absl::StatusCode::kInvalidArgument);
+  const std::string b = NewUuid();
+  absl::StatusOr<std::vector<RequestedLine>> merged = NormaliseLines({{b, 4}, {a, 1}, {b, 5}, {upper, 2}}, "items");
+  REQUIRE(merged.ok());
+  REQUIRE(merged->size() == 2);
+  CHECK((*merged)[0].product_id == b);
+  CHECK((*merged)[0].quantity == 9);
+  CHECK((*merged)[1].product_id == a);
+  CHECK((*merged)[1].quantity == 3);
+  CHECK(code({{a, 600}, {b, 1}, {a, 400}}) == absl::StatusCode::kOk);
+  const absl::Status over = NormaliseLines({{a, 600}, {b, 1}, {a, 401}}, "items").status();
+  CHECK(over.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(over.message()).find("1001 units of product " + a) != std::string::npos);
+  std::vector<RequestedLine> same(50, RequestedLine{a, 1});
+  absl::StatusOr<std::vector<RequestedLine>> one = NormaliseLines(same, "items");
+  REQUIRE(one.ok());
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].quantity == 50);
+  same.push_back({a, 1});  // 51 lines are refused whatever they name
+  CHECK(code(same) == absl::StatusCode::kInvalidArgument);
 
   std::vector<RequestedLine> fifty;
   for (int i = 0; i < 50; ++i) fifty.push_back({NewUuid(), 1000});
