@@ -24,7 +24,7 @@ inline constexpr int kMaxCartProducts = 50;
 
 struct Customer {
   std::string id;
-  std::string email;
+  std::string email;  // as the customer wrote it (accounts made before 0006: normalised)
   std::string display_name;
   int64_t balance_cents = 0;
   std::vector<std::string> roles;

@@ -23,7 +23,7 @@ absl::StatusOr<AdminOutcome> EnsureAdministrator(Store& store, const PasswordHas
   if (!found.ok()) {
     absl::StatusOr<std::string> hash = hasher.Hash(password);
     if (!hash.ok()) return hash.status();
-    if (absl::Status s = store.EnsureAccount({*email, "Administrator", *hash, {"customer", "admin"}});
+    if (absl::Status s = store.EnsureAccount({*email, "Administrator", *hash, {"customer", "admin"}, raw_email});
         !s.ok()) {
       return s;
     }

@@ -23,7 +23,7 @@ using runtime::pg::TextArray;
 using runtime::pg::Tx;
 
 #define CUSTOMER_COLUMNS                                                               \
-  "id::text, email, display_name, balance_cents, array_to_string(roles, ','), " \
+  "id::text, coalesce(email_as_given, email), display_name, balance_cents, array_to_string(roles, ','), " \
   "(extract(epoch FROM created_at) * 1000000)::bigint"
 
 Customer ToCustomer(const pqxx::row& r) {
@@ -49,11 +49,11 @@ absl::Status NoSuchCustomer() { return absl::NotFoundError("customer not found")
 // ---- accounts
 
 constexpr char kInsertCustomer[] =
-    "INSERT INTO customers (id, email, display_name, password_hash, roles) "
-    "VALUES ($1, $2, $3, $4, $5::text[]) RETURNING " CUSTOMER_COLUMNS;
+    "INSERT INTO customers (id, email, display_name, password_hash, roles, email_as_given) "
+    "VALUES ($1, $2, $3, $4, $5::text[], NULLIF($6, '')) RETURNING " CUSTOMER_COLUMNS;
 constexpr char kInsertIfAbsent[] =
-    "INSERT INTO customers (id, email, display_name, password_hash, roles) "
-    "VALUES ($1, $2, $3, $4, $5::text[]) ON CONFLICT (email) DO NOTHING";
+    "INSERT INTO customers (id, email, display_name, password_hash, roles, email_as_given) "
+    "VALUES ($1, $2, $3, $4, $5::text[], NULLIF($6, '')) ON CONFLICT (email) DO NOTHING";
 constexpr char kById[] = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1";
 constexpr char kByEmail[] = "SELECT " CUSTOMER_COLUMNS ", password_hash FROM customers WHERE email = $1";
 
@@ -63,7 +63,8 @@ absl::StatusOr<Customer> PgStore::CreateCustomer(const NewAccount& a) {
   const std::string id = runtime::ids::NewUuid();
   absl::StatusOr<Customer> c = pool_.Transact<Customer>([&](Tx& tx) -> absl::StatusOr<Customer> {
     return ToCustomer(
-        Exec(tx, kInsertCustomer, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles))[0]);
+        Exec(tx, kInsertCustomer, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles),
+             a.email_as_given)[0]);
   });
   if (c.status().code() == absl::StatusCode::kAlreadyExists) {
     return runtime::status::WithReason(absl::AlreadyExistsError("an account with this email exists"), "EMAIL_TAKEN");
@@ -74,7 +75,7 @@ absl::StatusOr<Customer> PgStore::CreateCustomer(const NewAccount& a) {
 absl::Status PgStore::EnsureAccount(const NewAccount& a) {
   const std::string id = runtime::ids::NewUuid();
   return pool_.Transact([&](Tx& tx) {
-    Exec(tx, kInsertIfAbsent, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles));
+    Exec(tx, kInsertIfAbsent, id, a.email, a.display_name, a.password_hash, RolesArray(a.roles), a.email_as_given);
     return absl::OkStatus();
   });
 }

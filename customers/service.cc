@@ -87,11 +87,14 @@ grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
     if (!email.ok()) return email.status();
     if (absl::Status s = ValidatePassword(req->password()); !s.ok()) return s;
-    absl::StatusOr<std::string> name = NormaliseDisplayName(req->display_name(), *email);
+    // The email is unique and looked up in its normalised form; the profile
+    // answers it as the customer wrote it (valid as written: NormaliseEmail
+    // refuses whitespace rather than trimming it).
+    absl::StatusOr<std::string> name = NormaliseDisplayName(req->display_name(), req->email());
     if (!name.ok()) return name.status();
     absl::StatusOr<std::string> hash = hasher_.Hash(req->password());
     if (!hash.ok()) return hash.status();
-    absl::StatusOr<Customer> c = store_.CreateCustomer({*email, *name, *hash, {"customer"}});
+    absl::StatusOr<Customer> c = store_.CreateCustomer({*email, *name, *hash, {"customer"}, req->email()});
     if (c.status().code() == absl::StatusCode::kAlreadyExists) {
       throttle_.Failed("", address, absl::Now());
       return c.status();

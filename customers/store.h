@@ -22,6 +22,7 @@ struct NewAccount {
   std::string display_name;
   std::string password_hash;
   std::vector<std::string> roles;
+  std::string email_as_given;  // as written, answered in the profile (empty: `email`)
 };
 
 struct Credentials {

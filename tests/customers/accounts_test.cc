@@ -30,7 +30,7 @@ grpc::Status LoginStatus(Harness& h, const std::string& email, const std::string
 TEST_CASE("a registered customer logs in and reads their profile with the access token", "[pg]") {
   Harness h;
   const pb::Customer c = h.Register("Alice@Example.com");
-  CHECK(c.email() == "alice@example.com");
+  CHECK(c.email() == "Alice@Example.com");  // as written; compared ignoring case
   CHECK(c.display_name() == "Test Alice@Example.com");
   CHECK(c.balance_cents() == 0);
   CHECK(c.roles_size() == 1);
@@ -47,6 +47,10 @@ TEST_CASE("a registered customer logs in and reads their profile with the access
   ctx.AddMetadata("authorization", "Bearer " + tokens.access_token());
   REQUIRE(h.stub().GetMe(&ctx, pb::GetMeRequest(), &me).ok());
   CHECK(me.id() == c.id());
+  CHECK(me.email() == "Alice@Example.com");
+  // Stored normalised for uniqueness and sign-in, as written for the profile.
+  CHECK(h.db().QueryAsSuper("SELECT email || ' ' || email_as_given FROM customers.customers WHERE id = '" + c.id() +
+                            "'") == "alice@example.com Alice@Example.com");
   // Password hashes are stored, never passwords.
   CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.customers WHERE password_hash LIKE "
                             "'$argon2id$%' AND password_hash NOT LIKE '%password123%'") == "1");

@@ -114,8 +114,15 @@ TEST_CASE("register answers 201 with Location; login, me and refresh follow the 
   CHECK(reg.Header("location") == "/v1/customers/me");  // the one route that reads a customer
   CHECK(c["balanceCents"] == "0");  // 64-bit integers are strings; zero is not omitted
   CHECK(c["displayName"] == "Reg");
+  CHECK(c["email"] == email);  // as written
   RequireError(s.Call("POST", "/v1/auth:register", json{{"email", email}, {"password", "password123"}}.dump()),
                409, 6);
+  // Compared ignoring case: taken in any case, and signs in in any case.
+  RequireError(s.Call("POST", "/v1/auth:register",
+                      json{{"email", absl::AsciiStrToUpper(email)}, {"password", "password123"}}.dump()),
+               409, 6);
+  CHECK(s.Call("POST", "/v1/auth:login", json{{"email", absl::AsciiStrToLower(email)}, {"password", "password123"}}.dump())
+            .status == 200);
   RequireError(s.Call("POST", "/v1/auth:register", json{{"email", "bad"}, {"password", "password123"}}.dump()),
                400, 3);
   RequireError(s.Call("POST", "/v1/auth:register", json{{"email", "a@b.c"}, {"password", "short"}}.dump()),
@@ -128,7 +135,7 @@ TEST_CASE("register answers 201 with Location; login, me and refresh follow the 
   CHECK(t["expiresIn"] == 900);
   const HttpResult me = s.Call("GET", "/v1/customers/me", "", t["accessToken"]);
   REQUIRE(me.status == 200);
-  CHECK(Body(me)["email"] == absl::AsciiStrToLower(email));
+  CHECK(Body(me)["email"] == email);
   const HttpResult wrong =
       s.Call("POST", "/v1/auth:login", json{{"email", email}, {"password", "wrong-pass"}}.dump());
   RequireError(wrong, 401, 16);
