@@ -199,6 +199,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return SendAndClose(GatewayError(refusal->status, 3, refusal->message));
     }
     Lowest().expires_after(Ms(options_.header_timeout));
+    // A client that asked `Expect: 100-continue` (curl does for large
+    // bodies) waits for it before sending the body, about a second, unless
+    // told to go on. A refusal from the headers (413 above) is sent instead,
+    // and the body never comes. Nothing of the body here yet: it waits.
+    const auto expect = parser_->get()[http::field::expect];
+    if (!parser_->is_done() && buffer_.size() == 0 && parser_->get().version() == 11 &&
+        beast::iequals(expect, "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code e, size_t) {
+                          if (e) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, size_t) {
       self->OnBody(e);
     });

@@ -360,6 +360,49 @@ TEST_CASE("a client that sends a body over 1 MiB whole gets the 413, not a reset
   RequireAlive(s);
 }
 
+TEST_CASE("Expect: 100-continue gets 100 Continue before the body, or the refusal instead", "[e2e]") {
+  System& s = System::Get();
+  const std::string body = R"({"email":"nobody@example.com","password":"wrong-password"})";
+  const auto read_some = [](int fd, double seconds) {
+    std::string got;
+    const absl::Time give_up = absl::Now() + absl::Seconds(seconds);
+    while (absl::Now() < give_up && got.find("\r\n\r\n") == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  };
+  {
+    const int fd = Connect(s.http_port());
+    REQUIRE(fd >= 0);
+    SendAll(fd, absl::StrCat("POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Expect: 100-continue\r\nContent-Length: ",
+                             body.size(), "\r\n\r\n"));
+    // Without it, the client would wait (curl: 1 s) before sending.
+    CHECK(read_some(fd, 0.5) == "HTTP/1.1 100 Continue\r\n\r\n");
+    SendAll(fd, body);
+    std::string rest;
+    ReadsToClose(fd, 0.5, &rest);
+    CHECK(agora::testing::ParseHttp(rest).status == 401);
+    ::close(fd);
+  }
+  {
+    // Too large by its Content-Length: the 413 comes instead, and no body is needed.
+    const int fd = Connect(s.http_port());
+    REQUIRE(fd >= 0);
+    SendAll(fd, "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Expect: 100-continue\r\nContent-Length: 2000000\r\n\r\n");
+    const std::string got = read_some(fd, 2);
+    CHECK(got.rfind("HTTP/1.1 413 ", 0) == 0);
+    ::close(fd);
+  }
+  RequireAlive(s);
+}
+
 TEST_CASE("rate limits charge every request: operations, preflights, errors and the fan-out", "[e2e]") {
   System& s = System::Get();
   const std::string product = s.NewProduct(500, 3);
