@@ -42,19 +42,38 @@ std::chrono::milliseconds Ms(absl::Duration d) { return absl::ToChronoMillisecon
 // on one strand, but sessions end on any I/O thread.
 class ConnectionLimits final {
  public:
+  // What a new connection gets: served, or answered 429 (its address holds
+  // its share) or 503 (the server is full) and closed, or closed at once
+  // when even refusals are too many at once.
+  enum class Slot { kServe, kRefuseAddress, kRefuseFull, kDrop };
+  // Connections being refused at once, beyond the limits: a flood costs at
+  // most this many sockets more.
+  static constexpr int kMaxRefusing = 1024;
+
   ConnectionLimits(int total, int per_ip) : total_(total), per_ip_(per_ip) {}
-  // False (nothing counted) when the connection would pass either limit.
-  bool Acquire(const std::string& ip) {
+  // Counts the connection unless kDrop; Release(ip, slot) when it ends.
+  Slot Acquire(const std::string& ip) {
     absl::MutexLock lock(&mu_);
-    if (open_ >= total_) return false;
-    int& n = by_ip_[ip];
-    if (n >= per_ip_) return false;
-    ++n;
-    ++open_;
-    return true;
+    Slot slot = Slot::kServe;
+    if (open_ >= total_) slot = Slot::kRefuseFull;
+    if (slot == Slot::kServe) {
+      if (auto it = by_ip_.find(ip); it != by_ip_.end() && it->second >= per_ip_) slot = Slot::kRefuseAddress;
+    }
+    if (slot == Slot::kServe) {
+      ++by_ip_[ip];
+      ++open_;
+      return slot;
+    }
+    if (refusing_ >= kMaxRefusing) return Slot::kDrop;
+    ++refusing_;
+    return slot;
   }
-  void Release(const std::string& ip) {
+  void Release(const std::string& ip, Slot slot) {
     absl::MutexLock lock(&mu_);
+    if (slot != Slot::kServe) {
+      --refusing_;
+      return;
+    }
     --open_;
     if (auto it = by_ip_.find(ip); it != by_ip_.end() && --it->second <= 0) by_ip_.erase(it);
   }
@@ -64,6 +83,7 @@ class ConnectionLimits final {
   const int per_ip_;
   absl::Mutex mu_;
   int open_ ABSL_GUARDED_BY(mu_) = 0;
+  int refusing_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, int> by_ip_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -89,15 +109,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
 
  public:
-  // `remote` was counted in `limits` by the acceptor; released at the end.
+  // `remote` was counted in `limits` by the acceptor under `slot`; released
+  // at the end. A refused slot reads no request: it answers 429 or 503.
   Session(Stream stream, std::string remote, const HttpServerOptions& options, Handler& handler,
-          ConnectionLimits& limits)
+          ConnectionLimits& limits, ConnectionLimits::Slot slot)
       : stream_(std::move(stream)),
         options_(options),
         handler_(handler),
         limits_(limits),
-        remote_(std::move(remote)) {}
-  ~Session() { limits_.Release(remote_); }
+        remote_(std::move(remote)),
+        slot_(slot) {}
+  ~Session() { limits_.Release(remote_, slot_); }
 
   void Start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -106,10 +128,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         self->Lowest().expires_after(Ms(self->options_.header_timeout));
         self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
           if (ec) return self->Close();
-          self->Read();
+          self->Begin();
         });
       } else {
-        self->Read();
+        self->Begin();
       }
     });
   }
@@ -154,6 +176,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
+  // Over a connection limit the client still gets an answer it can read (a
+  // reset would show as "socket hang up"), without its request being read:
+  // 429 when its address holds its share of connections, 503 when the
+  // server holds all it may; Retry-After either way. Then it lingers.
+  void Begin() {
+    if (slot_ == ConnectionLimits::Slot::kServe) return Read();
+    HttpResponse refusal =
+        slot_ == ConnectionLimits::Slot::kRefuseAddress
+            ? GatewayError(429, 8, "too many connections from this address; retry later")
+            : GatewayError(503, 14, "the server holds all the connections it may; retry later");
+    refusal.Set("Retry-After", "1");
+    SendAndClose(std::move(refusal));
+  }
+
   void Read() {
     head_ = false;  // per request: a refusal after a HEAD has its body
     parser_.emplace();
@@ -331,7 +367,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::error_code ec;
     if constexpr (!kTls) Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    // A refused connection (over a limit) gets less: it reads a short request.
+    const bool refused = slot_ != ConnectionLimits::Slot::kServe;
+    linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(refused ? 2 : 10);
     discard_ = std::make_unique<std::array<char, 16384>>();
     Discard();
   }
@@ -433,6 +471,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Handler& handler_;
   ConnectionLimits& limits_;
   const std::string remote_;
+  const ConnectionLimits::Slot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
@@ -517,16 +556,17 @@ class BeastServer final : public HttpServer {
         beast::error_code peer_ec;
         const auto peer = socket.remote_endpoint(peer_ec);
         std::string remote = peer_ec ? std::string() : peer.address().to_string();
-        if (peer_ec || !limits_.Acquire(remote)) {
+        const ConnectionLimits::Slot slot = peer_ec ? ConnectionLimits::Slot::kDrop : limits_.Acquire(remote);
+        if (slot == ConnectionLimits::Slot::kDrop) {
           beast::error_code ignored;
           socket.close(ignored);
         } else if (tls_) {
           std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls_), std::move(remote), options_,
-                                               handler_, limits_)
+                                               handler_, limits_, slot)
               ->Start();
         } else {
           std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(remote),
-                                                       options_, handler_, limits_)
+                                                       options_, handler_, limits_, slot)
               ->Start();
         }
       }
