@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gateway/forwarded_headers.h"
@@ -113,6 +114,12 @@ void Upstreams::Call(UpstreamCall call, UpstreamDone done) {
                   });
 }
 
+static std::string BackendName(const std::string& service) {
+  // "agora.reviews.v1.Reviews" -> "reviews"; any other name as it is.
+  const std::vector<absl::string_view> parts = absl::StrSplit(service, '.');
+  return parts.size() >= 3 && parts[0] == "agora" ? std::string(parts[1]) : service;
+}
+
 void Upstreams::CheckHealth(absl::Duration timeout,
                             std::function<void(std::vector<std::string>)> done) {
   // One round of checks; the last answer calls `done`.
@@ -145,7 +152,11 @@ void Upstreams::CheckHealth(absl::Duration timeout,
           std::vector<std::string> result;
           {
             absl::MutexLock lock(&round->mu);
-            if (!serving) round->unhealthy.push_back(f->service);
+            const std::string name = BackendName(f->service);
+            if (!serving && std::find(round->unhealthy.begin(), round->unhealthy.end(), name) ==
+                                round->unhealthy.end()) {
+              round->unhealthy.push_back(name);
+            }
             if (--round->pending > 0) return;
             result = std::move(round->unhealthy);
           }

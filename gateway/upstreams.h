@@ -43,6 +43,8 @@ class Upstreams final {
   // Health of every backend (grpc.health.v1 Check with service ""): `done`
   // runs once, on a gRPC thread, with the names of those not SERVING within
   // `timeout`. Never blocks the caller.
+  // `done` gets the failing backends by their short names ("reviews", as
+  // the details route's `degraded` names them), sorted.
   void CheckHealth(absl::Duration timeout, std::function<void(std::vector<std::string>)> done);
 
   // The channel of a service, for streaming calls; null if unknown.
