@@ -31,7 +31,8 @@ class GrpcOrderDirectory final : public OrderDirectory {
       case grpc::StatusCode::OK:
         return std::optional<LocatedOrder>(LocatedOrder{
             resp.customer_id(), resp.status() == orders::PENDING,
-            absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(resp.created_at()))});
+            absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(resp.created_at())),
+            orders::OrderStatus_Name(resp.status())});
       case grpc::StatusCode::NOT_FOUND:
         return std::optional<LocatedOrder>();
       case grpc::StatusCode::UNAVAILABLE:

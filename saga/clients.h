@@ -27,6 +27,7 @@ struct LocatedOrder {
   std::string customer_id;
   bool pending = false;  // PENDING: its PLACE_ORDER saga is about to start
   absl::Time created_at;
+  std::string status;  // "PENDING", "APPROVED", ... (API.md's names)
 };
 
 class OrderDirectory {

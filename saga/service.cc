@@ -111,6 +111,23 @@ void ToTimeline(const Saga& s, pb::SagaTimeline* out) {
 
 namespace {
 
+// The order status that shows `step` took effect, when `step` is the
+// running step of `saga` and one whose effect is on the order (orders'
+// ApproveOrder, RejectOrder, MarkCancelled); empty otherwise.
+std::vector<std::string> StatusesAfterRunningOrderStep(const Saga& saga) {
+  if (saga.status == SagaStatus::kCompleted || saga.status == SagaStatus::kFailed) return {};
+  for (const Step& step : saga.steps) {
+    if (step.state != StepState::kRunning) continue;
+    switch (step.command) {
+      case Command::kApproveOrder: return {"APPROVED", "CANCELLING", "CANCELLED", "SHIPPED"};
+      case Command::kRejectOrder: return {"REJECTED"};
+      case Command::kMarkCancelled: return {"CANCELLED"};
+      default: return {};
+    }
+  }
+  return {};
+}
+
 // An order's PLACE_ORDER saga about to start (GetOrderSaga).
 void StartingTimeline(const std::string& order_id, absl::Time placed_at, pb::SagaTimeline* out) {
   const SagaDefinition def = PlaceOrder();
@@ -141,15 +158,35 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
     const absl::Time give_up = absl::Now() + await_start_;
     std::optional<LocatedOrder> starting;  // the caller's PENDING order, known to orders
     bool asked_orders = false;
-    for (absl::Duration pause = absl::Milliseconds(5);; pause *= 2) {
+    // The order's status changes in orders' transaction, the timeline when
+    // the reply has come back over Kafka, milliseconds later: a client that
+    // saw the order REJECTED (a :watch event) and asks for the timeline at
+    // once found RejectOrder still RUNNING. When the running step is one of
+    // orders' and the order already shows its effect, the answer waits (up
+    // to await_start) for the reply to be recorded.
+    bool asked_status = false;
+    bool settling = false;
+    for (absl::Duration pause = absl::Milliseconds(5);; pause = std::min(pause * 2, absl::Milliseconds(40))) {
       absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
           [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
       if (!saga.ok()) return saga.status();
       if (saga->has_value()) {
         // Someone else's order is as unknown as a missing one (API.md).
         if (!caller.CanAccess((*saga)->order.customer_id)) return not_found;
-        ToTimeline(**saga, resp);
-        return absl::OkStatus();
+        const std::vector<std::string> after = StatusesAfterRunningOrderStep(**saga);
+        if (!after.empty() && !asked_status && orders_ != nullptr) {
+          asked_status = true;
+          absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->order_id(), ctx);
+          settling = located.ok() && located->has_value() &&
+                     std::find(after.begin(), after.end(), (*located)->status) != after.end();
+        }
+        const absl::Time now = absl::Now();
+        if (after.empty() || !settling || now >= give_up) {
+          ToTimeline(**saga, resp);
+          return absl::OkStatus();
+        }
+        absl::SleepFor(std::min(pause, give_up - now));
+        continue;
       }
       if (!asked_orders && orders_ != nullptr) {
         asked_orders = true;

@@ -178,7 +178,7 @@ TEST_CASE("a timeline asked for before the saga started asks orders: an unknown 
   const std::string ann = NewUuid(), bob = NewUuid();
   const absl::Time placed = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()) - 3'000'000);
   const std::string order = NewUuid();
-  h.orders().Put(order, LocatedOrder{ann, /*pending=*/true, placed});
+  h.orders().Put(order, LocatedOrder{ann, /*pending=*/true, placed, "PENDING"});
   pb::GetOrderSagaRequest req;
   req.set_order_id(order);
   // Its OrderCreated is late (Kafka lags): shown as the saga starting.
@@ -203,7 +203,7 @@ TEST_CASE("a timeline asked for before the saga started asks orders: an unknown 
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
   // An order that is no longer PENDING and has no saga is not shown starting.
   const std::string ended = NewUuid();
-  h.orders().Put(ended, LocatedOrder{ann, /*pending=*/false, placed});
+  h.orders().Put(ended, LocatedOrder{ann, /*pending=*/false, placed, "REJECTED"});
   req.set_order_id(ended);
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
   // Once the saga started, its timeline, under the id shown before.
@@ -220,6 +220,59 @@ TEST_CASE("a timeline asked for before the saga started asks orders: an unknown 
   const int calls = h.orders().calls();
   REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &running).ok());
   CHECK(h.orders().calls() == calls);
+}
+
+TEST_CASE("a timeline asked for once the order shows its last step's effect waits for the step's reply", "[pg]") {
+  // Orders changes the order's status in the transaction that replies; the
+  // timeline records the reply once it has come back over Kafka. Asked in
+  // between (a :watch event said APPROVED), the answer waits for it.
+  Harness h;
+  const std::string ann = NewUuid();
+  const auto ask = [&](const Saga& saga, pb::SagaTimeline* t) {
+    pb::GetOrderSagaRequest req;
+    req.set_order_id(saga.order.order_id);
+    const absl::Time start = absl::Now();
+    REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, t).ok());
+    return absl::Now() - start;
+  };
+  {
+    // Orders has not applied ApproveOrder yet: the running step, at once.
+    const Saga saga = h.Add(ann, absl::Minutes(1), /*replies_ok=*/2);
+    h.orders().Put(saga.order.order_id, LocatedOrder{ann, /*pending=*/true, saga.started_at, "PENDING"});
+    pb::SagaTimeline t;
+    CHECK(ask(saga, &t) < absl::Milliseconds(500));
+    CHECK(t.state() == pb::RUNNING);
+    CHECK(t.current_step() == "ApproveOrder");
+  }
+  {
+    // APPROVED already: the answer is the timeline once the reply is in.
+    const Saga saga = h.Add(ann, absl::Minutes(1), /*replies_ok=*/2);
+    h.orders().Put(saga.order.order_id, LocatedOrder{ann, /*pending=*/false, saga.started_at, "APPROVED"});
+    std::thread reply([&] {
+      absl::SleepFor(absl::Milliseconds(200));
+      h.RunToEnd(saga.id);
+    });
+    pb::SagaTimeline t;
+    const absl::Duration took = ask(saga, &t);
+    reply.join();
+    CHECK(took >= absl::Milliseconds(150));
+    CHECK(t.state() == pb::COMPLETED);
+    REQUIRE(t.steps_size() == 3);
+    CHECK(t.steps(2).name() == "ApproveOrder");
+    CHECK(t.steps(2).state() == pb::SagaStep::SUCCEEDED);
+    CHECK(t.steps(2).has_finished_at());
+  }
+  {
+    // A reply that does not come: the recorded timeline after the wait (1 s).
+    const Saga saga = h.Add(ann, absl::Minutes(1), /*replies_ok=*/2);
+    h.orders().Put(saga.order.order_id, LocatedOrder{ann, /*pending=*/false, saga.started_at, "APPROVED"});
+    pb::SagaTimeline t;
+    const absl::Duration took = ask(saga, &t);
+    CHECK(took >= absl::Milliseconds(900));
+    CHECK(took < absl::Seconds(3));
+    CHECK(t.state() == pb::RUNNING);
+    CHECK(t.steps(2).state() == pb::SagaStep::RUNNING);
+  }
 }
 
 TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else's", "[pg]") {
