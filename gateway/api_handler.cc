@@ -372,6 +372,7 @@ void ApiHandler::Stream(const Binding& binding, std::string grpc_request, const 
   call.binding = &binding;
   call.request = std::move(grpc_request);
   call.timeout = std::min(options_.stream_timeout, budget);
+  call.first_event_timeout = std::min(options_.upstream_timeout, budget);
   call.metadata = std::move(metadata);
   call.head = std::move(base);
   StartSse(*stub, std::move(call), exchange,

@@ -1,16 +1,33 @@
 #include "gateway/sse.h"
 
+#include <atomic>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/error_mapping.h"
 #include "gateway/forwarded_headers.h"
 #include "gateway/transcoder.h"
 #include "google/protobuf/descriptor.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/grpc/client.h"
 
 namespace agora::gateway {
 namespace {
+
+// The wait for a stream's first event. A backend that accepts the call and
+// never answers (stopped, overloaded) would otherwise hold the client until
+// the stream's own deadline (30 min) with no status at all, where every
+// unary route answers 504 after the upstream timeout. Shared with the
+// alarm's callback, which may run after the bridge (and its alarm, which
+// cancels itself when destroyed) is gone; it holds no alarm itself, so the
+// callback never destroys the alarm that runs it.
+struct FirstEventTimer {
+  std::weak_ptr<grpc::ClientContext> ctx;
+  std::atomic<bool> first_seen{false};
+  std::atomic<bool> expired{false};
+};
 
 class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -31,6 +48,16 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
                                   grpc::StubOptions(), this);
     StartWriteLast(&request_, grpc::WriteOptions());
     StartRead(&response_);
+    if (call_.first_event_timeout < call_.timeout) {
+      timer_ = std::make_shared<FirstEventTimer>();
+      timer_->ctx = ctx_;
+      alarm_.Set(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(call_.first_event_timeout),
+                        [timer = timer_](bool fired) {
+                          if (!fired || timer->first_seen.load()) return;
+                          timer->expired.store(true);
+                          if (auto ctx = timer->ctx.lock()) ctx->TryCancel();
+                        });
+    }
     StartCall();
   }
 
@@ -42,6 +69,10 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
     if (!json.ok()) {
       ctx_->TryCancel();
       return;
+    }
+    if (timer_ != nullptr && !timer_->first_seen.exchange(true)) {
+      if (timer_->expired.load()) return;  // too late: the call is being cancelled
+      alarm_.Cancel();
     }
     if (writer_ == nullptr) {
       writer_ = exchange_.stream();
@@ -64,11 +95,18 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
   }
 
   void OnDone(const grpc::Status& status) override {
-    const int code = static_cast<int>(status.error_code());
+    int code = static_cast<int>(status.error_code());
+    if (timer_ != nullptr) {
+      timer_->first_seen.store(true);  // an alarm still pending does nothing
+      alarm_.Cancel();
+      if (timer_->expired.load() && writer_ == nullptr) code = static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED);
+    }
     if (writer_ == nullptr) {
       // Nothing streamed yet: an ordinary answer.
-      HttpResponse r =
-          code == 0 ? call_.head : BackendError(code, status.error_message(), status.error_details());
+      HttpResponse r = code == 0                          ? call_.head
+                       : code != static_cast<int>(status.error_code())
+                           ? BackendError(code, "the backend did not answer in time", "")
+                           : BackendError(code, status.error_message(), status.error_details());
       if (code == 0) {
         r.Set("Content-Type", "text/event-stream");
       } else {
@@ -95,6 +133,8 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   std::shared_ptr<StreamWriter> writer_;
+  std::shared_ptr<FirstEventTimer> timer_;
+  grpc::Alarm alarm_;
 };
 
 }  // namespace

@@ -22,6 +22,9 @@ struct SseCall {
   const Binding* binding = nullptr;
   std::string request;  // serialized
   absl::Duration timeout;
+  // The first event (the current state) must come within this, or the
+  // call is cancelled and answered 504 as a unary call's timeout is.
+  absl::Duration first_event_timeout = absl::InfiniteDuration();
   std::vector<std::pair<std::string, std::string>> metadata;
   HttpResponse head;  // headers every answer carries (request id, CORS)
 };
