@@ -112,10 +112,16 @@ std::string OpenApiDocument(const RouteTable& routes) {
     op["tags"] = {b.method->service()->name()};
     json params = json::array();
     std::set<std::string> bound(b.variables.begin(), b.variables.end());
-    for (const std::string& v : b.variables) {
-      params.push_back({{"name", v}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
-    }
     const Descriptor* in = b.method->input_type();
+    // Path variables by their JSON names, as the contract writes them
+    // ("{productId}", not the proto field's "{product_id}").
+    std::string path = OpenApiPath(b.path_template);
+    for (const std::string& v : b.variables) {
+      const FieldDescriptor* f = in->FindFieldByName(v);
+      const std::string name = f != nullptr ? f->json_name() : v;
+      absl::StrReplaceAll({{"{" + v + "}", "{" + name + "}"}}, &path);
+      params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
     if (b.body.empty()) {
       for (int i = 0; i < in->field_count(); ++i) {
         const FieldDescriptor* f = in->field(i);
@@ -139,7 +145,7 @@ std::string OpenApiDocument(const RouteTable& routes) {
       op["security"] = json::array({{{"bearerAuth", json::array()}}});
     }
     if (policy.access() == agora::api::v1::ADMIN) op["description"] = "Administrators only.";
-    paths[OpenApiPath(b.path_template)][absl::AsciiStrToLower(b.http_method)] = op;
+    paths[path][absl::AsciiStrToLower(b.http_method)] = op;
   }
   // The gateway's own composite route (fanout.cc): not a method's binding.
   {
@@ -166,6 +172,9 @@ std::string OpenApiDocument(const RouteTable& routes) {
         "The product, its rating, its 3 newest reviews and (with a token) whether it is a favourite, "
         "fetched in parallel. Public.";
     op["parameters"] = json::array({{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+    // Public, and a token when sent adds `favorite`: optional security, so
+    // that generated clients send it.
+    op["security"] = json::array({json::object(), {{"bearerAuth", json::array()}}});
     op["responses"] = {
         {"200", {{"description", "success"}, {"content", {{"application/json", {{"schema", details}}}}}}},
         {"default", {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}}}};

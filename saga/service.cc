@@ -152,9 +152,9 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
                            [this, ctx, req, resp](const Caller& caller) -> absl::Status {
     // Worded as the orders routes word an order that is not the caller's.
     const absl::Status not_found = absl::NotFoundError(
-        runtime::ids::IsUuid(req->order_id()) ? absl::StrCat("order ", req->order_id(), " not found")
+        runtime::ids::IsUuid(req->id()) ? absl::StrCat("order ", req->id(), " not found")
                                               : std::string("order not found"));
-    if (!runtime::ids::IsUuid(req->order_id())) return not_found;
+    if (!runtime::ids::IsUuid(req->id())) return not_found;
     const absl::Time give_up = absl::Now() + await_start_;
     std::optional<LocatedOrder> starting;  // the caller's PENDING order, known to orders
     bool asked_orders = false;
@@ -168,7 +168,7 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
     bool settling = false;
     for (absl::Duration pause = absl::Milliseconds(5);; pause = std::min(pause * 2, absl::Milliseconds(40))) {
       absl::StatusOr<std::optional<Saga>> saga = pool_.Read<std::optional<Saga>>(
-          [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->order_id()); });
+          [&](Tx& tx) -> absl::StatusOr<std::optional<Saga>> { return store_.FindForOrder(tx, req->id()); });
       if (!saga.ok()) return saga.status();
       if (saga->has_value()) {
         // Someone else's order is as unknown as a missing one (API.md).
@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
         const std::vector<std::string> after = StatusesAfterRunningOrderStep(**saga);
         if (!after.empty() && !asked_status && orders_ != nullptr) {
           asked_status = true;
-          absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->order_id(), ctx);
+          absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->id(), ctx);
           settling = located.ok() && located->has_value() &&
                      std::find(after.begin(), after.end(), (*located)->status) != after.end();
         }
@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
       if (!asked_orders && orders_ != nullptr) {
         asked_orders = true;
         // Not started (yet): is there an order, and is it the caller's?
-        absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->order_id(), ctx);
+        absl::StatusOr<std::optional<LocatedOrder>> located = orders_->Locate(req->id(), ctx);
         if (located.ok()) {
           if (!located->has_value() || !caller.CanAccess((*located)->customer_id)) return not_found;
           if ((*located)->pending) starting = *located;
@@ -201,7 +201,7 @@ grpc::ServerUnaryReactor* SagasService::GetOrderSaga(grpc::CallbackServerContext
       const absl::Time now = absl::Now();
       if (now >= give_up) {
         if (!starting.has_value()) return not_found;
-        StartingTimeline(req->order_id(), starting->created_at, resp);
+        StartingTimeline(req->id(), starting->created_at, resp);
         return absl::OkStatus();
       }
       absl::SleepFor(std::min(pause, give_up - now));

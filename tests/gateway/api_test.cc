@@ -73,15 +73,15 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
            {"/v1/auth:register", "post"}, {"/v1/auth:login", "post"}, {"/v1/auth:refresh", "post"},
            {"/v1/auth:logout", "post"}, {"/v1/customers/me", "get"}, {"/v1/customers/me:topUp", "post"},
            {"/v1/customers/me/ledger", "get"}, {"/v1/customers/me/cart", "get"},
-           {"/v1/customers/me/cart/items/{product_id}", "put"},
-           {"/v1/customers/me/cart/items/{product_id}", "delete"}, {"/v1/customers/me/favorites", "get"},
-           {"/v1/customers/me/favorites/{product_id}", "put"}, {"/v1/products", "get"},
+           {"/v1/customers/me/cart/items/{productId}", "put"},
+           {"/v1/customers/me/cart/items/{productId}", "delete"}, {"/v1/customers/me/favorites", "get"},
+           {"/v1/customers/me/favorites/{productId}", "put"}, {"/v1/products", "get"},
            {"/v1/products", "post"}, {"/v1/products/{id}", "get"}, {"/v1/products/{id}", "patch"},
            {"/v1/products/{id}", "delete"}, {"/v1/products/{id}:restock", "post"}, {"/v1/orders", "post"},
            {"/v1/orders", "get"}, {"/v1/orders/{id}", "get"}, {"/v1/orders/{id}:watch", "get"},
            {"/v1/orders/{id}:cancel", "post"}, {"/v1/orders/{id}:ship", "post"},
-           {"/v1/orders/{order_id}/saga", "get"}, {"/v1/products/{product_id}/reviews", "get"},
-           {"/v1/products/{product_id}/reviews", "post"}, {"/v1/products/{product_id}/rating", "get"},
+           {"/v1/orders/{id}/saga", "get"}, {"/v1/products/{productId}/reviews", "get"},
+           {"/v1/products/{productId}/reviews", "post"}, {"/v1/products/{productId}/rating", "get"},
            {"/v1/reviews/{id}", "delete"}, {"/v1/admin/sagas", "get"}, {"/v1/admin/sagas/{id}", "get"},
            {"/v1/admin/sagas/{id}:retry", "post"}, {"/v1/admin/sagas/{id}:abort", "post"},
            {"/v1/products/{id}/details", "get"}, {"/v1/reviews/{id}", "get"}, {"/healthz", "get"},
@@ -94,6 +94,11 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
   CHECK(p["/v1/products"]["post"]["responses"].contains("201"));
   CHECK(p["/v1/products"]["post"].contains("security"));
   CHECK_FALSE(p["/v1/products"]["get"].contains("security"));
+  // A token is optional on the details route (it adds `favorite`).
+  CHECK(p["/v1/products/{id}/details"]["get"]["security"] == json::parse(R"([{}, {"bearerAuth": []}])"));
+  // Path parameters by their JSON names, as API.md writes them.
+  CHECK(p["/v1/products/{productId}/reviews"]["get"]["parameters"][0]["name"] == "productId");
+  CHECK(p["/v1/orders/{id}/saga"]["get"]["parameters"][0]["name"] == "id");
   // The composite route's schema names what it answers, and those schemas exist.
   const json& details = p["/v1/products/{id}/details"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
   for (const char* field : {"product", "rating", "topReviews", "favorite", "degraded"}) {

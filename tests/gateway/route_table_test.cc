@@ -305,7 +305,7 @@ TEST_CASE("every order and saga route of API.md reaches its method", "[unit]") {
   ExpectRoute(table, "GET", "/v1/orders/" + kId + ":watch", o + "WatchOrder", {{"id", kId}});
   ExpectRoute(table, "POST", "/v1/orders/" + kId + ":cancel", o + "CancelOrder", {{"id", kId}});
   ExpectRoute(table, "POST", "/v1/orders/" + kId + ":ship", o + "ShipOrder", {{"id", kId}});
-  ExpectRoute(table, "GET", "/v1/orders/" + kId + "/saga", s + "GetOrderSaga", {{"order_id", kId}});
+  ExpectRoute(table, "GET", "/v1/orders/" + kId + "/saga", s + "GetOrderSaga", {{"id", kId}});
   ExpectRoute(table, "GET", "/v1/admin/sagas", s + "ListSagas");
   ExpectRoute(table, "GET", "/v1/admin/sagas/" + kId, s + "GetSaga", {{"id", kId}});
   ExpectRoute(table, "POST", "/v1/admin/sagas/" + kId + ":retry", s + "RetrySaga", {{"id", kId}});
@@ -404,7 +404,7 @@ TEST_CASE("a RouteMatch can be reused and Find takes null outputs", "[unit]") {
   std::vector<std::string> allowed;
   REQUIRE(table.Find("GET", "/v1/products/one", &match, &allowed) == Outcome::kMatched);
   REQUIRE(table.Find("GET", "/v1/orders/two/saga", &match, &allowed) == Outcome::kMatched);
-  CHECK(match.variables == Vars{{"order_id", "two"}});
+  CHECK(match.variables == Vars{{"id", "two"}});
   CHECK(table.Find("DELETE", "/v1/products", &match, &allowed) == Outcome::kMethodNotAllowed);
   CHECK(match.binding == nullptr);
   CHECK(match.variables.empty());

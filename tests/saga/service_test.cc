@@ -150,7 +150,7 @@ TEST_CASE("a timeline asked for before the saga started waits for it; an order w
   const std::string ann = NewUuid();
   const std::string order = NewUuid();
   pb::GetOrderSagaRequest req;
-  req.set_order_id(order);
+  req.set_id(order);
   pb::SagaTimeline early;
   grpc::Status asked;
   // Asked at once (POST /v1/orders has just answered 202), started 200 ms later.
@@ -164,7 +164,7 @@ TEST_CASE("a timeline asked for before the saga started waits for it; an order w
   CHECK(early.state() == pb::RUNNING);
   CHECK(early.current_step() == "ReserveStock");
   // No saga ever: NOT_FOUND once the wait (1 s) is over.
-  req.set_order_id(NewUuid());
+  req.set_id(NewUuid());
   pb::SagaTimeline none;
   const absl::Time start = absl::Now();
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &none).error_code() == grpc::StatusCode::NOT_FOUND);
@@ -180,7 +180,7 @@ TEST_CASE("a timeline asked for before the saga started asks orders: an unknown 
   const std::string order = NewUuid();
   h.orders().Put(order, LocatedOrder{ann, /*pending=*/true, placed, "PENDING"});
   pb::GetOrderSagaRequest req;
-  req.set_order_id(order);
+  req.set_id(order);
   // Its OrderCreated is late (Kafka lags): shown as the saga starting.
   pb::SagaTimeline starting;
   REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &starting).ok());
@@ -199,15 +199,15 @@ TEST_CASE("a timeline asked for before the saga started asks orders: an unknown 
   pb::SagaTimeline t;
   CHECK(h.stub().GetOrderSaga(Harness::As(NewUuid(), true).get(), req, &t).ok());
   CHECK(h.stub().GetOrderSaga(Harness::As(bob).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
-  req.set_order_id(NewUuid());
+  req.set_id(NewUuid());
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
   // An order that is no longer PENDING and has no saga is not shown starting.
   const std::string ended = NewUuid();
   h.orders().Put(ended, LocatedOrder{ann, /*pending=*/false, placed, "REJECTED"});
-  req.set_order_id(ended);
+  req.set_id(ended);
   CHECK(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).error_code() == grpc::StatusCode::NOT_FOUND);
   // Once the saga started, its timeline, under the id shown before.
-  req.set_order_id(order);
+  req.set_id(order);
   Transition started = Start(PlaceOrder(), SagaIdFor(order, SagaType::kPlaceOrder),
                              {order, ann, {{NewUuid(), 1, 100, true}}, 100, false}, absl::Now(), [] { return NewUuid(); });
   REQUIRE(h.Insert(started.saga));
@@ -230,7 +230,7 @@ TEST_CASE("a timeline asked for once the order shows its last step's effect wait
   const std::string ann = NewUuid();
   const auto ask = [&](const Saga& saga, pb::SagaTimeline* t) {
     pb::GetOrderSagaRequest req;
-    req.set_order_id(saga.order.order_id);
+    req.set_id(saga.order.order_id);
     const absl::Time start = absl::Now();
     REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, t).ok());
     return absl::Now() - start;
@@ -280,7 +280,7 @@ TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else'
   const std::string ann = NewUuid();
   const Saga saga = h.Add(ann, absl::Minutes(1), /*replies_ok=*/1);
   pb::GetOrderSagaRequest req;
-  req.set_order_id(saga.order.order_id);
+  req.set_id(saga.order.order_id);
   pb::SagaTimeline t;
   REQUIRE(h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t).ok());
   CHECK(t.saga_id() == saga.id);
@@ -301,12 +301,12 @@ TEST_CASE("an order's saga timeline is its owner's and the admins', nobody else'
   // worded as the orders routes word them (the same for all three).
   const grpc::Status foreign = h.stub().GetOrderSaga(Harness::As(NewUuid()).get(), req, &t);
   CHECK(foreign.error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(foreign.error_message() == "order " + req.order_id() + " not found");
-  req.set_order_id(NewUuid());
+  CHECK(foreign.error_message() == "order " + req.id() + " not found");
+  req.set_id(NewUuid());
   const grpc::Status unknown = h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t);
   CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(unknown.error_message() == "order " + req.order_id() + " not found");
-  req.set_order_id("../etc");
+  CHECK(unknown.error_message() == "order " + req.id() + " not found");
+  req.set_id("../etc");
   const grpc::Status malformed = h.stub().GetOrderSaga(Harness::As(ann).get(), req, &t);
   CHECK(malformed.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(malformed.error_message() == "order not found");
