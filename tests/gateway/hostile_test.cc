@@ -217,20 +217,27 @@ TEST_CASE("a burst of 100 concurrent requests on each auth route is answered, no
   s.StopGateway(port, &log);
 }
 
+// A listening socket that accepts TCP and never speaks (a backend that
+// hangs): its fd, to close, and its port.
+std::pair<int, int> Blackhole() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 64) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  return {fd, ntohs(addr.sin_port)};
+}
+
 TEST_CASE("readiness probes in bulk start no thread each and wait for one shared check", "[e2e]") {
   System& s = System::Get();
   // A backend that accepts TCP and never speaks: its health check takes the
   // whole deadline.
-  const int blackhole = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(blackhole >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(blackhole, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(blackhole, 64) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(blackhole, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = s.ExtraGateway({absl::StrCat("--saga-address=127.0.0.1:", ntohs(addr.sin_port))});
+  const auto [blackhole, blackhole_port] = Blackhole();
+  const int port = s.ExtraGateway({absl::StrCat("--saga-address=127.0.0.1:", blackhole_port)});
   const pid_t pid = s.GatewayPid(port);
   const int baseline = ThreadsOf(pid);
   REQUIRE(baseline > 0);
@@ -269,17 +276,9 @@ TEST_CASE("readiness probes in bulk start no thread each and wait for one shared
 TEST_CASE("a :watch whose backend never answers is 504 after the upstream timeout, as a unary route is", "[e2e]") {
   System& s = System::Get();
   // Orders that accepts TCP and never speaks.
-  const int blackhole = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(blackhole >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(blackhole, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(blackhole, 64) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(blackhole, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const auto [blackhole, blackhole_port] = Blackhole();
   const int port = s.ExtraGateway(
-      {absl::StrCat("--orders-address=127.0.0.1:", ntohs(addr.sin_port)), "--upstream-timeout=1s"});
+      {absl::StrCat("--orders-address=127.0.0.1:", blackhole_port), "--upstream-timeout=1s"});
   const auto [id, token] = s.NewCustomer();
   const std::string order = "/v1/orders/" + runtime::ids::NewUuid();
   const absl::Time start = absl::Now();
