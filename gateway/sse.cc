@@ -52,11 +52,11 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
       timer_ = std::make_shared<FirstEventTimer>();
       timer_->ctx = ctx_;
       alarm_.Set(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(call_.first_event_timeout),
-                        [timer = timer_](bool fired) {
-                          if (!fired || timer->first_seen.load()) return;
-                          timer->expired.store(true);
-                          if (auto ctx = timer->ctx.lock()) ctx->TryCancel();
-                        });
+                 [timer = timer_](bool fired) {
+                   if (!fired || timer->first_seen.load()) return;
+                   timer->expired.store(true);
+                   if (auto ctx = timer->ctx.lock()) ctx->TryCancel();
+                 });
     }
     StartCall();
   }
@@ -95,18 +95,19 @@ class Bridge final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::Byte
   }
 
   void OnDone(const grpc::Status& status) override {
-    int code = static_cast<int>(status.error_code());
+    bool timed_out = false;  // no first event in time: a 504, whatever the cancelled call says
     if (timer_ != nullptr) {
       timer_->first_seen.store(true);  // an alarm still pending does nothing
       alarm_.Cancel();
-      if (timer_->expired.load() && writer_ == nullptr) code = static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED);
+      timed_out = timer_->expired.load() && writer_ == nullptr;
     }
+    const int code =
+        timed_out ? static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED) : static_cast<int>(status.error_code());
     if (writer_ == nullptr) {
       // Nothing streamed yet: an ordinary answer.
-      HttpResponse r = code == 0                          ? call_.head
-                       : code != static_cast<int>(status.error_code())
-                           ? BackendError(code, "the backend did not answer in time", "")
-                           : BackendError(code, status.error_message(), status.error_details());
+      HttpResponse r = code == 0   ? call_.head
+                       : timed_out ? BackendError(code, "the backend did not answer in time", "")
+                                   : BackendError(code, status.error_message(), status.error_details());
       if (code == 0) {
         r.Set("Content-Type", "text/event-stream");
       } else {

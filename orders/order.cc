@@ -4,7 +4,6 @@
 
 #include <array>
 #include <map>
-#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
