@@ -43,8 +43,9 @@ struct FoundPurchase {
   OrderState state = OrderState::kApproved;
 };
 
-// Verified purchases at their source (the orders service), for the moment
-// between an order's approval and its event reaching reviews.
+// Verified purchases at their source (the orders service), asked on every
+// review: the record built from order events trails orders by the events'
+// trip (an order approved, or cancelled, a moment ago).
 class OrderLookup {
  public:
   virtual ~OrderLookup() = default;

@@ -22,7 +22,7 @@ struct Config {
   // The customers service (author names): AGORA_CUSTOMERS_ADDRESS, AGORA_CUSTOMERS_TIMEOUT.
   std::string customers_address;
   absl::Duration customers_timeout;
-  // The orders service (a purchase whose event has not arrived yet):
+  // The orders service (verified purchases, asked on every review):
   // AGORA_ORDERS_ADDRESS, AGORA_ORDERS_TIMEOUT.
   std::string orders_address;
   absl::Duration orders_timeout;

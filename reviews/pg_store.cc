@@ -130,7 +130,8 @@ absl::StatusOr<Review> PgStore::CreateReview(const NewReview& review,
     auto first = runtime::idempotency::ClaimAnswer<agora::reviews::v1::Review>(tx, key);
     if (!first.ok()) return first.status();
     if (first->has_value()) return FromProto(**first);  // a repeat: the first call's review
-    if (runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
+    if (review.refused_at_source ||
+        runtime::pg::Exec(tx, kHasPurchase, review.customer_id, review.product_id).empty()) {
       return runtime::status::WithReason(absl::FailedPreconditionError(kNotABuyerMessage), "PURCHASE_REQUIRED");
     }
     pqxx::result inserted =

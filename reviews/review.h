@@ -41,6 +41,11 @@ struct NewReview {
   std::string author_name;
   int rating = 0;
   std::string text;
+  // Set when orders, asked at this moment, holds no order of the customer
+  // that grants the review: the record built from order events trails
+  // orders by milliseconds (an order cancelled just now may still read
+  // APPROVED there), so it is not consulted and the review is refused.
+  bool refused_at_source = false;
 };
 
 // A product's rating summary.

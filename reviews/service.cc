@@ -92,18 +92,20 @@ grpc::ServerUnaryReactor* ReviewsService::CreateReview(grpc::CallbackServerConte
         absl::StatusOr<runtime::idempotency::RequestKey> key = runtime::idempotency::MakeRequestKey(
             caller.customer_id, kCreateReview, req->idempotency_key(), *req);
         if (!key.ok()) return key.status();
-        const NewReview review{absl::AsciiStrToLower(req->product_id()), absl::AsciiStrToLower(caller.customer_id),
-                               *name, req->rating(), req->text()};
+        NewReview review{absl::AsciiStrToLower(req->product_id()), absl::AsciiStrToLower(caller.customer_id),
+                         *name, req->rating(), req->text()};
+        // Orders decides: the purchases recorded here from its events trail
+        // it by the events' trip, both ways (an order approved, or cancelled,
+        // a moment ago). While orders cannot answer, that record decides.
+        absl::StatusOr<std::optional<FoundPurchase>> found =
+            orders_.FindPurchase(review.customer_id, review.product_id, ctx);
+        if (found.ok() && !found->has_value()) review.refused_at_source = true;
         absl::StatusOr<Review> created = store_.CreateReview(review, *key);
-        if (runtime::status::ReasonOf(created.status()) == "PURCHASE_REQUIRED") {
-          // The order events reach reviews some milliseconds after orders
-          // commits: a review posted the moment its order reads APPROVED asks
-          // orders, records what it answers as the event would, and is tried
-          // again.
-          absl::StatusOr<std::optional<FoundPurchase>> found =
-              orders_.FindPurchase(review.customer_id, review.product_id, ctx);
+        if (runtime::status::ReasonOf(created.status()) == "PURCHASE_REQUIRED" && !review.refused_at_source) {
+          // Orders unreachable, and no purchase recorded: retry later.
           if (!found.ok()) return found.status();
-          if (!found->has_value()) return created.status();
+          // Orders holds a purchase whose event has not arrived: recorded as
+          // the event will be, and the review tried again.
           const PurchaseUpdate purchase{(*found)->order_id, review.customer_id, (*found)->state, {review.product_id}};
           absl::StatusOr<PurchaseUpdate> normalised = NormalisePurchaseUpdate(purchase);
           if (!normalised.ok()) return normalised.status();

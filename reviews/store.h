@@ -34,7 +34,8 @@ class Store {
   virtual absl::StatusOr<Rating> GetRating(const std::string& product_id) = 0;
   // Creates the review (verified_purchase set) if the customer holds an
   // order that grants the right (GrantsReview) and has not reviewed the
-  // product yet, and adds its rating to the summary.
+  // product yet, and adds its rating to the summary. With
+  // `review.refused_at_source` only a repeat of `key` succeeds.
   // `key`: the caller's idempotency key (runtime/idempotency); a repeat
   // answers the first call's review.
   virtual absl::StatusOr<Review> CreateReview(const NewReview& review,

@@ -363,6 +363,34 @@ TEST_CASE("an approved order: debit in the ledger, ship, cancel, and a verified 
                400, 3);
 }
 
+TEST_CASE("an order cancelled a moment ago grants no review, though its event may not have reached reviews",
+          "[e2e]") {
+  System& s = System::Get();
+  const auto [id, token] = s.NewCustomer();
+  const std::string first = s.NewProduct(100, 10);
+  const std::string second = s.NewProduct(100, 10);
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":1000})", token).status == 200);
+  const HttpResult placed = s.Call(
+      "POST", "/v1/orders",
+      json{{"items", {{{"productId", first}, {"quantity", 1}}, {{"productId", second}, {"quantity", 1}}}}}.dump(),
+      token);
+  REQUIRE(placed.status == 202);
+  const std::string order = Body(placed)["id"];
+  s.WaitForStatus(token, order, "APPROVED");
+  // The first product's review: the purchase is known to reviews from here on.
+  REQUIRE(s.Call("POST", "/v1/products/" + first + "/reviews", R"({"rating":5,"text":"ok"})", token).status == 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the APPROVED event has arrived
+  REQUIRE(s.Call("POST", "/v1/orders/" + order + ":cancel", "", token).status == 200);
+  // At once, before the CANCELLING event has crossed Kafka: refused.
+  RequireError(s.Call("POST", "/v1/products/" + second + "/reviews", R"({"rating":4,"text":"ok"})", token), 400, 9,
+               "PURCHASE_REQUIRED");
+  s.WaitForStatus(token, order, "CANCELLED");
+  RequireError(s.Call("POST", "/v1/products/" + second + "/reviews", R"({"rating":4,"text":"ok"})", token), 400, 9,
+               "PURCHASE_REQUIRED");
+  // The review made while the order was APPROVED stays.
+  CHECK(Body(s.Call("GET", "/v1/products/" + first + "/rating"))["count"] == "1");
+}
+
 TEST_CASE("admin routes refuse customers with 403 and anonymous callers with 401", "[e2e]") {
   System& s = System::Get();
   const auto [id, token] = s.NewCustomer();

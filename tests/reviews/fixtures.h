@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,8 +131,11 @@ class FakeBackend {
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Orders' FindPurchase: answers the purchases a test put here (as orders
-// would see them at once, before their event reaches reviews).
+// Orders' FindPurchase, answering from orders' view: the purchases a test
+// put here with Add, and every order an event handed to Observe names (as
+// orders sees them at once, before their event reaches reviews). An order
+// that later grants nothing (CANCELLING, CANCELLED, REJECTED) is no longer
+// found.
 class FakeOrderLookup final : public OrderLookup, public FakeBackend {
  public:
   absl::StatusOr<std::optional<FoundPurchase>> FindPurchase(const std::string& customer_id,
@@ -139,18 +143,48 @@ class FakeOrderLookup final : public OrderLookup, public FakeBackend {
                                                             const grpc::ServerContextBase* /*incoming*/) override {
     if (std::optional<absl::Status> failure = Called()) return *failure;
     absl::MutexLock lock(&mu_);
-    auto it = purchases_.find(customer_id + "/" + product_id);
-    if (it == purchases_.end()) return std::optional<FoundPurchase>();
-    return std::optional<FoundPurchase>(it->second);
+    for (const auto& [id, order] : orders_) {
+      if (order.customer_id != customer_id || order.products.count(product_id) == 0) continue;
+      if (GrantsReview(order.state)) {
+        return std::optional<FoundPurchase>(FoundPurchase{id, order.state});
+      }
+    }
+    return std::optional<FoundPurchase>();
   }
   void Add(const std::string& customer_id, const std::string& product_id, FoundPurchase purchase) {
     absl::MutexLock lock(&mu_);
-    purchases_[customer_id + "/" + product_id] = std::move(purchase);
+    Order& order = orders_[purchase.order_id];
+    order.customer_id = customer_id;
+    order.products.insert(product_id);
+    order.state = purchase.state;
+  }
+  // Takes the order status an OrderStatusChanged envelope carries as orders'.
+  void Observe(const runtime::messaging::Envelope& envelope) {
+    agora::saga::v1::OrderStatusChanged event;
+    if (envelope.type() != event.GetDescriptor()->full_name()) return;
+    REQUIRE(event.ParseFromString(envelope.payload()));
+    absl::MutexLock lock(&mu_);
+    Order& order = orders_[event.order_id()];
+    order.customer_id = event.customer_id();
+    for (const auto& line : event.lines()) order.products.insert(line.product_id());
+    switch (event.status()) {
+      case agora::orders::v1::APPROVED: order.state = OrderState::kApproved; break;
+      case agora::orders::v1::SHIPPED: order.state = OrderState::kShipped; break;
+      case agora::orders::v1::REJECTED: order.state = OrderState::kRejected; break;
+      case agora::orders::v1::CANCELLING: order.state = OrderState::kCancelling; break;
+      case agora::orders::v1::CANCELLED: order.state = OrderState::kCancelled; break;
+      default: order.state = OrderState::kPending; break;
+    }
   }
 
  private:
+  struct Order {
+    std::string customer_id;
+    std::set<std::string> products;
+    OrderState state = OrderState::kPending;
+  };
   absl::Mutex mu_;
-  std::map<std::string, FoundPurchase> purchases_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Order> orders_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeProfiles final : public Profiles, public FakeBackend {

@@ -33,10 +33,22 @@ class Harness : public StoreFixture {
   FakeProfiles& profiles() { return profiles_; }
   FakeOrderLookup& orders() { return orders_; }
 
+  // Orders holds an order's status before its event reaches reviews; here
+  // both take it (orders().Observe alone: reviews has not heard yet).
+  absl::Status Deliver(const runtime::messaging::Envelope& envelope) {
+    orders_.Observe(envelope);
+    return StoreFixture::Deliver(envelope);
+  }
+  void Buy(const std::string& customer_id, const std::string& product_id,
+           OrderStatus status = agora::orders::v1::APPROVED) {
+    REQUIRE(Deliver(testing::StatusChanged(runtime::ids::NewUuid(), customer_id, status, {product_id})).ok());
+  }
+
   // `authorization` "" sends no token.
   grpc::Status Create(const std::string& authorization, const std::string& product, int rating,
-                      const std::string& text, pb::Review* out = nullptr) {
+                      const std::string& text, pb::Review* out = nullptr, const std::string& idempotency_key = "") {
     pb::CreateReviewRequest req;
+    req.set_idempotency_key(idempotency_key);
     req.set_product_id(product);
     req.set_rating(rating);
     req.set_text(text);
