@@ -134,6 +134,17 @@ namespace {
 // The operations routes (API.md "Operations"), answered by Operations().
 constexpr const char* kOperations[] = {"/healthz", "/readyz", "/metrics", "/openapi.json"};
 
+// An HTTP method as RFC 9110 spells one (a token), of a sane length.
+bool IsMethodToken(std::string_view m) {
+  if (m.empty() || m.size() > 32) return false;
+  for (const char c : m) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IsOperation(std::string_view path) {
   for (const char* op : kOperations) {
     if (path == op) return true;
@@ -149,10 +160,17 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
   if (!options_.cors_origins.empty()) base->Set("Vary", "Origin");
   const std::string_view origin = request.Header("origin");
   if (origin.empty()) return false;
-  bool allowed = false;
-  for (const std::string& o : options_.cors_origins) allowed |= (o == origin || o == "*");
+  bool allowed = false, named = false;
+  for (const std::string& o : options_.cors_origins) {
+    named |= o == origin;
+    allowed |= (o == origin || o == "*");
+  }
   if (!allowed) return false;
   base->Set("Access-Control-Allow-Origin", std::string(origin));
+  // A frontend that sends credentials (fetch's credentials: "include",
+  // axios' withCredentials) may read the answer; the API keeps no cookies,
+  // and an origin let in only by "*" is not vouched for.
+  if (named) base->Set("Access-Control-Allow-Credentials", "true");
   if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
     // The methods of the path asked about, as a 405's Allow names them.
     std::vector<std::string> methods;
@@ -163,6 +181,14 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
       methods = WithHead(routes_, request.path, std::move(methods));
     } else {
       methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};  // not a route: the API's methods
+    }
+    // API.md: the requested method is allowed. One the path lacks then gets
+    // its 405 (with Allow), which the browser lets the frontend read,
+    // instead of a failed preflight it cannot.
+    if (const std::string_view asked_method = request.Header("access-control-request-method");
+        IsMethodToken(asked_method) && std::find(methods.begin(), methods.end(), asked_method) == methods.end() &&
+        asked_method != "OPTIONS") {
+      methods.emplace_back(asked_method);
     }
     methods.push_back("OPTIONS");
     base->Set("Access-Control-Allow-Methods", absl::StrJoin(methods, ", "));

@@ -334,6 +334,24 @@ TEST_CASE("CORS preflight answers 204 for a configured origin and nothing for ot
   CHECK(ok.Header("access-control-allow-methods") == "GET, HEAD, POST, OPTIONS");
   CHECK(ok.Header("access-control-allow-headers").find("idempotency-key") != std::string::npos);
   CHECK(ok.Header("vary") == "Origin");
+  // A configured origin may send credentials (fetch's credentials: "include").
+  CHECK(ok.Header("access-control-allow-credentials") == "true");
+  CHECK(s.Call("GET", "/v1/products", "", "", {{"Origin", "http://localhost:5173"}})
+            .Header("access-control-allow-credentials") == "true");
+  // The requested method is allowed (API.md), though the path lacks it: the
+  // browser then sends it and the frontend reads the 405 and its Allow.
+  const HttpResult patch = s.Call("OPTIONS", "/v1/orders", "", "",
+                                  {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "PATCH"}});
+  CHECK(patch.status == 204);
+  CHECK(patch.Header("access-control-allow-methods") == "GET, HEAD, POST, PATCH, OPTIONS");
+  const HttpResult refused = s.Call("PATCH", "/v1/orders", "{}", "", {{"Origin", "http://localhost:5173"}});
+  RequireError(refused, 405, 12);
+  CHECK(refused.Header("allow") == "GET, HEAD, POST");
+  CHECK(refused.Header("access-control-allow-origin") == "http://localhost:5173");
+  // Not a method: not echoed.
+  CHECK(s.Call("OPTIONS", "/v1/orders", "", "",
+               {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "GE T,"}})
+            .Header("access-control-allow-methods") == "GET, HEAD, POST, OPTIONS");
   const HttpResult details = s.Call("OPTIONS", "/v1/products/123e4567-e89b-12d3-a456-426614174000/details", "", "",
                                     {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "GET"}});
   CHECK(details.status == 204);
@@ -349,6 +367,7 @@ TEST_CASE("CORS preflight answers 204 for a configured origin and nothing for ot
   const HttpResult other = s.Call("GET", "/v1/products", "", "", {{"Origin", "http://evil.example"}});
   CHECK(other.status == 200);
   CHECK(other.Header("access-control-allow-origin").empty());
+  CHECK(other.Header("access-control-allow-credentials").empty());
   // Whether CORS headers come depends on Origin: every answer says so.
   CHECK(other.Header("vary") == "Origin");
   CHECK(s.Call("GET", "/v1/products").Header("vary") == "Origin");
