@@ -140,7 +140,7 @@ PG_STARTED=1
 "$ROOT/tools/local/service-key.sh" "$WORK/service.pem"
 log "customers on 127.0.0.1:$CUST_PORT (writes the signing key $WORK/jwt.pem and jwt.pub.pem)"
 start_bg customers "$BUILD_DIR/customers/customers" --pg-port="$PG_PORT" --service-key-file="$WORK/service.pem" \
-  --grpc-address="127.0.0.1:$CUST_PORT" --metrics-address=127.0.0.1 --metrics-port=0 \
+  --grpc-address="127.0.0.1:$CUST_PORT" --inventory-address="127.0.0.1:$INV_PORT" --metrics-address=127.0.0.1 --metrics-port=0 \
   --jwt-private-key-file="$WORK/jwt.pem" --access-token-ttl=2h \
   --admin-email="$ADMIN_EMAIL" --admin-password="$ADMIN_PASSWORD" --log-level=warn
 "$BUILD_DIR/tools/agoractl" wait "127.0.0.1:$CUST_PORT" 60 >/dev/null ||

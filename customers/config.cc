@@ -63,6 +63,10 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
         "(0: no limit)");
   r.Duration("AGORA_LOGIN_FAILURE_WINDOW", absl::Minutes(15), absl::Seconds(1), absl::Hours(24),
              &c.service.throttle.window, "window of the sign-in throttle");
+  r.String("AGORA_INVENTORY_ADDRESS", "127.0.0.1:50061", &c.inventory_address,
+           "the inventory service (products let into carts and favourites), host:port or dns:///name:port");
+  r.Duration("AGORA_INVENTORY_TIMEOUT", absl::Seconds(2), absl::Milliseconds(10), absl::Seconds(60),
+             &c.inventory_timeout, "deadline of a call to inventory");
   runtime::kafka::ReadKafkaOptions(r, "customers", &c.kafka);
   runtime::messaging::ReadMessagingConfig(r, "customers", &c.messaging);
   if (absl::Status s = r.Finish(); !s.ok()) return s;

@@ -32,6 +32,10 @@ struct Config {
   int password_threads = 2;
   int password_queue = 64;
   ServiceOptions service;
+  // The inventory service (products let into carts and favourites):
+  // AGORA_INVENTORY_ADDRESS, AGORA_INVENTORY_TIMEOUT.
+  std::string inventory_address;
+  absl::Duration inventory_timeout;
   runtime::kafka::KafkaOptions kafka;
   runtime::messaging::MessagingConfig messaging;
 };

@@ -5,12 +5,14 @@
 #include <fstream>
 
 #include "customers/admin_bootstrap.h"
+#include "customers/catalog.h"
 #include "customers/config.h"
 #include "customers/participant.h"
 #include "customers/pg_store.h"
 #include "customers/service.h"
 #include "runtime/auth/revocations.h"
 #include "runtime/auth/verifier_config.h"
+#include "runtime/grpc/client.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/serve.h"
 #include "runtime/grpc/server.h"
@@ -130,7 +132,9 @@ int main(int argc, char** argv) {
     rt::log::Warn("demo_payments_on", {{"daily_cap_cents", config->service.demo_daily_cap_cents}});
   }
 
-  cu::CustomersService service(store, executor, password_executor, authorizer, hasher, **signer,
+  std::unique_ptr<cu::ProductCatalog> catalog =
+      cu::NewGrpcProductCatalog(rt::grpc_client::NewChannel(config->inventory_address), config->inventory_timeout);
+  cu::CustomersService service(store, executor, password_executor, authorizer, hasher, **signer, *catalog,
                                config->service);
   rt::messaging::OutboxRelay relay(pool, **producer, config->messaging.relay);
   rt::messaging::CommandHandler commands(pool, config->messaging.topics.Replies());

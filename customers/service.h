@@ -7,6 +7,7 @@
 // Thread-safe.
 
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "customers/catalog.h"
 #include "customers/login_throttle.h"
 #include "customers/service_options.h"
 #include "customers/passwords.h"
@@ -31,17 +32,19 @@ class CustomersService final : public pb::Customers::CallbackService {
   // Every dependency is borrowed and must outlive the service. Register and
   // Login (Argon2id, tens of ms each) run on `password_executor`, a bounded
   // pool of their own, so that a flood of sign-ins cannot starve the other
-  // methods on `executor`.
+  // methods on `executor`. A product enters a cart or the favourites only
+  // if `catalog` knows it live.
   CustomersService(Store& store, runtime::grpc_server::Executor& executor,
                    runtime::grpc_server::Executor& password_executor,
                    const runtime::auth::Authorizer& authorizer, const PasswordHasher& hasher,
-                   const runtime::auth::JwtSigner& signer, ServiceOptions options)
+                   const runtime::auth::JwtSigner& signer, ProductCatalog& catalog, ServiceOptions options)
       : store_(store),
         executor_(executor),
         password_executor_(password_executor),
         authorizer_(authorizer),
         hasher_(hasher),
         signer_(signer),
+        catalog_(catalog),
         options_(options),
         throttle_(options.throttle) {}
 
@@ -114,6 +117,7 @@ class CustomersService final : public pb::Customers::CallbackService {
   const runtime::auth::Authorizer& authorizer_;
   const PasswordHasher& hasher_;
   const runtime::auth::JwtSigner& signer_;
+  ProductCatalog& catalog_;  // products let into carts and favourites
   const ServiceOptions options_;
   LoginThrottle throttle_;
 };

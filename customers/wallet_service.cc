@@ -3,6 +3,8 @@
 #include "customers/account.h"
 #include "customers/metrics.h"
 #include "customers/service.h"
+
+#include "absl/strings/ascii.h"
 #include "google/protobuf/util/time_util.h"
 #include "runtime/auth/authorized_call.h"
 #include "runtime/ids/uuid.h"
@@ -105,9 +107,13 @@ grpc::ServerUnaryReactor* CustomersService::SetCartItem(grpc::CallbackServerCont
                                                         const pb::SetCartItemRequest* req,
                                                         pb::Cart* resp) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kSetCartItem,
-                           [this, req, resp](const Caller& caller) -> absl::Status {
+                           [this, ctx, req, resp](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckProductId(req->product_id()); !s.ok()) return s;
     if (absl::Status s = ValidateCartQuantity(req->quantity()); !s.ok()) return s;
+    // Quantity 0 removes, whatever became of the product.
+    if (req->quantity() > 0) {
+      if (absl::Status s = catalog_.CheckLive(absl::AsciiStrToLower(req->product_id()), ctx); !s.ok()) return s;
+    }
     return FillCart(store_.SetCartItem(caller.customer_id, req->product_id(), req->quantity()), resp);
   });
 }
@@ -154,8 +160,9 @@ grpc::ServerUnaryReactor* CustomersService::AddFavorite(grpc::CallbackServerCont
                                                         const pb::AddFavoriteRequest* req,
                                                         google::protobuf::Empty*) {
   return OffloadAuthorized(ctx, executor_, authorizer_, kAddFavorite,
-                           [this, req](const Caller& caller) -> absl::Status {
+                           [this, ctx, req](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckProductId(req->product_id()); !s.ok()) return s;
+    if (absl::Status s = catalog_.CheckLive(absl::AsciiStrToLower(req->product_id()), ctx); !s.ok()) return s;
     return store_.SetFavorite(caller.customer_id, req->product_id(), true);
   });
 }

@@ -23,7 +23,7 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   r.Duration("AGORA_CUSTOMERS_TIMEOUT", absl::Seconds(2), absl::Milliseconds(10), absl::Seconds(60),
              &c.customers_timeout, "deadline of a call to customers");
   r.String("AGORA_ORDERS_ADDRESS", "127.0.0.1:50063", &c.orders_address,
-           "the orders service (a purchase whose event has not arrived yet), host:port or dns:///name:port");
+           "the orders service (verified purchases, asked on every review), host:port or dns:///name:port");
   r.Duration("AGORA_ORDERS_TIMEOUT", absl::Seconds(2), absl::Milliseconds(10), absl::Seconds(60), &c.orders_timeout,
              "deadline of a call to orders");
   runtime::auth::ReadVerifierConfig(r, &c.jwt);

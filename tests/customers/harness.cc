@@ -27,7 +27,7 @@ Harness::Harness(ServiceOptions options, int password_threads, size_t password_q
       // Cheap parameters: the tests hash hundreds of passwords.
       hasher_({1, 8192}),
       service_(store_, executor_, password_executor_, agora::testing::TestAuthorizer(), hasher_,
-               agora::testing::TestSigner(), options) {
+               agora::testing::TestSigner(), catalog_, options) {
   REQUIRE(migrated_);
   auto server = runtime::grpc_server::GrpcServer::Start("127.0.0.1:0", {&service_});
   REQUIRE(server.ok());

@@ -4,18 +4,57 @@
 // PostgreSQL database of its own; tokens signed by the test key.
 
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "agora/customers/v1/customers.grpc.pb.h"
+#include "customers/catalog.h"
 #include "customers/passwords.h"
 #include "customers/pg_store.h"
 #include "customers/service.h"
 #include "runtime/grpc/executor.h"
 #include "runtime/grpc/server.h"
 #include "runtime/pg/pool.h"
+#include "runtime/status/reason.h"
 #include "tests/support/infra.h"
 
 namespace agora::customers {
+
+// Inventory as customers sees it: every product is live but the ones a test
+// marks gone; or every call fails with what FailWith set.
+class FakeCatalog final : public ProductCatalog {
+ public:
+  absl::Status CheckLive(const std::string& product_id, const grpc::ServerContextBase* /*incoming*/) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (failure_.has_value()) return *failure_;
+    if (gone_.count(product_id) > 0) {
+      return runtime::status::WithReason(absl::NotFoundError("product " + product_id + " not found"),
+                                         "PRODUCT_NOT_FOUND");
+    }
+    return absl::OkStatus();
+  }
+  void MarkGone(const std::string& product_id) {
+    absl::MutexLock lock(&mu_);
+    gone_.insert(product_id);
+  }
+  void FailWith(std::optional<absl::Status> failure) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(failure);
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<std::string> gone_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
 
 class Harness {
  public:
@@ -29,6 +68,7 @@ class Harness {
   pb::Customers::Stub& stub() { return *stub_; }
   const agora::testing::TestDatabase& db() const { return db_; }
   PgStore& store() { return store_; }
+  FakeCatalog& catalog() { return catalog_; }
 
   // A new account; returns it (REQUIREs success).
   pb::Customer Register(const std::string& email, const std::string& password = "password123");
@@ -48,6 +88,7 @@ class Harness {
   runtime::grpc_server::Executor password_executor_;
   PgStore store_;
   PasswordHasher hasher_;
+  FakeCatalog catalog_;
   CustomersService service_;
   std::unique_ptr<runtime::grpc_server::GrpcServer> server_;
   std::unique_ptr<pb::Customers::Stub> stub_;

@@ -523,5 +523,63 @@ TEST_CASE("favourites are added, listed, checked and removed idempotently", "[pg
   CHECK_FALSE(is_fav(id));
 }
 
+TEST_CASE("only a live product enters a cart or the favourites: unknown or deleted is NOT_FOUND; a catalog "
+          "outage is UNAVAILABLE; taking one out needs no catalog",
+          "[pg]") {
+  Harness h;
+  const std::string id = h.Register("max@example.com").id();
+  const std::string live = NewUuid();
+  const std::string gone = NewUuid();
+  auto put = [&](const std::string& product, int quantity) {
+    pb::SetCartItemRequest req;
+    req.set_product_id(product);
+    req.set_quantity(quantity);
+    pb::Cart cart;
+    auto ctx = h.As(id);
+    return h.stub().SetCartItem(ctx.get(), req, &cart);
+  };
+  auto favour = [&](const std::string& product) {
+    pb::AddFavoriteRequest req;
+    req.set_product_id(product);
+    google::protobuf::Empty empty;
+    auto ctx = h.As(id);
+    return h.stub().AddFavorite(ctx.get(), req, &empty);
+  };
+  REQUIRE(put(gone, 1).ok());  // in the cart while it was live
+  REQUIRE(favour(gone).ok());
+  h.catalog().MarkGone(gone);
+  grpc::Status s = put(gone, 2);
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(s.error_message() == "product " + gone + " not found");
+  CHECK(favour(gone).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(put(live, 1).ok());
+  CHECK(h.db().QueryAsSuper("SELECT string_agg(quantity::text, ',' ORDER BY quantity) FROM customers.cart_items") ==
+        "1,1");
+  // Inventory down: adding waits for it; removing does not.
+  h.catalog().FailWith(absl::UnavailableError("the catalog is unavailable, retry later"));
+  CHECK(put(NewUuid(), 1).error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(favour(NewUuid()).error_code() == grpc::StatusCode::UNAVAILABLE);
+  const int asked = h.catalog().calls();
+  CHECK(put(gone, 0).ok());
+  {
+    pb::RemoveCartItemRequest rm;
+    rm.set_product_id(live);
+    pb::Cart after;
+    auto ctx = h.As(id);
+    REQUIRE(h.stub().RemoveCartItem(ctx.get(), rm, &after).ok());
+    CHECK(after.items_size() == 0);
+  }
+  {
+    pb::RemoveFavoriteRequest rm;
+    rm.set_product_id(gone);
+    google::protobuf::Empty empty;
+    auto ctx = h.As(id);
+    CHECK(h.stub().RemoveFavorite(ctx.get(), rm, &empty).ok());
+  }
+  CHECK(h.catalog().calls() == asked);
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.cart_items") == "0");
+  CHECK(h.db().QueryAsSuper("SELECT count(*) FROM customers.favorites") == "0");
+}
+
 }  // namespace
 }  // namespace agora::customers

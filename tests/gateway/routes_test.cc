@@ -108,6 +108,22 @@ TEST_CASE("the cart and favourites: read, change, remove; bad input is 400; no t
   CHECK(Body(removed) == json::object());
   CHECK(Body(s.Call("GET", "/v1/customers/me/favorites", "", token))["productIds"] == json::array({b}));
   RequireError(s.Call("GET", "/v1/customers/me/favorites"), 401, 16);
+
+  // Only a live product gets in: unknown or deleted is 404, as the product
+  // itself answers; what is already in may be taken out.
+  const std::string unknown = agora::runtime::ids::NewUuid();
+  RequireError(s.Call("PUT", "/v1/customers/me/cart/items/" + unknown, R"({"quantity":1})", token), 404, 5,
+               "PRODUCT_NOT_FOUND");
+  RequireError(s.Call("PUT", "/v1/customers/me/favorites/" + unknown, "", token), 404, 5, "PRODUCT_NOT_FOUND");
+  REQUIRE(s.Call("DELETE", "/v1/products/" + b, "", s.admin_token()).status == 200);
+  RequireError(s.Call("PUT", "/v1/customers/me/cart/items/" + b, R"({"quantity":3})", token), 404, 5,
+               "PRODUCT_NOT_FOUND");
+  RequireError(s.Call("PUT", "/v1/customers/me/favorites/" + b, "", token), 404, 5, "PRODUCT_NOT_FOUND");
+  const HttpResult taken_out = s.Call("DELETE", "/v1/customers/me/cart/items/" + b, "", token);
+  REQUIRE(taken_out.status == 200);
+  CHECK(Body(taken_out)["items"].empty());
+  CHECK(s.Call("DELETE", "/v1/customers/me/favorites/" + b, "", token).status == 200);
+  CHECK(Body(s.Call("GET", "/v1/customers/me/favorites", "", token))["productIds"].empty());
 }
 
 TEST_CASE("an order from the cart takes the cart's lines; an overflowing total is 400", "[e2e]") {

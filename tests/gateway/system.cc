@@ -1,6 +1,9 @@
 #include "tests/gateway/system.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -14,6 +17,22 @@ namespace agora::testing {
 namespace {
 
 using json = nlohmann::json;
+
+// A port free now (the kernel's choice for a socket bound to port 0): for a
+// process whose address another must know before it starts.
+int PickFreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  REQUIRE(ok);
+  return ntohs(addr.sin_port);
+}
 
 struct Spec {
   const char* name;
@@ -45,8 +64,12 @@ System::System() {
   };
   // Signed-out sessions are polled often: the logout test waits for them.
   const std::string poll = "--revocation-poll-interval=200ms";
+  // Customers asks inventory about products put into carts; inventory
+  // starts after it (it verifies customers' signed-out sessions).
+  const std::string inventory_address = "127.0.0.1:" + std::to_string(PickFreePort());
   const std::string customers = start("customers", AGORA_CUSTOMERS_BINARY,
-                                      {poll, "--jwt-private-key-file=" + TestPrivateKeyFile(),
+                                      {poll, "--inventory-address=" + inventory_address,
+                                       "--jwt-private-key-file=" + TestPrivateKeyFile(),
                                        "--jwt-generate-key=false", "--admin-email=admin@agora.test",
                                        "--admin-password=admin-password", "--demo-payments=true",
                                        // Every test's client is 127.0.0.1: only the per-account throttle is tested here,
@@ -54,7 +77,9 @@ System::System() {
                                        "--login-max-failures-per-ip=100000", "--login-max-failures=150", "--argon2-ops=1",
                                        "--argon2-memory-kib=8192"});
   const std::string to_customers = "--customers-address=" + customers;
-  const std::string inventory = start("inventory", AGORA_INVENTORY_BINARY, {pub, poll, to_customers});
+  const std::string inventory =
+      start("inventory", AGORA_INVENTORY_BINARY, {pub, poll, to_customers, "--grpc-address=" + inventory_address});
+  REQUIRE(inventory == inventory_address);
   const std::string orders = start("orders", AGORA_ORDERS_BINARY,
                                    {pub, poll, "--inventory-address=" + inventory, to_customers});
   const std::string reviews = start("reviews", AGORA_REVIEWS_BINARY,

@@ -57,8 +57,9 @@ gateway customers inventory orders reviews
 
 {{/*
 Who may call each gRPC service (NetworkPolicy sources), from the call graph
-in FACTS.md: orders calls inventory and customers, reviews calls customers
-and orders (FindPurchase, for a purchase whose event has not arrived yet),
+in FACTS.md: orders calls inventory and customers, customers calls inventory
+(GetProduct: only a live product enters a cart or the favourites), reviews
+calls customers and orders (FindPurchase, on every review),
 saga calls orders (LocateOrder, for a timeline asked for before its saga
 started), the gateway calls every service; and every process that checks access
 tokens but customers itself (the gateway, inventory, orders, reviews, saga)
@@ -67,7 +68,7 @@ polls customers' ListRevokedSessions every AGORA_REVOCATION_POLL_INTERVAL
 */}}
 {{- define "agora.callers" -}}
 customers: [gateway, inventory, orders, reviews, saga]
-inventory: [gateway, orders]
+inventory: [gateway, customers, orders]
 orders: [gateway, reviews, saga]
 reviews: [gateway]
 saga: [gateway]
@@ -76,11 +77,11 @@ saga: [gateway]
 {{/*
 The gRPC backends each component calls, and the AGORA_<BACKEND>_ADDRESS it
 reads for each (inventory and saga: customers, for the revoked sessions
-only; customers reads its own table).
+only; customers reads its own table, and calls inventory about products).
 */}}
 {{- define "agora.backends" -}}
 gateway: [inventory, customers, orders, reviews, saga]
-customers: []
+customers: [inventory]
 inventory: [customers]
 orders: [inventory, customers]
 reviews: [customers, orders]
