@@ -57,7 +57,10 @@ absl::Status ParseJsonInto(const std::string& json, Message* out) {
 
 bool AcceptableContentType(const HttpRequest& request) {
   const std::string type = absl::AsciiStrToLower(std::string(request.Header("content-type")));
-  if (type.empty()) return request.body.empty();
+  // A body that names no type is read as JSON, as grpc-gateway and Envoy's
+  // transcoder read it (a client that forgot the header); a type named and
+  // not JSON is refused.
+  if (type.empty()) return true;
   const std::string base(absl::StripAsciiWhitespace(type.substr(0, type.find(';'))));
   return base == "application/json" || (base.size() > 5 && base.substr(base.size() - 5) == "+json");
 }

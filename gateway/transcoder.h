@@ -28,7 +28,8 @@ absl::StatusOr<std::string> RenderResponse(const Binding& binding, const std::st
 // "/v1/products/{id}", filled from the response's fields ("" if none).
 std::string LocationFor(const Binding& binding, const std::string& response_bytes);
 
-// True when the request's Content-Type is JSON (or absent on an empty body).
+// True when the request's Content-Type is JSON or absent (a body without one
+// is read as JSON).
 bool AcceptableContentType(const HttpRequest& request);
 
 }  // namespace agora::gateway

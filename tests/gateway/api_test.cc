@@ -267,6 +267,15 @@ TEST_CASE("gateway errors: 404, 405 with Allow, 413, 415, malformed JSON, a fiel
   const std::string big(1100000, 'x');
   RequireError(s.Call("POST", "/v1/auth:login", "{\"email\":\"" + big + "\"}"), 413, 3);
   RequireError(s.Call("POST", "/v1/auth:login", "email=a", "", {{"Content-Type", "text/plain"}}), 415, 3);
+  RequireError(s.Call("POST", "/v1/auth:login", "email=a", "", {{"Content-Type", "application/x-www-form-urlencoded"}}),
+               415, 3);
+  // A JSON body sent with no Content-Type at all is read as JSON (grpc-gateway, Envoy).
+  {
+    const HttpResult untyped = agora::testing::ParseHttp(agora::testing::HttpRaw(
+        s.http_port(), "POST /v1/auth:login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 37\r\n\r\n"
+                       R"({"email":"a@b.c","password":"wrong1"})"));
+    RequireError(untyped, 401, 16);
+  }
   RequireError(s.Call("POST", "/v1/auth:login", "{not json"), 400, 3);
   // A field the method does not know is ignored, as grpc-gateway does: the
   // login goes through (and fails on its credentials).
