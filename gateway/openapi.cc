@@ -132,6 +132,14 @@ std::string OpenApiDocument(const RouteTable& routes) {
       pending.push_back(in);
       op["requestBody"] = {{"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + in->full_name()}}}}}}}};
     }
+    // A method whose request carries an idempotency key takes it from the
+    // header too (API.md "Conventions").
+    if (in->FindFieldByName("idempotency_key") != nullptr) {
+      params.push_back({{"name", "Idempotency-Key"},
+                        {"in", "header"},
+                        {"description", "makes the request safe to retry: a repeat gets the first answer"},
+                        {"schema", {{"type", "string"}}}});
+    }
     if (!params.empty()) op["parameters"] = params;
     const int status = policy.success_status() != 0 ? policy.success_status() : 200;
     pending.push_back(b.method->output_type());
@@ -143,6 +151,13 @@ std::string OpenApiDocument(const RouteTable& routes) {
                        {"default", {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}}}};
     if (policy.access() == agora::api::v1::CUSTOMER || policy.access() == agora::api::v1::ADMIN) {
       op["security"] = json::array({{{"bearerAuth", json::array()}}});
+      op["responses"]["401"] = {{"description", "no valid access token"},
+                                {"headers", {{"WWW-Authenticate", {{"schema", {{"type", "string"}}}}}}},
+                                {"content", {{"application/json", {{"schema", error_ref}}}}}};
+    }
+    if (policy.access() == agora::api::v1::ADMIN) {
+      op["responses"]["403"] = {{"description", "the caller is not an administrator"},
+                                {"content", {{"application/json", {{"schema", error_ref}}}}}};
     }
     if (policy.access() == agora::api::v1::ADMIN) op["description"] = "Administrators only.";
     paths[path][absl::AsciiStrToLower(b.http_method)] = op;

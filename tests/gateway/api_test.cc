@@ -99,6 +99,22 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
   // Path parameters by their JSON names, as API.md writes them.
   CHECK(p["/v1/products/{productId}/reviews"]["get"]["parameters"][0]["name"] == "productId");
   CHECK(p["/v1/orders/{id}/saga"]["get"]["parameters"][0]["name"] == "id");
+  // Idempotency-Key where the request keeps one; 401 where a token is needed, 403 where an admin's.
+  auto has_key_header = [&](const json& op) {
+    for (const json& param : op.value("parameters", json::array())) {
+      if (param["name"] == "Idempotency-Key" && param["in"] == "header") return true;
+    }
+    return false;
+  };
+  CHECK(has_key_header(p["/v1/orders"]["post"]));
+  CHECK(has_key_header(p["/v1/customers/me:topUp"]["post"]));
+  CHECK(has_key_header(p["/v1/orders/{id}:cancel"]["post"]));
+  CHECK_FALSE(has_key_header(p["/v1/auth:login"]["post"]));
+  CHECK_FALSE(has_key_header(p["/v1/orders"]["get"]));
+  CHECK(p["/v1/customers/me"]["get"]["responses"].contains("401"));
+  CHECK_FALSE(p["/v1/customers/me"]["get"]["responses"].contains("403"));
+  CHECK(p["/v1/admin/sagas"]["get"]["responses"].contains("403"));
+  CHECK_FALSE(p["/v1/products"]["get"]["responses"].contains("401"));
   // The composite route's schema names what it answers, and those schemas exist.
   const json& details = p["/v1/products/{id}/details"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
   for (const char* field : {"product", "rating", "topReviews", "favorite", "degraded"}) {
