@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "runtime/config/config.h"
 
@@ -32,6 +33,16 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
         "concurrent connections");
   r.Int("AGORA_HTTP_MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c.http.max_connections_per_ip,
         "concurrent connections from one client address");
+  std::string trusted;
+  r.String("AGORA_TRUSTED_PROXIES", "", &trusted,
+           "addresses and CIDR networks of the proxies in front (a load balancer, an ingress controller), "
+           "comma-separated: a request from one names its client in X-Forwarded-For, which rate limits and "
+           "sign-in throttling then count (\"\": none, the connection's peer is the client)");
+  if (absl::StatusOr<TrustedProxies> proxies = TrustedProxies::Parse(trusted); proxies.ok()) {
+    c.http.trusted_proxies = *std::move(proxies);
+  } else {
+    r.AddError(absl::StrCat("AGORA_TRUSTED_PROXIES: ", proxies.status().message()));
+  }
   r.String("AGORA_HTTP_TLS_CERT_FILE", "", &c.http.tls_cert_file,
            "PEM certificate chain: with AGORA_HTTP_TLS_KEY_FILE the gateway serves HTTPS (TLS 1.2+) only");
   r.String("AGORA_HTTP_TLS_KEY_FILE", "", &c.http.tls_key_file, "PEM private key of AGORA_HTTP_TLS_CERT_FILE");

@@ -281,6 +281,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     r.body = std::move(req.body());
     r.remote_address = remote_;
+    if (!options_.trusted_proxies.empty()) {
+      // Every X-Forwarded-For line, in order, as one list.
+      std::string forwarded;
+      for (const auto& [name, value] : r.headers) {
+        if (name != "x-forwarded-for") continue;
+        if (!forwarded.empty()) forwarded += ',';
+        forwarded += value;
+      }
+      r.remote_address = options_.trusted_proxies.ClientAddress(remote_, forwarded);
+    }
     auto self = shared_from_this();
     Exchange exchange;
     exchange.respond = [self](HttpResponse response) { self->Respond(std::move(response)); };

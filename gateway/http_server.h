@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/http_types.h"
+#include "gateway/trusted_proxies.h"
 
 namespace agora::gateway {
 
@@ -38,7 +39,12 @@ struct HttpServerOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration write_timeout = absl::Seconds(30);
   int max_connections = 10000;
+  // Counted by the connection's peer address, which for a proxy in front is
+  // the proxy's.
   int max_connections_per_ip = 256;
+  // A request from one of these names its client in X-Forwarded-For:
+  // HttpRequest::remote_address is that client.
+  TrustedProxies trusted_proxies;
   // Both set: HTTPS only (TLS 1.2+), the PEM certificate chain and its key.
   std::string tls_cert_file;
   std::string tls_key_file;

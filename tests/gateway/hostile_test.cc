@@ -6,10 +6,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -462,6 +464,54 @@ TEST_CASE("rate limits charge every request: operations, preflights, errors and 
   }
   std::string log;
   s.StopGateway(port, &log);
+}
+
+TEST_CASE("behind a trusted proxy each client named in X-Forwarded-For has its own rate limit; from anyone "
+          "else the header changes nothing",
+          "[e2e]") {
+  System& s = System::Get();
+  // Four requests at once as `client` (bursts of 2 at 1/s): which were limited.
+  auto four = [](int port, const std::string& client) {
+    std::string limited;
+    for (int i = 0; i < 4; ++i) {
+      const HttpResult r = agora::testing::Http(port, "GET", "/healthz", {{"X-Forwarded-For", client}});
+      limited += r.status == 429 ? 'x' : '.';
+    }
+    return limited;
+  };
+  const int behind = s.ExtraGateway({"--rate-limit-client-rps=1", "--trusted-proxies=127.0.0.0/8, ::1"});
+  // (A slow machine may refill a token between two of them: at least one is
+  // limited, not exactly the last two.)
+  const std::string first = four(behind, "203.0.113.1");
+  CHECK(first.substr(0, 2) == "..");
+  CHECK(first.find('x') != std::string::npos);
+  // Another client behind the same proxy: a bucket of its own, full.
+  const std::string second = four(behind, "198.51.100.7, 203.0.113.2");
+  CHECK(second.substr(0, 2) == "..");
+  // A client's forged entry left of the proxy's does not buy a new bucket:
+  // the first client's is still empty.
+  CHECK(four(behind, "192.0.2.99, 203.0.113.1")[0] == 'x');
+  std::string log;
+  s.StopGateway(behind, &log);
+  // Without trusted proxies the peer is the client, whatever it writes.
+  const int direct = s.ExtraGateway({"--rate-limit-client-rps=1"});
+  absl::SleepFor(absl::Seconds(2));
+  int limited = 0;
+  for (int i = 0; i < 4; ++i) {
+    const HttpResult r =
+        agora::testing::Http(direct, "GET", "/healthz", {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
+    if (r.status == 429) ++limited;
+  }
+  CHECK(limited >= 2);
+  s.StopGateway(direct, &log);
+  // A list that is not addresses stops the gateway at start.
+  const std::string bad_log = agora::testing::UniqueName("/tmp/agora-gw-bad-proxies") + ".log";
+  agora::testing::ChildProcess bad(AGORA_GATEWAY_BINARY, {"--trusted-proxies=10.0.0.0/99", "--http-port=0"}, bad_log);
+  const int status = bad.Wait();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
+  CHECK(agora::testing::ReadFile(bad_log).find("AGORA_TRUSTED_PROXIES") != std::string::npos);
+  std::remove(bad_log.c_str());
 }
 
 TEST_CASE("one client address gets at most its share of connections", "[e2e]") {
