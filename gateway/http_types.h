@@ -3,6 +3,8 @@
 // The gateway's own view of an HTTP exchange, free of Boost.Beast so that
 // only http_server.cc compiles against it.
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,7 +32,20 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
-  void Set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+  // Sets header `name` (as spelled here, compared ignoring case), replacing
+  // a value set before: a response never names a header twice.
+  void Set(std::string name, std::string value) {
+    for (auto& [n, v] : headers) {
+      if (n.size() == name.size() &&
+          std::equal(n.begin(), n.end(), name.begin(), [](unsigned char a, unsigned char b) {
+            return std::tolower(a) == std::tolower(b);
+          })) {
+        v = std::move(value);
+        return;
+      }
+    }
+    headers.emplace_back(std::move(name), std::move(value));
+  }
 };
 
 // A response sent in pieces (text/event-stream). Thread-safe; calls after

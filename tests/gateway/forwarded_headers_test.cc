@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <utility>
+
+#include "gateway/http_types.h"
 
 namespace agora::gateway {
 namespace {
@@ -128,6 +131,16 @@ TEST_CASE("every value ForwardedMetadata returns is legal gRPC metadata, whateve
       }
     }
   }
+}
+
+TEST_CASE("a response header set twice holds the last value, once, whatever the case of its name", "[unit]") {
+  HttpResponse r;
+  r.Set("Retry-After", "1");
+  r.Set("Content-Type", "application/json");
+  r.Set("retry-after", "5");
+  REQUIRE(r.headers.size() == 2);
+  CHECK(r.headers[0] == std::make_pair(std::string("Retry-After"), std::string("5")));
+  CHECK(r.headers[1].first == "Content-Type");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/ids/uuid.h"
@@ -539,6 +540,14 @@ TEST_CASE("one client address gets at most its share of connections", "[e2e]") {
     const HttpResult r = agora::testing::ParseHttp(refused);
     CHECK(r.status == 429);
     CHECK(r.Header("retry-after") == "1");
+    // Once: the error's own Retry-After and the refusal's are one header.
+    const std::string head = absl::AsciiStrToLower(refused.substr(0, refused.find("\r\n\r\n")));
+    size_t named = 0;
+    for (size_t at = head.find("\r\nretry-after:"); at != std::string::npos;
+         at = head.find("\r\nretry-after:", at + 1)) {
+      ++named;
+    }
+    CHECK(named == 1);
     CHECK(r.Header("connection") == "close");
     CHECK_FALSE(r.Header("x-request-id").empty());
     CHECK(json::parse(r.body)["code"] == 8);
