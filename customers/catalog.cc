@@ -6,7 +6,6 @@
 #include "agora/inventory/v1/inventory.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/grpc/client.h"
-#include "runtime/log/log.h"
 #include "runtime/status/reason.h"
 
 namespace agora::customers {
@@ -31,18 +30,8 @@ class GrpcProductCatalog final : public ProductCatalog {
       case grpc::StatusCode::NOT_FOUND:
         return runtime::status::WithReason(absl::NotFoundError(absl::StrCat("product ", product_id, " not found")),
                                            "PRODUCT_NOT_FOUND");
-      case grpc::StatusCode::UNAVAILABLE:
-      case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        return absl::UnavailableError("the catalog is unavailable, retry later");
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-        return absl::DeadlineExceededError("the catalog did not answer in time");
-      case grpc::StatusCode::CANCELLED:
-        return absl::CancelledError("call cancelled");
       default:
-        runtime::log::Error("backend_call_failed", {{"method", "GetProduct"},
-                                                    {"code", static_cast<int>(s.error_code())},
-                                                    {"error", s.error_message()}});
-        return absl::InternalError("the catalog answered an error");
+        return runtime::grpc_client::BackendFailure(s, "inventory", "GetProduct");
     }
   }
 

@@ -7,7 +7,6 @@
 #include "grpcpp/grpcpp.h"
 #include "runtime/auth/service_identity.h"
 #include "runtime/grpc/client.h"
-#include "runtime/log/log.h"
 
 namespace agora::orders {
 namespace {
@@ -15,18 +14,8 @@ namespace {
 // A backend's failure as this service reports it: the code where it means
 // something to our caller, a message naming the backend (gRPC's own text
 // may hold addresses; it goes to the log).
-absl::Status BackendError(const char* backend, const grpc::Status& s) {
-  runtime::log::Warn("backend_call_failed", {{"backend", backend},
-                                             {"code", static_cast<int>(s.error_code())},
-                                             {"error", s.error_message()}});
+absl::Status BackendError(const char* backend, const char* method, const grpc::Status& s) {
   switch (s.error_code()) {
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(absl::StrCat(backend, " did not answer in time"));
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return absl::UnavailableError(absl::StrCat(backend, " is unavailable; retry later"));
-    case grpc::StatusCode::CANCELLED:
-      return absl::CancelledError("call cancelled");
     case grpc::StatusCode::NOT_FOUND:
       // What the backend does not know (the caller's account) is not a
       // missing order: the request cannot be served as things are.
@@ -38,7 +27,7 @@ absl::Status BackendError(const char* backend, const grpc::Status& s) {
       return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                           absl::StrCat(backend, ": ", s.error_message()));
     default:
-      return absl::InternalError(absl::StrCat(backend, " failed: ", s.error_message()));
+      return runtime::grpc_client::BackendFailure(s, backend, method);
   }
 }
 
@@ -56,7 +45,7 @@ class GrpcCatalog final : public Catalog {
     std::unique_ptr<grpc::ClientContext> ctx =
         runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->BatchGetProducts(ctx.get(), req, &resp);
-    if (!s.ok()) return BackendError("inventory", s);
+    if (!s.ok()) return BackendError("inventory", "BatchGetProducts", s);
     std::vector<std::pair<std::string, int64_t>> prices;
     for (const auto& p : resp.products()) prices.emplace_back(p.id(), p.price_cents());
     return prices;
@@ -82,7 +71,7 @@ class GrpcCarts final : public Carts {
     std::unique_ptr<grpc::ClientContext> ctx =
         runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->GetCustomerCart(ctx.get(), req, &cart);
-    if (!s.ok()) return BackendError("customers", s);
+    if (!s.ok()) return BackendError("customers", "GetCustomerCart", s);
     std::vector<RequestedLine> lines;
     for (const auto& item : cart.items()) lines.push_back({item.product_id(), item.quantity()});
     return lines;

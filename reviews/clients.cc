@@ -8,7 +8,6 @@
 #include "grpcpp/grpcpp.h"
 #include "runtime/auth/service_identity.h"
 #include "runtime/grpc/client.h"
-#include "runtime/log/log.h"
 
 namespace agora::reviews {
 namespace {
@@ -17,24 +16,14 @@ namespace customers = agora::customers::v1;
 namespace orders = agora::orders::v1;
 
 // Another service's answer, as reviews answers its own caller: a NOT_FOUND
-// from customers is not "this review is not found". `what` names what was
-// asked for ("customer profiles"), `call` the method, for the log.
+// from customers is not "this review is not found". `what` names who was
+// asked (its service, "customers"), `call` the method, for the log.
 absl::Status Translate(const grpc::Status& s, const std::string& what, const char* call) {
   switch (s.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
       return absl::FailedPreconditionError("the caller's customer account does not exist");
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return absl::UnavailableError(what + " are unavailable, retry later");
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(what + " did not answer in time");
-    case grpc::StatusCode::CANCELLED:
-      return absl::CancelledError("call cancelled");
     default:
-      runtime::log::Error("backend_call_failed", {{"method", call},
-                                                  {"code", static_cast<int>(s.error_code())},
-                                                  {"error", s.error_message()}});
-      return absl::InternalError(what + " answered an error");
+      return runtime::grpc_client::BackendFailure(s, what, call);
   }
 }
 
@@ -52,7 +41,7 @@ class GrpcProfiles final : public Profiles {
     std::unique_ptr<grpc::ClientContext> ctx =
         runtime::grpc_client::NewContext(timeout_, incoming, identity_.Token(absl::Now()));
     const grpc::Status s = stub_->GetCustomer(ctx.get(), req, &resp);
-    if (!s.ok()) return Translate(s, "customer profiles", "GetCustomer");
+    if (!s.ok()) return Translate(s, "customers", "GetCustomer");
     return resp.display_name();
   }
 

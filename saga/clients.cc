@@ -6,7 +6,6 @@
 #include "grpcpp/grpcpp.h"
 #include "runtime/auth/service_identity.h"
 #include "runtime/grpc/client.h"
-#include "runtime/log/log.h"
 
 namespace agora::saga {
 namespace {
@@ -35,18 +34,8 @@ class GrpcOrderDirectory final : public OrderDirectory {
             orders::OrderStatus_Name(resp.status())});
       case grpc::StatusCode::NOT_FOUND:
         return std::optional<LocatedOrder>();
-      case grpc::StatusCode::UNAVAILABLE:
-      case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        return absl::UnavailableError("orders is unavailable, retry later");
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-        return absl::DeadlineExceededError("orders did not answer in time");
-      case grpc::StatusCode::CANCELLED:
-        return absl::CancelledError("call cancelled");
       default:
-        runtime::log::Error("backend_call_failed", {{"method", "LocateOrder"},
-                                                    {"code", static_cast<int>(s.error_code())},
-                                                    {"error", s.error_message()}});
-        return absl::InternalError("orders answered an error");
+        return runtime::grpc_client::BackendFailure(s, "orders", "LocateOrder");
     }
   }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "grpcpp/grpcpp.h"
+#include "runtime/log/log.h"
 
 namespace agora::runtime::grpc_client {
 
@@ -44,6 +45,24 @@ std::string ByteBufferToString(const grpc::ByteBuffer& buffer) {
   std::string out;
   for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
+}
+
+absl::Status BackendFailure(const grpc::Status& s, const std::string& backend, const char* method) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return absl::UnavailableError(backend + " is unavailable, retry later");
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(backend + " did not answer in time");
+    case grpc::StatusCode::CANCELLED:
+      return absl::CancelledError("call cancelled");
+    default:
+      log::Error("backend_call_failed", {{"backend", backend},
+                                         {"method", method},
+                                         {"code", static_cast<int>(s.error_code())},
+                                         {"error", s.error_message()}});
+      return absl::InternalError(backend + " answered an error");
+  }
 }
 
 }  // namespace agora::runtime::grpc_client

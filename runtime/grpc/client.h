@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace grpc {
@@ -15,6 +16,7 @@ class ByteBuffer;
 class Channel;
 class ClientContext;
 class ServerContextBase;
+class Status;
 }  // namespace grpc
 
 namespace agora::runtime::grpc_client {
@@ -34,6 +36,15 @@ inline constexpr char kServiceTokenMetadata[] = "x-agora-service";
 std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration timeout,
                                                 const grpc::ServerContextBase* incoming,
                                                 const std::string& service_token = "");
+
+// A backend call's failure as the calling service answers its own caller,
+// for the codes that mean the same to every caller: UNAVAILABLE and
+// RESOURCE_EXHAUSTED ("<backend> is unavailable, retry later"),
+// DEADLINE_EXCEEDED, CANCELLED; any other is INTERNAL ("<backend> answered
+// an error"), logged with `method` and gRPC's own text, which may hold
+// addresses and never reaches the caller. Callers map the codes that mean
+// something of their own (NOT_FOUND, INVALID_ARGUMENT) before this.
+absl::Status BackendFailure(const grpc::Status& s, const std::string& backend, const char* method);
 
 // The bytes of a message received on a generic (serialized) call.
 std::string ByteBufferToString(const grpc::ByteBuffer& buffer);

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "google/rpc/status.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/grpc/client.h"
 #include "runtime/grpc/status.h"
 #include "runtime/status/reason.h"
 
@@ -34,6 +36,26 @@ TEST_CASE("a status without payloads sends no details; internal errors send neit
   CHECK(internal.error_details().empty());
   CHECK(status::ReasonOf(absl::NotFoundError("no")).empty());
   CHECK(status::WithReason(absl::OkStatus(), "X").ok());
+}
+
+TEST_CASE("a backend's failure reaches our caller with a code that means the same to it and a message "
+          "naming the backend, never gRPC's own text",
+          "[unit]") {
+  const std::string secret = "connect to 10.1.2.3:50061 failed";
+  auto fail = [&](grpc::StatusCode code) {
+    return grpc_client::BackendFailure(grpc::Status(code, secret), "inventory", "GetProduct");
+  };
+  CHECK(fail(grpc::StatusCode::UNAVAILABLE) == absl::UnavailableError("inventory is unavailable, retry later"));
+  CHECK(fail(grpc::StatusCode::RESOURCE_EXHAUSTED).code() == absl::StatusCode::kUnavailable);
+  CHECK(fail(grpc::StatusCode::DEADLINE_EXCEEDED) ==
+        absl::DeadlineExceededError("inventory did not answer in time"));
+  CHECK(fail(grpc::StatusCode::CANCELLED).code() == absl::StatusCode::kCancelled);
+  for (const grpc::StatusCode code : {grpc::StatusCode::INTERNAL, grpc::StatusCode::UNKNOWN,
+                                      grpc::StatusCode::DATA_LOSS, grpc::StatusCode::UNIMPLEMENTED}) {
+    const absl::Status s = fail(code);
+    CHECK(s == absl::InternalError("inventory answered an error"));
+    CHECK(s.message().find("10.1.2.3") == absl::string_view::npos);
+  }
 }
 
 }  // namespace
