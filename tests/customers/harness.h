@@ -18,18 +18,18 @@
 #include "runtime/grpc/server.h"
 #include "runtime/pg/pool.h"
 #include "runtime/status/reason.h"
+#include "tests/support/fake_backend.h"
 #include "tests/support/infra.h"
 
 namespace agora::customers {
 
 // Inventory as customers sees it: every product is live but the ones a test
 // marks gone; or every call fails with what FailWith set.
-class FakeCatalog final : public ProductCatalog {
+class FakeCatalog final : public ProductCatalog, public agora::testing::FakeBackend {
  public:
   absl::Status CheckLive(const std::string& product_id, const grpc::ServerContextBase* /*incoming*/) override {
+    if (std::optional<absl::Status> failure = Called()) return *failure;
     absl::MutexLock lock(&mu_);
-    ++calls_;
-    if (failure_.has_value()) return *failure_;
     if (gone_.count(product_id) > 0) {
       return runtime::status::WithReason(absl::NotFoundError("product " + product_id + " not found"),
                                          "PRODUCT_NOT_FOUND");
@@ -40,20 +40,10 @@ class FakeCatalog final : public ProductCatalog {
     absl::MutexLock lock(&mu_);
     gone_.insert(product_id);
   }
-  void FailWith(std::optional<absl::Status> failure) {
-    absl::MutexLock lock(&mu_);
-    failure_ = std::move(failure);
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
 
  private:
   absl::Mutex mu_;
   std::set<std::string> gone_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class Harness {

@@ -21,6 +21,7 @@
 #include "runtime/ids/uuid.h"
 #include "runtime/messaging/envelope.h"
 #include "runtime/messaging/migrations.h"
+#include "tests/support/fake_backend.h"
 #include "tests/support/infra.h"
 
 namespace agora::reviews::testing {
@@ -102,34 +103,7 @@ class StoreFixture {
   PgStore store_;
 };
 
-// Customers as reviews sees it: "Reviewer <first 8 characters of the id>",
-// or the failure set with FailWith.
-// What the fakes of reviews' backends share: a failure to answer with, and
-// how often they were called.
-class FakeBackend {
- public:
-  void FailWith(std::optional<absl::Status> failure) {
-    absl::MutexLock lock(&mu_);
-    failure_ = std::move(failure);
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
-
- protected:
-  // Counts a call; the failure to answer it with, if any.
-  std::optional<absl::Status> Called() {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    return failure_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::optional<absl::Status> failure_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-};
+using agora::testing::FakeBackend;
 
 // Orders' FindPurchase, answering from orders' view: the purchases a test
 // put here with Add, and every order an event handed to Observe names (as
@@ -187,6 +161,8 @@ class FakeOrderLookup final : public OrderLookup, public FakeBackend {
   std::map<std::string, Order> orders_ ABSL_GUARDED_BY(mu_);
 };
 
+// Customers as reviews sees it: "Reviewer <first 8 characters of the id>",
+// or the failure set with FailWith.
 class FakeProfiles final : public Profiles, public FakeBackend {
  public:
   absl::StatusOr<std::string> DisplayName(const std::string& customer_id,
