@@ -134,17 +134,6 @@ namespace {
 // The operations routes (API.md "Operations"), answered by Operations().
 constexpr const char* kOperations[] = {"/healthz", "/readyz", "/metrics", "/openapi.json"};
 
-// An HTTP method as RFC 9110 spells one (a token), of a sane length.
-bool IsMethodToken(std::string_view m) {
-  if (m.empty() || m.size() > 32) return false;
-  for (const char c : m) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool IsOperation(std::string_view path) {
   for (const char* op : kOperations) {
     if (path == op) return true;
@@ -186,7 +175,7 @@ bool ApiHandler::Cors(const HttpRequest& request, HttpResponse* base) const {
     // its 405 (with Allow), which the browser lets the frontend read,
     // instead of a failed preflight it cannot.
     if (const std::string_view asked_method = request.Header("access-control-request-method");
-        IsMethodToken(asked_method) && std::find(methods.begin(), methods.end(), asked_method) == methods.end() &&
+        asked_method.size() <= 32 && IsHttpToken(asked_method) && std::find(methods.begin(), methods.end(), asked_method) == methods.end() &&
         asked_method != "OPTIONS") {
       methods.emplace_back(asked_method);
     }
@@ -251,9 +240,7 @@ void ApiHandler::Handle(HttpRequest request, Exchange exchange) {
   // address.
   if (absl::Duration retry_after; !Admit(request, &retry_after)) {
     HttpResponse r = GatewayError(429, 8, "too many requests; slow down");
-    for (auto& h : r.headers) {
-      if (h.first == "Retry-After") h.second = absl::StrCat(absl::ToInt64Seconds(retry_after));
-    }
+    r.Set("Retry-After", absl::StrCat(absl::ToInt64Seconds(retry_after)));
     return fail("rate_limited", std::move(r));
   }
   if (preflight) {

@@ -115,9 +115,7 @@ HttpResponse BackendError(int grpc_code, std::string_view message, std::string_v
         seconds > 86400) {
       continue;
     }
-    for (auto& h : r.headers) {
-      if (h.first == "Retry-After") h.second = absl::StrCat(seconds);
-    }
+    r.Set("Retry-After", absl::StrCat(seconds));
   }
   return r;
 }

@@ -206,11 +206,6 @@ class TemplateParser {
 // ---------------------------------------------------------------------------
 // Bindings.
 
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 std::string Describe(const Binding& b) {
   return absl::StrCat(b.http_method, " ", b.path_template, " (", b.method->full_name(), ")");
 }
@@ -287,8 +282,7 @@ absl::Status MakeBinding(const MethodDescriptor* method, const HttpRule& rule, B
     case HttpRule::kCustom:
       b->http_method = rule.custom().kind();
       b->path_template = rule.custom().path();
-      if (b->http_method.empty() ||
-          !std::all_of(b->http_method.begin(), b->http_method.end(), IsTokenChar)) {
+      if (!IsHttpToken(b->http_method)) {
         return absl::InvalidArgumentError(absl::StrCat(
             method->full_name(), ": custom HTTP method '", b->http_method, "' is not a token"));
       }
@@ -589,6 +583,13 @@ bool RouteTable::FillVariables(int binding, const std::string_view* segments, si
   }
   match->binding = &b;
   return true;
+}
+
+bool IsHttpToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
 }
 
 }  // namespace agora::gateway

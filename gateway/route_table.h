@@ -131,4 +131,7 @@ class RouteTable final {
   std::vector<std::string> verbs_;                   // every verb some template declares
 };
 
+// Whether `s` is an RFC 9110 token, as an HTTP method is spelled.
+bool IsHttpToken(std::string_view s);
+
 }  // namespace agora::gateway

@@ -15,6 +15,10 @@
 
 #include "absl/status/statusor.h"
 
+namespace boost::asio::ip {
+class address;
+}  // namespace boost::asio::ip
+
 namespace agora::gateway {
 
 class TrustedProxies {
@@ -36,6 +40,8 @@ class TrustedProxies {
   std::string ClientAddress(const std::string& peer, std::string_view forwarded_for) const;
 
  private:
+  bool Contains(const boost::asio::ip::address& a) const;
+
   struct Network {
     std::array<uint8_t, 16> bytes{};  // IPv4 in the first 4
     int prefix = 0;                   // bits
