@@ -128,9 +128,20 @@ std::string OpenApiDocument(const RouteTable& routes) {
         if (bound.count(f->name()) || f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) continue;
         params.push_back({{"name", f->json_name()}, {"in", "query"}, {"schema", FieldSchema(f, &pending)}});
       }
-    } else {
+    } else if (bound.empty()) {
       pending.push_back(in);
       op["requestBody"] = {{"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + in->full_name()}}}}}}}};
+    } else {
+      // The body is the request without what the path binds (as
+      // grpc-gateway's openapiv2 writes it): a generated client then asks
+      // for the product id once, in the path.
+      json props = json::object();
+      for (int i = 0; i < in->field_count(); ++i) {
+        const FieldDescriptor* f = in->field(i);
+        if (!bound.count(f->name())) props[f->json_name()] = FieldSchema(f, &pending);
+      }
+      op["requestBody"] = {
+          {"content", {{"application/json", {{"schema", {{"type", "object"}, {"properties", props}}}}}}}};
     }
     // A method whose request carries an idempotency key takes it from the
     // header too (API.md "Conventions").

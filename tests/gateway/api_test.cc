@@ -111,6 +111,17 @@ TEST_CASE("the OpenAPI document lists every route of the contract", "[e2e]") {
   CHECK(has_key_header(p["/v1/orders/{id}:cancel"]["post"]));
   CHECK_FALSE(has_key_header(p["/v1/auth:login"]["post"]));
   CHECK_FALSE(has_key_header(p["/v1/orders"]["get"]));
+  // A body next to path parameters holds the rest of the request only.
+  const auto body_schema = [&](const char* path, const char* verb) {
+    return p[path][verb]["requestBody"]["content"]["application/json"]["schema"];
+  };
+  CHECK(body_schema("/v1/customers/me/cart/items/{productId}", "put")["properties"].contains("quantity"));
+  CHECK_FALSE(body_schema("/v1/customers/me/cart/items/{productId}", "put")["properties"].contains("productId"));
+  CHECK(body_schema("/v1/products/{id}", "patch")["properties"].contains("priceCents"));
+  CHECK_FALSE(body_schema("/v1/products/{id}", "patch")["properties"].contains("id"));
+  CHECK(body_schema("/v1/products/{id}:restock", "post")["properties"].contains("quantity"));
+  CHECK_FALSE(body_schema("/v1/orders/{id}:cancel", "post")["properties"].contains("id"));
+  CHECK(body_schema("/v1/orders", "post")["$ref"] == "#/components/schemas/agora.orders.v1.CreateOrderRequest");
   CHECK(p["/v1/customers/me"]["get"]["responses"].contains("401"));
   CHECK_FALSE(p["/v1/customers/me"]["get"]["responses"].contains("403"));
   CHECK(p["/v1/admin/sagas"]["get"]["responses"].contains("403"));
