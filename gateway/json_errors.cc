@@ -181,9 +181,16 @@ std::string DescribeJsonError(const std::string& body, const Descriptor* type) {
     // expected string literal") or a number beyond a double
     // ("[json.exception.out_of_range.406] number overflow parsing '1e999'",
     // found by transcoder_fuzz): the part after the bracketed id.
-    const std::string what = e.what();
-    const size_t close = what.find("] ");
-    return close == std::string::npos ? what : what.substr(close + 2);
+    // The parser's "; last read: '...'" quotes the token it was reading,
+    // which can be the whole of a long string: the position says where, so
+    // the client's bytes are not sent back. A number overflow quotes the
+    // number; a long one is cut.
+    std::string what = e.what();
+    if (const size_t close = what.find("] "); close != std::string::npos) what.erase(0, close + 2);
+    if (const size_t last = what.find("; last read:"); last != std::string::npos) what.erase(last);
+    constexpr size_t kMaxMessage = 160;
+    if (what.size() > kMaxMessage) what = what.substr(0, kMaxMessage - 3) + "...";
+    return what;
   }
   if (!duplicate.empty()) return "key '" + duplicate + "' is given twice";
   return CheckMessage(type, doc, "");

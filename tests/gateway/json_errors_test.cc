@@ -49,6 +49,14 @@ TEST_CASE("a body must be strict JSON: what protobuf's lenient parser takes is r
     INFO(bad);
     CHECK_THAT(DescribeJsonError(bad, topup), Catch::StartsWith("parse error at line 1, column "));
   }
+  // Where, not what: the client's bytes do not come back, however long.
+  CHECK(DescribeJsonError(R"({"amountCents":5,})", topup) ==
+        "parse error at line 1, column 18: syntax error while parsing object key - unexpected '}'; "
+        "expected string literal");
+  const std::string long_bad = "{\"x\":\"" + std::string(100000, 'a') + "\\q\"}";
+  CHECK_THAT(DescribeJsonError(long_bad, topup), Catch::StartsWith("parse error at line 1, column 100008: "));
+  CHECK(DescribeJsonError(long_bad, topup).find("aaaa") == std::string::npos);
+  CHECK(DescribeJsonError("{\"amountCents\":1" + std::string(100000, '0') + "}", topup).size() <= 160);
   CHECK(DescribeJsonError("\xEF\xBB\xBF{\"amountCents\":5}", topup) == "a byte order mark is not allowed");
   // A number beyond a double is an error too, not an exception (transcoder_fuzz).
   CHECK(DescribeJsonError(R"({"amountCents":23e4567})", topup) == "number overflow parsing '23e4567'");
