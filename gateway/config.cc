@@ -29,6 +29,10 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
              &c.http.idle_timeout, "time an idle keep-alive connection stays open");
   r.Duration("AGORA_HTTP_WRITE_TIMEOUT", absl::Seconds(30), absl::Milliseconds(100), absl::Minutes(10),
              &c.http.write_timeout, "time each response write may take (a client that stops reading is cut off)");
+  r.Duration("AGORA_HTTP_STREAM_HEARTBEAT", absl::Seconds(15), absl::ZeroDuration(), absl::Hours(1),
+             &c.http.stream_heartbeat,
+             "a :watch stream quiet for this long gets an SSE comment line, so that a proxy's idle timeout "
+             "does not cut it (0: none)");
   r.Int("AGORA_HTTP_MAX_CONNECTIONS", 10000, 1, 1000000, &c.http.max_connections,
         "concurrent connections");
   r.Int("AGORA_HTTP_MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, &c.http.max_connections_per_ip,

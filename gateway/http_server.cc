@@ -146,15 +146,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       out += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
       self->Queue(std::move(out));
       self->WatchForClose();
+      self->Heartbeat();
     });
   }
   bool WriteChunk(std::string data) {
     if (gone_.load()) return false;
     asio::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)]() mutable {
       if (self->closed_ || data.empty()) return;
-      char size[32];
-      std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-      self->Queue(absl::StrCat(size, data, "\r\n"));
+      self->QueueChunk(data);
+      self->sent_since_beat_ = true;
     });
     return true;
   }
@@ -431,6 +431,26 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) { self->Written(ec); });
   }
 
+  void QueueChunk(const std::string& data) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    Queue(absl::StrCat(size, data, "\r\n"));
+  }
+  // Every stream_heartbeat, a comment if the stream sent nothing since the
+  // last tick. Runs on the session's executor, as every write does; Close
+  // cancels it.
+  void Heartbeat() {
+    if (options_.stream_heartbeat <= absl::ZeroDuration() || closed_) return;
+    if (!heartbeat_.has_value()) heartbeat_.emplace(stream_.get_executor());
+    heartbeat_->expires_after(Ms(options_.stream_heartbeat));
+    heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || self->finishing_) return;
+      if (!self->sent_since_beat_) self->QueueChunk(": keep-alive\n\n");
+      self->sent_since_beat_ = false;
+      self->Heartbeat();
+    });
+  }
+
   // Raw writes of a streamed response, one at a time, in order.
   void Queue(std::string data) {
     pending_.push_back(std::move(data));
@@ -468,6 +488,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    if (heartbeat_.has_value()) heartbeat_->cancel();
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().socket().close(ec);
@@ -492,6 +513,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::atomic<bool> gone_{false};
   std::function<void()> on_gone_;
   std::vector<std::string> pending_;
+  std::optional<asio::steady_timer> heartbeat_;
+  bool sent_since_beat_ = false;
   int64_t requests_ = 0;
   // Linger: after a refusal, what the client still sends is read and dropped.
   bool linger_ = false;

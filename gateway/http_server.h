@@ -38,6 +38,11 @@ struct HttpServerOptions {
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration write_timeout = absl::Seconds(30);
+  // A streamed response (the gateway streams only text/event-stream) that
+  // has sent nothing for this long gets an SSE comment line, which every
+  // SSE reader skips, so that a proxy's idle timeout does not cut a quiet
+  // stream. Zero: none.
+  absl::Duration stream_heartbeat = absl::Seconds(15);
   int max_connections = 10000;
   // Counted by the connection's peer address, which for a proxy in front is
   // the proxy's.

@@ -724,5 +724,41 @@ TEST_CASE("large answers to a client that reads slowly arrive whole and in order
   RequireAlive(s);
 }
 
+
+TEST_CASE("a quiet :watch gets an SSE comment every heartbeat, so that a proxy's idle timeout does not cut it",
+          "[e2e]") {
+  System& s = System::Get();
+  const int port = s.ExtraGateway({"--http-stream-heartbeat=300ms"});
+  const auto [id, token] = s.NewCustomer();
+  REQUIRE(s.Call("POST", "/v1/customers/me:topUp", R"({"amountCents":10000})", token).status == 200);
+  const std::string product = s.NewProduct(100, 10);
+  const HttpResult placed =
+      s.Call("POST", "/v1/orders", json{{"items", {{{"productId", product}, {"quantity", 1}}}}}.dump(), token);
+  REQUIRE(placed.status == 202);
+  const std::string order = json::parse(placed.body)["id"];
+  s.WaitForStatus(token, order, "APPROVED");
+  // APPROVED is not an end: the stream stays open, and nothing changes.
+  // Read for 1.6 s (HttpRaw's wait is per read, which the beats renew).
+  const int fd = Connect(port);
+  REQUIRE(fd >= 0);
+  SendAll(fd, "GET /v1/orders/" + order + ":watch HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " +
+                  token + "\r\n\r\n");
+  std::string raw;
+  CHECK_FALSE(ReadsToClose(fd, 1.6, &raw));  // still open
+  ::close(fd);
+  INFO(raw);
+  const std::string beat = "e\r\n: keep-alive\n\n\r\n";  // a chunk of its own: 14 bytes
+  size_t beats = 0;
+  for (size_t at = raw.find(beat); at != std::string::npos; at = raw.find(beat, at + 1)) ++beats;
+  CHECK(beats >= 2);
+  CHECK(beats <= 6);
+  const size_t event = raw.find("data: {");
+  REQUIRE(event != std::string::npos);
+  CHECK(raw.find("\"status\":\"APPROVED\"") != std::string::npos);
+  CHECK(event < raw.find(beat));
+  std::string log;
+  s.StopGateway(port, &log);
+}
+
 }  // namespace
 }  // namespace agora::gateway
