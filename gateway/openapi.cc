@@ -62,17 +62,25 @@ json FieldSchema(const FieldDescriptor* f, std::vector<const Descriptor*>* pendi
   return s;
 }
 
+// A message as an object schema, without the fields named in `leave_out`
+// (proto names); the messages its fields hold go to `pending`.
+json ObjectSchema(const Descriptor* d, const std::set<std::string>& leave_out,
+                  std::vector<const Descriptor*>* pending) {
+  json props = json::object();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (!leave_out.count(f->name())) props[f->json_name()] = FieldSchema(f, pending);
+  }
+  return {{"type", "object"}, {"properties", props}};
+}
+
 void AddSchemas(std::vector<const Descriptor*> pending, json* schemas) {
   std::set<std::string> done;
   while (!pending.empty()) {
     const Descriptor* d = pending.back();
     pending.pop_back();
     if (!done.insert(d->full_name()).second) continue;
-    json props = json::object();
-    for (int i = 0; i < d->field_count(); ++i) {
-      props[d->field(i)->json_name()] = FieldSchema(d->field(i), &pending);
-    }
-    (*schemas)[SchemaName(d)] = {{"type", "object"}, {"properties", props}};
+    (*schemas)[SchemaName(d)] = ObjectSchema(d, {}, &pending);
   }
 }
 
@@ -135,13 +143,7 @@ std::string OpenApiDocument(const RouteTable& routes) {
       // The body is the request without what the path binds (as
       // grpc-gateway's openapiv2 writes it): a generated client then asks
       // for the product id once, in the path.
-      json props = json::object();
-      for (int i = 0; i < in->field_count(); ++i) {
-        const FieldDescriptor* f = in->field(i);
-        if (!bound.count(f->name())) props[f->json_name()] = FieldSchema(f, &pending);
-      }
-      op["requestBody"] = {
-          {"content", {{"application/json", {{"schema", {{"type", "object"}, {"properties", props}}}}}}}};
+      op["requestBody"] = {{"content", {{"application/json", {{"schema", ObjectSchema(in, bound, &pending)}}}}}};
     }
     // A method whose request carries an idempotency key takes it from the
     // header too (API.md "Conventions").

@@ -724,7 +724,6 @@ TEST_CASE("large answers to a client that reads slowly arrive whole and in order
   RequireAlive(s);
 }
 
-
 TEST_CASE("a quiet :watch gets an SSE comment every heartbeat, so that a proxy's idle timeout does not cut it",
           "[e2e]") {
   System& s = System::Get();
