@@ -316,6 +316,11 @@ runtime::kafka::BatchResult Coordinator::Handle(const std::vector<runtime::kafka
       conflict = false;
       Batch b;
       b.one_by_one = one_by_one;
+      // The orders' locks first: a saga another coordinator is starting
+      // (its row not yet committed, so LockAll would not wait for it) is
+      // then seen, and a cancel of its order applied to it, not parked as
+      // a cancel that came first.
+      store_.LockOrders(tx, order_ids);
       for (Saga& saga : store_.LockAll(tx, saga_ids, order_ids)) b.sagas.emplace(saga.id, std::move(saga));
       for (std::string& id : runtime::messaging::RecordAllInInbox(tx, message_ids)) b.fresh.insert(std::move(id));
       if (!one_by_one) {

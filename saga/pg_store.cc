@@ -45,6 +45,14 @@ constexpr char kSaveAll[] =
     "AS u(id, status, step, deadline, record, updated) WHERE s.id = u.id";
 constexpr char kLockAll[] =
     "SELECT record FROM sagas WHERE id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE";
+// A transaction lock per order (the two-key form, its own key space), taken
+// in key order so that two batches never deadlock: a saga being started and
+// a cancel of its order are then handled one after the other, the second
+// seeing what the first committed. A saga row cannot serve, as it does not
+// exist until the first commits; two orders sharing a hash only wait longer.
+constexpr char kLockOrders[] =
+    "SELECT pg_advisory_xact_lock(hashtext('agora.saga.order'), k.h) "
+    "FROM (SELECT DISTINCT hashtext(o::uuid::text) AS h FROM unnest($1::text[]) AS o ORDER BY 1) AS k";
 constexpr char kLockDue[] =
     "SELECT record FROM sagas WHERE deadline <= now() ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED";
 constexpr char kRecordEarlyCancel[] =
@@ -169,6 +177,11 @@ std::vector<Saga> PgStore::LockAll(Tx& tx, const std::vector<std::string>& saga_
   if (saga_ids.empty() && order_ids.empty()) return out;
   for (const auto& row : Exec(tx, kLockAll, Array(saga_ids), Array(order_ids))) out.push_back(Read(row[0]));
   return out;
+}
+
+void PgStore::LockOrders(Tx& tx, const std::vector<std::string>& order_ids) {
+  if (order_ids.empty()) return;
+  Exec(tx, kLockOrders, runtime::pg::TextArray(order_ids));
 }
 
 std::vector<Saga> PgStore::LockDue(Tx& tx, int limit) {

@@ -29,6 +29,11 @@ class PgStore final {
   void Save(runtime::pg::Tx& tx, const Saga& saga);
   // Save for several sagas (already in the table) in one statement.
   void SaveAll(runtime::pg::Tx& tx, const std::vector<const Saga*>& sagas);
+  // Takes, until the transaction ends, the lock of each order named (UUIDs,
+  // any spelling): a batch that may start an order's saga or record a cancel
+  // for it takes it before LockAll, so that it sees a saga another
+  // coordinator was starting meanwhile.
+  void LockOrders(runtime::pg::Tx& tx, const std::vector<std::string>& order_ids);
   // Locks, in id order, the sagas named and those of the orders named (all
   // UUIDs): what a batch will touch, taken up front so that batches running
   // at once never deadlock. Answers them (unknown ids are left out).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -695,6 +696,77 @@ TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches an
   CHECK(commands_for(raced) == "0");  // the other coordinator's to drive
   CHECK(sagas_of(beside) == "1");
   CHECK(commands_for(beside) == "1");
+}
+
+TEST_CASE("a cancel handled while another coordinator is starting its order's saga reaches that saga",
+          "[pg]") {
+  // Coordinator A's batch starts the saga of `order` and stalls before it
+  // commits (a paused process that the group has already replaced). B, in
+  // the group's new assignment, gets the cancel: alone, or after that
+  // OrderCreated again (re-read from the last committed offset). Either way
+  // the cancel must end on the saga A commits, not parked as a cancel that
+  // came before any saga (nothing would read it again).
+  const bool with_created_again = GENERATE(false, true);
+  CAPTURE(with_created_again);
+  Node saga("saga", SagaMigrations());
+  PgStore store;
+  CoordinatorOptions a_options;
+  a_options.topics.prefix = UniqueName("p") + ".";
+  CoordinatorOptions b_options = a_options;
+  std::promise<void> a_stalled;
+  std::promise<void> a_resume;
+  std::shared_future<void> resume = a_resume.get_future().share();
+  std::atomic<int> hook_runs{0};
+  a_options.before_insert = [&] {
+    if (hook_runs.fetch_add(1) != 0) return;
+    a_stalled.set_value();
+    resume.wait();
+  };
+  Coordinator a(*saga.pool, store, a_options, [] { return absl::Now(); }, [] { return NewUuid(); });
+  rt::pg::Pool b_pool(saga.db.ServiceOptions(), 1);
+  Coordinator b(b_pool, store, b_options, [] { return absl::Now(); }, [] { return NewUuid(); });
+  auto q = [&](const std::string& sql) { return saga.db.QueryAsSuper(sql); };
+
+  const std::string order = NewUuid();
+  const rt::messaging::Envelope created = Created(order);
+  rt::kafka::BatchResult a_result;
+  std::thread a_thread([&] { a_result = a.Handle({Incoming(created)}); });
+  a_stalled.get_future().wait();
+  std::vector<rt::kafka::IncomingMessage> b_batch;
+  if (with_created_again) b_batch.push_back(Incoming(created));
+  b_batch.push_back(Incoming(CancelOf(order)));
+  std::atomic<bool> b_done{false};
+  rt::kafka::BatchResult b_result;
+  std::thread b_thread([&] {
+    b_result = b.Handle(b_batch);
+    b_done = true;
+  });
+  // Let B run until it has finished or waits for a lock (up to 5 s), then
+  // let A commit.
+  for (int i = 0; i < 500 && !b_done; ++i) {
+    if (q("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") !=
+        "0") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  a_resume.set_value();
+  a_thread.join();
+  b_thread.join();
+  REQUIRE(a_result.status.ok());
+  REQUIRE(b_result.status.ok());
+  CHECK(b_result.handled == b_batch.size());
+  CHECK(q("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'") == "1");
+  const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
+  std::optional<Saga> s;
+  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
+    s = store.Find(tx, id);
+    return absl::OkStatus();
+  }).ok());
+  REQUIRE(s.has_value());
+  CHECK(s->cancel_requested);
+  CHECK(q("SELECT count(*) FROM saga.early_cancels") == "0");
+  CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'") == "1");  // one ReserveStock
 }
 
 }  // namespace

@@ -105,6 +105,22 @@ FROM (SELECT o.id, EXISTS (SELECT 1 FROM saga.sagas s WHERE s.order_id = o.id AN
                                                         AND s.status = 'COMPLETED') AS ok
       FROM orders.orders o WHERE o.status = 'CANCELLED') t;
 
+-- A cancel accepted while the order was PENDING was applied: the order ended
+-- REJECTED (its saga stopped) or CANCELLED (after the cancel saga), never
+-- APPROVED with the request forgotten.
+INSERT INTO results (name, checked, bad, examples)
+SELECT 'every accepted cancel ended its order REJECTED or CANCELLED', count(*),
+       count(*) FILTER (WHERE status NOT IN ('REJECTED', 'CANCELLED')),
+       string_agg(CASE WHEN status NOT IN ('REJECTED', 'CANCELLED') THEN id::text || ' ' || status END, '; ')
+FROM orders.orders WHERE cancel_requested_at IS NOT NULL;
+
+-- A cancel parked because it came before its order's saga was taken when
+-- that saga started.
+INSERT INTO results (name, checked, bad, examples)
+SELECT 'no early cancel left beside a started saga', (SELECT count(*) FROM saga.early_cancels), count(*),
+       string_agg(e.order_id::text, '; ')
+FROM saga.early_cancels e WHERE EXISTS (SELECT 1 FROM saga.sagas s WHERE s.order_id = e.order_id);
+
 SELECT CASE WHEN bad = 0 THEN 'ok ' || name || ' (' || checked || ' checked)'
             ELSE 'VIOLATION ' || name || ': ' || bad || ' of ' || checked || E'\n    e.g. ' ||
                  array_to_string((string_to_array(examples, '; '))[1:5], E'\n    e.g. ') END
