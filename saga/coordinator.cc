@@ -208,11 +208,22 @@ void Coordinator::StartSaga(Tx& tx, const SagaDefinition& def, const OrderData& 
     // The cancel came first: it stops the saga at its first reply.
     t.saga.cancel_requested = true;
   }
-  if (batch != nullptr && !batch->one_by_one) {
+  if (batch != nullptr) {
     // The order's sagas were locked up front: one of this type means a
-    // duplicate event. One started by someone else since shows at the
-    // batch's insert, which then redoes the batch one by one.
-    if (batch->FindByOrder(order.order_id, def.type).has_value()) return;
+    // duplicate event (orders publishes OrderCreated again when a saga
+    // seems lost). A cancel parked for the order is applied to that saga,
+    // as if it came now, instead of being taken and forgotten.
+    if (std::optional<Saga> existing = batch->FindByOrder(order.order_id, def.type)) {
+      if (cancel_first) {
+        Persist(tx, *existing, Apply(def, *existing, CancelRequested{}, clock_(), ids_), causation_id, traceparent,
+                batch);
+      }
+      return;
+    }
+  }
+  if (batch != nullptr && !batch->one_by_one) {
+    // One started by someone else since shows at the batch's insert, which
+    // then redoes the batch one by one.
     batch->started.push_back(t.saga.id);
   } else if (!store_.Insert(tx, t.saga)) {
     return;  // the order has one already (a duplicate event)

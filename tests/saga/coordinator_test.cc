@@ -698,6 +698,36 @@ TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches an
   CHECK(commands_for(beside) == "1");
 }
 
+TEST_CASE("a cancel parked beside a saga that exists is applied by the order's next OrderCreated", "[pg]") {
+  // Such a row is what the race of the next test left before batches took
+  // their orders' locks; orders publishes OrderCreated (and the cancel)
+  // again for an order whose saga seems stuck.
+  Node saga("saga", SagaMigrations());
+  PgStore store;
+  CoordinatorOptions options;
+  options.topics.prefix = UniqueName("p") + ".";
+  Coordinator coordinator(*saga.pool, store, options, [] { return absl::Now(); }, [] { return NewUuid(); });
+  auto q = [&](const std::string& sql) { return saga.db.QueryAsSuper(sql); };
+  const std::string order = NewUuid();
+  const rt::messaging::Envelope created = Created(order);
+  REQUIRE(coordinator.Handle({Incoming(created)}).status.ok());
+  q("INSERT INTO saga.early_cancels (order_id) VALUES ('" + order + "')");
+  rt::messaging::Envelope again = created;
+  again.set_message_id(NewUuid());
+  REQUIRE(coordinator.Handle({Incoming(again)}).status.ok());
+  const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
+  std::optional<Saga> s;
+  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
+    s = store.Find(tx, id);
+    return absl::OkStatus();
+  }).ok());
+  REQUIRE(s.has_value());
+  CHECK(s->cancel_requested);
+  CHECK(q("SELECT count(*) FROM saga.early_cancels") == "0");
+  CHECK(q("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'") == "1");
+  CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'") == "1");  // one ReserveStock
+}
+
 TEST_CASE("a cancel handled while another coordinator is starting its order's saga reaches that saga",
           "[pg]") {
   // Coordinator A's batch starts the saga of `order` and stalls before it
