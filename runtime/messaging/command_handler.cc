@@ -131,7 +131,7 @@ absl::Status CommandHandler::HandleRun(pg::Tx& tx, const BatchEffect& effect, co
   return absl::OkStatus();
 }
 
-absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, size_t n,
+absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, size_t n, bool one_by_one,
                                       size_t* failed_at) {
   std::vector<std::string> ids;
   ids.reserve(n);
@@ -151,9 +151,10 @@ absl::Status CommandHandler::RunBatch(const std::vector<Envelope>& envelopes, si
     for (size_t i = 0; i < n;) {
       *failed_at = i;
       if (auto batch = batch_effects_.find(envelopes[i].type()); batch != batch_effects_.end()) {
-        // The run of commands of this type from here: one call.
+        // The run of commands of this type from here: one call (one
+        // command a call when a run failed and the faulty one is sought).
         size_t end = i + 1;
-        while (end < n && envelopes[end].type() == envelopes[i].type()) ++end;
+        while (!one_by_one && end < n && envelopes[end].type() == envelopes[i].type()) ++end;
         absl::Status s = HandleRun(tx, batch->second, envelopes, i, end, known, pending);
         if (!s.ok()) return s;
         i = end;
@@ -179,9 +180,10 @@ kafka::BatchResult CommandHandler::Handle(const std::vector<kafka::IncomingMessa
     envelopes.push_back(std::move(e));
   }
   size_t n = envelopes.size();
+  bool one_by_one = false;
   while (n > 0) {
     size_t failed_at = 0;
-    absl::Status s = RunBatch(envelopes, n, &failed_at);
+    absl::Status s = RunBatch(envelopes, n, one_by_one, &failed_at);
     if (s.ok()) break;
     // A readable command whose effect fails is never dead-lettered (a
     // compensation must not be lost): it is retried, after a backoff, until
@@ -189,7 +191,16 @@ kafka::BatchResult CommandHandler::Handle(const std::vector<kafka::IncomingMessa
     const absl::Status retry =
         kafka::IsTransient(s) ? s : absl::UnavailableError(absl::StrCat("command failed: ", s.message()));
     // A fault of the database or of the whole batch: all of it again later.
-    if (kafka::IsTransient(s) || failed_at >= n || failed_at == 0) return {0, retry};
+    if (kafka::IsTransient(s) || failed_at >= n) return {0, retry};
+    if (!one_by_one) {
+      // failed_at is where the failing call began, and a set-based call
+      // holds a run of commands: again one command a call, so that the
+      // faulty one is found and those before it are committed instead of
+      // waiting behind it.
+      one_by_one = true;
+      continue;
+    }
+    if (failed_at == 0) return {0, retry};
     // One command fails on its own: commit those before it; it goes first
     // in the next try.
     n = failed_at;

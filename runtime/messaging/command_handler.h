@@ -89,7 +89,8 @@ class CommandHandler final {
   // duplicates, in the inbox or earlier in the run, are left out and answered
   // with their first reply) and answers one StepResult per command, in order,
   // with the effect of applying them one by one. An error fails the whole
-  // run (nothing of it commits; the commands before it do). It also gets
+  // run; the batch is then tried again with one command a call, so that the
+  // commands before the faulty one commit and it alone waits. It also gets
   // each command's envelope (saga id, trace context). Replaces On.
   template <typename Command>
   void OnBatch(std::function<absl::StatusOr<std::vector<StepResult>>(pg::Tx&, const std::vector<Command>&,
@@ -162,9 +163,11 @@ class CommandHandler final {
                    std::vector<PendingReply>& pending) const;
   // Writes the batch's replies and inbox rows in one statement.
   absl::Status Flush(pg::Tx& tx, const std::vector<PendingReply>& pending) const;
-  // Runs HandleInBatch for envelopes[0, n) in one transaction. On an effect's
-  // non-transient error, *failed_at is its index.
-  absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, size_t* failed_at);
+  // Runs HandleInBatch for envelopes[0, n) in one transaction, a run of
+  // set-based commands in one call unless `one_by_one`. On an effect's
+  // non-transient error, *failed_at is the index where the failing call
+  // began (the failing command's own index when `one_by_one`).
+  absl::Status RunBatch(const std::vector<Envelope>& envelopes, size_t n, bool one_by_one, size_t* failed_at);
 
   pg::Pool& pool_;
   const std::string reply_topic_;

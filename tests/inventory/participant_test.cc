@@ -271,6 +271,54 @@ TEST_CASE("a compensation whose effect fails is never dead-lettered: retried unt
   CHECK(dlq.Messages().empty());
 }
 
+TEST_CASE("a reservation whose effect faults in a batch of reservations holds back only itself and those "
+          "after it: the ones before it commit",
+          "[pg][kafka]") {
+  Inventory inv;
+  const std::string a = inv.Product(10);
+  std::vector<std::string> orders;
+  for (int i = 0; i < 5; ++i) orders.push_back(NewUuid());
+  const std::string poison = orders[2];
+  // A fault of the third order's own, every time (what rows an older binary
+  // left inconsistent would do): a trigger refuses its reservation's insert.
+  inv.f().Query(
+      "CREATE FUNCTION public.poison_reservation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "IF NEW.order_id = '" + poison + "' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$");
+  inv.f().Query(
+      "CREATE TRIGGER poison BEFORE INSERT ON inventory.reservations FOR EACH ROW "
+      "EXECUTE FUNCTION public.poison_reservation()");
+  // The handler fed by hand: five reservations of one unit, one batch, so
+  // that they are one run of the set-based effect.
+  runtime::messaging::CommandHandler handler(inv.f().pool(), inv.f().wire().topics().Replies());
+  RegisterSagaCommands(handler, inv.store());
+  std::vector<runtime::kafka::IncomingMessage> batch;
+  for (const std::string& o : orders) {
+    runtime::kafka::IncomingMessage m;
+    m.key = o;
+    m.value = runtime::messaging::Wrap(Inventory::ReserveCommand(o, {{a, 1}}), {NewUuid(), "", ""})
+                  .SerializeAsString();
+    batch.push_back(std::move(m));
+  }
+  runtime::kafka::BatchResult r = handler.Handle(batch);
+  CHECK(r.handled == 2);
+  CHECK(r.status.code() == absl::StatusCode::kUnavailable);
+  CHECK(inv.Held(a) == 2);
+  // The rest, again: the poisoned one first holds them back, never
+  // dead-lettered.
+  const std::vector<runtime::kafka::IncomingMessage> rest(batch.begin() + 2, batch.end());
+  r = handler.Handle(rest);
+  CHECK(r.handled == 0);
+  CHECK(r.status.code() == absl::StatusCode::kUnavailable);
+  CHECK(inv.Held(a) == 2);
+  // Repaired, all of it passes.
+  inv.f().Query("DROP TRIGGER poison ON inventory.reservations");
+  r = handler.Handle(rest);
+  CHECK(r.handled == 3);
+  CHECK(r.status.ok());
+  CHECK(inv.Held(a) == 5);
+  CHECK(inv.Stock(a) == 5);
+}
+
 TEST_CASE("a release cannot overflow: restocks leave room for what is held", "[pg][kafka]") {
   Inventory inv;
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
