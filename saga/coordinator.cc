@@ -414,12 +414,25 @@ absl::Status Coordinator::UpdateGauges() {
 
 absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
   return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
-    std::vector<Saga> due = store_.LockDue(tx, limit);
+    std::vector<std::string> unreadable;
+    std::vector<Saga> due = store_.LockDue(tx, limit, &unreadable);
     const absl::Time now = clock_();
     for (const Saga& saga : due) {
       Persist(tx, saga, Apply(DefinitionOf(saga.type), saga, DeadlinePassed{}, now, ids_), "", "");
     }
-    return static_cast<int>(due.size());
+    // A record another version wrote (a value this binary does not know,
+    // after a rollback, or beside a newer coordinator during a rollout)
+    // must not stop every other saga's deadlines: it is set aside for a
+    // minute, logged and counted, and left as it is for a binary that reads
+    // it. It stays running, so AgoraSagaStuck fires if nothing ever does.
+    if (!unreadable.empty()) {
+      store_.Postpone(tx, unreadable, absl::Minutes(1));
+      for (const std::string& id : unreadable) {
+        runtime::log::Error("saga_record_unreadable", {{"saga_id", id}});
+      }
+      GetMetrics().unreadable.Add({}).Increment(static_cast<double>(unreadable.size()));
+    }
+    return static_cast<int>(due.size() + unreadable.size());
   });
 }
 

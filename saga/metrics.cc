@@ -39,6 +39,11 @@ Metrics& GetMetrics() {
             .Name("agora_saga_step_timeouts_total")
             .Help("Steps that ran out of attempts, by step.")
             .Register(r),
+        prometheus::BuildCounter()
+            .Name("agora_saga_unreadable_records_total")
+            .Help("Due sagas whose stored record this binary cannot read (written by another version), "
+                  "set aside by the deadline scan.")
+            .Register(r),
     };
   }();
   return *m;
@@ -47,6 +52,7 @@ Metrics& GetMetrics() {
 void InitMetrics() {
   Metrics& m = GetMetrics();
   for (SagaType t : {SagaType::kPlaceOrder, SagaType::kCancelOrder}) m.started.Add({{"type", TypeName(t)}});
+  m.unreadable.Add({});
   for (Command c : {Command::kReserveStock, Command::kReleaseStock, Command::kDebitBalance,
                     Command::kRefundBalance, Command::kApproveOrder, Command::kRejectOrder,
                     Command::kMarkCancelled}) {

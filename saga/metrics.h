@@ -20,6 +20,7 @@ struct Metrics {
   prometheus::Family<prometheus::Counter>& compensations;  // agora_saga_compensations_total{step,reason}
   prometheus::Family<prometheus::Counter>& resends;        // agora_saga_resends_total{step}
   prometheus::Family<prometheus::Counter>& timeouts;       // agora_saga_step_timeouts_total{step}
+  prometheus::Family<prometheus::Counter>& unreadable;     // agora_saga_unreadable_records_total
 };
 
 // Registered in the process registry on first use.

@@ -54,7 +54,9 @@ constexpr char kLockOrders[] =
     "SELECT pg_advisory_xact_lock(hashtext('agora.saga.order'), k.h) "
     "FROM (SELECT DISTINCT hashtext(o::uuid::text) AS h FROM unnest($1::text[]) AS o ORDER BY 1) AS k";
 constexpr char kLockDue[] =
-    "SELECT record FROM sagas WHERE deadline <= now() ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED";
+    "SELECT id, record FROM sagas WHERE deadline <= now() ORDER BY deadline LIMIT $1 FOR UPDATE SKIP LOCKED";
+constexpr char kPostpone[] =
+    "UPDATE sagas SET deadline = now() + $2 * interval '1 microsecond' WHERE id = ANY($1::uuid[])";
 constexpr char kRecordEarlyCancel[] =
     "INSERT INTO early_cancels (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING";
 constexpr char kTakeEarlyCancel[] = "DELETE FROM early_cancels WHERE order_id = $1";
@@ -184,10 +186,21 @@ void PgStore::LockOrders(Tx& tx, const std::vector<std::string>& order_ids) {
   Exec(tx, kLockOrders, runtime::pg::TextArray(order_ids));
 }
 
-std::vector<Saga> PgStore::LockDue(Tx& tx, int limit) {
+std::vector<Saga> PgStore::LockDue(Tx& tx, int limit, std::vector<std::string>* unreadable) {
   std::vector<Saga> out;
-  for (const auto& row : Exec(tx, kLockDue, limit)) out.push_back(Read(row[0]));
+  for (const auto& row : Exec(tx, kLockDue, limit)) {
+    try {
+      out.push_back(Read(row[1]));
+    } catch (const std::runtime_error&) {
+      unreadable->push_back(row[0].as<std::string>());
+    }
+  }
   return out;
+}
+
+void PgStore::Postpone(Tx& tx, const std::vector<std::string>& saga_ids, absl::Duration by) {
+  if (saga_ids.empty()) return;
+  Exec(tx, kPostpone, runtime::pg::TextArray(saga_ids), absl::ToInt64Microseconds(by));
 }
 
 void PgStore::RecordEarlyCancel(Tx& tx, const std::string& order_id) { Exec(tx, kRecordEarlyCancel, order_id); }

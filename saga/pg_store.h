@@ -4,12 +4,13 @@
 // works inside the caller's transaction (the coordinator's batch) and throws
 // libpqxx exceptions; a stored record that does not read back is
 // DATA_LOSS (thrown as std::runtime_error: the batch fails and is retried,
-// and the row needs an operator).
+// and the row needs an operator), except in LockDue, which sets it aside.
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "runtime/pg/migrations.h"
 #include "runtime/pg/pool.h"
 #include "saga/state_machine.h"
@@ -40,8 +41,12 @@ class PgStore final {
   std::vector<Saga> LockAll(runtime::pg::Tx& tx, const std::vector<std::string>& saga_ids,
                             const std::vector<std::string>& order_ids);
   // Up to `limit` sagas whose deadline passed, locked (those locked by
-  // someone else are skipped: several coordinators share the scan).
-  std::vector<Saga> LockDue(runtime::pg::Tx& tx, int limit);
+  // someone else are skipped: several coordinators share the scan). The ids
+  // of those whose record does not read (another version wrote it) go to
+  // `unreadable`, locked too, instead of failing the whole scan.
+  std::vector<Saga> LockDue(runtime::pg::Tx& tx, int limit, std::vector<std::string>* unreadable);
+  // Moves the sagas' deadlines to `by` from now.
+  void Postpone(runtime::pg::Tx& tx, const std::vector<std::string>& saga_ids, absl::Duration by);
   // A cancel that came before its order's saga; TakeEarlyCancel answers
   // whether one was recorded, and forgets it.
   void RecordEarlyCancel(runtime::pg::Tx& tx, const std::string& order_id);

@@ -698,6 +698,53 @@ TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches an
   CHECK(commands_for(beside) == "1");
 }
 
+// The sum of a counter family's series in the process registry (0 when absent).
+double MetricValue(const std::string& name) {
+  double sum = 0;
+  for (const prometheus::MetricFamily& f : rt::metrics::Registry().Collect()) {
+    if (f.name != name) continue;
+    for (const prometheus::ClientMetric& m : f.metric) sum += m.counter.value;
+  }
+  return sum;
+}
+
+TEST_CASE("a due saga whose record does not read is set aside by the deadline scan, which goes on with "
+          "the others",
+          "[pg]") {
+  Node saga("saga", SagaMigrations());
+  PgStore store;
+  CoordinatorOptions options;
+  options.topics.prefix = UniqueName("p") + ".";
+  absl::Duration shift;  // the coordinator's clock runs ahead by this
+  Coordinator coordinator(*saga.pool, store, options, [&] { return absl::Now() + shift; },
+                          [] { return NewUuid(); });
+  auto q = [&](const std::string& sql) { return saga.db.QueryAsSuper(sql); };
+  const std::string good = NewUuid();
+  const std::string bad = NewUuid();
+  REQUIRE(coordinator.Handle({Incoming(Created(good)), Incoming(Created(bad))}).status.ok());
+  // Both late (their deadlines passed for the clock and the table); one
+  // record written by a version this one cannot read.
+  shift = absl::Minutes(10);
+  q("UPDATE saga.sagas SET deadline = now() - interval '1 second'");
+  q("UPDATE saga.sagas SET record = '\\xff01' WHERE order_id = '" + bad + "'");
+  const double before = MetricValue("agora_saga_unreadable_records_total");
+  absl::StatusOr<int> n = coordinator.ScanDeadlines(64);
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  // The readable one's step was re-sent; the other is untouched but for a
+  // deadline a minute away, and counted.
+  CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + good + "'") == "2");
+  CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + bad + "'") == "1");
+  CHECK(q("SELECT deadline > now() + interval '50 seconds' FROM saga.sagas WHERE order_id = '" + bad + "'") ==
+        "t");
+  CHECK(q("SELECT status FROM saga.sagas WHERE order_id = '" + bad + "'") == "RUNNING");
+  CHECK(MetricValue("agora_saga_unreadable_records_total") == before + 1);
+  // Nothing more is due.
+  n = coordinator.ScanDeadlines(64);
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+}
+
 TEST_CASE("a cancel parked beside a saga that exists is applied by the order's next OrderCreated", "[pg]") {
   // Such a row is what the race of the next test left before batches took
   // their orders' locks; orders publishes OrderCreated (and the cancel)
