@@ -109,10 +109,13 @@ int main(int argc, char** argv) {
   const absl::Duration access_ttl = (*signer)->ttl();
   rt::auth::RevocationPoller revocations(
       revoked,
-      [&store, access_ttl]() -> absl::StatusOr<std::vector<std::string>> {
+      [&store, access_ttl]() -> absl::StatusOr<rt::auth::RevocationList> {
         absl::StatusOr<cu::RevokedFamilies> families = cu::RecentlyRevoked(store, access_ttl);
         if (!families.ok()) return families.status();
-        return std::move(families->ids);
+        if (families->truncated) {
+          rt::log::Warn("revoked_sessions_truncated", {{"listed", static_cast<int64_t>(families->ids.size())}});
+        }
+        return rt::auth::RevocationList{std::move(families->ids), cu::RevocationWindow(access_ttl)};
       },
       config->revocation_poll_interval);
   rt::auth::Authorizer authorizer(verifier, identity->verifier.get(), &revoked);

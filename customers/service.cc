@@ -59,9 +59,11 @@ void ToProto(const std::vector<CartLine>& lines, pb::Cart* out) {
   }
 }
 
+absl::Duration RevocationWindow(absl::Duration access_ttl) { return access_ttl + absl::Minutes(5); }
+
 absl::StatusOr<RevokedFamilies> RecentlyRevoked(Store& store, absl::Duration access_ttl) {
   constexpr int kMaxRevokedSessions = 50000;
-  return store.ListRevokedFamilies(access_ttl + absl::Minutes(5), kMaxRevokedSessions);
+  return store.ListRevokedFamilies(RevocationWindow(access_ttl), kMaxRevokedSessions);
 }
 
 absl::Status CustomersService::IssueTokens(const Customer& customer, const std::string& family_id,
@@ -190,6 +192,7 @@ grpc::ServerUnaryReactor* CustomersService::ListRevokedSessions(grpc::CallbackSe
     if (!revoked.ok()) return revoked.status();
     for (const std::string& id : revoked->ids) resp->add_session_ids(id);
     resp->set_truncated(revoked->truncated);
+    resp->set_window_seconds(absl::ToInt64Seconds(RevocationWindow(signer_.ttl())));
     return absl::OkStatus();
   });
 }

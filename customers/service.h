@@ -26,6 +26,9 @@ namespace pb = agora::customers::v1;
 // verifiers' leeway and clock skew, newest first, at most 50,000 (about
 // 2 MB). What ListRevokedSessions answers and customers' own authorizer polls.
 absl::StatusOr<RevokedFamilies> RecentlyRevoked(Store& store, absl::Duration access_ttl);
+// That window: how long after its revocation a session's tokens may still
+// be presented.
+absl::Duration RevocationWindow(absl::Duration access_ttl);
 
 class CustomersService final : public pb::Customers::CallbackService {
  public:

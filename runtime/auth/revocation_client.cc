@@ -13,7 +13,7 @@ namespace agora::runtime::auth {
 RevocationFetch CustomersRevocations(std::shared_ptr<grpc::Channel> customers, absl::Duration timeout) {
   std::shared_ptr<agora::customers::v1::Customers::Stub> stub =
       agora::customers::v1::Customers::NewStub(std::move(customers));
-  return [stub, timeout]() -> absl::StatusOr<std::vector<std::string>> {
+  return [stub, timeout]() -> absl::StatusOr<RevocationList> {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
     agora::customers::v1::ListRevokedSessionsResponse resp;
@@ -23,7 +23,11 @@ RevocationFetch CustomersRevocations(std::shared_ptr<grpc::Channel> customers, a
     if (resp.truncated()) {
       log::Warn("revoked_sessions_truncated", {{"listed", static_cast<int64_t>(resp.session_ids_size())}});
     }
-    return std::vector<std::string>(resp.session_ids().begin(), resp.session_ids().end());
+    // An older customers sends no window: the access tokens' usual
+    // lifetime and margin.
+    const absl::Duration window =
+        resp.window_seconds() > 0 ? absl::Seconds(resp.window_seconds()) : absl::Minutes(20);
+    return RevocationList{std::vector<std::string>(resp.session_ids().begin(), resp.session_ids().end()), window};
   };
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/auth/revocations.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -47,15 +48,18 @@ PollMetrics& Metrics() {
 bool RevokedSessions::Revoked(std::string_view session_id) const {
   if (session_id.empty() || size_.load(std::memory_order_acquire) == 0) return false;
   absl::ReaderMutexLock lock(&mu_);
-  return ids_.contains(absl::string_view(session_id.data(), session_id.size()));
+  return until_.contains(absl::string_view(session_id.data(), session_id.size()));
 }
 
-void RevokedSessions::Replace(std::vector<std::string> session_ids) {
-  absl::flat_hash_set<std::string> ids(std::make_move_iterator(session_ids.begin()),
-                                       std::make_move_iterator(session_ids.end()));
+void RevokedSessions::Update(const std::vector<std::string>& session_ids, absl::Time now, absl::Duration window) {
+  const absl::Time until = now + window;
   absl::MutexLock lock(&mu_);
-  ids_.swap(ids);
-  size_.store(ids_.size(), std::memory_order_release);
+  absl::erase_if(until_, [now](const auto& entry) { return entry.second < now; });
+  for (const std::string& id : session_ids) {
+    auto [it, added] = until_.try_emplace(id, until);
+    if (!added) it->second = std::max(it->second, until);
+  }
+  size_.store(until_.size(), std::memory_order_release);
 }
 
 RevocationPoller::RevocationPoller(RevokedSessions& list, RevocationFetch fetch, absl::Duration every)
@@ -76,13 +80,13 @@ RevocationPoller::~RevocationPoller() {
 }
 
 bool RevocationPoller::PollNow() {
-  absl::StatusOr<std::vector<std::string>> ids = fetch_();
+  absl::StatusOr<RevocationList> answer = fetch_();
   PollMetrics& m = Metrics();
   absl::MutexLock lock(&mu_);
-  if (!ids.ok()) {
+  if (!answer.ok()) {
     m.error.Increment();
     if (!failing_) {
-      log::Warn("revocation_poll_failed", {{"error", ids.status().message()}});
+      log::Warn("revocation_poll_failed", {{"error", answer.status().message()}});
       failing_ = true;
     }
     return false;
@@ -90,9 +94,10 @@ bool RevocationPoller::PollNow() {
   if (failing_) log::Info("revocation_poll_recovered");
   failing_ = false;
   m.ok.Increment();
-  m.last_success.Set(static_cast<double>(absl::ToUnixMillis(absl::Now())) / 1000.0);
-  m.sessions.Set(static_cast<double>(ids->size()));
-  list_.Replace(*std::move(ids));
+  const absl::Time now = absl::Now();
+  m.last_success.Set(static_cast<double>(absl::ToUnixMillis(now)) / 1000.0);
+  list_.Update(answer->session_ids, now, answer->window);
+  m.sessions.Set(static_cast<double>(list_.size()));
   return true;
 }
 

@@ -14,6 +14,13 @@
 // call. A failed poll keeps the list there is (tokens still expire by their
 // own exp); failures are counted and alerted on.
 //
+// An answer holds at most the newest 50,000 revocations of the window. So
+// that a flood of sign-ins and sign-outs cannot push an earlier revocation
+// out of it and bring its tokens back, a verifier keeps each id it was
+// given for the window after it was last listed: an id drops out of the
+// list only once its tokens have expired. (A process started during such a
+// flood learns only what is listed from then on.)
+//
 // Metrics: agora_revocation_polls_total{outcome="ok"|"error"},
 // agora_revocation_last_success_timestamp_seconds, agora_revoked_sessions.
 
@@ -25,7 +32,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -37,18 +44,24 @@ namespace agora::runtime::auth {
 class RevokedSessions final {
  public:
   bool Revoked(std::string_view session_id) const;
-  // Replaces the whole list (each poll answers all of it).
-  void Replace(std::vector<std::string> session_ids);
+  // A poll's answer at `now`: each id listed is kept until `now + window`;
+  // ids not listed stay until their own time is up, then go.
+  void Update(const std::vector<std::string>& session_ids, absl::Time now, absl::Duration window);
   size_t size() const { return size_.load(std::memory_order_acquire); }
 
  private:
   mutable absl::Mutex mu_;
-  absl::flat_hash_set<std::string> ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> until_ ABSL_GUARDED_BY(mu_);
   std::atomic<size_t> size_{0};
 };
 
-// One poll: every session revoked within the access tokens' lifetime.
-using RevocationFetch = std::function<absl::StatusOr<std::vector<std::string>>()>;
+// One poll's answer: the sessions revoked within the window (the access
+// tokens' lifetime plus a margin), newest first, perhaps cut short.
+struct RevocationList {
+  std::vector<std::string> session_ids;
+  absl::Duration window;
+};
+using RevocationFetch = std::function<absl::StatusOr<RevocationList>()>;
 
 // Polls `fetch` into `list` now and then every `every` on its own thread,
 // until destroyed.

@@ -178,6 +178,8 @@ std::vector<std::string> Revoked(Harness& h) {
   INFO(s.error_message());
   REQUIRE(s.ok());
   CHECK_FALSE(resp.truncated());
+  // How long a verifier keeps what it was given: the tokens' lifetime and 5 minutes.
+  CHECK(resp.window_seconds() == absl::ToInt64Seconds(agora::testing::TestSigner().ttl()) + 300);
   return {resp.session_ids().begin(), resp.session_ids().end()};
 }
 

@@ -514,7 +514,7 @@ TEST_CASE("the authorizer refuses a revoked session's token, cached or not, and 
   const std::string phone = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now, "phone");
   const std::string no_session = "Bearer " + TestSigner().Sign(kC1, {"customer"}, now);
   CHECK(a.AuthorizeHeader(laptop, kCustomer, now).ok());  // now in the cache
-  revoked.Replace({"laptop", "someone-else"});
+  revoked.Update({"laptop", "someone-else"}, now, absl::Minutes(20));
   const absl::StatusOr<Caller> refused = a.AuthorizeHeader(laptop, kCustomer, now);
   CHECK(refused.status().code() == absl::StatusCode::kUnauthenticated);
   CHECK(refused.status().message() == "this session has ended (signed out); sign in again");
@@ -526,19 +526,22 @@ TEST_CASE("the authorizer refuses a revoked session's token, cached or not, and 
   REQUIRE(anonymous.ok());
   CHECK_FALSE(anonymous->authenticated());
   CHECK_FALSE(a.Identify(laptop, now).authenticated());
-  // A list that no longer holds it (the entry aged out) lets it pass again.
-  revoked.Replace({});
+  // Once its window is over (its tokens expired), the entry goes.
+  revoked.Update({}, now + absl::Minutes(21), absl::Minutes(20));
+  CHECK(revoked.size() == 0);
   CHECK(a.AuthorizeHeader(laptop, kCustomer, now).ok());
 }
 
-TEST_CASE("the revocation poller replaces the list on success and keeps it on failure", "[unit]") {
+TEST_CASE("the revocation poller adds what each poll lists, keeps an id for its window after it was last "
+          "listed, and keeps the list on failure",
+          "[unit]") {
   RevokedSessions revoked;
   absl::Mutex mu;
-  absl::StatusOr<std::vector<std::string>> answer = std::vector<std::string>{"s1", "s2"};
+  absl::StatusOr<RevocationList> answer = RevocationList{{"s1", "s2"}, absl::Minutes(20)};
   std::atomic<int> polls{0};
   RevocationPoller poller(
       revoked,
-      [&]() -> absl::StatusOr<std::vector<std::string>> {
+      [&]() -> absl::StatusOr<RevocationList> {
         ++polls;
         absl::MutexLock lock(&mu);
         return answer;
@@ -558,13 +561,34 @@ TEST_CASE("the revocation poller replaces the list on success and keeps it on fa
   REQUIRE(agora::testing::Eventually([&] { return polls.load() >= before + 3; }, 5));
   CHECK_FALSE(poller.PollNow());
   CHECK(revoked.Revoked("s1"));  // kept: a failed poll revokes and restores nothing
+  // An answer cut short by newer revocations (s1 and s2 no longer listed)
+  // forgets neither: their tokens may still be alive.
   {
     absl::MutexLock lock(&mu);
-    answer = std::vector<std::string>{"s3"};
+    answer = RevocationList{{"s3"}, absl::Minutes(20)};
   }
   CHECK(poller.PollNow());
-  CHECK_FALSE(revoked.Revoked("s1"));
+  CHECK(revoked.Revoked("s1"));
+  CHECK(revoked.Revoked("s2"));
   CHECK(revoked.Revoked("s3"));
+  CHECK(revoked.size() == 3);
+}
+
+TEST_CASE("revoked sessions stay until their window after they were last listed, then go", "[unit]") {
+  RevokedSessions revoked;
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Duration window = absl::Minutes(20);
+  revoked.Update({"a", "b"}, t0, window);
+  revoked.Update({"b"}, t0 + absl::Minutes(5), window);  // b listed again, a not
+  revoked.Update({}, t0 + absl::Minutes(19), window);
+  CHECK(revoked.Revoked("a"));
+  CHECK(revoked.Revoked("b"));
+  revoked.Update({}, t0 + absl::Minutes(20) + absl::Seconds(1), window);
+  CHECK_FALSE(revoked.Revoked("a"));  // its 20 minutes are over
+  CHECK(revoked.Revoked("b"));        // until t0 + 25 min
+  revoked.Update({"c"}, t0 + absl::Minutes(25) + absl::Seconds(1), window);
+  CHECK_FALSE(revoked.Revoked("b"));
+  CHECK(revoked.Revoked("c"));
   CHECK(revoked.size() == 1);
 }
 
