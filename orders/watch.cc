@@ -144,6 +144,11 @@ class OrderWatcher final : public grpc::ServerWriteReactor<pb::Order>, public Wa
   // stale notice or a reload that saw nothing new).
   void OfferLocked(Order order) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || Rank(order.status) <= last_rank_) return;
+    // The token again, before each event (a cache hit once verified): a
+    // stream whose token has expired, or whose session was signed out,
+    // since it began ends UNAUTHENTICATED instead of telling more.
+    absl::StatusOr<Caller> still = authorizer_.AuthorizeHeader(authorization_, kWatchOrderMethod, absl::Now());
+    if (!still.ok()) return FinishLocked(runtime::grpc_server::ToGrpcStatus(still.status()));
     const bool first = !base_.has_value();
     last_rank_ = Rank(order.status);
     base_ = order;

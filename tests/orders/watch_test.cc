@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runtime/ids/uuid.h"
 #include "tests/orders/harness.h"
 
@@ -122,6 +123,26 @@ TEST_CASE("watching needs a token and the order's owner or an admin", "[pg]") {
   CHECK(admin->Next().id() == order.id());
   admin->ctx.TryCancel();
   CHECK(admin->End().error_code() == grpc::StatusCode::CANCELLED);
+  CHECK(Eventually([&] { return h.hub().listener_count() == 0; }));
+}
+
+TEST_CASE("a watch whose token has expired since it began ends UNAUTHENTICATED instead of sending the "
+          "next change",
+          "[pg]") {
+  Harness h;
+  const std::string alice = NewUuid();
+  const pb::Order order = h.MustCreate(alice);
+  // Expired 27 s ago: the verifiers' 30 s leeway lets it pass for 3 s more.
+  const absl::Duration ttl = agora::testing::TestSigner().ttl();
+  const std::string bearer =
+      "Bearer " + agora::testing::TestSigner().Sign(alice, {"customer"}, absl::Now() - ttl - absl::Seconds(27));
+  auto w = OpenWatch(h, bearer, order.id());
+  CHECK(w->Next().id() == order.id());
+  absl::SleepFor(absl::Seconds(4));
+  pb::Order out;
+  REQUIRE(h.Approve(order.id(), &out).ok());
+  const grpc::Status end = w->End();
+  CHECK(end.error_code() == grpc::StatusCode::UNAUTHENTICATED);
   CHECK(Eventually([&] { return h.hub().listener_count() == 0; }));
 }
 
