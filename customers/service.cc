@@ -9,6 +9,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "runtime/auth/authorized_call.h"
+#include "runtime/limits/address_bucket.h"
 
 namespace agora::customers {
 namespace {
@@ -84,7 +85,7 @@ grpc::ServerUnaryReactor* CustomersService::Register(grpc::CallbackServerContext
     // says that it exists, so probing emails is charged to the address. A
     // registration never counts against the account's sign-ins (nor does
     // its throttle stop one: a new email has no account to protect).
-    const std::string address = ClientAddress(*ctx);
+    const std::string address = runtime::limits::AddressBucket(ClientAddress(*ctx));
     if (absl::Status s = throttle_.Check("", address, absl::Now()); !s.ok()) return s;
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
     if (!email.ok()) return email.status();
@@ -112,7 +113,7 @@ grpc::ServerUnaryReactor* CustomersService::Login(grpc::CallbackServerContext* c
                                                   const pb::LoginRequest* req, pb::TokenPair* resp) {
   return OffloadAuthorized(ctx, password_executor_, authorizer_, kLogin,
                            [this, ctx, req, resp](const Caller&) -> absl::Status {
-    const std::string address = ClientAddress(*ctx);
+    const std::string address = runtime::limits::AddressBucket(ClientAddress(*ctx));
     absl::StatusOr<std::string> email = NormaliseEmail(req->email());
     const std::string account = email.ok() ? *email : "";
     if (absl::Status s = throttle_.Check(account, address, absl::Now()); !s.ok()) {

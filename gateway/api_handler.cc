@@ -23,6 +23,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "runtime/limits/address_bucket.h"
 #include "runtime/log/log.h"
 #include "runtime/metrics/cached_family.h"
 #include "runtime/metrics/metrics.h"
@@ -198,7 +199,7 @@ bool ApiHandler::Admit(const HttpRequest& request, absl::Duration* retry_after) 
     const runtime::auth::Caller caller = authorizer_.Identify(auth, now);
     if (caller.authenticated()) return customer_limiter_.Allow(caller.customer_id, now, retry_after);
   }
-  return client_limiter_.Allow(request.remote_address, now, retry_after);
+  return client_limiter_.Allow(runtime::limits::AddressBucket(request.remote_address), now, retry_after);
 }
 
 void ApiHandler::Handle(HttpRequest request, Exchange exchange) {

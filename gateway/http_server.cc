@@ -24,6 +24,7 @@
 #include "gateway/error_mapping.h"
 #include "gateway/request_checks.h"
 #include "runtime/ids/uuid.h"
+#include "runtime/limits/address_bucket.h"
 #include "runtime/log/log.h"
 
 namespace agora::gateway {
@@ -52,7 +53,9 @@ class ConnectionLimits final {
 
   ConnectionLimits(int total, int per_ip) : total_(total), per_ip_(per_ip) {}
   // Counts the connection unless kDrop; Release(ip, slot) when it ends.
-  Slot Acquire(const std::string& ip) {
+  // `address` is counted under its key (an IPv6 address: its /64).
+  Slot Acquire(const std::string& address) {
+    const std::string ip = runtime::limits::AddressBucket(address);
     absl::MutexLock lock(&mu_);
     Slot slot = Slot::kServe;
     if (open_ >= total_) slot = Slot::kRefuseFull;
@@ -68,13 +71,14 @@ class ConnectionLimits final {
     ++refusing_;
     return slot;
   }
-  void Release(const std::string& ip, Slot slot) {
+  void Release(const std::string& address, Slot slot) {
     absl::MutexLock lock(&mu_);
     if (slot != Slot::kServe) {
       --refusing_;
       return;
     }
     --open_;
+    const std::string ip = runtime::limits::AddressBucket(address);
     if (auto it = by_ip_.find(ip); it != by_ip_.end() && --it->second <= 0) by_ip_.erase(it);
   }
 

@@ -26,12 +26,16 @@ grpc::Status TopUp(Harness& h, const std::string& id, int64_t amount, std::strin
   return s;
 }
 
-grpc::Status Login(Harness& h, const std::string& email, const std::string& password) {
+// `from`: the client address the gateway names (x-forwarded-for); empty:
+// none (the peer's).
+grpc::Status Login(Harness& h, const std::string& email, const std::string& password,
+                   const std::string& from = "") {
   pb::LoginRequest req;
   req.set_email(email);
   req.set_password(password);
   pb::TokenPair resp;
   grpc::ClientContext ctx;
+  if (!from.empty()) ctx.AddMetadata("x-forwarded-for", from);
   return h.stub().Login(&ctx, req, &resp);
 }
 
@@ -127,6 +131,20 @@ TEST_CASE("failures from one address throttle it across accounts, registrations 
   }
   CHECK(Login(h, taken, "password123").error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK(RegisterCode(h, NewEmail(), "password123") == grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_CASE("an IPv6 client is throttled by its /64: a new address in it gets no fresh allowance", "[pg]") {
+  Harness h(Throttling(1000, 3));
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(Login(h, NewEmail(), "wrong-password", "2001:db8:7:1::" + std::to_string(i)).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+  }
+  CHECK(Login(h, NewEmail(), "wrong-password", "2001:db8:7:1:ffff:1:2:3").error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Another /64, and an IPv4 address, are apart.
+  CHECK(Login(h, NewEmail(), "wrong-password", "2001:db8:7:2::1").error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(Login(h, NewEmail(), "wrong-password", "192.0.2.7").error_code() == grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_CASE("a registration refused for its form charges nothing; a taken email charges the address only",

@@ -470,8 +470,8 @@ TEST_CASE("rate limits charge every request: operations, preflights, errors and 
   s.StopGateway(port, &log);
 }
 
-TEST_CASE("behind a trusted proxy each client named in X-Forwarded-For has its own rate limit; from anyone "
-          "else the header changes nothing",
+TEST_CASE("behind a trusted proxy each client named in X-Forwarded-For has its own rate limit (an IPv6 "
+          "client its /64's); from anyone else the header changes nothing",
           "[e2e]") {
   System& s = System::Get();
   // Four requests at once as `client` (bursts of 2 at 1/s): which were limited.
@@ -495,6 +495,11 @@ TEST_CASE("behind a trusted proxy each client named in X-Forwarded-For has its o
   // A client's forged entry left of the proxy's does not buy a new bucket:
   // the first client's is still empty.
   CHECK(four(behind, "192.0.2.99, 203.0.113.1")[0] == 'x');
+  // An IPv6 client is counted by its /64: another address in it shares the
+  // emptied bucket; another /64 has its own.
+  CHECK(four(behind, "2001:db8:5:6::1").substr(0, 2) == "..");
+  CHECK(four(behind, "2001:db8:5:6:abcd::99")[0] == 'x');
+  CHECK(four(behind, "2001:db8:5:7::1").substr(0, 2) == "..");
   std::string log;
   s.StopGateway(behind, &log);
   // Without trusted proxies the peer is the client, whatever it writes.

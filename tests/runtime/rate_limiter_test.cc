@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "runtime/limits/address_bucket.h"
 #include "runtime/limits/rate_limiter.h"
 
 namespace agora::runtime::limits {
@@ -59,6 +60,18 @@ TEST_CASE("the bucket table stays bounded: a flood of new keys evicts the least 
   CHECK(limiter.Allow("flood-0", t0, &retry));
   CHECK(limiter.Allow("flood-0", t0, &retry));
   CHECK_FALSE(limiter.Allow("flood-0", t0, &retry));
+}
+
+TEST_CASE("per-address limits count an IPv6 address by its /64, IPv4 by itself", "[unit]") {
+  CHECK(AddressBucket("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64");
+  CHECK(AddressBucket("2001:DB8:1:2::ffff") == "2001:db8:1:2::/64");
+  CHECK(AddressBucket("2001:db8:1:3::1") == "2001:db8:1:3::/64");
+  CHECK(AddressBucket("::1") == "::/64");
+  CHECK(AddressBucket("::ffff:192.0.2.9") == "192.0.2.9");  // IPv4-mapped: the IPv4 address
+  CHECK(AddressBucket("192.0.2.9") == "192.0.2.9");
+  CHECK(AddressBucket("fe80::1%eth0") == "fe80::1%eth0");  // not parsed: itself
+  CHECK(AddressBucket("not:an:address") == "not:an:address");
+  CHECK(AddressBucket("") == "");
 }
 
 TEST_CASE("a clock that steps back refills nothing and breaks nothing", "[unit]") {
