@@ -609,6 +609,18 @@ TEST_CASE("one batch holding a message twice, and the same reply again later, mo
 namespace agora::saga {
 namespace {
 
+// Whether the saga of `order` (there must be one) has a cancel requested.
+bool CancelRequested(Node& saga, PgStore& store, const std::string& order) {
+  const std::string id = saga.db.QueryAsSuper("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
+  std::optional<Saga> s;
+  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
+    s = store.Find(tx, id);
+    return absl::OkStatus();
+  }).ok());
+  REQUIRE(s.has_value());
+  return s->cancel_requested;
+}
+
 TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches and in the same one are "
           "applied, an order's second OrderCreated starts nothing, and a saga started elsewhere "
           "meanwhile makes the batch run again one message at a time",
@@ -640,16 +652,7 @@ TEST_CASE("a batch starts its sagas at once: early cancels in earlier batches an
   auto commands_for = [&](const std::string& order) {
     return q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'");
   };
-  auto cancel_requested = [&](const std::string& order) {
-    const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
-    std::optional<Saga> s;
-    REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
-      s = store.Find(tx, id);
-      return absl::OkStatus();
-    }).ok());
-    REQUIRE(s.has_value());
-    return s->cancel_requested;
-  };
+  auto cancel_requested = [&](const std::string& order) { return CancelRequested(saga, store, order); };
 
   // A cancel before its order's saga, in a batch of its own.
   const std::string early = NewUuid();
@@ -762,14 +765,7 @@ TEST_CASE("a cancel parked beside a saga that exists is applied by the order's n
   rt::messaging::Envelope again = created;
   again.set_message_id(NewUuid());
   REQUIRE(coordinator.Handle({Incoming(again)}).status.ok());
-  const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
-  std::optional<Saga> s;
-  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
-    s = store.Find(tx, id);
-    return absl::OkStatus();
-  }).ok());
-  REQUIRE(s.has_value());
-  CHECK(s->cancel_requested);
+  CHECK(CancelRequested(saga, store, order));
   CHECK(q("SELECT count(*) FROM saga.early_cancels") == "0");
   CHECK(q("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'") == "1");
   CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'") == "1");  // one ReserveStock
@@ -834,14 +830,7 @@ TEST_CASE("a cancel handled while another coordinator is starting its order's sa
   REQUIRE(b_result.status.ok());
   CHECK(b_result.handled == b_batch.size());
   CHECK(q("SELECT count(*) FROM saga.sagas WHERE order_id = '" + order + "'") == "1");
-  const std::string id = q("SELECT id FROM saga.sagas WHERE order_id = '" + order + "'");
-  std::optional<Saga> s;
-  REQUIRE(saga.pool->Read([&](rt::pg::Tx& tx) -> absl::Status {
-    s = store.Find(tx, id);
-    return absl::OkStatus();
-  }).ok());
-  REQUIRE(s.has_value());
-  CHECK(s->cancel_requested);
+  CHECK(CancelRequested(saga, store, order));
   CHECK(q("SELECT count(*) FROM saga.early_cancels") == "0");
   CHECK(q("SELECT count(*) FROM saga.outbox WHERE message_key = '" + order + "'") == "1");  // one ReserveStock
 }
