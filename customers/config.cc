@@ -15,6 +15,9 @@ absl::StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   runtime::pg::ReadPgConfig(r, "customers", &c.pg);
   r.String("AGORA_JWT_PRIVATE_KEY_FILE", "jwt-signing-key.pem", &c.private_key_file,
            "PEM RSA private key that signs access tokens");
+  r.String("AGORA_JWT_PUBLIC_KEY_FILE", "", &c.public_key_file,
+           "PEM RSA public key(s) accepted and published (JWKS) beside the signing key's: a rotation's "
+           "next or previous key (empty: the signing key's only)");
   r.Bool("AGORA_JWT_GENERATE_KEY", true, &c.generate_key,
          "create the key (and <file without .pem>.pub.pem) when the file is missing; "
          "false in production");

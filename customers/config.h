@@ -19,6 +19,10 @@ struct Config {
   runtime::pg::PgConfig pg;
   std::string private_key_file;
   bool generate_key = true;
+  // AGORA_JWT_PUBLIC_KEY_FILE (optional): more public keys accepted and
+  // published beside the signing key's, so that a rotation refuses no
+  // valid token (the next key before it signs, the previous one after).
+  std::string public_key_file;
   runtime::auth::SignerOptions signer;
   // Verifies the tokens of services calling its INTERNAL methods.
   runtime::auth::ServiceKeyConfig service_keys;

@@ -84,6 +84,17 @@ int main(int argc, char** argv) {
   if (!signer.ok()) {
     return rt::grpc_server::StartFailed("jwt_key_invalid", signer.status());
   }
+  // The keys tokens are checked with and the JWKS publishes: the signing
+  // key's, and during a rotation the other key(s) of AGORA_JWT_PUBLIC_KEY_FILE
+  // (the next one before it signs, so that every verifier knows it first;
+  // the previous one after, until the tokens it signed have expired).
+  rt::auth::KeySet keys = (*signer)->public_keys();
+  if (!config->public_key_file.empty()) {
+    absl::StatusOr<rt::auth::KeySet> more = rt::auth::LoadPublicKeyFile(config->public_key_file);
+    if (!more.ok()) return rt::grpc_server::StartFailed("jwt_key_unavailable", more.status());
+    keys.Add(*more);
+  }
+  config->service.published_keys = keys;
   if (absl::Status s = Migrate(config->pg.connection); !s.ok()) {
     return rt::grpc_server::StartFailed("migrations_failed", s);
   }
@@ -99,7 +110,7 @@ int main(int argc, char** argv) {
   cu::PgStore store(pool);
   cu::PasswordHasher hasher(config->argon2);
   rt::auth::JwtVerifier verifier(
-      (*signer)->public_keys(),
+      keys,
       {config->signer.issuer, config->signer.audience, absl::Seconds(30)});
   absl::StatusOr<rt::auth::ServiceIdentity> identity = rt::auth::LoadServiceIdentity(config->service_keys, "customers");
   if (!identity.ok()) return rt::grpc_server::StartFailed("service_key_unavailable", identity.status());

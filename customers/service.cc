@@ -177,8 +177,8 @@ grpc::ServerUnaryReactor* CustomersService::GetJwks(grpc::CallbackServerContext*
   return OffloadAuthorized(ctx, executor_, authorizer_, kGetJwks,
                            [this, resp](const Caller&) -> absl::Status {
     // Protobuf's own JSON mapping reads the key set's JWKS document.
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(signer_.public_keys().ToJwks(), resp);
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        options_.published_keys.empty() ? signer_.public_keys().ToJwks() : options_.published_keys.ToJwks(), resp);
     if (!parsed.ok()) return absl::InternalError("cannot render the key set");
     return absl::OkStatus();
   });

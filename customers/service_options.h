@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "customers/login_throttle.h"
+#include "runtime/auth/jwt.h"
 
 namespace agora::customers {
 
@@ -19,6 +20,9 @@ struct ServiceOptions {
   // TOP_UP_LIMIT past it).
   int64_t demo_daily_cap_cents = 1'000'000'000;
   ThrottleOptions throttle;
+  // The keys GetJwks publishes and tokens are verified with: the signing
+  // key's and AGORA_JWT_PUBLIC_KEY_FILE's (empty: the signing key's only).
+  runtime::auth::KeySet published_keys;
 };
 
 }  // namespace agora::customers

@@ -223,6 +223,8 @@ bool KeySet::SameKeys(const KeySet& other) const {
   return true;
 }
 
+void KeySet::Add(const KeySet& other) { keys_.insert(other.keys_.begin(), other.keys_.end()); }
+
 const PublicKey* KeySet::Find(const std::string& kid) const {
   auto it = keys_.find(kid);
   return it == keys_.end() ? nullptr : it->second.get();

@@ -61,6 +61,8 @@ class KeySet final {
   size_t size() const { return keys_.size(); }
   // The same kids (RFC 7638 thumbprints: the same keys).
   bool SameKeys(const KeySet& other) const;
+  // Adds every key of `other` (a key already here stays once).
+  void Add(const KeySet& other);
 
   const PublicKey* Find(const std::string& kid) const;
 

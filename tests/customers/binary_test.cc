@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,7 +14,9 @@
 #include "absl/time/clock.h"
 #include "agora/customers/v1/customers.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/auth/jwt.h"
 #include "runtime/auth/verifier_config.h"
+#include "runtime/ids/uuid.h"
 #include "tests/support/auth.h"
 #include "tests/support/infra.h"
 #include "tests/support/service_process.h"
@@ -63,6 +66,52 @@ TEST_CASE("customers generates its key, creates the administrator and issues ver
     CHECK(WEXITSTATUS(status) == 0);
   }
   CHECK(db.QueryAsSuper("SELECT count(*) FROM customers.customers") == "1");
+}
+
+TEST_CASE("during a key rotation customers accepts and publishes the other key of AGORA_JWT_PUBLIC_KEY_FILE "
+          "beside its signing key",
+          "[e2e]") {
+  TestDatabase db("customers");
+  const std::string base = GetInfra().dir + "/" + UniqueName("rotation");
+  // customers' signing key, and the other key of a rotation (the next one,
+  // or the previous one whose tokens are still alive).
+  absl::StatusOr<std::string> signing_pem = runtime::auth::GenerateRsaPrivateKeyPem();
+  absl::StatusOr<std::string> other_pem = runtime::auth::GenerateRsaPrivateKeyPem();
+  REQUIRE(signing_pem.ok());
+  REQUIRE(other_pem.ok());
+  auto other = runtime::auth::JwtSigner::FromPem(*other_pem, {});
+  REQUIRE(other.ok());
+  std::ofstream(base + "-signing.pem") << *signing_pem;
+  std::ofstream(base + "-published.pem") << runtime::auth::PublicKeyPem(*signing_pem).value()
+                                         << runtime::auth::PublicKeyPem(*other_pem).value();
+  const std::string token = (*other)->Sign(runtime::ids::NewUuid(), {"customer"}, absl::Now());
+  // GetMe with the other key's token: NOT_FOUND (signed in, no such
+  // account) when the key is accepted, UNAUTHENTICATED when not.
+  auto get_me = [&](pb::Customers::Stub& stub) {
+    pb::Customer me;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    return stub.GetMe(&ctx, pb::GetMeRequest(), &me).error_code();
+  };
+  auto jwks_size = [](pb::Customers::Stub& stub) {
+    pb::Jwks jwks;
+    grpc::ClientContext ctx;
+    REQUIRE(stub.GetJwks(&ctx, pb::GetJwksRequest(), &jwks).ok());
+    return jwks.keys_size();
+  };
+  {
+    ServiceProcess proc(AGORA_CUSTOMERS_BINARY, "customers", db,
+                        {"--jwt-private-key-file=" + base + "-signing.pem", "--jwt-generate-key=false"});
+    auto stub = pb::Customers::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
+    CHECK(jwks_size(*stub) == 1);
+    CHECK(get_me(*stub) == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  ServiceProcess proc(AGORA_CUSTOMERS_BINARY, "customers", db,
+                      {"--jwt-private-key-file=" + base + "-signing.pem", "--jwt-generate-key=false",
+                       "--jwt-public-key-file=" + base + "-published.pem"});
+  auto stub = pb::Customers::NewStub(grpc::CreateChannel(proc.address(), grpc::InsecureChannelCredentials()));
+  CHECK(jwks_size(*stub) == 2);
+  CHECK(get_me(*stub) == grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_CASE("customers refuses to start without a key when generation is off", "[e2e]") {

@@ -288,6 +288,7 @@ ones are set last, so that nothing in <component>.config overrides them
 {{- if eq $name "customers" -}}
 {{- $_ := set $env "AGORA_JWT_PRIVATE_KEY_FILE" (printf "%s/private.pem" (include "agora.jwtMountPath" $root)) -}}
 {{- $_ := set $env "AGORA_JWT_GENERATE_KEY" "false" -}}
+{{- $_ := set $env "AGORA_JWT_PUBLIC_KEY_FILE" (printf "%s/public.pem" (include "agora.jwtMountPath" $root)) -}}
 {{- $_ := set $env "AGORA_DEMO_PAYMENTS" (ternary "true" "false" (eq (toString $v.demoPayments) "true")) -}}
 {{- else -}}
 {{- $_ := set $env "AGORA_JWT_PUBLIC_KEY_FILE" (printf "%s/public.pem" (include "agora.jwtMountPath" $root)) -}}
