@@ -562,6 +562,24 @@ demo_payments_off() {
   fi
   echo "containers with AGORA_DEMO_PAYMENTS=false: $(grep -cE ' AGORA_DEMO_PAYMENTS=false$' <<<"$env" || true)"
 }
+# Rollouts: every Deployment's container sleeps preStopSleepSeconds (5) before
+# SIGTERM, so that the endpoints forget the pod while it still serves; 0
+# renders none. customers accepts the published JWT public key(s) beside its
+# signing key (key rotation): it has AGORA_JWT_PUBLIC_KEY_FILE.
+pre_stop_and_customers_keys() {
+  local out n env
+  out=$("$CHARTCHECK" render "${COMMON[@]}" -f "$CHART/ci/production-values.yaml" 2>&1) || { echo "$out"; return 1; }
+  n=$(grep -c 'command: \["/bin/sleep", "5"\]' <<<"$out" || true)
+  [[ $n == 6 ]] || { echo "preStop sleep in $n containers, want 6 (gateway and five services)"; return 1; }
+  out=$("$CHARTCHECK" render "${COMMON[@]}" -f "$CHART/ci/production-values.yaml" --set preStopSleepSeconds=0 2>&1) ||
+    { echo "$out"; return 1; }
+  ! grep -q 'preStop' <<<"$out" || { echo "preStopSleepSeconds=0 still renders a preStop"; return 1; }
+  env=$("$CHARTCHECK" env "${COMMON[@]}" -f "$CHART/ci/production-values.yaml" 2>&1) || { echo "$env"; return 1; }
+  grep -qE '^Deployment/[^ ]+ customers AGORA_JWT_PUBLIC_KEY_FILE=/etc/agora/jwt/public.pem$' <<<"$env" ||
+    { echo "customers has no AGORA_JWT_PUBLIC_KEY_FILE=/etc/agora/jwt/public.pem"; return 1; }
+}
+step "preStop sleep on every Deployment; customers reads the published JWT keys" pre_stop_and_customers_keys
+
 step "demoPayments off by default" demo_payments_off "${ADMIN[@]}" "${EXISTING[@]}"
 step "demoPayments off in production values" demo_payments_off -f "$CHART/ci/production-values.yaml"
 demo_payments_schema_default() {
