@@ -413,8 +413,9 @@ absl::Status Coordinator::UpdateGauges() {
 }
 
 absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
-  return pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
-    std::vector<std::string> unreadable;
+  std::vector<std::string> unreadable;
+  absl::StatusOr<int> n = pool_.Transact<int>([&](Tx& tx) -> absl::StatusOr<int> {
+    unreadable.clear();  // a retried transaction reads them again
     std::vector<Saga> due = store_.LockDue(tx, limit, &unreadable);
     const absl::Time now = clock_();
     for (const Saga& saga : due) {
@@ -425,15 +426,15 @@ absl::StatusOr<int> Coordinator::ScanDeadlines(int limit) {
     // must not stop every other saga's deadlines: it is set aside for a
     // minute, logged and counted, and left as it is for a binary that reads
     // it. It stays running, so AgoraSagaStuck fires if nothing ever does.
-    if (!unreadable.empty()) {
-      store_.Postpone(tx, unreadable, absl::Minutes(1));
-      for (const std::string& id : unreadable) {
-        runtime::log::Error("saga_record_unreadable", {{"saga_id", id}});
-      }
-      GetMetrics().unreadable.Add({}).Increment(static_cast<double>(unreadable.size()));
-    }
+    store_.Postpone(tx, unreadable, absl::Minutes(1));
     return static_cast<int>(due.size() + unreadable.size());
   });
+  // Logged and counted once committed (not once per try of the transaction).
+  if (n.ok() && !unreadable.empty()) {
+    for (const std::string& id : unreadable) runtime::log::Error("saga_record_unreadable", {{"saga_id", id}});
+    GetMetrics().unreadable.Add({}).Increment(static_cast<double>(unreadable.size()));
+  }
+  return n;
 }
 
 }  // namespace agora::saga
